@@ -1,0 +1,22 @@
+export const USAGE = `Usage: inference-mesh <command> [options]
+
+Commands:
+  start     run the agent on this machine (API, UI and routing on port 7650)
+  status    show what the local agent knows about this machine
+  help      show this text
+  version   print the version
+
+start options:
+  --config FILE          configuration file (env INFERENCE_MESH_CONFIG)
+  --data-dir DIR         where state is kept (env INFERENCE_MESH_DATA_DIR)
+  --port N               agent port, default 7650 (env INFERENCE_MESH_PORT)
+  --mdns-interface ADDR  announce and browse on this interface's IPv4 address only
+  --key KEY              mesh key to join (env INFERENCE_MESH_KEY)
+
+status options:
+  --url URL              agent to ask, default http://127.0.0.1:7650 (or INFERENCE_MESH_PORT)
+  --json                 print the raw JSON
+  --timeout-ms N         give up after this long, default 3000
+
+Environment: OLLAMA_HOST (local Ollama, Ollama's own rules), IMMICH_MACHINE_LEARNING_URL.
+Exit codes: 0 ok, 1 failure, 2 usage error, 78 bad configuration.`;

@@ -1,0 +1,99 @@
+/**
+ * The agent's configuration: ONE zod schema gives the type, the defaults and the validation
+ * (DESIGN.md §6.5). Strict objects everywhere, so a misspelt key is reported instead of ignored.
+ * Units are in key names (DESIGN.md §6.9).
+ */
+import { z } from 'zod';
+import { logLevels } from './log.js';
+
+const port = z.number().int().min(1, 'must be a port between 1 and 65535').max(65535, 'must be a port between 1 and 65535');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+const seconds = (min: number) => z.number().int().min(min, `must be at least ${min} seconds`);
+
+export const configSchema = z.strictObject({
+  /** Lets editors find the JSON Schema; ignored by the agent. */
+  $schema: z.string().optional(),
+  node: z
+    .strictObject({
+      /** Shown in the UI and CLI; defaults to the machine's hostname. */
+      name: z.string().trim().min(1).max(63).optional(),
+    })
+    .prefault({}),
+  api: z
+    .strictObject({
+      /** The agent port: API, UI, routed endpoints and the peer protocol. */
+      port: port.default(7650),
+      /** Listen address; peers must reach it, so all interfaces by default. */
+      host: z.string().min(1).default('0.0.0.0'),
+    })
+    .prefault({}),
+  /** Where state lives (identity, registry). Default: the OS's per-user state directory. */
+  dataDir: z.string().min(1).optional(),
+  services: z
+    .strictObject({
+      ollama: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** The local Ollama to probe. OLLAMA_HOST overrides it (Ollama's own parsing rules). */
+          url: httpUrl.default('http://127.0.0.1:11434'),
+        })
+        .prefault({}),
+      immichMl: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** The local Immich machine-learning service (default port 3003, PROTOCOLS.md §2.1). */
+          url: httpUrl.default('http://127.0.0.1:3003'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  probes: z
+    .strictObject({
+      /** CPU, RAM and GPU inventory with VRAM use. */
+      hardwareIntervalSec: seconds(1).default(60),
+      /** Ollama and Immich ML reachability, models, loaded models. */
+      servicesIntervalSec: seconds(1).default(10),
+      /** Running game/app processes and GPU load: what the scheduler reacts to. */
+      activityIntervalSec: seconds(1).default(10),
+      /** Addresses and MACs per interface. */
+      networkIntervalSec: seconds(5).default(300),
+      /** Each probe call gives up after this long and reports a timeout. */
+      timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+    })
+    .prefault({}),
+  activity: z
+    .strictObject({
+      /** Process names that mean "this machine is busy" (a game); `.exe` is optional, case is ignored. */
+      processes: z.array(z.string().trim().min(1)).default([]),
+    })
+    .prefault({}),
+  discovery: z
+    .strictObject({
+      mdns: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** IPv4 addresses of the interfaces to announce and browse on; empty = all. */
+          interfaces: z.array(z.ipv4({ error: 'must be an IPv4 address' })).default([]),
+        })
+        .prefault({}),
+      /** Agent URLs of peers to contact directly, for networks that block multicast. */
+      peers: z.array(httpUrl).default([]),
+    })
+    .prefault({}),
+  mesh: z
+    .strictObject({
+      /** The shared mesh key. Prefer INFERENCE_MESH_KEY or --key over writing it here. */
+      key: z.string().min(16, 'must be at least 16 characters').optional(),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(logLevels).default('info'),
+    })
+    .prefault({}),
+});
+
+/** The configuration after defaults: what the agent runs with. */
+export type AgentConfig = z.infer<typeof configSchema>;
+/** The configuration as written in a file. */
+export type AgentConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,56 @@
+/**
+ * One agent per data directory: a lock file holding the owner's pid. A lock whose process is gone
+ * (a crash, a power cut) is stale and taken over, so a crash never needs manual cleanup.
+ */
+import { open, readFile, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { DataDirLockedError } from './errors.js';
+import type { Logger } from './log.js';
+
+export const LOCK_FILE = 'agent.lock';
+
+export interface DataDirLock {
+  release(): Promise<void>;
+}
+
+export interface LockOptions {
+  dataDir: string;
+  pid: number;
+  /** True when a process with this pid exists (main.ts: `process.kill(pid, 0)`). */
+  isProcessAlive: (pid: number) => boolean;
+  log: Logger;
+}
+
+export async function acquireDataDirLock(opts: LockOptions): Promise<DataDirLock> {
+  const file = path.join(opts.dataDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await open(file, 'wx', 0o600);
+      await handle.writeFile(`${opts.pid}\n`);
+      await handle.close();
+      return {
+        async release() {
+          // Remove it only while it is still ours.
+          const owner = await readOwner(file);
+          if (owner === opts.pid) await unlink(file).catch(() => undefined);
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = await readOwner(file);
+    if (owner !== null && owner !== opts.pid && opts.isProcessAlive(owner)) throw new DataDirLockedError(opts.dataDir, owner);
+    opts.log.info('removing a stale lock left by a process that is gone', { file, pid: owner });
+    await unlink(file).catch(() => undefined);
+  }
+  throw new DataDirLockedError(opts.dataDir, (await readOwner(file)) ?? -1);
+}
+
+async function readOwner(file: string): Promise<number | null> {
+  try {
+    const pid = Number.parseInt((await readFile(file, 'utf8')).trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}

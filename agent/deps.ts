@@ -1,0 +1,28 @@
+/**
+ * Everything the agent takes from the outside world, in one object (DESIGN.md §6.3). main.ts
+ * builds the real one; tests build theirs with fakes.
+ */
+import type { NetworkInterfaceInfo } from 'node:os';
+import type { Clock } from './clock.js';
+import type { Exec } from './exec.js';
+import type { Logger } from './log.js';
+import type { HardwareSi } from './probe/hardware.js';
+
+export interface AgentFs {
+  readFile(path: string): Promise<string>;
+  readdir(path: string): Promise<string[]>;
+}
+
+export interface AgentDeps {
+  clock: Clock;
+  log: Logger;
+  fetch: typeof fetch;
+  exec: Exec;
+  si: HardwareSi;
+  fs: AgentFs;
+  platform: NodeJS.Platform;
+  networkInterfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
+  agentVersion: string;
+  pid: number;
+  isProcessAlive: (pid: number) => boolean;
+}

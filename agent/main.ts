@@ -1,0 +1,140 @@
+/**
+ * Process entry: the only file that touches `process`, signals, the console and the real globals
+ * (DESIGN.md §6.2). It parses argv, loads configuration, builds the real deps, starts the agent and
+ * turns signals into an orderly stop.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import * as si from 'systeminformation';
+import { runStatus } from './cli/status.js';
+import { parseCommand, UsageError } from './cli/parse-args.js';
+import { USAGE } from './cli/usage.js';
+import { createAgent } from './agent.js';
+import { systemClock } from './clock.js';
+import { loadConfig } from './config.js';
+import { defaultDataDir } from './data-dir.js';
+import { ConfigError, describeError } from './errors.js';
+import { nodeExec } from './exec-node.js';
+import { createLogger } from './log.js';
+import { AGENT_VERSION } from './version.js';
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+/** EX_CONFIG from sysexits.h: what service managers understand as "fix the configuration". */
+const EXIT_CONFIG = 78;
+/** SIGINT/SIGTERM: everything must be down within this, or the process exits anyway. */
+const STOP_DEADLINE_MS = 5000;
+
+async function main(argv: string[]): Promise<number> {
+  let command;
+  try {
+    command = parseCommand(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`inference-mesh: ${err.message}\n\n${USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  switch (command.command) {
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return EXIT_OK;
+    case 'version':
+      process.stdout.write(`${AGENT_VERSION}\n`);
+      return EXIT_OK;
+    case 'status': {
+      const url = command.url ?? `http://127.0.0.1:${process.env.INFERENCE_MESH_PORT || 7650}`;
+      const result = await runStatus({ url, json: command.json, timeoutMs: command.timeoutMs }, { fetch, clock: systemClock });
+      if (result.stdout) process.stdout.write(`${result.stdout}\n`);
+      if (result.stderr) process.stderr.write(`${result.stderr}\n`);
+      return result.exitCode;
+    }
+    case 'start':
+      return start(command.flags);
+  }
+}
+
+async function start(flags: Parameters<typeof loadConfig>[0]['flags']): Promise<number> {
+  let loaded;
+  try {
+    loaded = await loadConfig({ flags, env: process.env, readFile: (f) => readFile(f, 'utf8'), hostname: os.hostname() });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`inference-mesh: invalid configuration (${err.message}):\n${err.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}\n`);
+    return EXIT_CONFIG;
+  }
+  const config = {
+    ...loaded.config,
+    dataDir: loaded.config.dataDir ?? defaultDataDir({ platform: process.platform, env: process.env, homeDir: os.homedir() }),
+  };
+  const log = createLogger({ level: config.log.level, nowMs: systemClock.nowMs, sink: (_r, line) => process.stderr.write(`${line}\n`) });
+  log.info('starting inference-mesh', { version: AGENT_VERSION, config: loaded.configPath ?? '(defaults)', pid: process.pid });
+
+  const agent = createAgent(config, {
+    clock: systemClock,
+    log,
+    fetch,
+    exec: nodeExec,
+    si,
+    fs: { readFile: (p) => readFile(p, 'utf8'), readdir: (p) => readdir(p) },
+    platform: process.platform,
+    networkInterfaces: os.networkInterfaces,
+    agentVersion: AGENT_VERSION,
+    pid: process.pid,
+    isProcessAlive: (pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (err) {
+        // EPERM: it exists but belongs to someone else.
+        return (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    },
+  });
+
+  const stopped = new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        log.warn('second signal: exiting now', { signal });
+        process.exit(EXIT_FAILURE);
+      }
+      stopping = true;
+      log.info('stopping', { signal });
+      // A stuck part must not keep the process: exit anyway after the deadline. unref'd so a fast
+      // stop exits at once.
+      setTimeout(() => {
+        log.error('stop took too long; exiting', { deadlineMs: STOP_DEADLINE_MS });
+        process.exit(EXIT_FAILURE);
+      }, STOP_DEADLINE_MS).unref();
+      agent.stop().then(
+        () => resolve(EXIT_OK),
+        (err: unknown) => {
+          log.error('stop failed', { error: describeError(err) });
+          resolve(EXIT_FAILURE);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+
+  try {
+    await agent.start();
+  } catch (err) {
+    log.error(`cannot start: ${describeError(err)}`);
+    return EXIT_FAILURE;
+  }
+  log.info('agent ready', { url: `http://127.0.0.1:${agent.port()}/api/v1/node`, nodeId: agent.nodeId(), name: config.node.name });
+  return stopped;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`inference-mesh: ${describeError(err)}\n`);
+    process.exitCode = EXIT_FAILURE;
+  },
+);

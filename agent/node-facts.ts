@@ -1,0 +1,95 @@
+/**
+ * The latest facts about this node, as the probes report them, plus each probe's health. The single
+ * in-memory owner of "what this machine is and runs": the API, the advert and later the scheduler
+ * read from here and subscribe to `changed`.
+ */
+import type { Logger } from './log.js';
+import { createEmitter, type Unsubscribe } from './events.js';
+import type {
+  ActivityFacts,
+  HardwareFacts,
+  ImmichMlFacts,
+  NetworkFacts,
+  OllamaFacts,
+  ProbeName,
+  ProbeStatus,
+} from './probe/facts.js';
+import type { ProbeOutcome } from './probe/probe-loop.js';
+
+export interface FactsSnapshot {
+  hardware: HardwareFacts | null;
+  ollama: OllamaFacts | null;
+  immichMl: ImmichMlFacts | null;
+  activity: ActivityFacts | null;
+  network: NetworkFacts | null;
+  probes: Record<ProbeName, ProbeStatus>;
+}
+
+interface FactsValues {
+  hardware: HardwareFacts;
+  ollama: OllamaFacts;
+  immichMl: ImmichMlFacts;
+  activity: ActivityFacts;
+  network: NetworkFacts;
+}
+
+export interface NodeFacts {
+  snapshot(): FactsSnapshot;
+  /** Records a probe's outcome; returns nothing, emits `changed` when the facts differ. */
+  record<K extends ProbeName>(probe: K, outcome: ProbeOutcome<FactsValues[K]>): void;
+  onChanged(listener: (snapshot: FactsSnapshot, probe: ProbeName) => void): Unsubscribe;
+}
+
+const emptyStatus = (): ProbeStatus => ({ ok: null, error: null, lastRunAtMs: null, durationMs: null });
+
+export function createNodeFacts(log: Logger): NodeFacts {
+  let state: FactsSnapshot = {
+    hardware: null,
+    ollama: null,
+    immichMl: null,
+    activity: null,
+    network: null,
+    probes: { hardware: emptyStatus(), ollama: emptyStatus(), immichMl: emptyStatus(), activity: emptyStatus(), network: emptyStatus() },
+  };
+  const events = createEmitter<{ changed: { snapshot: FactsSnapshot; probe: ProbeName } }>((err) =>
+    log.error('facts listener failed', { error: String(err) }),
+  );
+
+  return {
+    snapshot: () => state,
+    record(probe, outcome) {
+      const status: ProbeStatus = {
+        ok: outcome.error === undefined,
+        error: outcome.error ?? null,
+        lastRunAtMs: outcome.startedAtMs,
+        durationMs: Math.round(outcome.durationMs),
+      };
+      const next: FactsSnapshot = { ...state, probes: { ...state.probes, [probe]: status } };
+      if (outcome.value !== undefined) (next as unknown as Record<ProbeName, unknown>)[probe] = outcome.value;
+      logServiceTransition(log, probe, state[probe], next[probe]);
+      const changed = !sameIgnoringTimes(state[probe], next[probe]) || state.probes[probe].ok !== status.ok || state.probes[probe].error !== status.error;
+      state = next;
+      if (changed) events.emit('changed', { snapshot: state, probe });
+    },
+    onChanged: (listener) => events.on('changed', ({ snapshot, probe }) => listener(snapshot, probe)),
+  };
+}
+
+/** Up/down of a local service is worth a log line; the same state again is not. */
+function logServiceTransition(log: Logger, probe: ProbeName, before: unknown, after: unknown): void {
+  if (probe !== 'ollama' && probe !== 'immichMl') return;
+  const prev = before as OllamaFacts | ImmichMlFacts | null;
+  const next = after as OllamaFacts | ImmichMlFacts | null;
+  if (!next || prev?.state === next.state) return;
+  const label = probe === 'ollama' ? 'Ollama' : 'Immich ML';
+  if (next.state === 'up') log.info(`${label} is up`, { url: next.url });
+  else log.warn(`${label} is down`, { url: next.url, reason: next.reason });
+}
+
+/** Compares two facts values without their `checkedAtMs`, so a probe that finds nothing new is quiet. */
+function sameIgnoringTimes(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a, dropTimes) === JSON.stringify(b, dropTimes);
+}
+function dropTimes(key: string, value: unknown): unknown {
+  return key === 'checkedAtMs' ? undefined : value;
+}

@@ -1,0 +1,95 @@
+/**
+ * The state store: a lowdb JSON file in the data dir (atomic writes via lowdb's steno writer).
+ * A file that cannot be parsed or does not match the schema is renamed to
+ * `state.json.corrupt-<time>` with a warning, and the agent starts fresh: data is never silently
+ * overwritten, and a bad file never stops the agent from starting.
+ */
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import { AgentError, describeError } from './errors.js';
+import type { Logger } from './log.js';
+import { stateSchema, type AgentState } from './state-schema.js';
+
+export interface Store {
+  readonly file: string;
+  /** The current state (a parsed, typed value). */
+  get(): AgentState;
+  /** Applies `change` to a copy, validates it, and writes it atomically. Writes are serialised. */
+  update(change: (draft: AgentState) => void): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  dataDir: string;
+  nowMs: () => number;
+  log: Logger;
+  /** The state to start with when there is no usable file. */
+  initial: (nowMs: number) => AgentState;
+}
+
+export const STATE_FILE = 'state.json';
+
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  const file = path.join(opts.dataDir, STATE_FILE);
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  const existing = await readState(file, opts);
+  const db = new Low<AgentState>(new JSONFile<AgentState>(file), existing ?? opts.initial(opts.nowMs()));
+  if (existing === null) await db.write();
+
+  let queue: Promise<void> = Promise.resolve();
+  return {
+    file,
+    get: () => db.data,
+    update(change) {
+      const run = async (): Promise<void> => {
+        const draft = structuredClone(db.data);
+        change(draft);
+        db.data = stateSchema.parse(draft);
+        await db.write();
+      };
+      const next = queue.then(run, run);
+      // Keep the queue alive after a failed write; the caller still sees the failure.
+      queue = next.catch(() => undefined);
+      return next;
+    },
+  };
+}
+
+/** The stored state, or null when there is none or it had to be moved aside. */
+async function readState(file: string, opts: OpenStoreOptions): Promise<AgentState | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    return moveAside(file, `unreadable (${describeError(err)})`, opts);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return moveAside(file, `not valid JSON (${describeError(err)})`, opts);
+  }
+  const parsed = stateSchema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const why = first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'does not match the schema';
+    return moveAside(file, `not a valid state file (${why})`, opts);
+  }
+  return parsed.data;
+}
+
+async function moveAside(file: string, why: string, opts: OpenStoreOptions): Promise<null> {
+  const stamp = new Date(opts.nowMs()).toISOString().replace(/[:.]/g, '-');
+  const aside = `${file}.corrupt-${stamp}`;
+  try {
+    await rename(file, aside);
+  } catch (err) {
+    throw new AgentError('state_unusable', `state file ${file} is ${why} and could not be moved aside: ${describeError(err)}`, {
+      cause: err,
+    });
+  }
+  opts.log.warn('state file was unusable; moved it aside and starting fresh', { file, movedTo: aside, reason: why });
+  return null;
+}

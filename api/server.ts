@@ -1,0 +1,74 @@
+/**
+ * The HTTP server as a Service around @hono/node-server. start() listens (port 0 picks a free one);
+ * stop() stops accepting, lets in-flight requests finish for a short grace, then closes the rest,
+ * so a stuck client cannot hold the agent's shutdown.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Clock } from '../agent/clock.js';
+import { AgentError } from '../agent/errors.js';
+import type { Service } from '../agent/lifecycle.js';
+import type { Logger } from '../agent/log.js';
+
+export interface HttpServerOptions {
+  name?: string;
+  fetch: (request: Request) => Response | Promise<Response>;
+  host: string;
+  port: number;
+  clock: Clock;
+  log: Logger;
+  /** How long in-flight requests may finish after stop() before their sockets are closed. */
+  drainMs?: number;
+}
+
+export interface HttpServer extends Service {
+  /** The bound port (after start). */
+  port(): number;
+}
+
+export function createHttpServer(opts: HttpServerOptions): HttpServer {
+  let server: Server | null = null;
+  let boundPort = 0;
+  return {
+    name: opts.name ?? 'http',
+    port: () => boundPort,
+    async start(signal) {
+      if (signal.aborted || server) return;
+      const s = createAdaptorServer({ fetch: opts.fetch }) as Server;
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: NodeJS.ErrnoException): void => {
+          s.off('listening', onListening);
+          reject(
+            err.code === 'EADDRINUSE'
+              ? new AgentError('port_in_use', `port ${opts.port} on ${opts.host} is already in use; is another agent running? Choose another with --port`, { cause: err })
+              : err.code === 'EACCES'
+                ? new AgentError('port_denied', `not allowed to listen on port ${opts.port}; ports below 1024 need privileges`, { cause: err })
+                : err,
+          );
+        };
+        const onListening = (): void => {
+          s.off('error', onError);
+          resolve();
+        };
+        s.once('error', onError);
+        s.once('listening', onListening);
+        s.listen(opts.port, opts.host);
+      });
+      server = s;
+      boundPort = (s.address() as AddressInfo).port;
+      s.on('error', (err) => opts.log.error('http server error', { error: err.message }));
+      opts.log.info('listening', { address: opts.host, port: boundPort });
+    },
+    async stop() {
+      const s = server;
+      if (!s) return;
+      server = null;
+      const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+      s.closeIdleConnections();
+      const cancel = opts.clock.setTimeout(() => s.closeAllConnections(), opts.drainMs ?? 1000);
+      await closed;
+      cancel();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * A node's full advert: what `GET /api/v1/node` serves and what peers fetch over HTTP (the mDNS TXT
+ * only carries a pointer to it, DESIGN.md §5). Peers are untrusted input, so the same schema parses
+ * every advert that arrives.
+ */
+import { z } from 'zod';
+import {
+  activityFactsSchema,
+  hardwareFactsSchema,
+  immichMlFactsSchema,
+  networkFactsSchema,
+  ollamaFactsSchema,
+  probeNameSchema,
+  probeStatusSchema,
+} from '../agent/probe/facts.js';
+
+export const ADVERT_VERSION = 1;
+
+export const nodeAdvertSchema = z.object({
+  v: z.literal(ADVERT_VERSION),
+  nodeId: z.string().regex(/^[0-9a-f]{32}$/),
+  name: z.string().min(1).max(63),
+  agentVersion: z.string(),
+  startedAtMs: z.number().int().nonnegative(),
+  /** The agent port peers and clients talk to. */
+  port: z.number().int().min(1).max(65535),
+  hardware: hardwareFactsSchema.nullable(),
+  services: z.object({ ollama: ollamaFactsSchema.nullable(), immichMl: immichMlFactsSchema.nullable() }),
+  activity: activityFactsSchema.nullable(),
+  network: networkFactsSchema.nullable(),
+  probes: z.record(probeNameSchema, probeStatusSchema),
+});
+export type NodeAdvert = z.infer<typeof nodeAdvertSchema>;
