@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import { logLevels } from './log.js';
 
-const port = z.number().int().min(1, 'must be a port between 1 and 65535').max(65535, 'must be a port between 1 and 65535');
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 const seconds = (min: number) => z.number().int().min(min, `must be at least ${min} seconds`);
 
@@ -22,7 +21,12 @@ export const configSchema = z.strictObject({
   api: z
     .strictObject({
       /** The agent port: API, UI, routed endpoints and the peer protocol. */
-      port: port.default(7650),
+      port: z
+        .number()
+        .int()
+        .min(0, 'must be a port between 1 and 65535 (or 0 for any free port)')
+        .max(65535, 'must be a port between 1 and 65535 (or 0 for any free port)')
+        .default(7650),
       /** Listen address; peers must reach it, so all interfaces by default. */
       host: z.string().min(1).default('0.0.0.0'),
     })

@@ -5,8 +5,7 @@
 import type { AgentConfig } from './config-schema.js';
 import type { AgentDeps } from './deps.js';
 import type { NodeFacts } from './node-facts.js';
-import { probeActivity } from './probe/activity.js';
-import { createGpuUtilizationReader } from './probe/activity.js';
+import { createGpuUtilizationReader, probeActivity } from './probe/activity.js';
 import { probeHardware } from './probe/hardware.js';
 import { probeImmichMl } from './probe/immich-ml.js';
 import { probeNetwork } from './probe/network.js';
@@ -49,6 +48,7 @@ export function createProbes(config: AgentConfig, deps: AgentDeps, facts: NodeFa
             listProcessNames: (s) => listProcessNames({ platform: deps.platform, exec: deps.exec, fs: deps.fs }, s),
             readGpuUtilization,
             nowMs,
+            log: log.child('activity'),
           },
           config.activity.processes,
           signal,

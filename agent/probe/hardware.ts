@@ -1,0 +1,186 @@
+/**
+ * What this machine is: CPU, RAM, OS and GPUs. The static parts come from systeminformation; the
+ * GPU figures come from sources that do not block the event loop (PROTOCOLS.md §6.1, §6.3).
+ */
+import type { Systeminformation as Si } from 'systeminformation';
+import type { Exec } from '../exec.js';
+import type { GpuFacts, GpuVendor, HardwareFacts } from './facts.js';
+import { normalizePciBusId, readNvidiaGpus } from './gpu-nvidia.js';
+import { readSysfsGpus, type ProbeFs } from './gpu-sysfs.js';
+
+type GraphicsController = Pick<
+  Si.GraphicsControllerData,
+  'vendor' | 'vendorId' | 'model' | 'name' | 'busAddress' | 'pciBus' | 'vram' | 'vramDynamic' | 'memoryUsed' | 'utilizationGpu'
+>;
+
+/** The part of systeminformation this probe uses; main.ts passes the real module. */
+export interface HardwareSi {
+  cpu(): Promise<Pick<Si.CpuData, 'manufacturer' | 'brand' | 'cores' | 'physicalCores'>>;
+  mem(): Promise<Pick<Si.MemData, 'total'>>;
+  osInfo(): Promise<Pick<Si.OsData, 'distro' | 'release' | 'arch'>>;
+  /** Resolves `null` on the BSDs and SunOS, although its typings do not say so (lib/graphics.js). */
+  graphics(): Promise<{ controllers: GraphicsController[] } | null>;
+}
+
+export interface HardwareDeps {
+  si: HardwareSi;
+  exec: Exec;
+  fs: ProbeFs;
+  platform: NodeJS.Platform;
+}
+
+/**
+ * Probes CPU, memory, OS and GPUs. Sizes are in MiB, the unit nvidia-smi reports, named `Mb`.
+ *
+ * @example
+ * const facts = await probeHardware({ si, exec: nodeExec, fs, platform: process.platform }, signal);
+ */
+export async function probeHardware(deps: HardwareDeps, signal?: AbortSignal): Promise<HardwareFacts> {
+  const [cpu, mem, os, gpus] = await Promise.all([
+    deps.si.cpu(),
+    deps.si.mem(),
+    deps.si.osInfo(),
+    readGpus(deps, signal),
+  ]);
+  return {
+    cpu: {
+      model: cpuModel(cpu.manufacturer, cpu.brand),
+      cores: wholeCount(cpu.cores) ?? 0,
+      physicalCores: wholeCount(cpu.physicalCores),
+    },
+    memTotalMb: Math.round(mem.total / (1024 * 1024)),
+    os: { platform: deps.platform, distro: os.distro || null, release: os.release || null, arch: os.arch },
+    gpus,
+  };
+}
+
+async function readGpus(deps: HardwareDeps, signal?: AbortSignal): Promise<GpuFacts[]> {
+  const nvidiaDeps = { exec: deps.exec, platform: deps.platform };
+  if (deps.platform === 'linux') {
+    // Never si.graphics() on Linux: it runs nvidia-smi with execSync (blocking the event loop) and
+    // knows no AMD VRAM or usage; sysfs + async nvidia-smi cover both (PROTOCOLS.md §6.1).
+    const [sysfs, smi] = await Promise.all([readSysfsGpus(deps.fs), readNvidiaGpus(nvidiaDeps, signal)]);
+    return dedupeGpus([...smi, ...sysfs]);
+  }
+  // Windows, macOS (and the BSDs) have no cheap inventory of their own, so si.graphics() supplies it. On a
+  // Windows NVIDIA host it still runs nvidia-smi synchronously once per call, so the hardware probe
+  // belongs on a slow timer (PROTOCOLS.md §6.3); the live figures are overlaid from our async run.
+  const [graphics, smi] = await Promise.all([deps.si.graphics(), readNvidiaGpus(nvidiaDeps, signal)]);
+  const inventory = (graphics?.controllers ?? []).filter((c) => !isVirtualAdapter(c)).map(gpuFromController);
+  return dedupeGpus(overlayNvidia(inventory, smi));
+}
+
+/**
+ * One systeminformation controller as GpuFacts. Values si does not have are `null`; si drops
+ * zeros when it merges nvidia-smi data, so an absent usage field means "unknown" (PROTOCOLS.md §6.1).
+ *
+ * @example
+ * gpuFromController({ vendor: 'Apple', model: 'Apple M2', vram: null, vramDynamic: true }); // vramTotalMb: null
+ */
+export function gpuFromController(c: GraphicsController): GpuFacts {
+  const vendor = normalizeVendor(c.vendor, c.vendorId);
+  return {
+    vendor,
+    model: c.model || c.name || `${vendor} GPU`,
+    busId: normalizePciBusId(c.pciBus) ?? normalizePciBusId(c.busAddress),
+    // vramDynamic: Apple Silicon unified memory (and shared-memory iGPUs on Windows). There is no
+    // dedicated VRAM; what the GPU may use is bounded by memTotalMb, so the figure is unknown.
+    // Windows computes vram as bytes / 1024 / 1024, which need not be whole.
+    vramTotalMb: c.vramDynamic ? null : roundOrNull(positiveOrNull(c.vram)),
+    vramUsedMb: positiveOrNull(c.memoryUsed),
+    utilizationPct: percentOrNull(c.utilizationGpu),
+    source: 'systeminformation',
+  };
+}
+
+/**
+ * Lays nvidia-smi's live figures over the inventory: matched by PCI bus id, else by model name
+ * (Windows controllers carry no bus id unless si's own nvidia-smi run matched them). GPUs that
+ * nvidia-smi sees and the inventory does not are added.
+ */
+export function overlayNvidia(inventory: readonly GpuFacts[], live: readonly GpuFacts[]): GpuFacts[] {
+  const result = [...inventory];
+  const claimed = new Set<number>();
+  for (const gpu of live) {
+    let i = gpu.busId === null ? -1 : result.findIndex((g, j) => !claimed.has(j) && g.busId === gpu.busId);
+    if (i < 0) {
+      i = result.findIndex(
+        (g, j) => !claimed.has(j) && g.vendor === 'nvidia' && modelKey(g.model) === modelKey(gpu.model),
+      );
+    }
+    if (i < 0) {
+      claimed.add(result.push(gpu) - 1);
+      continue;
+    }
+    const known = result[i];
+    result[i] = {
+      ...gpu,
+      busId: gpu.busId ?? known?.busId ?? null,
+      vramTotalMb: gpu.vramTotalMb ?? known?.vramTotalMb ?? null,
+    };
+    claimed.add(i);
+  }
+  return result;
+}
+
+/** Drops later entries for a PCI address already listed; GPUs without one cannot be told apart and are kept. */
+export function dedupeGpus(gpus: readonly GpuFacts[]): GpuFacts[] {
+  const seen = new Set<string>();
+  return gpus.filter((g) => {
+    if (g.busId === null) return true;
+    if (seen.has(g.busId)) return false;
+    seen.add(g.busId);
+    return true;
+  });
+}
+
+/**
+ * The vendor from si's free-text vendor (`NVIDIA`, `Advanced Micro Devices, Inc.`, `Intel
+ * Corporation`, `Apple`) or, failing that, the PCI vendor id.
+ */
+export function normalizeVendor(vendor: string, vendorId?: string): GpuVendor {
+  const v = vendor.toLowerCase();
+  if (v.includes('nvidia')) return 'nvidia';
+  if (/\b(amd|ati)\b|advanced micro devices/.test(v)) return 'amd';
+  if (v.includes('intel')) return 'intel';
+  if (v.includes('apple')) return 'apple';
+  const id = (vendorId ?? '').toLowerCase().replace(/^0x/, '');
+  if (id === '10de') return 'nvidia';
+  if (id === '1002') return 'amd';
+  if (id === '8086') return 'intel';
+  if (id === '106b') return 'apple';
+  return 'other';
+}
+
+/** Windows lists "Microsoft Basic Display Adapter" / "Microsoft Remote Display Adapter": no GPU behind them. */
+function isVirtualAdapter(c: GraphicsController): boolean {
+  return /^microsoft\b/i.test(c.vendor);
+}
+
+/** Older drivers name a card `GeForce RTX 3080`, newer ones `NVIDIA GeForce RTX 3080`. */
+function modelKey(model: string): string {
+  return model.toLowerCase().replace(/\bnvidia\b/g, '').replace(/\s+/g, ' ').trim();
+}
+
+function cpuModel(manufacturer: string, brand: string): string {
+  if (!brand) return manufacturer || 'unknown CPU';
+  if (!manufacturer || brand.toLowerCase().startsWith(manufacturer.toLowerCase())) return brand;
+  return `${manufacturer} ${brand}`;
+}
+
+function wholeCount(n: number | undefined): number | null {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.trunc(n) : null;
+}
+
+function positiveOrNull(n: number | null | undefined): number | null {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : null;
+}
+
+function roundOrNull(n: number | null): number | null {
+  return n === null ? null : Math.round(n);
+}
+
+function percentOrNull(n: number | undefined): number | null {
+  const v = positiveOrNull(n);
+  return v === null ? null : Math.min(v, 100);
+}

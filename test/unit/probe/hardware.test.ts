@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import { ExecError } from '../../../agent/exec.js';
+import { hardwareFactsSchema, type GpuFacts } from '../../../agent/probe/facts.js';
+import {
+  dedupeGpus,
+  gpuFromController,
+  normalizeVendor,
+  overlayNvidia,
+  probeHardware,
+  type HardwareSi,
+} from '../../../agent/probe/hardware.js';
+import { createFakeExec, createFakeFs, ok } from '../../fakes/io.js';
+import { desktopSysfs } from './fixtures.js';
+
+type Controllers = NonNullable<Awaited<ReturnType<HardwareSi['graphics']>>>['controllers'];
+
+/** A systeminformation stand-in; counts graphics() calls because Linux must never make one. */
+function fakeSi(controllers: Controllers = []): HardwareSi & { graphicsCalls: number } {
+  const si = {
+    graphicsCalls: 0,
+    cpu: () => Promise.resolve({ manufacturer: 'AMD', brand: 'Ryzen 9 7950X3D 16-Core Processor', cores: 32, physicalCores: 16 }),
+    mem: () => Promise.resolve({ total: 64 * 1024 ** 3 }),
+    osInfo: () => Promise.resolve({ distro: 'Ubuntu', release: '24.04.1 LTS', arch: 'x64' }),
+    graphics: () => {
+      si.graphicsCalls += 1;
+      return Promise.resolve({ controllers });
+    },
+  };
+  return si;
+}
+
+const gpu = (p: Partial<GpuFacts>): GpuFacts => ({
+  vendor: 'nvidia',
+  model: 'x',
+  busId: null,
+  vramTotalMb: null,
+  vramUsedMb: null,
+  utilizationPct: null,
+  source: 'nvidia-smi',
+  ...p,
+});
+
+describe('probeHardware on Linux', () => {
+  it('reads sysfs + nvidia-smi and never calls si.graphics()', async () => {
+    const si = fakeSi();
+    const exec = createFakeExec({ 'nvidia-smi': ok('NVIDIA GeForce RTX 4090, 00000000:01:00.0, 24564, 1843, 37\n') });
+    const facts = hardwareFactsSchema.parse(
+      await probeHardware({ si, exec, fs: createFakeFs(desktopSysfs), platform: 'linux' }),
+    );
+    expect(si.graphicsCalls).toBe(0);
+    expect(facts.cpu).toEqual({ model: 'AMD Ryzen 9 7950X3D 16-Core Processor', cores: 32, physicalCores: 16 });
+    expect(facts.memTotalMb).toBe(65536);
+    expect(facts.os).toEqual({ platform: 'linux', distro: 'Ubuntu', release: '24.04.1 LTS', arch: 'x64' });
+    expect(facts.gpus.map((g) => [g.vendor, g.busId, g.source])).toEqual([
+      ['nvidia', '0000:01:00.0', 'nvidia-smi'],
+      ['intel', '0000:00:02.0', 'sysfs'],
+      ['amd', '0000:03:00.0', 'sysfs'],
+      ['amd', '0000:c1:00.0', 'sysfs'],
+    ]);
+  });
+
+  it('a machine without GPUs: no nvidia-smi, no /sys/class/drm', async () => {
+    const si = fakeSi();
+    const facts = await probeHardware({ si, exec: createFakeExec({}), fs: createFakeFs({}), platform: 'linux' });
+    expect(hardwareFactsSchema.parse(facts).gpus).toEqual([]);
+    expect(si.graphicsCalls).toBe(0);
+  });
+
+  it('a broken nvidia-smi fails the probe with its message', async () => {
+    const exec = createFakeExec({ 'nvidia-smi': new ExecError('EXIT', 'nvidia-smi failed: Driver/library version mismatch') });
+    await expect(probeHardware({ si: fakeSi(), exec, fs: createFakeFs({}), platform: 'linux' })).rejects.toThrow(
+      'version mismatch',
+    );
+  });
+});
+
+describe('probeHardware on Windows', () => {
+  // What si.graphics() gives on a Windows desktop: its own nvidia-smi merge set pciBus on the
+  // first card only; the iGPU shares memory; the RDP adapter is virtual.
+  const controllers: Controllers = [
+    { vendor: 'NVIDIA', model: 'NVIDIA GeForce RTX 4070', vram: 12282, vramDynamic: false, pciBus: '00000000:01:00.0', memoryUsed: 900 },
+    { vendor: 'NVIDIA', model: 'NVIDIA GeForce RTX 3060', vram: 4095.99, vramDynamic: false },
+    { vendor: 'Intel Corporation', model: 'Intel(R) UHD Graphics 770', vram: 128, vramDynamic: true },
+    { vendor: 'Microsoft', model: 'Microsoft Remote Display Adapter', vram: 0, vramDynamic: false },
+  ];
+  const smi =
+    'NVIDIA GeForce RTX 4070, 00000000:01:00.0, 12282, 1400, 12\r\n' +
+    'NVIDIA GeForce RTX 3060, 00000000:05:00.0, 12288, 300, 0\r\n' +
+    'NVIDIA GeForce GTX 1650, 00000000:06:00.0, 4096, 0, 0\r\n';
+
+  it('takes the inventory from si.graphics() and overlays async nvidia-smi figures', async () => {
+    const si = fakeSi(controllers);
+    const exec = createFakeExec({ 'nvidia-smi.exe': ok(smi) });
+    const facts = hardwareFactsSchema.parse(await probeHardware({ si, exec, fs: createFakeFs({}), platform: 'win32' }));
+    expect(si.graphicsCalls).toBe(1);
+    expect(exec.calls.map((c) => c.file)).toEqual(['nvidia-smi.exe']);
+    expect(facts.os.platform).toBe('win32');
+    expect(facts.gpus).toEqual([
+      gpu({ model: 'NVIDIA GeForce RTX 4070', busId: '0000:01:00.0', vramTotalMb: 12282, vramUsedMb: 1400, utilizationPct: 12 }),
+      // matched by model name: si had no bus id and a 32-bit-capped VRAM figure
+      gpu({ model: 'NVIDIA GeForce RTX 3060', busId: '0000:05:00.0', vramTotalMb: 12288, vramUsedMb: 300, utilizationPct: 0 }),
+      {
+        vendor: 'intel',
+        model: 'Intel(R) UHD Graphics 770',
+        busId: null,
+        vramTotalMb: null,
+        vramUsedMb: null,
+        utilizationPct: null,
+        source: 'systeminformation',
+      },
+      // nvidia-smi saw a card the inventory did not
+      gpu({ model: 'NVIDIA GeForce GTX 1650', busId: '0000:06:00.0', vramTotalMb: 4096, vramUsedMb: 0, utilizationPct: 0 }),
+    ]);
+  });
+
+  it('without nvidia-smi the inventory stands on its own', async () => {
+    const si = fakeSi(controllers);
+    const facts = await probeHardware({ si, exec: createFakeExec({}), fs: createFakeFs({}), platform: 'win32' });
+    expect(hardwareFactsSchema.parse(facts).gpus.map((g) => [g.model, g.vramTotalMb, g.source])).toEqual([
+      ['NVIDIA GeForce RTX 4070', 12282, 'systeminformation'],
+      ['NVIDIA GeForce RTX 3060', 4096, 'systeminformation'],
+      ['Intel(R) UHD Graphics 770', null, 'systeminformation'],
+    ]);
+  });
+});
+
+describe('probeHardware on macOS', () => {
+  it('Apple Silicon: unified memory, so VRAM is unknown', async () => {
+    const si = fakeSi([{ vendor: 'Apple', model: 'Apple M2 Pro', vram: null, vramDynamic: true, vendorId: '0x106b' }]);
+    const facts = hardwareFactsSchema.parse(
+      await probeHardware({ si, exec: createFakeExec({}), fs: createFakeFs({}), platform: 'darwin' }),
+    );
+    expect(facts.gpus).toEqual([
+      {
+        vendor: 'apple',
+        model: 'Apple M2 Pro',
+        busId: null,
+        vramTotalMb: null,
+        vramUsedMb: null,
+        utilizationPct: null,
+        source: 'systeminformation',
+      },
+    ]);
+  });
+});
+
+describe('probeHardware on FreeBSD', () => {
+  it('si.graphics() resolving null there means no inventory, not a crash', async () => {
+    const si = { ...fakeSi(), graphics: () => Promise.resolve(null) };
+    const exec = createFakeExec({ 'nvidia-smi': ok('NVIDIA RTX A2000, 00000000:01:00.0, 6138, 0, 0\n') });
+    const facts = hardwareFactsSchema.parse(await probeHardware({ si, exec, fs: createFakeFs({}), platform: 'freebsd' }));
+    expect(facts.gpus.map((g) => g.model)).toEqual(['NVIDIA RTX A2000']);
+  });
+});
+
+describe('GPU helpers', () => {
+  it.each([
+    ['NVIDIA', undefined, 'nvidia'],
+    ['Advanced Micro Devices, Inc.', undefined, 'amd'],
+    ['ATI Technologies Inc.', undefined, 'amd'],
+    ['AMD', undefined, 'amd'],
+    ['Intel Corporation', undefined, 'intel'],
+    ['Apple', undefined, 'apple'],
+    ['', '0x1002', 'amd'],
+    ['', '10de', 'nvidia'],
+    ['Matrox', undefined, 'other'],
+  ] as const)('normalizeVendor(%j, %j) = %s', (vendor, vendorId, want) => {
+    expect(normalizeVendor(vendor, vendorId)).toBe(want);
+  });
+
+  it('gpuFromController: zero is what si leaves when it does not know', () => {
+    expect(gpuFromController({ vendor: 'NVIDIA', model: '', name: 'RTX A4000', vram: 0, vramDynamic: false, utilizationGpu: 150 })).toMatchObject({
+      model: 'RTX A4000',
+      vramTotalMb: null,
+      utilizationPct: 100,
+    });
+  });
+
+  it('overlayNvidia: two identical cards without bus ids are matched one each', () => {
+    const inv = [gpu({ model: 'GeForce RTX 3090', source: 'systeminformation' }), gpu({ model: 'GeForce RTX 3090', source: 'systeminformation' })];
+    const live = [gpu({ model: 'NVIDIA GeForce RTX 3090', busId: '0000:01:00.0' }), gpu({ model: 'NVIDIA GeForce RTX 3090', busId: '0000:02:00.0' })];
+    expect(overlayNvidia(inv, live).map((g) => g.busId)).toEqual(['0000:01:00.0', '0000:02:00.0']);
+  });
+
+  it('dedupeGpus keeps the first entry per bus id and every entry without one', () => {
+    const gpus = [gpu({ busId: 'a', model: '1' }), gpu({ busId: 'a', model: '2' }), gpu({ model: '3' }), gpu({ model: '3' })];
+    expect(dedupeGpus(gpus).map((g) => g.model)).toEqual(['1', '3', '3']);
+  });
+});
