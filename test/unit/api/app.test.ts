@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../../api/app.js';
+import { AgentError } from '../../../agent/errors.js';
+import { nodeAdvertSchema, type NodeAdvert } from '../../../discovery/node-advert.js';
+import { captureLog } from '../../helpers/capture-log.js';
+import { sampleAdvert } from '../../helpers/sample-advert.js';
+
+describe('API app (in process)', () => {
+  const app = createApp({ log: captureLog().log, advert: () => sampleAdvert() });
+
+  it('GET /api/v1/health → {"status":"ok"}', async () => {
+    const res = await app.request('/api/v1/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('GET /api/v1/node → the advert, valid against its schema', async () => {
+    const res = await app.request('/api/v1/node');
+    expect(res.status).toBe(200);
+    const body = nodeAdvertSchema.parse(await res.json());
+    expect(body.name).toBe('gaming-pc');
+    expect(body.hardware?.gpus[0]?.vramTotalMb).toBe(16376);
+  });
+
+  it('an unknown path is a JSON 404 with a stable code', async () => {
+    const res = await app.request('/api/v1/nope');
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'no route for GET /api/v1/nope; the API lives under /api/v1' } });
+  });
+
+  it('typed errors map to their status and code; anything else is a 500 without internals', async () => {
+    const { log, records } = captureLog();
+    const failing = (err: unknown) =>
+      createApp({
+        log,
+        advert: (): NodeAdvert => {
+          throw err;
+        },
+      });
+    const typed = await failing(new AgentError('not_started', 'the agent is not started yet', { httpStatus: 503 })).request('/api/v1/node');
+    expect(typed.status).toBe(503);
+    expect(await typed.json()).toEqual({ error: { code: 'not_started', message: 'the agent is not started yet' } });
+    const other = await failing(new Error('secret path /etc/x')).request('/api/v1/node');
+    expect(other.status).toBe(500);
+    const body = (await other.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('internal_error');
+    expect(body.error.message).not.toContain('secret');
+    expect(records.some((r) => r.level === 'error' && String(r.fields.error).includes('secret path'))).toBe(true);
+  });
+});
