@@ -1,20 +1,26 @@
 /**
  * createAgent(config, deps): the composition root. It only wires; start() brings the parts up in
- * dependency order (data-dir lock → state → probes → HTTP) and stop() takes down exactly what was
- * started, in reverse, each part isolated so one failing stop does not skip the others.
+ * dependency order (data-dir lock → state → mesh key → probes → HTTP → discovery) and stop() takes
+ * down exactly what was started, in reverse — mDNS goodbye before the HTTP server closes — each part
+ * isolated so one failing stop does not skip the others.
  */
 import type { Hono } from 'hono';
 import { createApp } from '../api/app.js';
 import { createHttpServer, type HttpServer } from '../api/server.js';
+import type { Discovery } from '../discovery/discovery.js';
+import { loadOrCreateMeshKey, meshFingerprint } from '../discovery/mesh-key.js';
 import { ADVERT_VERSION, type NodeAdvert } from '../discovery/node-advert.js';
+import { createPeerRegistry, type PeerRegistry } from '../discovery/registry.js';
 import type { AgentConfig } from './config-schema.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import type { AgentDeps } from './deps.js';
 import { AgentError, describeError } from './errors.js';
 import { freshState } from './identity.js';
 import type { Service } from './lifecycle.js';
+import { createMeshDiscovery } from './mesh.js';
 import { createNodeFacts, type NodeFacts } from './node-facts.js';
 import { createProbes } from './probes.js';
+import { createStaticPeers, type StaticPeers } from './static-peers.js';
 import { openStore, type Store } from './store.js';
 
 export interface Agent {
@@ -29,19 +35,29 @@ export interface Agent {
   /** The HTTP port actually bound (after start). */
   port(): number;
   advert(): NodeAdvert;
+  /** The peer registry (after start). */
+  registry(): PeerRegistry;
 }
 
 export type ResolvedConfig = AgentConfig & { node: { name: string }; dataDir: string };
 
 export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
   const log = deps.log;
-  const facts = createNodeFacts(log.child('facts'));
+  const facts = createNodeFacts(log.child('node'));
   const startedAtMs = deps.clock.nowMs();
   let store: Store | null = null;
   let http: HttpServer | null = null;
+  let registry: PeerRegistry | null = null;
+  let staticPeers: StaticPeers | null = null;
+  let discovery: Discovery | null = null;
+  let meshKey: string | null = null;
+  /** The advert's change counter: bumped on every change of the facts, read by peers' pings. */
+  let seq = 0;
+  let leaving = false;
 
+  const notStarted = (): AgentError => new AgentError('not_started', 'the agent is not started yet', { httpStatus: 503 });
   const advert = (): NodeAdvert => {
-    if (!store) throw new AgentError('not_started', 'the agent is not started yet', { httpStatus: 503 });
+    if (!store) throw notStarted();
     const f = facts.snapshot();
     return {
       v: ADVERT_VERSION,
@@ -57,12 +73,17 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
       probes: f.probes,
     };
   };
-  const app = createApp({ log: log.child('api'), advert });
+  const app = createApp({
+    log: log.child('api'),
+    advert,
+    nodes: () => registry?.snapshot() ?? [],
+    staticPeers: () => staticPeers ?? ((): never => { throw notStarted(); })(),
+    peer: { key: () => meshKey, nowMs: deps.clock.nowMs, nodeId: () => store?.get().identity.nodeId ?? '', seq: () => seq, leaving: () => leaving },
+  });
 
   /** What has started, newest last: stop() unwinds it. */
   const running: { name: string; stop: () => Promise<void> }[] = [];
   const startAbort = new AbortController();
-  /** The raw start run (doStop waits for it to settle) and the caller-facing promise. */
   let startRun: Promise<void> | null = null;
   let starting: Promise<void> | null = null;
   let stopping: Promise<void> | null = null;
@@ -79,17 +100,51 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
     running.push({ name: 'data-dir lock', stop: () => lock.release() });
     if (signal.aborted) return;
 
-    store = await openStore({ dataDir: config.dataDir, nowMs: deps.clock.nowMs, log: log.child('store'), initial: freshState });
+    const s = await openStore({ dataDir: config.dataDir, nowMs: deps.clock.nowMs, log: log.child('store'), initial: freshState });
+    store = s;
     if (signal.aborted) return;
-    log.info('identity', { nodeId: store.get().identity.nodeId, name: config.node.name, dataDir: config.dataDir });
+    const selfId = s.get().identity.nodeId;
+    const mesh = await loadOrCreateMeshKey({ dataDir: config.dataDir, configuredKey: config.mesh.key, log: log.child('mesh'), nowMs: deps.clock.nowMs });
+    meshKey = mesh.key;
+    if (signal.aborted) return;
+    log.info('identity', { nodeId: selfId, name: config.node.name, mesh: meshFingerprint(mesh.key), dataDir: config.dataDir });
+
+    const reg = createPeerRegistry({ selfId, downAfterMs: config.discovery.downAfterMs, log: log.child('registry') });
+    reg.restore(s.get().peers);
+    registry = reg;
+    staticPeers = createStaticPeers(config.discovery, s, () => discovery?.refreshStatic());
+
+    const selfUrl = (): string => `http://127.0.0.1:${http?.port() || config.api.port}`;
+    const offFacts = facts.onChanged(() => {
+      seq++;
+      reg.setSelf(advert(), seq, selfUrl(), deps.clock.nowMs());
+      discovery?.advertChanged();
+    });
+    running.push({ name: 'facts subscription', stop: async () => offFacts() });
 
     for (const probe of createProbes(config, deps, facts)) await startService(probe);
 
     http = createHttpServer({ fetch: app.fetch, host: config.api.host, port: config.api.port, clock: deps.clock, log: log.child('http') });
     await startService(http);
+    if (signal.aborted) return;
+    reg.setSelf(advert(), seq, selfUrl(), deps.clock.nowMs());
+
+    discovery = createMeshDiscovery(config, deps, {
+      selfId,
+      key: mesh.key,
+      fingerprint: meshFingerprint(mesh.key),
+      port: http.port(),
+      seq: () => seq,
+      registry: reg,
+      store: s,
+      staticPeers,
+    });
+    await startService(discovery);
   };
 
   const doStop = async (): Promise<void> => {
+    // Peers that ping us from now on are told we are leaving, and mark us down at once.
+    leaving = true;
     startAbort.abort(new Error('agent stopping'));
     await startRun?.catch(() => undefined);
     while (running.length > 0) {
@@ -120,10 +175,14 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
       return (stopping ??= doStop());
     },
     nodeId() {
-      if (!store) throw new AgentError('not_started', 'the agent is not started yet');
+      if (!store) throw notStarted();
       return store.get().identity.nodeId;
     },
     port: () => http?.port() ?? 0,
     advert,
+    registry() {
+      if (!registry) throw notStarted();
+      return registry;
+    },
   };
 }

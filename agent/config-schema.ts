@@ -4,6 +4,7 @@
  * Units are in key names (DESIGN.md §6.9).
  */
 import { z } from 'zod';
+import { serviceEndpointSchema } from '../discovery/endpoint-schema.js';
 import { logLevels } from './log.js';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
@@ -82,6 +83,25 @@ export const configSchema = z.strictObject({
         .prefault({}),
       /** Agent URLs of peers to contact directly, for networks that block multicast. */
       peers: z.array(httpUrl).default([]),
+      /** Ollama / Immich ML URLs on machines without the agent; each becomes a node with this name. */
+      endpoints: z.array(serviceEndpointSchema).default([]),
+      tailnet: z
+        .strictObject({
+          /** Find agents on the Tailscale tailnet (needs the `tailscale` CLI or its socket). */
+          enabled: z.boolean().default(true),
+          /** Only peers with one of these ACL tags, e.g. ["tag:ai"]; empty = any peer. */
+          tags: z.array(z.string().regex(/^tag:[A-Za-z0-9-]+$/, 'must look like tag:name')).default([]),
+          /** Only peers whose host name matches this glob, e.g. "gaming-*"; null = any. */
+          hostnamePattern: z.string().min(1).nullable().default(null),
+          intervalSec: z.number().int().min(5).default(30),
+        })
+        .prefault({}),
+      /** How often each known peer is health-checked. */
+      healthIntervalMs: z.number().int().min(100).max(60_000).default(1000),
+      /** A peer call (health check, advert fetch) gives up after this long. */
+      peerTimeoutMs: z.number().int().min(100).max(60_000).default(1000),
+      /** A peer that has not answered for this long is down (connection refused: at once). */
+      downAfterMs: z.number().int().min(500).max(600_000).default(3000),
     })
     .prefault({}),
   mesh: z

@@ -6,6 +6,7 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import type { Clock } from './clock.js';
 import type { Exec } from './exec.js';
 import type { Logger } from './log.js';
+import type { MdnsOptions } from '../discovery/mdns.js';
 import type { HardwareSi } from './probe/hardware.js';
 
 export interface AgentFs {
@@ -23,6 +24,12 @@ export interface AgentDeps {
   platform: NodeJS.Platform;
   networkInterfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
   agentVersion: string;
+  /** The machine's hostname, for the mDNS instance name. */
+  hostname: string;
+  /** Tailscale's LocalAPI (Linux); without it the `tailscale` CLI is used. */
+  tailscaleLocalApi?: (signal: AbortSignal) => Promise<unknown>;
+  /** Wraps bonjour-service creation (tests); the real one by default. */
+  createBonjour?: MdnsOptions['createBonjour'];
   pid: number;
   isProcessAlive: (pid: number) => boolean;
 }

@@ -6,6 +6,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import * as si from 'systeminformation';
+import { createLocalApiReader } from '../discovery/tailscale-client.js';
 import { runStatus } from './cli/status.js';
 import { parseCommand, UsageError } from './cli/parse-args.js';
 import { USAGE } from './cli/usage.js';
@@ -80,6 +81,8 @@ async function start(flags: Parameters<typeof loadConfig>[0]['flags']): Promise<
     platform: process.platform,
     networkInterfaces: os.networkInterfaces,
     agentVersion: AGENT_VERSION,
+    hostname: os.hostname(),
+    ...(process.platform === 'linux' ? { tailscaleLocalApi: createLocalApiReader() } : {}),
     pid: process.pid,
     isProcessAlive: (pid) => {
       try {

@@ -4,6 +4,8 @@
  * are added here as optional keys with defaults, so older files still load.
  */
 import { z } from 'zod';
+import { agentUrlSchema, serviceEndpointSchema } from '../discovery/endpoint-schema.js';
+import { nodeRecordSchema } from '../discovery/types.js';
 
 export const STATE_VERSION = 1;
 
@@ -13,5 +15,14 @@ export const stateSchema = z.object({
     nodeId: z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex digits'),
     createdAtMs: z.number().int().nonnegative(),
   }),
+  /** The peers known at the last save: a restarted agent knows them (and their MACs) at once. */
+  peers: z.array(nodeRecordSchema).default([]),
+  /** Static peers and endpoints added through the API (the config file's own are not copied here). */
+  staticPeers: z
+    .object({
+      urls: z.array(agentUrlSchema).default([]),
+      endpoints: z.array(serviceEndpointSchema).default([]),
+    })
+    .prefault({}),
 });
 export type AgentState = z.infer<typeof stateSchema>;

@@ -4,15 +4,24 @@
  */
 import { Hono } from 'hono';
 import type { Logger } from '../agent/log.js';
+import type { StaticPeers } from '../agent/static-peers.js';
 import type { NodeAdvert } from '../discovery/node-advert.js';
+import type { NodeRecord } from '../discovery/types.js';
 import { createErrorHandler, errorResponse } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { nodeRoutes } from './routes/node.js';
+import { nodesRoutes } from './routes/nodes.js';
+import { peerRoutes, type PeerRouteDeps } from './routes/peer.js';
+import { peersRoutes } from './routes/peers.js';
 
 export interface AppDeps {
   log: Logger;
   /** This node's advert, built from the latest probe results. */
   advert: () => NodeAdvert;
+  /** The registry's view of the mesh. */
+  nodes: () => NodeRecord[];
+  staticPeers: () => StaticPeers;
+  peer: Omit<PeerRouteDeps, 'advert' | 'log'>;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -20,6 +29,9 @@ export function createApp(deps: AppDeps): Hono {
   app.onError(createErrorHandler(deps.log));
   app.route('/api/v1', healthRoutes());
   app.route('/api/v1', nodeRoutes(deps));
+  app.route('/api/v1', nodesRoutes(deps));
+  app.route('/api/v1', peersRoutes(deps));
+  app.route('/api/v1', peerRoutes({ ...deps.peer, advert: deps.advert, log: deps.log.child('peer') }));
   app.notFound((c) =>
     errorResponse(c, 404, { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}; the API lives under /api/v1` }),
   );

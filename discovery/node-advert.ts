@@ -28,6 +28,6 @@ export const nodeAdvertSchema = z.object({
   services: z.object({ ollama: ollamaFactsSchema.nullable(), immichMl: immichMlFactsSchema.nullable() }),
   activity: activityFactsSchema.nullable(),
   network: networkFactsSchema.nullable(),
-  probes: z.record(probeNameSchema, probeStatusSchema),
+  probes: z.partialRecord(probeNameSchema, probeStatusSchema),
 });
 export type NodeAdvert = z.infer<typeof nodeAdvertSchema>;

@@ -14,8 +14,8 @@ import { captureLog } from './capture-log.js';
 import { createFakeExec, createFakeFs } from '../fakes/io.js';
 
 export const fakeSi: HardwareSi = {
-  cpu: async () => ({ brand: 'Test CPU 9000', manufacturer: 'Test', cores: 8, physicalCores: 4 }) as Awaited<ReturnType<HardwareSi['cpu']>>,
-  mem: async () => ({ total: 16 * 1024 ** 3 }) as Awaited<ReturnType<HardwareSi['mem']>>,
+  cpu: async () => ({ brand: 'Test CPU 9000', manufacturer: 'Test', cores: 8, physicalCores: 4 }),
+  mem: async () => ({ total: 16 * 1024 ** 3 }),
   osInfo: async () => ({ platform: 'linux', distro: 'Debian GNU/Linux', release: '12', arch: 'x64' }) as Awaited<ReturnType<HardwareSi['osInfo']>>,
   graphics: async () => ({ controllers: [], displays: [] }) as Awaited<ReturnType<HardwareSi['graphics']>>,
 };
@@ -32,6 +32,7 @@ export function testDeps(overrides: Partial<AgentDeps> = {}): AgentDeps & { line
     platform: 'linux',
     networkInterfaces: () => ({ lo: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' }] }),
     agentVersion: '0.0.0-test',
+    hostname: 'test-host',
     pid: 1_000_000 + Math.floor(Math.random() * 1000),
     isProcessAlive: () => false,
     lines,
@@ -51,7 +52,12 @@ export async function startTestAgent(
   opts: { config?: AgentConfigInput; deps?: Partial<AgentDeps>; dataDir?: string; clock?: Clock } = {},
 ): Promise<TestAgent> {
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'im-agent-')));
-  const parsed = configSchema.parse({ api: { port: 0, host: '127.0.0.1' }, ...opts.config });
+  // mDNS pinned to loopback: test traffic never leaves the machine (TOOLCHAIN.md).
+  const parsed = configSchema.parse({
+    api: { port: 0, host: '127.0.0.1' },
+    ...opts.config,
+    discovery: { mdns: { interfaces: ['127.0.0.1'] }, tailnet: { enabled: false }, ...opts.config?.discovery },
+  });
   const config: ResolvedConfig = { ...parsed, node: { name: parsed.node.name ?? 'test-node' }, dataDir };
   const deps = testDeps({ ...(opts.clock ? { clock: opts.clock } : {}), ...opts.deps });
   const agent = createAgent(config, deps);

@@ -19,7 +19,11 @@ afterEach(async () => {
 });
 
 function configFor(dir: string, port = 0) {
-  const parsed = configSchema.parse({ api: { port, host: '127.0.0.1' }, services: { ollama: { url: 'http://127.0.0.1:9' }, immichMl: { url: 'http://127.0.0.1:9' } } });
+  const parsed = configSchema.parse({
+    api: { port, host: '127.0.0.1' },
+    services: { ollama: { url: 'http://127.0.0.1:9' }, immichMl: { url: 'http://127.0.0.1:9' } },
+    discovery: { mdns: { interfaces: ['127.0.0.1'] }, tailnet: { enabled: false } },
+  });
   return { ...parsed, node: { name: 'life' }, dataDir: dir };
 }
 
@@ -85,7 +89,7 @@ describe('agent lifecycle', () => {
     const baseline = activeResources();
     let finishedOnItsOwn = false;
     let stopsDuringStart = 0;
-    for (let k = 0; k < 200 && !finishedOnItsOwn; k++) {
+    for (let k = 0; k < 20_000 && !finishedOnItsOwn; k += 1 + Math.floor(k / 8)) {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'im-phase-'));
       const agent = createAgent(configFor(dir), testDeps());
       let done = false;

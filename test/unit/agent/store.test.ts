@@ -23,7 +23,7 @@ describe('state store', () => {
     expect(id).toMatch(/^[0-9a-f]{32}$/);
     const second = await open();
     expect(second.get().identity.nodeId).toBe(id);
-    expect(JSON.parse(await readFile(path.join(dir, STATE_FILE), 'utf8')).identity.nodeId).toBe(id);
+    expect((JSON.parse(await readFile(path.join(dir, STATE_FILE), 'utf8')) as { identity: { nodeId: string } }).identity.nodeId).toBe(id);
   });
 
   it('creates a missing data dir (nested)', async () => {
@@ -74,6 +74,6 @@ describe('state store', () => {
     await store.update((s) => {
       s.identity.createdAtMs = 42;
     });
-    expect(JSON.parse(await readFile(store.file, 'utf8')).identity.createdAtMs).toBe(42);
+    expect((JSON.parse(await readFile(store.file, 'utf8')) as { identity: { createdAtMs: number } }).identity.createdAtMs).toBe(42);
   });
 });

@@ -5,8 +5,16 @@ import { nodeAdvertSchema, type NodeAdvert } from '../../../discovery/node-adver
 import { captureLog } from '../../helpers/capture-log.js';
 import { sampleAdvert } from '../../helpers/sample-advert.js';
 
+const rest = {
+  nodes: () => [],
+  staticPeers: () => {
+    throw new Error('unused');
+  },
+  peer: { key: () => null, nowMs: () => 0, nodeId: () => '', seq: () => 0, leaving: () => false },
+};
+
 describe('API app (in process)', () => {
-  const app = createApp({ log: captureLog().log, advert: () => sampleAdvert() });
+  const app = createApp({ log: captureLog().log, advert: () => sampleAdvert(), ...rest });
 
   it('GET /api/v1/health → {"status":"ok"}', async () => {
     const res = await app.request('/api/v1/health');
@@ -32,6 +40,7 @@ describe('API app (in process)', () => {
     const { log, records } = captureLog();
     const failing = (err: unknown) =>
       createApp({
+        ...rest,
         log,
         advert: (): NodeAdvert => {
           throw err;

@@ -1,0 +1,63 @@
+/**
+ * Builds this node's mesh discovery from config and deps: registry, peer client, tailnet source and
+ * the discovery service. Kept out of agent.ts so the composition root stays a list of parts.
+ */
+import { createDiscovery, type Discovery } from '../discovery/discovery.js';
+import { createPeerClient } from '../discovery/peer-client.js';
+import type { PeerRegistry } from '../discovery/registry.js';
+import { readTailscaleStatus } from '../discovery/tailscale-client.js';
+import { createTailnetSource } from '../discovery/tailnet-source.js';
+import type { AgentConfig } from './config-schema.js';
+import type { AgentDeps } from './deps.js';
+import type { StaticPeers } from './static-peers.js';
+import type { Store } from './store.js';
+
+export function createMeshDiscovery(
+  config: AgentConfig,
+  deps: AgentDeps,
+  parts: { selfId: string; key: string; fingerprint: string; port: number; seq: () => number; registry: PeerRegistry; store: Store; staticPeers: StaticPeers },
+): Discovery {
+  const log = deps.log.child('discovery');
+  const d = config.discovery;
+  const client = createPeerClient({ key: parts.key, selfId: parts.selfId, fetch: deps.fetch, clock: deps.clock, timeoutMs: d.peerTimeoutMs });
+  let discovery: Discovery | null = null;
+  const tailnet = d.tailnet.enabled
+    ? createTailnetSource({
+        clock: deps.clock,
+        log: log.child('tailnet'),
+        intervalMs: d.tailnet.intervalSec * 1000,
+        timeoutMs: config.probes.timeoutMs,
+        read: (signal) =>
+          readTailscaleStatus({ exec: deps.exec, platform: deps.platform, ...(deps.tailscaleLocalApi ? { localApi: deps.tailscaleLocalApi } : {}) }, signal),
+        filter: { tags: d.tailnet.tags, hostnamePattern: d.tailnet.hostnamePattern },
+        agentPort: parts.port,
+        onPeers: (peers) => discovery?.tailnetPeers(peers),
+      })
+    : undefined;
+  discovery = createDiscovery({
+    selfId: parts.selfId,
+    hostname: deps.hostname,
+    port: parts.port,
+    meshFingerprint: parts.fingerprint,
+    seq: parts.seq,
+    mdns: d.mdns,
+    staticUrls: () => parts.staticPeers.urls().map((u) => u.url),
+    endpoints: () => parts.staticPeers.endpoints().map(({ origin: _origin, ...e }) => e),
+    ...(tailnet ? { tailnet } : {}),
+    healthIntervalMs: d.healthIntervalMs,
+    peerTimeoutMs: d.peerTimeoutMs,
+    staticRetryMs: 10_000,
+    servicesIntervalMs: config.probes.servicesIntervalSec * 1000,
+    registry: parts.registry,
+    client,
+    clock: deps.clock,
+    fetch: deps.fetch,
+    log,
+    ...(deps.createBonjour ? { createBonjour: deps.createBonjour } : {}),
+    persist: (records) =>
+      parts.store.update((s) => {
+        s.peers = records;
+      }),
+  });
+  return discovery;
+}

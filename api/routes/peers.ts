@@ -1,0 +1,49 @@
+/**
+ * Static peers for networks that block multicast: `GET /api/v1/peers`, `POST /api/v1/peers` with
+ * `{ "url": "http://10.0.0.5:7650" }` (an agent) or `{ "name": "nas", "ollamaUrl": "..." }` (a plain
+ * endpoint), `DELETE /api/v1/peers` with `{ "url": ... }` or `{ "name": ... }`. Persisted.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { BadRequestError } from '../../agent/errors.js';
+import type { StaticPeers } from '../../agent/static-peers.js';
+import { agentUrlSchema, serviceEndpointSchema } from '../../discovery/endpoint-schema.js';
+import { localOnly } from '../local-only.js';
+
+const addPeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), serviceEndpointSchema]);
+const removePeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), z.strictObject({ name: z.string().min(1) })]);
+
+async function parseBody<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
+  let json: unknown;
+  try {
+    json = await req.json();
+  } catch {
+    throw new BadRequestError('the body must be JSON');
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    const issues = result.error.issues.flatMap((i) =>
+      i.code === 'invalid_union' ? i.errors.flat().map((e) => `${[...i.path, ...e.path].join('.') || '(body)'}: ${e.message}`) : [`${i.path.join('.') || '(body)'}: ${i.message}`],
+    );
+    throw new BadRequestError(`invalid body: ${[...new Set(issues)].join('; ')}`, [...new Set(issues)]);
+  }
+  return result.data;
+}
+
+export function peersRoutes(deps: { staticPeers: () => StaticPeers }): Hono {
+  const app = new Hono();
+  app.get('/peers', (c) => c.json({ peers: deps.staticPeers().urls(), endpoints: deps.staticPeers().endpoints() }));
+  app.post('/peers', localOnly, async (c) => {
+    const body = await parseBody(c.req.raw, addPeerSchema);
+    if ('url' in body) await deps.staticPeers().addUrl(body.url);
+    else await deps.staticPeers().addEndpoint(body);
+    return c.json({ added: body }, 201);
+  });
+  app.delete('/peers', localOnly, async (c) => {
+    const body = await parseBody(c.req.raw, removePeerSchema);
+    if ('url' in body) await deps.staticPeers().removeUrl(body.url);
+    else await deps.staticPeers().removeEndpoint(body.name);
+    return c.json({ removed: body });
+  });
+  return app;
+}
