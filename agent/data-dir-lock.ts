@@ -2,7 +2,7 @@
  * One agent per data directory: a lock file holding the owner's pid. A lock whose process is gone
  * (a crash, a power cut) is stale and taken over, so a crash never needs manual cleanup.
  */
-import { open, readFile, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DataDirLockedError } from './errors.js';
 import type { Logger } from './log.js';
@@ -23,6 +23,8 @@ export interface LockOptions {
 
 export async function acquireDataDirLock(opts: LockOptions): Promise<DataDirLock> {
   const file = path.join(opts.dataDir, LOCK_FILE);
+  // First start on a machine: the per-user state directory does not exist yet (0700: it holds the mesh key).
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await open(file, 'wx', 0o600);

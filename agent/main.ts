@@ -6,6 +6,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import * as si from 'systeminformation';
+import { readMeshKey } from '../discovery/mesh-key.js';
 import { createLocalApiReader } from '../discovery/tailscale-client.js';
 import { runStatus } from './cli/status.js';
 import { parseCommand, UsageError } from './cli/parse-args.js';
@@ -43,31 +44,50 @@ async function main(argv: string[]): Promise<number> {
     case 'version':
       process.stdout.write(`${AGENT_VERSION}\n`);
       return EXIT_OK;
-    case 'status': {
+    case 'status':
+    case 'nodes': {
       const url = command.url ?? `http://127.0.0.1:${process.env.INFERENCE_MESH_PORT || 7650}`;
-      const result = await runStatus({ url, json: command.json, timeoutMs: command.timeoutMs }, { fetch, clock: systemClock });
+      const result = await runStatus({ url, json: command.json, timeoutMs: command.timeoutMs, what: command.command }, { fetch, clock: systemClock });
       if (result.stdout) process.stdout.write(`${result.stdout}\n`);
       if (result.stderr) process.stderr.write(`${result.stderr}\n`);
       return result.exitCode;
     }
     case 'start':
       return start(command.flags);
+    case 'key':
+      return printKey(command.flags);
   }
 }
 
-async function start(flags: Parameters<typeof loadConfig>[0]['flags']): Promise<number> {
-  let loaded;
+/** Loads configuration and resolves the data dir, or prints every problem and returns exit 78. */
+async function resolveConfig(flags: Parameters<typeof loadConfig>[0]['flags']) {
   try {
-    loaded = await loadConfig({ flags, env: process.env, readFile: (f) => readFile(f, 'utf8'), hostname: os.hostname() });
+    const loaded = await loadConfig({ flags, env: process.env, readFile: (f) => readFile(f, 'utf8'), hostname: os.hostname() });
+    const dataDir = loaded.config.dataDir ?? defaultDataDir({ platform: process.platform, env: process.env, homeDir: os.homedir() });
+    return { ...loaded, config: { ...loaded.config, dataDir } };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`inference-mesh: invalid configuration (${err.message}):\n${err.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}\n`);
     return EXIT_CONFIG;
   }
-  const config = {
-    ...loaded.config,
-    dataDir: loaded.config.dataDir ?? defaultDataDir({ platform: process.platform, env: process.env, homeDir: os.homedir() }),
-  };
+}
+
+async function printKey(flags: Parameters<typeof loadConfig>[0]['flags']): Promise<number> {
+  const resolved = await resolveConfig(flags);
+  if (typeof resolved === 'number') return resolved;
+  const key = resolved.config.mesh.key ?? (await readMeshKey(resolved.config.dataDir));
+  if (!key) {
+    process.stderr.write(`inference-mesh: no mesh key in ${resolved.config.dataDir} yet; start the agent once (it creates one) or join a mesh with --key\n`);
+    return EXIT_FAILURE;
+  }
+  process.stdout.write(`${key}\n`);
+  return EXIT_OK;
+}
+
+async function start(flags: Parameters<typeof loadConfig>[0]['flags']): Promise<number> {
+  const loaded = await resolveConfig(flags);
+  if (typeof loaded === 'number') return loaded;
+  const config = loaded.config;
   const log = createLogger({ level: config.log.level, nowMs: systemClock.nowMs, sink: (_r, line) => process.stderr.write(`${line}\n`) });
   log.info('starting inference-mesh', { version: AGENT_VERSION, config: loaded.configPath ?? '(defaults)', pid: process.pid });
 

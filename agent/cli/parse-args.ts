@@ -11,7 +11,8 @@ export class UsageError extends Error {
 
 export type Command =
   | { command: 'start'; flags: ConfigFlags }
-  | { command: 'status'; url: string | undefined; json: boolean; timeoutMs: number }
+  | { command: 'status' | 'nodes'; url: string | undefined; json: boolean; timeoutMs: number }
+  | { command: 'key'; flags: ConfigFlags }
   | { command: 'help' }
   | { command: 'version' };
 
@@ -37,7 +38,17 @@ export function parseCommand(argv: readonly string[]): Command {
           flags: { config: values.config, dataDir: values['data-dir'], port: values.port, mdnsInterface: values['mdns-interface'], key: values.key },
         };
       }
-      case 'status': {
+      case 'key': {
+        const { values } = parseArgs({
+          args: [...rest],
+          strict: true,
+          allowPositionals: false,
+          options: { config: { type: 'string' }, 'data-dir': { type: 'string' } },
+        });
+        return { command: 'key', flags: { config: values.config, dataDir: values['data-dir'] } };
+      }
+      case 'status':
+      case 'nodes': {
         const { values } = parseArgs({
           args: [...rest],
           strict: true,
@@ -46,7 +57,7 @@ export function parseCommand(argv: readonly string[]): Command {
         });
         const timeoutMs = values['timeout-ms'] === undefined ? 3000 : Number(values['timeout-ms']);
         if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout-ms must be a positive whole number');
-        return { command: 'status', url: values.url, json: values.json, timeoutMs };
+        return { command, url: values.url, json: values.json, timeoutMs };
       }
       case 'help':
       case '--help':

@@ -2,10 +2,15 @@
  * `inference-mesh status`: asks a running agent for its advert. Returns the text to print and the
  * exit code instead of printing, so main.ts stays the only file that touches the process.
  */
+import { z } from 'zod';
 import { timeoutSignal, type Clock } from '../clock.js';
 import { describeFetchError } from '../fetch-error.js';
 import { nodeAdvertSchema } from '../../discovery/node-advert.js';
+import { nodeRecordSchema } from '../../discovery/types.js';
+import { formatNodes } from './format-nodes.js';
 import { formatStatus } from './format-status.js';
+
+const nodesResponseSchema = z.object({ nodes: z.array(nodeRecordSchema) });
 
 export interface StatusResult {
   exitCode: number;
@@ -13,22 +18,30 @@ export interface StatusResult {
   stderr?: string;
 }
 
+/** `status` (this node's advert) and `nodes` (the registry) ask the agent the same way. */
 export async function runStatus(
-  opts: { url: string; json: boolean; timeoutMs: number },
+  opts: { url: string; json: boolean; timeoutMs: number; what?: 'status' | 'nodes' },
   deps: { fetch: typeof fetch; clock: Clock },
 ): Promise<StatusResult> {
   const base = opts.url.replace(/\/+$/, '');
-  const endpoint = `${base}/api/v1/node`;
+  const nodes = opts.what === 'nodes';
+  const endpoint = `${base}/api/v1/${nodes ? 'nodes' : 'node'}`;
   const deadline = timeoutSignal(deps.clock, opts.timeoutMs);
   try {
     const res = await deps.fetch(endpoint, { signal: deadline.signal, headers: { accept: 'application/json' } });
     const text = await res.text();
     if (!res.ok) return { exitCode: 1, stderr: `inference-mesh: the agent at ${base} answered HTTP ${res.status}: ${text.slice(0, 200)}` };
+    const notAgent = { exitCode: 1, stderr: `inference-mesh: ${base} did not answer like an inference-mesh agent` };
+    if (nodes) {
+      const parsed = nodesResponseSchema.safeParse(safeJson(text));
+      if (!parsed.success) return notAgent;
+      return { exitCode: 0, stdout: opts.json ? JSON.stringify(parsed.data, null, 2) : formatNodes(parsed.data.nodes, deps.clock.nowMs()) };
+    }
     const parsed = nodeAdvertSchema.safeParse(safeJson(text));
-    if (!parsed.success) return { exitCode: 1, stderr: `inference-mesh: ${base} did not answer like an inference-mesh agent` };
+    if (!parsed.success) return notAgent;
     return { exitCode: 0, stdout: opts.json ? JSON.stringify(parsed.data, null, 2) : formatStatus(parsed.data, deps.clock.nowMs()) };
   } catch (err) {
-    return { exitCode: 1, stderr: `inference-mesh: no agent answering at ${base} (${describeFetchError(err, base)}); start one with: inference-mesh start` };
+    return { exitCode: 1, stderr: `inference-mesh: no agent answering at ${base} (${describeFetchError(err, base).replace(` at ${base}`, '')}); start one with: inference-mesh start` };
   } finally {
     deadline.cancel();
   }

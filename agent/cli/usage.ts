@@ -3,6 +3,8 @@ export const USAGE = `Usage: inference-mesh <command> [options]
 Commands:
   start     run the agent on this machine (API, UI and routing on port 7650)
   status    show what the local agent knows about this machine
+  nodes     list the nodes of the mesh as this agent sees them
+  key       print this machine's mesh key (give it to other machines with --key)
   help      show this text
   version   print the version
 
@@ -13,7 +15,10 @@ start options:
   --mdns-interface ADDR  announce and browse on this interface's IPv4 address only
   --key KEY              mesh key to join (env INFERENCE_MESH_KEY)
 
-status options:
+key options:
+  --config FILE, --data-dir DIR   as for start: where the key is kept
+
+status and nodes options:
   --url URL              agent to ask, default http://127.0.0.1:7650 (or INFERENCE_MESH_PORT)
   --json                 print the raw JSON
   --timeout-ms N         give up after this long, default 3000

@@ -28,6 +28,13 @@ describe('data dir lock', () => {
     await third.release();
   });
 
+  it('creates a data dir that does not exist yet (first start on a machine)', async () => {
+    const fresh = path.join(dir, 'state', 'inference-mesh');
+    const lock = await acquireDataDirLock({ dataDir: fresh, pid: 100, isProcessAlive: alive([100]), log: captureLog().log });
+    expect((await readFile(path.join(fresh, LOCK_FILE), 'utf8')).trim()).toBe('100');
+    await lock.release();
+  });
+
   it('takes over a stale lock whose process is gone', async () => {
     await writeFile(path.join(dir, LOCK_FILE), '4242\n');
     const { log, records } = captureLog();
