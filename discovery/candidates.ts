@@ -40,9 +40,7 @@ export function createCandidateVerifier(opts: { client: PeerClient; registry: Pe
           });
           return null;
         }
-        const known = opts.registry.get(advert.nodeId);
         opts.registry.upsertMember({ advert, seq, source: candidate.source, url, nowMs: opts.clock.nowMs() });
-        if (!known) opts.log.info('found a peer', { name: advert.name, node: advert.nodeId.slice(0, 8), via: candidate.source, url });
         return advert.nodeId;
       } catch (err) {
         if (signal?.aborted) return null;

@@ -133,6 +133,15 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
       running = true;
       abort = new AbortController();
       for (const event of ['node-added', 'node-updated', 'node-state', 'node-removed'] as const) unsubscribe.push(registry.on(event, schedulePersist));
+      const logState = (node: NodeRecord, from: string): void => {
+        if (node.nodeId === opts.selfId) return;
+        const reason = node.state === 'up' ? undefined : node.paths.find((p) => p.lastError)?.lastError;
+        const fields = { id: node.nodeId.slice(0, 8), from, via: node.activeUrl ?? undefined, reason: reason ?? undefined };
+        if (node.state === 'up') log.info(`peer ${node.name} is up`, fields);
+        else log.warn(`peer ${node.name} is ${node.state}`, fields);
+      };
+      unsubscribe.push(registry.on('node-state', ({ node, from }) => logState(node, from)));
+      unsubscribe.push(registry.on('node-added', ({ node }) => node.state === 'up' && logState(node, 'new')));
       await checker.start(signal);
       endpoints.set(opts.endpoints());
       await endpoints.start(signal);

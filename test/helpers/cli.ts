@@ -15,6 +15,11 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
+/** Test agents announce on loopback only: mDNS must never reach the outside network (TOOLCHAIN.md). */
+function pinMdns(args: string[]): string[] {
+  return args[0] === 'start' && !args.includes('--mdns-interface') ? [...args, '--mdns-interface', '127.0.0.1'] : args;
+}
+
 export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -25,7 +30,7 @@ export interface RunResult {
 /** Runs a command to completion (bounded by `timeoutMs`, after which it is killed). */
 export function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...pinMdns(args)], { env: cleanEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -50,7 +55,7 @@ export interface RunningAgent {
 
 /** Starts `inference-mesh start` and resolves once it logs "agent ready" (or rejects with its output). */
 export async function startCliAgent(args: string[], opts: { env?: Record<string, string>; port: number }): Promise<RunningAgent> {
-  const child = spawn(process.execPath, [BIN, 'start', '--port', String(opts.port), ...args], {
+  const child = spawn(process.execPath, [BIN, ...pinMdns(['start', '--port', String(opts.port), ...args])], {
     env: cleanEnv(opts.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -100,7 +100,9 @@ export function createHttpHarness<C extends BaseCall>(config: HarnessConfig<C>):
     res.on('close', () => {
       active.delete(controller);
       if (!res.writableFinished && stopping === undefined) {
-        if (call !== undefined) call.aborted = true;
+        // The client went away, possibly before its body was complete: still record the call.
+        call ??= config.log.record(config.makeCall(base, Buffer.concat(chunks)));
+        call.aborted = true;
         controller.abort(new Error('client disconnected'));
       }
       settle();

@@ -1,0 +1,137 @@
+/**
+ * The command as a user runs it: real child processes, real sockets, a real state file, and a fake
+ * Ollama that follows PROTOCOLS.md §1 (Ollama itself cannot be installed here).
+ */
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFakeOllama } from '../fakes/fake-ollama.js';
+import { eventually, freePort, runCli, startCliAgent, type RunningAgent } from '../helpers/cli.js';
+
+let dir: string;
+const cleanups: (() => Promise<unknown>)[] = [];
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'im-cli-'));
+});
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function agent(args: string[], env: Record<string, string> = {}): Promise<RunningAgent> {
+  const port = await freePort();
+  const a = await startCliAgent(['--data-dir', dir, ...args], { port, env });
+  cleanups.push(() => a.stop('SIGKILL'));
+  return a;
+}
+
+async function writeConfig(config: unknown): Promise<string> {
+  const file = path.join(dir, 'agent.config.json');
+  await writeFile(file, JSON.stringify(config));
+  return file;
+}
+
+describe('inference-mesh CLI', () => {
+  it('unknown command or flag → usage and exit 2', async () => {
+    const bad = await runCli(['frobnicate']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown command "frobnicate"');
+    expect(bad.stderr).toContain('Usage: inference-mesh <command>');
+    const flag = await runCli(['start', '--colour', 'blue']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/Unknown option '--colour'/);
+    expect((await runCli([])).code).toBe(2);
+  });
+
+  it('--help lists the commands and exits 0', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/start .*\n.*status/s);
+  });
+
+  it('a config file with three mistakes prints all three and exits 78 before anything starts', async () => {
+    const file = await writeConfig({ api: { port: 99999 }, probes: { servicesIntervalSec: 'fast' }, colour: 'blue' });
+    const res = await runCli(['start', '--config', file, '--data-dir', path.join(dir, 'data')]);
+    expect(res.code).toBe(78);
+    expect(res.stderr).toContain('api.port: must be a port between 1 and 65535');
+    expect(res.stderr).toMatch(/probes\.servicesIntervalSec: .*expected number/);
+    expect(res.stderr).toContain('colour: unknown key');
+    expect(res.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+    expect(await readdir(dir)).not.toContain('data'); // nothing started
+  });
+
+  it('invalid JSON in the config file exits 78 with the parser message', async () => {
+    const file = path.join(dir, 'bad.json');
+    await writeFile(file, '{ "api": ');
+    const res = await runCli(['start', '--config', file]);
+    expect(res.code).toBe(78);
+    expect(res.stderr).toMatch(/\(file\): invalid JSON/);
+  });
+
+  it('status with no agent running: one readable line and exit 1', async () => {
+    const port = await freePort();
+    const res = await runCli(['status', '--url', `http://127.0.0.1:${port}`]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toBe('');
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toContain(`no agent answering at http://127.0.0.1:${port}`);
+    expect(res.stderr).toContain('connection refused');
+  });
+
+  it('status shows the fake Ollama models; stopping the fake shows Ollama down with the reason', async () => {
+    const ollama = createFakeOllama({ models: [{ name: 'llama3.2:3b' }, { name: 'qwen2.5:7b' }] });
+    await ollama.start();
+    cleanups.push(() => ollama.stop());
+    const file = await writeConfig({ node: { name: 'cli-test' }, probes: { servicesIntervalSec: 1 }, services: { immichMl: { enabled: false } } });
+    const a = await agent(['--config', file], { OLLAMA_HOST: ollama.url });
+
+    const up = await eventually(async () => {
+      const r = await runCli(['status', '--url', a.url]);
+      return r.stdout.includes('llama3.2:3b') ? r : undefined;
+    });
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/^Node\s+cli-test/m);
+    expect(up.stdout).toMatch(/^Ollama\s+up · version 0\.33\.0/m);
+    expect(up.stdout).toContain('qwen2.5:7b');
+    expect(up.stdout).toMatch(/^CPU\s+\S/m);
+
+    const json = JSON.parse((await runCli(['status', '--url', a.url, '--json'])).stdout) as { services: { ollama: { models: { name: string }[] } } };
+    expect(json.services.ollama.models.map((m) => m.name).sort()).toEqual(['llama3.2:3b', 'qwen2.5:7b']);
+
+    await ollama.stop();
+    const down = await eventually(async () => {
+      const r = await runCli(['status', '--url', a.url]);
+      return /^Ollama\s+down/m.test(r.stdout) ? r : undefined;
+    });
+    expect(down.stdout).toMatch(/^Ollama\s+down · connection refused at http:\/\/127\.0\.0\.1:\d+/m);
+    expect(a.output()).toMatch(/WARN .*Ollama is down .*reason="connection refused/);
+  });
+
+  it('SIGTERM exits 0; a restart keeps the node id; a second agent on the same data dir refuses', async () => {
+    const first = await agent([]);
+    const id = ((await (await fetch(`${first.url}/api/v1/node`)).json()) as { nodeId: string }).nodeId;
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+
+    const port = await freePort();
+    const second = await runCli(['start', '--data-dir', dir, '--port', String(port)]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/another inference-mesh agent \(pid \d+\) is already using the data directory/);
+
+    expect(await first.stop('SIGTERM')).toBe(0);
+    expect(first.output()).toContain('stopped');
+
+    const again = await agent([]);
+    const id2 = ((await (await fetch(`${again.url}/api/v1/node`)).json()) as { nodeId: string }).nodeId;
+    expect(id2).toBe(id);
+    expect(await again.stop('SIGINT')).toBe(0);
+  });
+
+  it('the port taken by another program: a clear message and exit 1', async () => {
+    const first = await agent([]);
+    const port = Number(new URL(first.url).port);
+    const res = await runCli(['start', '--data-dir', path.join(dir, 'other'), '--port', String(port)]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`port ${port} on 0.0.0.0 is already in use`);
+  });
+});
