@@ -5,7 +5,6 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import os from 'node:os';
-import * as si from 'systeminformation';
 import { readMeshKey } from '../discovery/mesh-key.js';
 import { createLocalApiReader } from '../discovery/tailscale-client.js';
 import { runStatus } from './cli/status.js';
@@ -18,6 +17,7 @@ import { defaultDataDir } from './data-dir.js';
 import { ConfigError, describeError } from './errors.js';
 import { nodeExec } from './exec-node.js';
 import { createLogger } from './log.js';
+import { loadSystemInformation } from './si-node.js';
 import { AGENT_VERSION } from './version.js';
 
 const EXIT_OK = 0;
@@ -96,7 +96,7 @@ async function start(flags: Parameters<typeof loadConfig>[0]['flags']): Promise<
     log,
     fetch,
     exec: nodeExec,
-    si,
+    si: loadSystemInformation(),
     fs: { readFile: (p) => readFile(p, 'utf8'), readdir: (p) => readdir(p) },
     platform: process.platform,
     networkInterfaces: os.networkInterfaces,

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// The installed command: runs the TypeScript entry through tsx's loader (a runtime dependency),
-// so a clone works with `npm ci` alone, with no build step.
-import { register } from 'tsx/esm/api';
+// The installed command. In a source checkout (agent/main.ts present) it runs the TypeScript
+// through tsx's loader, so edits take effect without a build; an installed package has only the
+// built JavaScript in dist/ and runs that (less memory: no compiler in the process).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../agent/main.ts');
+const source = new URL('../agent/main.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import(new URL('../dist/agent/main.js', import.meta.url).href);
+}

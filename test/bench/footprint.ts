@@ -3,7 +3,7 @@
  *
  * RSS and CPU of an idle agent with every probe running on its default interval, against a fake
  * Ollama and a fake Immich ML on loopback (so the service probes do real HTTP work). Linux only:
- * reads /proc. Prints figures; asserts nothing (targets: RSS ≤ 70 MB, CPU ≤ 1 % of one core).
+ * reads /proc. Measures the built agent that `npm start` runs. Prints figures; asserts nothing (targets: RSS ≤ 70 MB, CPU ≤ 1 % of one core).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -12,7 +12,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createFakeImmichMl } from '../fakes/fake-immich-ml.js';
 import { createFakeOllama } from '../fakes/fake-ollama.js';
-import { BIN, cleanEnv, freePort } from '../helpers/cli.js';
+import { fileURLToPath } from 'node:url';
+import { cleanEnv, freePort } from '../helpers/cli.js';
+
+/** The built agent with the node flags of `npm start` (read from package.json, so they cannot drift). */
+const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
+const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 
 const { values } = parseArgs({ options: { 'duration-sec': { type: 'string', default: '60' } } });
 const durationSec = Number(values['duration-sec']);
@@ -53,7 +59,7 @@ await ollama.start();
 await immich.start();
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'im-bench-'));
 const port = await freePort();
-const child = spawn(process.execPath, [BIN, 'start', '--data-dir', dataDir, '--port', String(port), '--mdns-interface', '127.0.0.1'], {
+const child = spawn(process.execPath, [...NODE_FLAGS, DIST_MAIN, 'start', '--data-dir', dataDir, '--port', String(port), '--mdns-interface', '127.0.0.1'], {
   env: cleanEnv({ OLLAMA_HOST: ollama.url, IMMICH_MACHINE_LEARNING_URL: immich.url}),
   stdio: ['ignore', 'ignore', 'pipe'],
 });
@@ -84,7 +90,7 @@ try {
   const cpuPct = ((ticks1 - ticks0) / TICKS_PER_SEC / elapsedSec) * 100;
   const avg = rssSamples.reduce((a, b) => a + b, 0) / rssSamples.length;
   const ollamaCalls = ollama.calls.length;
-  console.log(`bench:footprint — idle agent, ${durationSec} s, probes on default intervals, processes: ${pids1.length}`);
+  console.log(`bench:footprint — idle built agent (node ${NODE_FLAGS.join(' ')}), ${durationSec} s, probes on default intervals, processes: ${pids1.length}`);
   console.log(`  RSS  avg ${avg.toFixed(1)} MB, max ${Math.max(...rssSamples).toFixed(1)} MB (target ≤ 70 MB)`);
   console.log(`  CPU  avg ${cpuPct.toFixed(2)} % of one core (target ≤ 1 %)`);
   console.log(`  requests the probes made to the fake Ollama: ${ollamaCalls}`);

@@ -20,7 +20,11 @@ export interface LabAgent {
 }
 
 /** Starts an agent on `host` and resolves when it logs "agent ready". */
-export async function startLabAgent(lab: Lab, host: string, opts: { key: string; baseDir: string; config?: Record<string, unknown> }): Promise<LabAgent> {
+export async function startLabAgent(
+  lab: Lab,
+  host: string,
+  opts: { key: string; baseDir: string; config?: Record<string, unknown>; env?: NodeJS.ProcessEnv },
+): Promise<LabAgent> {
   const dir = path.join(opts.baseDir, host);
   await mkdir(dir, { recursive: true });
   const configFile = path.join(dir, 'agent.config.json');
@@ -48,7 +52,7 @@ export async function startLabAgent(lab: Lab, host: string, opts: { key: string;
     opts.key,
     '--mdns-interface',
     lab.host(host).address,
-  ]);
+  ], opts.env ? { env: opts.env } : {});
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
