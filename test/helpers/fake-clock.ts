@@ -33,11 +33,19 @@ export class FakeClock implements Clock {
 
   sleep = (delayMs: number, signal?: AbortSignal): Promise<void> =>
     new Promise((resolve, reject) => {
-      const cancel = this.setTimeout(resolve, delayMs);
-      signal?.addEventListener('abort', () => {
-        cancel();
+      if (signal?.aborted) {
         reject(signal.reason as Error);
-      }, { once: true });
+        return;
+      }
+      const onAbort = (): void => {
+        cancel();
+        reject(signal?.reason as Error);
+      };
+      const cancel = this.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, delayMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
 
   pendingTimers(): number {
