@@ -9,7 +9,7 @@ import { createApp } from '../api/app.js';
 import { createHttpServer, type HttpServer } from '../api/server.js';
 import type { Discovery } from '../discovery/discovery.js';
 import { loadOrCreateMeshKey, meshFingerprint } from '../discovery/mesh-key.js';
-import { ADVERT_VERSION, type NodeAdvert } from '../discovery/node-advert.js';
+import { ADVERT_VERSION, type NodeAdvert } from './node-advert.js';
 import { createPeerRegistry, type PeerRegistry } from '../discovery/registry.js';
 import type { AgentConfig } from './config-schema.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
@@ -20,6 +20,8 @@ import type { Service } from './lifecycle.js';
 import { createMeshDiscovery } from './mesh.js';
 import { createNodeFacts, type NodeFacts } from './node-facts.js';
 import { createProbes } from './probes.js';
+import { idleBusyState, trackBusy, type BusyState } from '../scheduler/busy.js';
+import { createPlacement, type PlacementParts } from './placement.js';
 import { createStaticPeers, type StaticPeers } from './static-peers.js';
 import { openStore, type Store } from './store.js';
 
@@ -37,6 +39,8 @@ export interface Agent {
   advert(): NodeAdvert;
   /** The peer registry (after start). */
   registry(): PeerRegistry;
+  /** The placement side (after start). */
+  placement(): PlacementParts;
 }
 
 export type ResolvedConfig = AgentConfig & { node: { name: string }; dataDir: string };
@@ -54,6 +58,9 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
   /** The advert's change counter: bumped on every change of the facts, read by peers' pings. */
   let seq = 0;
   let leaving = false;
+  /** This node's own "busy with a game" state, advertised with its offer. */
+  let busy: BusyState = idleBusyState;
+  let placement: PlacementParts | null = null;
 
   const notStarted = (): AgentError => new AgentError('not_started', 'the agent is not started yet', { httpStatus: 503 });
   const advert = (): NodeAdvert => {
@@ -71,14 +78,26 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
       activity: f.activity,
       network: f.network,
       probes: f.probes,
+      offer: { ...config.offer, timeZone: config.offer.timeZone ?? deps.timeZone },
+      offerState: busy,
+      offerOverride: store.get().overrides.offer,
     };
   };
+  const routes = (): PlacementParts['routes'] => placement?.routes ?? ((): never => { throw notStarted(); })();
   const app = createApp({
     log: log.child('api'),
     advert,
     nodes: () => registry?.snapshot() ?? [],
     staticPeers: () => staticPeers ?? ((): never => { throw notStarted(); })(),
     peer: { key: () => meshKey, nowMs: deps.clock.nowMs, nodeId: () => store?.get().identity.nodeId ?? '', seq: () => seq, leaving: () => leaving },
+    placement: {
+      placement: () => routes().placement(),
+      history: (o) => routes().history(o),
+      overrides: () => routes().overrides(),
+      setOfferOverride: (mode, forSec) => routes().setOfferOverride(mode, forSec),
+      setPin: (kind, node, forSec) => routes().setPin(kind, node, forSec),
+      clearPin: (kind) => routes().clearPin(kind),
+    },
   });
 
   /** What has started, newest last: stop() unwinds it. */
@@ -115,10 +134,15 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
     staticPeers = createStaticPeers(config.discovery, s, () => discovery?.refreshStatic());
 
     const selfUrl = (): string => `http://127.0.0.1:${http?.port() || config.api.port}`;
-    const offFacts = facts.onChanged(() => {
+    /** Anything in our advert changed: peers re-fetch it (seq), and we re-elect with it. */
+    const advertChanged = (): void => {
       seq++;
       reg.setSelf(advert(), seq, selfUrl(), deps.clock.nowMs());
       discovery?.advertChanged();
+    };
+    const offFacts = facts.onChanged((snapshot, probe) => {
+      if (probe === 'activity') busy = trackBusy(busy, snapshot.activity, config.offer, deps.clock.nowMs());
+      advertChanged();
     });
     running.push({ name: 'facts subscription', stop: async () => offFacts() });
 
@@ -140,6 +164,18 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
       staticPeers,
     });
     await startService(discovery);
+    if (signal.aborted) return;
+
+    placement = await createPlacement(config, deps, {
+      selfId,
+      registry: reg,
+      store: s,
+      displayZone: config.offer.timeZone ?? deps.timeZone,
+      selfHasGpu: () => (facts.snapshot().hardware?.gpus.length ?? 0) > 0,
+      offerChanged: advertChanged,
+    });
+    await startService(placement.elector);
+    for (const service of placement.services) await startService(service);
   };
 
   const doStop = async (): Promise<void> => {
@@ -183,6 +219,10 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
     registry() {
       if (!registry) throw notStarted();
       return registry;
+    },
+    placement() {
+      if (!placement) throw notStarted();
+      return placement;
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { serviceEndpointSchema } from '../discovery/endpoint-schema.js';
+import { offerSchema, placementPolicySchema } from '../scheduler/offer-schema.js';
 import { logLevels } from './log.js';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
@@ -66,10 +67,30 @@ export const configSchema = z.strictObject({
       timeoutMs: z.number().int().min(100).max(60_000).default(5000),
     })
     .prefault({}),
-  activity: z
+  /** When and how this node's services may be used (issue 4): windows, game rules, VRAM reserve. */
+  offer: offerSchema.prefault({}),
+  /** How this node, when clients route through it, orders the candidates. */
+  placement: placementPolicySchema.prefault({}),
+  /** Pause Immich's ML batch queues while no batch node is offered (optional). */
+  immich: z
     .strictObject({
-      /** Process names that mean "this machine is busy" (a game); `.exe` is optional, case is ignored. */
-      processes: z.array(z.string().trim().min(1)).default([]),
+      serverUrl: httpUrl,
+      /** An admin API key; prefer apiKeyFile so the key is not in this file. */
+      apiKey: z.string().min(1).optional(),
+      apiKeyFile: z.string().min(1).optional(),
+      batchQueues: z.array(z.string().min(1)).default(['smartSearch', 'faceDetection', 'ocr']),
+    })
+    .refine((i) => (i.apiKey === undefined) !== (i.apiKeyFile === undefined), { message: 'needs exactly one of apiKey or apiKeyFile' })
+    .optional(),
+  wakeOnLan: z
+    .strictObject({
+      /** Wake a sleeping node when its window opens (or batch work waits for it). */
+      enabled: z.boolean().default(true),
+      /** Where magic packets go: the LAN's broadcast address. */
+      broadcastAddress: z.ipv4({ error: 'must be an IPv4 address' }).default('255.255.255.255'),
+      port: z.number().int().min(1).max(65535).default(9),
+      /** Give up (visibly, in history) when the node is not up this long after the packet. */
+      waitUpSec: z.number().int().min(5).max(3600).default(180),
     })
     .prefault({}),
   discovery: z

@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import type { Exec } from './exec.js';
 import type { Logger } from './log.js';
 import type { MdnsOptions } from '../discovery/mdns.js';
+import type { sendMagicPacket } from '../scheduler/wake-on-lan.js';
 import type { HardwareSi } from './probe/hardware.js';
 
 export interface AgentFs {
@@ -28,6 +29,10 @@ export interface AgentDeps {
   hostname: string;
   /** Tailscale's LocalAPI (Linux); without it the `tailscale` CLI is used. */
   tailscaleLocalApi?: (signal: AbortSignal) => Promise<unknown>;
+  /** The machine's IANA time zone: the default for offer windows and how times are shown. */
+  timeZone: string;
+  /** Sends Wake-on-LAN packets; tests capture them on loopback. The real one by default. */
+  sendMagicPacket?: typeof sendMagicPacket;
   /** Wraps bonjour-service creation (tests); the real one by default. */
   createBonjour?: MdnsOptions['createBonjour'];
   pid: number;

@@ -8,7 +8,8 @@ import os from 'node:os';
 import { readMeshKey } from '../discovery/mesh-key.js';
 import { createLocalApiReader } from '../discovery/tailscale-client.js';
 import { runStatus } from './cli/status.js';
-import { parseCommand, UsageError } from './cli/parse-args.js';
+import { parseCommand, UsageError, type Command } from './cli/parse-args.js';
+import { callAgent, showPlacement, type CliResult } from './cli/placement-commands.js';
 import { USAGE } from './cli/usage.js';
 import { createAgent } from './agent.js';
 import { systemClock } from './clock.js';
@@ -52,11 +53,38 @@ async function main(argv: string[]): Promise<number> {
       if (result.stderr) process.stderr.write(`${result.stderr}\n`);
       return result.exitCode;
     }
+    case 'placement':
+    case 'offer':
+    case 'pin':
+    case 'unpin':
+      return placementCommand(command);
     case 'start':
       return start(command.flags);
     case 'key':
       return printKey(command.flags);
   }
+}
+
+async function placementCommand(command: Extract<Command, { command: 'placement' | 'offer' | 'pin' | 'unpin' }>): Promise<number> {
+  const deps = { fetch, clock: systemClock };
+  const url = command.url ?? `http://127.0.0.1:${process.env.INFERENCE_MESH_PORT || 7650}`;
+  const base = { url, timeoutMs: command.timeoutMs };
+  let result: CliResult;
+  if (command.command === 'placement') {
+    result = await showPlacement(deps, { ...base, json: command.json });
+  } else {
+    const request =
+      command.command === 'offer'
+        ? { method: 'PUT', path: '/overrides/offer', body: { mode: command.mode, forSec: command.forSec } }
+        : command.command === 'pin'
+          ? { method: 'PUT', path: `/overrides/pins/${command.kind}`, body: { node: command.node, forSec: command.forSec } }
+          : { method: 'DELETE', path: `/overrides/pins/${command.kind}` };
+    const r = await callAgent(deps, { ...base, ...request });
+    result = r.ok ? (command.json ? { exitCode: 0, stdout: JSON.stringify(r.json, null, 2) } : await showPlacement(deps, { ...base, json: false })) : r.result;
+  }
+  if (result.stdout) process.stdout.write(`${result.stdout}\n`);
+  if (result.stderr) process.stderr.write(`${result.stderr}\n`);
+  return result.exitCode;
 }
 
 /** Loads configuration and resolves the data dir, or prints every problem and returns exit 78. */
@@ -102,6 +130,7 @@ async function start(flags: Parameters<typeof loadConfig>[0]['flags']): Promise<
     networkInterfaces: os.networkInterfaces,
     agentVersion: AGENT_VERSION,
     hostname: os.hostname(),
+    timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
     ...(process.platform === 'linux' ? { tailscaleLocalApi: createLocalApiReader() } : {}),
     pid: process.pid,
     isProcessAlive: (pid) => {

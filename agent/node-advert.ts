@@ -12,7 +12,10 @@ import {
   ollamaFactsSchema,
   probeNameSchema,
   probeStatusSchema,
-} from '../agent/probe/facts.js';
+} from './probe/facts.js';
+import { busyStateSchema } from '../scheduler/busy.js';
+import { offerSchema } from '../scheduler/offer-schema.js';
+import { offerOverrideSchema } from '../scheduler/override-schema.js';
 
 export const ADVERT_VERSION = 1;
 
@@ -29,5 +32,11 @@ export const nodeAdvertSchema = z.object({
   activity: activityFactsSchema.nullable(),
   network: networkFactsSchema.nullable(),
   probes: z.partialRecord(probeNameSchema, probeStatusSchema),
+  /** The node's offer as configured (windows, game rules): peers evaluate it with their own clock. */
+  offer: offerSchema.nullable().default(null),
+  /** What the node itself observed: busy with a game, cooling down. */
+  offerState: busyStateSchema.nullable().default(null),
+  /** A manual "offer now" or "take out", set on the node itself. */
+  offerOverride: offerOverrideSchema.nullable().default(null),
 });
 export type NodeAdvert = z.infer<typeof nodeAdvertSchema>;

@@ -50,7 +50,7 @@ export function createProbes(config: AgentConfig, deps: AgentDeps, facts: NodeFa
             nowMs,
             log: log.child('activity'),
           },
-          config.activity.processes,
+          config.offer.notWhile.processes,
           signal,
         ),
       onOutcome: (o) => facts.record('activity', o),

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { agentUrlSchema, serviceEndpointSchema } from '../discovery/endpoint-schema.js';
 import { nodeRecordSchema } from '../discovery/types.js';
+import { historyEntrySchema } from '../scheduler/history-schema.js';
+import { offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
 
 export const STATE_VERSION = 1;
 
@@ -24,5 +26,16 @@ export const stateSchema = z.object({
       endpoints: z.array(serviceEndpointSchema).default([]),
     })
     .prefault({}),
+  /** Manual overrides: this node's own "offer now" / "take out", and pins of a kind to a node. */
+  overrides: z
+    .object({
+      offer: offerOverrideSchema.nullable().default(null),
+      pins: z.array(pinSchema).default([]),
+    })
+    .prefault({}),
+  /** Placement changes and actions, newest last, bounded (HISTORY_LIMIT). */
+  history: z.array(historyEntrySchema).default([]),
+  /** Immich queues this agent paused: only these are ever resumed by it. */
+  immichPausedByUs: z.array(z.string()).default([]),
 });
 export type AgentState = z.infer<typeof stateSchema>;

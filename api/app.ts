@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import type { Logger } from '../agent/log.js';
 import type { StaticPeers } from '../agent/static-peers.js';
-import type { NodeAdvert } from '../discovery/node-advert.js';
+import type { NodeAdvert } from '../agent/node-advert.js';
 import type { NodeRecord } from '../discovery/types.js';
 import { createErrorHandler, errorResponse } from './errors.js';
 import { healthRoutes } from './routes/health.js';
@@ -13,6 +13,7 @@ import { nodeRoutes } from './routes/node.js';
 import { nodesRoutes } from './routes/nodes.js';
 import { peerRoutes, type PeerRouteDeps } from './routes/peer.js';
 import { peersRoutes } from './routes/peers.js';
+import { placementRoutes, type PlacementRouteDeps } from './routes/placement.js';
 
 export interface AppDeps {
   log: Logger;
@@ -22,6 +23,7 @@ export interface AppDeps {
   nodes: () => NodeRecord[];
   staticPeers: () => StaticPeers;
   peer: Omit<PeerRouteDeps, 'advert' | 'log'>;
+  placement: PlacementRouteDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -31,6 +33,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/v1', nodeRoutes(deps));
   app.route('/api/v1', nodesRoutes(deps));
   app.route('/api/v1', peersRoutes(deps));
+  app.route('/api/v1', placementRoutes(deps.placement));
   app.route('/api/v1', peerRoutes({ ...deps.peer, advert: deps.advert, log: deps.log.child('peer') }));
   app.notFound((c) =>
     errorResponse(c, 404, { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}; the API lives under /api/v1` }),

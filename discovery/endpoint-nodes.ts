@@ -12,7 +12,7 @@ import { probeImmichMl } from '../agent/probe/immich-ml.js';
 import { probeOllama } from '../agent/probe/ollama.js';
 import { createProbeLoop } from '../agent/probe/probe-loop.js';
 import type { ServiceEndpoint } from './endpoint-schema.js';
-import { ADVERT_VERSION, type NodeAdvert } from './node-advert.js';
+import { ADVERT_VERSION, type NodeAdvert } from '../agent/node-advert.js';
 import type { PeerRegistry } from './registry.js';
 
 export function endpointNodeId(name: string): string {
@@ -97,5 +97,9 @@ function advertFor(
     activity: null,
     network: null,
     probes: {},
+    // A plain endpoint has no offer: it is always offered, with no game rules.
+    offer: null,
+    offerState: null,
+    offerOverride: null,
   };
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { timeoutSignal, TimeoutError, type Clock } from '../agent/clock.js';
 import { AgentError } from '../agent/errors.js';
 import { describeFetchError } from '../agent/fetch-error.js';
-import { nodeAdvertSchema, type NodeAdvert } from './node-advert.js';
+import { nodeAdvertSchema, type NodeAdvert } from '../agent/node-advert.js';
 import { AUTH_HEADERS, signRequest, verifyResponse } from './peer-auth.js';
 
 /** An advert is a few KB; anything far larger is not one of ours. */

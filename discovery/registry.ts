@@ -6,7 +6,7 @@
  */
 import { createEmitter, type Unsubscribe } from '../agent/events.js';
 import type { Logger } from '../agent/log.js';
-import type { NodeAdvert } from './node-advert.js';
+import type { NodeAdvert } from '../agent/node-advert.js';
 import type { NodeRecord, NodeState, PeerPath, PeerSource } from './types.js';
 
 export type PathCheck =

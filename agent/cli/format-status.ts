@@ -2,7 +2,7 @@
  * `inference-mesh status` as a readable table: pure formatting of a node advert, so it is tested
  * without a terminal.
  */
-import type { NodeAdvert } from '../../discovery/node-advert.js';
+import type { NodeAdvert } from '../node-advert.js';
 import type { GpuFacts } from '../probe/facts.js';
 
 export function formatStatus(advert: NodeAdvert, nowMs: number): string {

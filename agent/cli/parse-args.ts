@@ -4,17 +4,55 @@
  */
 import { parseArgs } from 'node:util';
 import type { ConfigFlags } from '../config.js';
+import { serviceKindSchema, type ServiceKind } from '../../scheduler/offer-schema.js';
+import { parseDuration } from './duration.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** Options every command that talks to a running agent takes. */
+export interface ClientOptions {
+  url: string | undefined;
+  json: boolean;
+  timeoutMs: number;
+}
+
 export type Command =
   | { command: 'start'; flags: ConfigFlags }
-  | { command: 'status' | 'nodes'; url: string | undefined; json: boolean; timeoutMs: number }
+  | ({ command: 'status' | 'nodes' } & ClientOptions)
+  | ({ command: 'placement' } & ClientOptions)
+  | ({ command: 'offer'; mode: 'offer' | 'out' | 'auto'; forSec: number | null } & ClientOptions)
+  | ({ command: 'pin'; kind: ServiceKind; node: string; forSec: number | null } & ClientOptions)
+  | ({ command: 'unpin'; kind: ServiceKind } & ClientOptions)
   | { command: 'key'; flags: ConfigFlags }
   | { command: 'help' }
   | { command: 'version' };
+
+const clientOptions = { url: { type: 'string' }, json: { type: 'boolean', default: false }, 'timeout-ms': { type: 'string' } } as const;
+
+function client(rest: readonly string[], positionals: { min: number; max: number; usage: string }): { opts: ClientOptions; args: string[] } {
+  const { values, positionals: args } = parseArgs({ args: [...rest], strict: true, allowPositionals: true, options: clientOptions });
+  if (args.length < positionals.min || args.length > positionals.max) throw new UsageError(`usage: inference-mesh ${positionals.usage}`);
+  const timeoutMs = values['timeout-ms'] === undefined ? 3000 : Number(values['timeout-ms']);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout-ms must be a positive whole number');
+  return { opts: { url: values.url, json: values.json, timeoutMs }, args };
+}
+
+function kind(raw: string | undefined): ServiceKind {
+  const parsed = serviceKindSchema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(`unknown service kind "${raw ?? ''}"; use ollama or immich-ml`);
+  return parsed.data;
+}
+
+function duration(raw: string | undefined): number | null {
+  if (raw === undefined) return null;
+  try {
+    return parseDuration(raw);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
 
 export function parseCommand(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
@@ -48,16 +86,25 @@ export function parseCommand(argv: readonly string[]): Command {
         return { command: 'key', flags: { config: values.config, dataDir: values['data-dir'] } };
       }
       case 'status':
-      case 'nodes': {
-        const { values } = parseArgs({
-          args: [...rest],
-          strict: true,
-          allowPositionals: false,
-          options: { url: { type: 'string' }, json: { type: 'boolean', default: false }, 'timeout-ms': { type: 'string' } },
-        });
-        const timeoutMs = values['timeout-ms'] === undefined ? 3000 : Number(values['timeout-ms']);
-        if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout-ms must be a positive whole number');
-        return { command, url: values.url, json: values.json, timeoutMs };
+      case 'nodes':
+        return { command, ...client(rest, { min: 0, max: 0, usage: command }).opts };
+      case 'placement':
+        return { command, ...client(rest, { min: 0, max: 0, usage: command }).opts };
+      case 'offer': {
+        const { opts, args } = client(rest, { min: 1, max: 2, usage: 'offer now [DURATION] | off [DURATION] | auto' });
+        const modes = { now: 'offer', off: 'out', auto: 'auto' } as const;
+        const mode = modes[args[0] as keyof typeof modes];
+        if (!mode) throw new UsageError(`unknown offer mode "${args[0] ?? ''}"; use now, off or auto`);
+        if (mode === 'auto' && args[1] !== undefined) throw new UsageError('offer auto takes no duration');
+        return { command: 'offer', mode, forSec: duration(args[1]), ...opts };
+      }
+      case 'pin': {
+        const { opts, args } = client(rest, { min: 2, max: 3, usage: 'pin <ollama|immich-ml> <node> [DURATION]' });
+        return { command: 'pin', kind: kind(args[0]), node: args[1] as string, forSec: duration(args[2]), ...opts };
+      }
+      case 'unpin': {
+        const { opts, args } = client(rest, { min: 1, max: 1, usage: 'unpin <ollama|immich-ml>' });
+        return { command: 'unpin', kind: kind(args[0]), ...opts };
       }
       case 'help':
       case '--help':

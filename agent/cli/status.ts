@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { timeoutSignal, type Clock } from '../clock.js';
 import { describeFetchError } from '../fetch-error.js';
-import { nodeAdvertSchema } from '../../discovery/node-advert.js';
+import { nodeAdvertSchema } from '../node-advert.js';
 import { nodeRecordSchema } from '../../discovery/types.js';
 import { formatNodes } from './format-nodes.js';
 import { formatStatus } from './format-status.js';

@@ -5,6 +5,10 @@ Commands:
   status    show what the local agent knows about this machine
   nodes     list the nodes of the mesh as this agent sees them
   key       print this machine's mesh key (give it to other machines with --key)
+  placement where Ollama and Immich ML run now, and why, for every candidate
+  offer     offer now [DURATION] | off [DURATION] | auto — override this node's offer
+  pin       pin <ollama|immich-ml> <node> [DURATION] — route a kind to one node
+  unpin     unpin <ollama|immich-ml>
   help      show this text
   version   print the version
 
@@ -18,7 +22,9 @@ start options:
 key options:
   --config FILE, --data-dir DIR   as for start: where the key is kept
 
-status and nodes options:
+DURATION: 2h, 30m, 1h30m, 1d (none = until changed).
+
+status, nodes, placement, offer, pin and unpin options:
   --url URL              agent to ask, default http://127.0.0.1:7650 (or INFERENCE_MESH_PORT)
   --json                 print the raw JSON
   --timeout-ms N         give up after this long, default 3000

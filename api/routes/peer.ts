@@ -6,7 +6,7 @@
  */
 import { Hono, type Context } from 'hono';
 import type { Logger } from '../../agent/log.js';
-import type { NodeAdvert } from '../../discovery/node-advert.js';
+import type { NodeAdvert } from '../../agent/node-advert.js';
 import { AUTH_HEADERS, createRequestVerifier, signResponse } from '../../discovery/peer-auth.js';
 
 export interface PeerRouteDeps {

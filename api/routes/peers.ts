@@ -5,30 +5,13 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { BadRequestError } from '../../agent/errors.js';
 import type { StaticPeers } from '../../agent/static-peers.js';
 import { agentUrlSchema, serviceEndpointSchema } from '../../discovery/endpoint-schema.js';
+import { parseBody } from '../body.js';
 import { localOnly } from '../local-only.js';
 
 const addPeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), serviceEndpointSchema]);
 const removePeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), z.strictObject({ name: z.string().min(1) })]);
-
-async function parseBody<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
-  let json: unknown;
-  try {
-    json = await req.json();
-  } catch {
-    throw new BadRequestError('the body must be JSON');
-  }
-  const result = schema.safeParse(json);
-  if (!result.success) {
-    const issues = result.error.issues.flatMap((i) =>
-      i.code === 'invalid_union' ? i.errors.flat().map((e) => `${[...i.path, ...e.path].join('.') || '(body)'}: ${e.message}`) : [`${i.path.join('.') || '(body)'}: ${i.message}`],
-    );
-    throw new BadRequestError(`invalid body: ${[...new Set(issues)].join('; ')}`, [...new Set(issues)]);
-  }
-  return result.data;
-}
 
 export function peersRoutes(deps: { staticPeers: () => StaticPeers }): Hono {
   const app = new Hono();

@@ -33,6 +33,7 @@ export function testDeps(overrides: Partial<AgentDeps> = {}): AgentDeps & { line
     networkInterfaces: () => ({ lo: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' }] }),
     agentVersion: '0.0.0-test',
     hostname: 'test-host',
+    timeZone: 'Europe/London',
     pid: 1_000_000 + Math.floor(Math.random() * 1000),
     isProcessAlive: () => false,
     lines,

@@ -1,4 +1,4 @@
-import type { NodeAdvert } from '../../discovery/node-advert.js';
+import type { NodeAdvert } from '../../agent/node-advert.js';
 
 /** A realistic gaming-PC advert for formatting and API tests. */
 export function sampleAdvert(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
@@ -42,6 +42,9 @@ export function sampleAdvert(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
       activity: { ok: false, error: 'tasklist failed: access denied', lastRunAtMs: t, durationMs: 80 },
       network: { ok: true, error: null, lastRunAtMs: t, durationMs: 0 },
     },
+    offer: null,
+    offerState: null,
+    offerOverride: null,
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../../api/app.js';
+import { createApp, type AppDeps } from '../../../api/app.js';
 import { AgentError } from '../../../agent/errors.js';
-import { nodeAdvertSchema, type NodeAdvert } from '../../../discovery/node-advert.js';
+import { nodeAdvertSchema, type NodeAdvert } from '../../../agent/node-advert.js';
 import { captureLog } from '../../helpers/capture-log.js';
 import { sampleAdvert } from '../../helpers/sample-advert.js';
 
@@ -11,6 +11,11 @@ const rest = {
     throw new Error('unused');
   },
   peer: { key: () => null, nowMs: () => 0, nodeId: () => '', seq: () => 0, leaving: () => false },
+  placement: new Proxy({} as AppDeps['placement'], {
+    get: () => () => {
+      throw new Error('unused');
+    },
+  }),
 };
 
 describe('API app (in process)', () => {

@@ -1,0 +1,70 @@
+/**
+ * `inference-mesh offer now [2h] | off [2h] | auto`, `pin <kind> <node> [2h]`, `unpin <kind>` and
+ * `placement [--json]`: thin clients of the agent's API, returning text and an exit code.
+ */
+import { z } from 'zod';
+import { timeoutSignal, type Clock } from '../clock.js';
+import { describeFetchError } from '../fetch-error.js';
+import { placementSchema, type Placement } from '../../scheduler/election.js';
+
+export interface CliResult {
+  exitCode: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+export async function callAgent(
+  deps: { fetch: typeof fetch; clock: Clock },
+  opts: { url: string; method: string; path: string; body?: unknown; timeoutMs: number },
+): Promise<{ ok: true; json: unknown } | { ok: false; result: CliResult }> {
+  const base = opts.url.replace(/\/+$/, '');
+  const deadline = timeoutSignal(deps.clock, opts.timeoutMs);
+  try {
+    const res = await deps.fetch(`${base}/api/v1${opts.path}`, {
+      method: opts.method,
+      signal: deadline.signal,
+      headers: { accept: 'application/json', ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+    });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const message = z.object({ error: z.object({ message: z.string() }) }).safeParse(json);
+      return { ok: false, result: { exitCode: 1, stderr: `inference-mesh: ${message.success ? message.data.error.message : `HTTP ${res.status}`}` } };
+    }
+    return { ok: true, json };
+  } catch (err) {
+    return {
+      ok: false,
+      result: { exitCode: 1, stderr: `inference-mesh: no agent answering at ${base} (${describeFetchError(err, base).replace(` at ${base}`, '')}); start one with: inference-mesh start` },
+    };
+  } finally {
+    deadline.cancel();
+  }
+}
+
+export function formatPlacement(p: Placement): string {
+  const lines: string[] = [];
+  for (const kind of ['ollama', 'immich-ml'] as const) {
+    const k = p.kinds[kind];
+    const label = kind === 'ollama' ? 'Ollama' : 'Immich ML';
+    const elected = k.candidates.find((c) => c.nodeId === k.elected)?.name ?? 'nowhere';
+    lines.push(`${label} → ${elected} — ${k.reason}`);
+    if (kind === 'immich-ml') lines.push(`  batch work → ${k.candidates.find((c) => c.nodeId === k.batchElected)?.name ?? 'held: no batch node is offered'}`);
+    for (const c of k.candidates) lines.push(`  ${c.eligible ? '✓' : '✗'} ${c.name.padEnd(16)} ${c.reason}`);
+  }
+  return lines.join('\n');
+}
+
+export async function showPlacement(deps: { fetch: typeof fetch; clock: Clock }, opts: { url: string; json: boolean; timeoutMs: number }): Promise<CliResult> {
+  const r = await callAgent(deps, { ...opts, method: 'GET', path: '/placement' });
+  if (!r.ok) return r.result;
+  const parsed = placementSchema.safeParse(r.json);
+  if (!parsed.success) return { exitCode: 1, stderr: `inference-mesh: ${opts.url} did not answer like an inference-mesh agent` };
+  return { exitCode: 0, stdout: opts.json ? JSON.stringify(parsed.data, null, 2) : formatPlacement(parsed.data) };
+}

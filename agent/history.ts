@@ -1,0 +1,31 @@
+/**
+ * The placement history, kept in the store (bounded: the oldest entries are dropped) for the UI
+ * timeline and `GET /api/v1/history`.
+ */
+import { HISTORY_LIMIT, type HistoryEntry } from '../scheduler/history-schema.js';
+import type { Logger } from './log.js';
+import type { Store } from './store.js';
+
+export interface History {
+  add(entry: Omit<HistoryEntry, 'atMs'> & { atMs?: number }): void;
+  list(opts?: { sinceMs?: number; limit?: number }): HistoryEntry[];
+}
+
+export function createHistory(store: Store, nowMs: () => number, log: Logger): History {
+  return {
+    add(entry) {
+      const full: HistoryEntry = { ...entry, atMs: entry.atMs ?? nowMs() };
+      store
+        .update((s) => {
+          s.history.push(full);
+          if (s.history.length > HISTORY_LIMIT) s.history.splice(0, s.history.length - HISTORY_LIMIT);
+        })
+        .catch((err: unknown) => log.warn('could not save a history entry', { error: String(err) }));
+    },
+    list(opts = {}) {
+      const since = opts.sinceMs ?? 0;
+      const entries = store.get().history.filter((e) => e.atMs >= since);
+      return opts.limit === undefined ? entries : entries.slice(-opts.limit);
+    },
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * Actions on placement transitions (issue 4 §5), each logged, retried with backoff and recorded in
+ * history; a failing action never takes the agent down.
+ * - this node leaves eligibility for Ollama (window closes, game starts): unload its models so
+ *   the game gets the VRAM — the node itself does it, so it works even when the hub is away;
+ * - this node becomes eligible: preload the configured warm-up models;
+ * - batch Immich work has no node / has one again: pause / resume the ML queues (hub only);
+ * - a sleeping node's window opens: Wake-on-LAN (scheduler/waker.ts).
+ */
+import type { Clock } from '../agent/clock.js';
+import { describeError } from '../agent/errors.js';
+import type { Unsubscribe } from '../agent/events.js';
+import type { History } from '../agent/history.js';
+import type { Service } from '../agent/lifecycle.js';
+import type { Logger } from '../agent/log.js';
+import type { Candidate, Placement } from './election.js';
+import type { Elector } from './elector.js';
+import type { HistoryEntry } from './history-schema.js';
+import { preloadModels, unloadAllModels } from './ollama-actions.js';
+import type { createQueuePauser } from './queue-pauser.js';
+import { retryWithBackoff } from './retry.js';
+
+export interface ActionsOptions {
+  selfId: string;
+  elector: Elector;
+  history: History;
+  clock: Clock;
+  log: Logger;
+  fetch: typeof fetch;
+  /** The local Ollama (null when disabled). */
+  localOllamaUrl: string | null;
+  selfHasGpu: () => boolean;
+  warmUpModels: readonly string[];
+  /** Set on the node that talks to Immich (the hub). */
+  queuePauser: ReturnType<typeof createQueuePauser> | null;
+  retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
+  /**
+   * Right after start the registry knows only the peers that answered so far: queues are not paused
+   * before this has passed, so a restart of the hub does not pause and resume them in a blink.
+   */
+  settleMs?: number;
+}
+
+/** Reasons that mean "the owner needs the machine", as opposed to "it is gone" (then there is nothing to unload). */
+const gone = /^(down|not answering|no Ollama|Ollama is )/;
+
+export function createActions(opts: ActionsOptions): Service {
+  const retry = opts.retry ?? { attempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 };
+  let abort: AbortController | null = null;
+  let off: Unsubscribe | null = null;
+  const inFlight = new Set<Promise<void>>();
+  let batchAvailable: boolean | null = null;
+  let settled = false;
+  let cancelSettle: (() => void) | null = null;
+
+  const record = (entry: Omit<HistoryEntry, 'atMs'>): void => opts.history.add(entry);
+
+  /** Runs one action with retries; the outcome goes to the log and history, never up the stack. */
+  const act = (action: NonNullable<HistoryEntry['action']>, what: string, meta: Pick<HistoryEntry, 'kind' | 'nodeId' | 'nodeName'>, fn: (signal: AbortSignal) => Promise<string>): void => {
+    const signal = abort?.signal;
+    if (!signal) return;
+    const run = retryWithBackoff((_attempt, s) => fn(s), {
+      clock: opts.clock,
+      ...retry,
+      signal,
+      onRetry: (attempt, err, delayMs) => {
+        opts.log.warn(`${what} failed; retrying`, { attempt, error: describeError(err), delayMs });
+        record({ ...meta, type: 'action', action, status: 'retrying', message: `${what} failed (attempt ${attempt}): ${describeError(err)}` });
+      },
+    }).then(
+      (message) => {
+        opts.log.info(message);
+        record({ ...meta, type: 'action', action, status: 'ok', message });
+      },
+      (err: unknown) => {
+        if (signal.aborted) return;
+        opts.log.error(`${what} failed`, { error: describeError(err) });
+        record({ ...meta, type: 'action', action, status: 'failed', message: `${what} failed: ${describeError(err)}` });
+      },
+    );
+    const tracked = run.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+
+  const self = (p: Placement | null): Candidate | undefined => p?.kinds.ollama.candidates.find((c) => c.nodeId === opts.selfId);
+
+  const onChange = (next: Placement, prev: Placement | null): void => {
+    recordPlacement(next, prev);
+    const before = self(prev);
+    const now = self(next);
+    const ollama = opts.localOllamaUrl;
+    const meta = { kind: 'ollama' as const, nodeId: opts.selfId, nodeName: now?.name ?? null };
+    if (ollama && before?.eligible && now && !now.eligible && !gone.test(now.reason) && opts.selfHasGpu()) {
+      act('unload', `unloading Ollama models (${now.reason})`, meta, async (signal) => {
+        const names = await unloadAllModels({ url: ollama, fetch: opts.fetch, signal });
+        return names.length ? `unloaded ${names.join(', ')} to free VRAM: ${now.reason}` : `no Ollama model was loaded (${now.reason})`;
+      });
+    }
+    if (ollama && opts.warmUpModels.length > 0 && before && !before.eligible && now?.eligible) {
+      act('warm-up', 'warming up Ollama models', meta, async (signal) => {
+        const r = await preloadModels({ url: ollama, fetch: opts.fetch, models: opts.warmUpModels, signal });
+        return `preloaded ${r.loaded.join(', ') || 'nothing'}${r.missing.length ? `; not on this node: ${r.missing.join(', ')}` : ''}`;
+      });
+    }
+    if (settled) syncQueues(next);
+  };
+
+  const syncQueues = (next: Placement): void => {
+    const pauser = opts.queuePauser;
+    const available = next.kinds['immich-ml'].batchElected !== null;
+    if (pauser && available !== batchAvailable) {
+      batchAvailable = available;
+      const batchName = next.kinds['immich-ml'].candidates.find((c) => c.nodeId === next.kinds['immich-ml'].batchElected)?.name ?? null;
+      act(available ? 'resume-queues' : 'pause-queues', available ? 'resuming Immich ML queues' : 'pausing Immich ML queues', { kind: 'immich-ml', nodeId: next.kinds['immich-ml'].batchElected, nodeName: batchName }, async (signal) => {
+        const r = await pauser.setBatchAvailable(available, signal);
+        const skipped = r.skipped.map((s) => `${s.queue} (${s.reason})`).join(', ');
+        return available
+          ? `resumed Immich queues ${r.resumed.join(', ') || '(none were paused by us)'}: batch work goes to ${batchName ?? '?'}`
+          : `paused Immich queues ${r.paused.join(', ') || '(none)'}: no batch node is offered${skipped ? `; left alone: ${skipped}` : ''}`;
+      });
+    }
+  };
+
+  const recordPlacement = (next: Placement, prev: Placement | null): void => {
+    for (const kind of ['ollama', 'immich-ml'] as const) {
+      const n = next.kinds[kind];
+      const p = prev?.kinds[kind];
+      if (p && p.elected === n.elected && p.batchElected === n.batchElected) continue;
+      const name = n.candidates.find((c) => c.nodeId === n.elected)?.name ?? null;
+      const label = kind === 'ollama' ? 'Ollama' : 'Immich ML';
+      const batch = kind === 'immich-ml' ? `; batch → ${n.candidates.find((c) => c.nodeId === n.batchElected)?.name ?? 'held (no batch node)'}` : '';
+      const message = `${label} → ${name ?? 'nowhere'} (${n.reason})${batch}`;
+      opts.log.info(message);
+      opts.history.add({ type: 'placement', kind, nodeId: n.elected, nodeName: name, action: null, status: 'info', message });
+    }
+  };
+
+  return {
+    name: 'actions',
+    async start(signal) {
+      if (signal.aborted || abort) return;
+      abort = new AbortController();
+      off = opts.elector.onChange(onChange);
+      const current = opts.elector.current();
+      if (current) onChange(current, null);
+      cancelSettle = opts.clock.setTimeout(() => {
+        settled = true;
+        const now = opts.elector.current();
+        if (now) syncQueues(now);
+      }, opts.settleMs ?? 15_000);
+    },
+    async stop() {
+      cancelSettle?.();
+      cancelSettle = null;
+      off?.();
+      off = null;
+      abort?.abort(new Error('stopping'));
+      abort = null;
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

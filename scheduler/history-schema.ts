@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { serviceKindSchema } from './offer-schema.js';
+
+/** One line of the placement history (issue 4 §6): a placement change or an action, with its reason. */
+export const historyEntrySchema = z.object({
+  atMs: z.number(),
+  type: z.enum(['placement', 'action']),
+  kind: serviceKindSchema.nullable(),
+  /** The node the entry is about (the elected node, or the node acted on). */
+  nodeId: z.string().nullable(),
+  nodeName: z.string().nullable(),
+  /** For actions: what was done. */
+  action: z.enum(['unload', 'warm-up', 'pause-queues', 'resume-queues', 'wake']).nullable(),
+  status: z.enum(['ok', 'failed', 'retrying', 'gave-up', 'info']),
+  message: z.string(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+/** Oldest entries are dropped beyond this. */
+export const HISTORY_LIMIT = 2000;

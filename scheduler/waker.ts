@@ -1,0 +1,110 @@
+/**
+ * Wake-on-LAN (issue 4 §5): when a window opens on a node that is down and whose MAC we know (from
+ * its last advert, kept across restarts), send it a magic packet, then wait for it to come up and
+ * give up visibly after `waitUpMs`. Packets go to the configured broadcast address and port.
+ */
+import type { CancelTimer, Clock } from '../agent/clock.js';
+import { describeError } from '../agent/errors.js';
+import type { Unsubscribe } from '../agent/events.js';
+import type { History } from '../agent/history.js';
+import type { Service } from '../agent/lifecycle.js';
+import type { Logger } from '../agent/log.js';
+import type { PeerRegistry } from '../discovery/registry.js';
+import type { NodeRecord } from '../discovery/types.js';
+import type { Placement } from './election.js';
+import type { Elector } from './elector.js';
+import { sendMagicPacket } from './wake-on-lan.js';
+import { windowState } from './windows.js';
+
+export interface WakerOptions {
+  elector: Elector;
+  registry: PeerRegistry;
+  history: History;
+  clock: Clock;
+  log: Logger;
+  broadcastAddress: string;
+  port: number;
+  waitUpMs: number;
+  send?: typeof sendMagicPacket;
+}
+
+export interface Waker extends Service {
+  /** Nodes a packet was sent to and that are not up yet (interactive requests never wait for these). */
+  waking(): ReadonlySet<string>;
+  /** Wakes a node now (batch work waiting for it); resolves once the packet is sent. */
+  wake(nodeId: string, why: string): Promise<void>;
+}
+
+function windowOpen(node: NodeRecord, atMs: number): boolean | null {
+  const offer = node.advert?.offer;
+  if (!offer?.windows || offer.windows.length === 0) return null;
+  return windowState(offer.windows, offer.timeZone ?? 'UTC', atMs).open;
+}
+
+export function createWaker(opts: WakerOptions): Waker {
+  const send = opts.send ?? sendMagicPacket;
+  const pending = new Map<string, CancelTimer>();
+  const subscriptions: Unsubscribe[] = [];
+  let running = false;
+
+  const wake = async (node: NodeRecord, why: string): Promise<void> => {
+    if (!running || pending.has(node.nodeId) || node.macs.length === 0) return;
+    const meta = { type: 'action' as const, kind: null, action: 'wake' as const, nodeId: node.nodeId, nodeName: node.name };
+    try {
+      for (const mac of node.macs) await send({ mac, address: opts.broadcastAddress, port: opts.port });
+    } catch (err) {
+      opts.history.add({ ...meta, status: 'failed', message: `could not send Wake-on-LAN to ${node.name}: ${describeError(err)}` });
+      return;
+    }
+    const message = `sent Wake-on-LAN to ${node.name} (${node.macs.join(', ')}) via ${opts.broadcastAddress}:${opts.port}: ${why}`;
+    opts.log.info(message);
+    opts.history.add({ ...meta, status: 'ok', message });
+    pending.set(
+      node.nodeId,
+      opts.clock.setTimeout(() => {
+        pending.delete(node.nodeId);
+        if (opts.registry.get(node.nodeId)?.state === 'up') return;
+        const gaveUp = `${node.name} did not come up within ${Math.round(opts.waitUpMs / 1000)} s after Wake-on-LAN; check its BIOS and OS wake settings`;
+        opts.log.warn(gaveUp);
+        opts.history.add({ ...meta, status: 'gave-up', message: gaveUp });
+      }, opts.waitUpMs),
+    );
+  };
+
+  const onChange = (next: Placement, prev: Placement | null): void => {
+    for (const node of opts.registry.snapshot()) {
+      if (node.state !== 'down') continue;
+      const openNow = windowOpen(node, next.atMs);
+      const openBefore = prev ? windowOpen(node, prev.atMs) : false;
+      if (openNow === true && openBefore === false) void wake(node, 'its window opened'); // never rejects
+    }
+  };
+
+  const onUp = ({ node }: { node: NodeRecord }): void => {
+    const cancel = pending.get(node.nodeId);
+    if (!cancel || node.state !== 'up') return;
+    cancel();
+    pending.delete(node.nodeId);
+    opts.history.add({ type: 'action', kind: null, action: 'wake', nodeId: node.nodeId, nodeName: node.name, status: 'ok', message: `${node.name} is up after Wake-on-LAN` });
+  };
+
+  return {
+    name: 'waker',
+    async start(signal) {
+      if (signal.aborted || running) return;
+      running = true;
+      subscriptions.push(opts.elector.onChange(onChange), opts.registry.on('node-state', onUp));
+    },
+    async stop() {
+      running = false;
+      for (const off of subscriptions.splice(0)) off();
+      for (const cancel of pending.values()) cancel();
+      pending.clear();
+    },
+    waking: () => new Set(pending.keys()),
+    async wake(nodeId, why) {
+      const node = opts.registry.get(nodeId);
+      if (node && node.state !== 'up') await wake(node, why);
+    },
+  };
+}
