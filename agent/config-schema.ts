@@ -79,6 +79,8 @@ export const configSchema = z.strictObject({
       apiKey: z.string().min(1).optional(),
       apiKeyFile: z.string().min(1).optional(),
       batchQueues: z.array(z.string().min(1)).default(['smartSearch', 'faceDetection', 'ocr']),
+      /** After start, wait this long for peers to answer before pausing queues (no pause/resume blink on restart). */
+      settleSec: z.number().int().min(0).max(600).default(15),
     })
     .refine((i) => (i.apiKey === undefined) !== (i.apiKeyFile === undefined), { message: 'needs exactly one of apiKey or apiKeyFile' })
     .optional(),

@@ -65,6 +65,7 @@ export async function createPlacement(
     selfHasGpu: parts.selfHasGpu,
     warmUpModels: config.offer.warmUpModels,
     queuePauser,
+    ...(config.immich ? { settleMs: config.immich.settleSec * 1000 } : {}),
   });
   const waker = config.wakeOnLan.enabled
     ? createWaker({

@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Placement } from '../../scheduler/election.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
+import { createFakeImmichApi } from '../fakes/fake-immich-api.js';
+import { createFakeImmichMl } from '../fakes/fake-immich-ml.js';
 import { createFakeOllama, type FakeOllama } from '../fakes/fake-ollama.js';
 import { createFakeExec, createFakeFs, ok } from '../fakes/io.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
@@ -24,14 +26,17 @@ async function fakeOllama(models: string[]): Promise<FakeOllama> {
   return f;
 }
 
-async function mesh() {
+async function mesh(hubExtra: Record<string, unknown> = {}) {
   const hubOllama = await fakeOllama(['llama3.2:3b']);
   const pcOllama = await fakeOllama(['llama3.1:8b', 'llama3.2:3b']);
+  const immichMl = createFakeImmichMl({});
+  await immichMl.start();
+  cleanups.push(() => immichMl.stop());
   const proc: Record<string, string> = { '/proc/1/comm': 'init\n' };
   const common = (name: string, ollamaUrl: string) => ({
     node: { name },
     mesh: { key: KEY },
-    services: { ollama: { url: ollamaUrl }, immichMl: { enabled: false } },
+    services: { ollama: { url: ollamaUrl }, immichMl: { url: immichMl.url } },
     probes: { servicesIntervalSec: 1, activityIntervalSec: 1 },
   });
   const pc = await startTestAgent({
@@ -42,7 +47,7 @@ async function mesh() {
     },
   });
   cleanups.push(() => pc.stop());
-  const hub = await startTestAgent({ config: { ...common('hub', hubOllama.url), discovery: { mdns: { enabled: false }, healthIntervalMs: 200, peers: [pc.url] } } });
+  const hub = await startTestAgent({ config: { ...common('hub', hubOllama.url), discovery: { mdns: { enabled: false }, healthIntervalMs: 200, peers: [pc.url] }, ...hubExtra } });
   cleanups.push(() => hub.stop());
   return { hub, pc, hubOllama, pcOllama, proc };
 }
@@ -103,6 +108,34 @@ describe('placement', () => {
     const unknown = await put(hub, '/overrides/pins/ollama', { node: 'nope' });
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toMatch(/no node named "nope"; known: hub, gaming-pc/);
+  });
+
+  it('the hub pauses the Immich ML queues while no batch node is offered, resumes them after, and never resumes one a person paused', async () => {
+    // A fake Immich server following PROTOCOLS.md §3 (v3.1.0: the /api/queues API).
+    const immich = createFakeImmichApi({ version: '3.1.0', apiKeys: { admin: 'admin-key' } });
+    await immich.start();
+    cleanups.push(() => immich.stop());
+    immich.setPaused('ocr', true); // paused by a person before we start
+    const { hub, proc } = await mesh({ immich: { serverUrl: immich.url, apiKey: 'admin-key', settleSec: 2 } });
+    await eventually(async () => ((await placement(hub)).kinds['immich-ml'].batchElected !== null ? true : undefined));
+    expect(immich.queues.smartSearch?.isPaused).toBe(false);
+
+    proc['/proc/4242/comm'] = 'fakegame\n';
+    await eventually(async () => (immich.queues.smartSearch?.isPaused && immich.queues.faceDetection?.isPaused ? true : undefined));
+    const history = async () => ((await (await fetch(`${hub.url}/api/v1/history`)).json()) as { entries: HistoryEntry[] }).entries;
+    await eventually(async () => ((await history()).some((e) => e.action === 'pause-queues' && e.status === 'ok') ? true : undefined));
+    expect((await history()).find((e) => e.action === 'pause-queues')?.message).toMatch(/paused Immich queues smartSearch, faceDetection: no batch node is offered; left alone: ocr/);
+
+    delete proc['/proc/4242/comm'];
+    await eventually(async () => (!immich.queues.smartSearch?.isPaused && !immich.queues.faceDetection?.isPaused ? true : undefined));
+    expect(immich.queues.ocr?.isPaused).toBe(true); // not ours to resume
+    const pauses = immich.calls.filter((c) => c.method === 'PUT');
+    expect(pauses.map((c) => `${c.path} ${JSON.stringify(c.body)}`)).toEqual([
+      '/api/queues/smartSearch {"isPaused":true}',
+      '/api/queues/faceDetection {"isPaused":true}',
+      '/api/queues/smartSearch {"isPaused":false}',
+      '/api/queues/faceDetection {"isPaused":false}',
+    ]);
   });
 
   it('overrides survive a restart', async () => {
