@@ -1,0 +1,191 @@
+/**
+ * Issue 4's acceptance test, on two hosts (network namespaces on one bridge, real mDNS, real
+ * agents, a fake Ollama inside each namespace on 127.0.0.1:11434):
+ *
+ *   hub: CPU only, Ollama with llama3.2:3b;
+ *   pc:  a (fake) NVIDIA GPU, Ollama with llama3.1:8b and llama3.2:3b, "not while fakegame runs".
+ *
+ * Ollama is placed on the pc (the GPU wins). A process named `fakegame` starts on the pc → within
+ * one activity probe plus one election the hub elects itself, the pc's candidate says
+ * 'game running: fakegame', and the pc unloads its Ollama models (history: 'unload', 'ok'). The
+ * game ends → placement returns to the pc. Needs root (CI runs as root); namespaces are deleted in
+ * afterAll, also when the test fails.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Placement } from '../../scheduler/election.js';
+import type { HistoryEntry } from '../../scheduler/history-schema.js';
+import { BIN, cleanEnv } from '../helpers/cli.js';
+import { AGENT_PORT, startLabAgent, waitUntil, type LabAgent } from './agents.js';
+import { collectOutput, createNetnsLab, netnsAvailable, type Lab } from './netns.js';
+
+const available = await netnsAvailable();
+const KEY = 'netns-placement-mesh-key-0123456';
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const OLLAMA_PORT = 11434;
+const OLLAMA_URL = `http://127.0.0.1:${OLLAMA_PORT}`;
+const AGENT_URL = `http://127.0.0.1:${AGENT_PORT}`;
+/** Generous bounds: one activity probe (2 s) plus one election is the expectation, not a timing assertion. */
+const WAIT_MS = 20_000;
+/** Every poll runs a node process inside a namespace: poll gently on a 2-core box. */
+const POLL_MS = 250;
+/** The fake GPU: `nvidia-smi --query-gpu=name,pci.bus_id,memory.total,memory.used,utilization.gpu --format=csv,noheader,nounits`. */
+const FAKE_NVIDIA_SMI = '#!/bin/sh\ntrue\n';
+
+/** One HTTP request from inside the host's namespace (loopback there), answered as parsed JSON. */
+const HTTP_SCRIPT = `
+const [url, method, body] = process.argv.slice(1);
+fetch(url, { method, ...(body ? { body, headers: { 'content-type': 'application/json' } } : {}) })
+  .then(async (r) => {
+    const text = await r.text();
+    if (!r.ok) throw new Error(r.status + ' ' + text);
+    process.stdout.write(text);
+  })
+  .catch((e) => { console.error(String(e)); process.exit(1); });
+`;
+
+async function labHttp<T>(lab: Lab, host: string, url: string, method = 'GET', body?: unknown): Promise<T> {
+  const args = [process.execPath, '-e', HTTP_SCRIPT, url, method, ...(body === undefined ? [] : [JSON.stringify(body)])];
+  return JSON.parse(await lab.exec(host, args, { timeoutMs: 15_000 })) as T;
+}
+
+/** The placement as the hub sees it, read with the real CLI inside the hub's namespace. */
+async function hubPlacement(lab: Lab): Promise<Placement> {
+  const out = await lab.exec('hub', [process.execPath, BIN, 'placement', '--json', '--url', AGENT_URL], { timeoutMs: 15_000, env: cleanEnv() });
+  return JSON.parse(out) as Placement;
+}
+
+function ollamaElected(p: Placement): string | null {
+  const k = p.kinds.ollama;
+  return k.candidates.find((c) => c.nodeId === k.elected)?.name ?? null;
+}
+
+function candidate(p: Placement, name: string): Placement['kinds']['ollama']['candidates'][number] | undefined {
+  return p.kinds.ollama.candidates.find((c) => c.name === name);
+}
+
+function describePlacement(p: Placement | undefined): string {
+  if (!p) return '(none read)';
+  return `elected ${ollamaElected(p) ?? 'nowhere'}; ${p.kinds.ollama.candidates.map((c) => `${c.name}: ${c.eligible ? 'eligible' : 'not eligible'} (${c.reason})`).join('; ')}`;
+}
+
+/** Starts the fake Ollama inside the host's namespace on 127.0.0.1:11434 and waits until it listens. */
+async function startFakeOllama(lab: Lab, host: string, models: string[]): Promise<ChildProcess> {
+  const child = lab.spawn(host, [process.execPath, '--import', 'tsx', 'test/fakes/cli.ts', 'ollama', '--port', String(OLLAMA_PORT), '--models', models.join(',')], { cwd: REPO });
+  await collectOutput(child).waitFor(OLLAMA_URL, 20_000);
+  return child;
+}
+
+describe.skipIf(!available)('placement follows the game (netns, issue 4)', () => {
+  let lab: Lab | undefined;
+  let baseDir: string | undefined;
+  let fakeGamePath = '';
+  const agents = new Map<string, LabAgent>();
+  /** Read on failure so the report says what the agents did. */
+  const logs = (): string => [...agents.values()].map((a) => `----- agent ${a.host} -----\n${a.output()}`).join('\n');
+
+  beforeAll(async () => {
+    lab = await createNetnsLab({ hosts: ['hub', 'pc'] });
+    baseDir = await mkdtemp(path.join(os.tmpdir(), 'im-netns-placement-'));
+
+    const binDir = path.join(baseDir, 'bin');
+    await mkdir(binDir, { recursive: true });
+    await writeFile(path.join(binDir, 'nvidia-smi'), FAKE_NVIDIA_SMI);
+    await chmod(path.join(binDir, 'nvidia-smi'), 0o755);
+    // A copy of sleep: its comm and argv[0] basename are 'fakegame', as a game's would be.
+    const gameDir = path.join(baseDir, 'game');
+    await mkdir(gameDir, { recursive: true });
+    fakeGamePath = path.join(gameDir, 'fakegame');
+    await copyFile('/bin/sleep', fakeGamePath);
+    await chmod(fakeGamePath, 0o755);
+
+    await startFakeOllama(lab, 'hub', ['llama3.2:3b']);
+    await startFakeOllama(lab, 'pc', ['llama3.1:8b', 'llama3.2:3b']);
+
+    const services = { ollama: { enabled: true, url: OLLAMA_URL }, immichMl: { enabled: false } };
+    agents.set('hub', await startLabAgent(lab, 'hub', { key: KEY, baseDir, env: cleanEnv(), config: { services } }));
+    agents.set(
+      'pc',
+      await startLabAgent(lab, 'pc', {
+        key: KEY,
+        baseDir,
+        env: cleanEnv({ PATH: `${binDir}${path.delimiter}${process.env['PATH'] ?? '/usr/bin:/bin'}` }),
+        config: {
+          services,
+          offer: { notWhile: { processes: ['fakegame'] }, coolDownSec: 0 },
+          probes: { activityIntervalSec: 2, servicesIntervalSec: 2 },
+        },
+      }),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+    if (baseDir) await rm(baseDir, { recursive: true, force: true });
+  });
+
+  it('a game on the pc moves Ollama to the hub and unloads the pc’s models; when it ends, Ollama returns to the pc', async () => {
+    if (!lab) throw new Error('no lab');
+    const l = lab;
+    let last: Placement | undefined;
+    const placementWhere = async (check: (p: Placement) => boolean): Promise<boolean> => {
+      last = await hubPlacement(l);
+      return check(last);
+    };
+    const wait = async (check: (p: Placement) => boolean, what: string): Promise<void> => {
+      try {
+        await waitUntil(() => placementWhere(check), WAIT_MS, what, POLL_MS);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\nlast placement on hub: ${describePlacement(last)}\n${logs()}`, { cause: err });
+      }
+    };
+
+    // 1. The pc (GPU) serves Ollama; the hub (CPU only) is the fallback.
+    await wait((p) => ollamaElected(p) === 'pc' && candidate(p, 'hub')?.eligible === true, 'hub to elect pc for ollama');
+    expect(candidate(last as Placement, 'pc')?.priority).toBeGreaterThan(candidate(last as Placement, 'hub')?.priority ?? Infinity);
+
+    // 2. Someone uses the pc's Ollama: a model is loaded there.
+    await labHttp(l, 'pc', `${OLLAMA_URL}/api/generate`, 'POST', { model: 'llama3.1:8b', prompt: '', stream: false });
+    const loaded = await labHttp<{ models: { name: string }[] }>(l, 'pc', `${OLLAMA_URL}/api/ps`);
+    expect(loaded.models.map((m) => m.name)).toEqual(['llama3.1:8b']);
+
+    // 3. A game starts on the pc.
+    const game = l.spawn('pc', [fakeGamePath, '600'], { stdio: 'ignore' });
+    const gameExited = new Promise<void>((resolve) => game.once('exit', () => resolve()));
+
+    // 4. Within one activity probe plus one election: Ollama moves to the hub, and why.
+    await wait((p) => ollamaElected(p) === 'hub' && candidate(p, 'pc')?.reason === 'game running: fakegame', 'hub to elect itself because of the game');
+    expect(candidate(last as Placement, 'pc')?.eligible).toBe(false);
+
+    // 5. The pc freed its VRAM: no model loaded in its Ollama, and its history says so.
+    await waitUntil(async () => (await labHttp<{ models: unknown[] }>(l, 'pc', `${OLLAMA_URL}/api/ps`)).models.length === 0, WAIT_MS, 'pc’s Ollama to have no loaded model', POLL_MS).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\n${logs()}`, { cause: err });
+    });
+    let unload: HistoryEntry | undefined;
+    await waitUntil(
+      async () => {
+        const { entries } = await labHttp<{ entries: HistoryEntry[] }>(l, 'pc', `${AGENT_URL}/api/v1/history`);
+        unload = entries.find((e) => e.type === 'action' && e.action === 'unload' && e.status === 'ok');
+        return unload !== undefined;
+      },
+      WAIT_MS,
+      'an unload action with status ok in pc’s history',
+      POLL_MS,
+    ).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\n${logs()}`, { cause: err });
+    });
+    expect(unload?.kind).toBe('ollama');
+    expect(unload?.nodeName).toBe('pc');
+    expect(unload?.message).toContain('llama3.1:8b');
+    expect(unload?.message).toContain('game running: fakegame');
+
+    // 6. The game ends (coolDownSec 0): Ollama goes back to the pc.
+    game.kill('SIGKILL');
+    await gameExited;
+    await wait((p) => ollamaElected(p) === 'pc' && candidate(p, 'pc')?.eligible === true, 'placement to return to pc after the game');
+  }, 60_000);
+});
