@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Placement } from '../../scheduler/election.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
-import { BIN, cleanEnv } from '../helpers/cli.js';
+import { BIN } from '../helpers/cli.js';
 import { AGENT_PORT, startLabAgent, waitUntil, type LabAgent } from './agents.js';
 import { collectOutput, createNetnsLab, netnsAvailable, type Lab } from './netns.js';
 
@@ -35,6 +35,11 @@ const WAIT_MS = 20_000;
 const POLL_MS = 250;
 /** The fake GPU: `nvidia-smi --query-gpu=name,pci.bus_id,memory.total,memory.used,utilization.gpu --format=csv,noheader,nounits`. */
 const FAKE_NVIDIA_SMI = '#!/bin/sh\necho "NVIDIA GeForce RTX 4080, 00000000:01:00.0, 16376, 1200, 3"\n';
+/**
+ * lab.spawn merges its env over process.env, so a developer's OLLAMA_HOST cannot be deleted, only
+ * emptied: the agent ignores empty overrides and keeps the configured URL (agent/config.ts).
+ */
+const AGENT_ENV = { OLLAMA_HOST: '', IMMICH_MACHINE_LEARNING_URL: '' };
 
 /** One HTTP request from inside the host's namespace (loopback there), answered as parsed JSON. */
 const HTTP_SCRIPT = `
@@ -55,7 +60,7 @@ async function labHttp<T>(lab: Lab, host: string, url: string, method = 'GET', b
 
 /** The placement as the hub sees it, read with the real CLI inside the hub's namespace. */
 async function hubPlacement(lab: Lab): Promise<Placement> {
-  const out = await lab.exec('hub', [process.execPath, BIN, 'placement', '--json', '--url', AGENT_URL], { timeoutMs: 15_000, env: cleanEnv() });
+  const out = await lab.exec('hub', [process.execPath, BIN, 'placement', '--json', '--url', AGENT_URL], { timeoutMs: 15_000 });
   return JSON.parse(out) as Placement;
 }
 
@@ -107,13 +112,13 @@ describe.skipIf(!available)('placement follows the game (netns, issue 4)', () =>
     await startFakeOllama(lab, 'pc', ['llama3.1:8b', 'llama3.2:3b']);
 
     const services = { ollama: { enabled: true, url: OLLAMA_URL }, immichMl: { enabled: false } };
-    agents.set('hub', await startLabAgent(lab, 'hub', { key: KEY, baseDir, env: cleanEnv(), config: { services } }));
+    agents.set('hub', await startLabAgent(lab, 'hub', { key: KEY, baseDir, env: AGENT_ENV, config: { services } }));
     agents.set(
       'pc',
       await startLabAgent(lab, 'pc', {
         key: KEY,
         baseDir,
-        env: cleanEnv({ PATH: `${binDir}${path.delimiter}${process.env['PATH'] ?? '/usr/bin:/bin'}` }),
+        env: { ...AGENT_ENV, PATH: `${binDir}${path.delimiter}${process.env['PATH'] ?? '/usr/bin:/bin'}` },
         config: {
           services,
           offer: { notWhile: { processes: ['fakegame'] }, coolDownSec: 0 },
