@@ -22,6 +22,8 @@ import { createNodeFacts, type NodeFacts } from './node-facts.js';
 import { createProbes } from './probes.js';
 import { idleBusyState, trackBusy, type BusyState } from '../scheduler/busy.js';
 import { createPlacement, type PlacementParts } from './placement.js';
+import { createProxyStats } from '../api/proxy/stats.js';
+import { createProxy } from './proxy.js';
 import { createStaticPeers, type StaticPeers } from './static-peers.js';
 import { openStore, type Store } from './store.js';
 
@@ -83,6 +85,19 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
       offerOverride: store.get().overrides.offer,
     };
   };
+  const stats = createProxyStats({ nowMs: deps.clock.nowMs });
+  const proxy = createProxy(config, deps, {
+    stats,
+    elector: () => placement?.elector ?? null,
+    registry: () => registry,
+    selfId: () => store?.get().identity.nodeId ?? '',
+    batchNodeWaking: () => {
+      const waking = placement?.waker?.waking();
+      const current = placement?.elector.current();
+      if (!waking || waking.size === 0 || !current) return false;
+      return current.kinds['immich-ml'].candidates.some((c) => c.batch && waking.has(c.nodeId));
+    },
+  });
   const routes = (): PlacementParts['routes'] => placement?.routes ?? ((): never => { throw notStarted(); })();
   const app = createApp({
     log: log.child('api'),
@@ -98,6 +113,7 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
       setPin: (kind, node, forSec) => routes().setPin(kind, node, forSec),
       clearPin: (kind) => routes().clearPin(kind),
     },
+    stats: () => stats,
   });
 
   /** What has started, newest last: stop() unwinds it. */
@@ -148,8 +164,10 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
 
     for (const probe of createProbes(config, deps, facts)) await startService(probe);
 
-    http = createHttpServer({ fetch: app.fetch, host: config.api.host, port: config.api.port, clock: deps.clock, log: log.child('http') });
+    running.push({ name: 'upstream connections', stop: async () => proxy.agent.destroy() });
+    http = createHttpServer({ fetch: app.fetch, raw: proxy.router.handle, host: config.api.host, port: config.api.port, clock: deps.clock, log: log.child('http') });
     await startService(http);
+    for (const server of proxy.servers) await startService(server);
     if (signal.aborted) return;
     reg.setSelf(advert(), seq, selfUrl(), deps.clock.nowMs());
 

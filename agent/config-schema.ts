@@ -4,6 +4,7 @@
  * Units are in key names (DESIGN.md §6.9).
  */
 import { z } from 'zod';
+import { cidrSchema, DEFAULT_ALLOWED_CIDRS } from '../api/proxy/access.js';
 import { serviceEndpointSchema } from '../discovery/endpoint-schema.js';
 import { offerSchema, placementPolicySchema } from '../scheduler/offer-schema.js';
 import { logLevels } from './log.js';
@@ -84,6 +85,30 @@ export const configSchema = z.strictObject({
     })
     .refine((i) => (i.apiKey === undefined) !== (i.apiKeyFile === undefined), { message: 'needs exactly one of apiKey or apiKeyFile' })
     .optional(),
+  /** The routed endpoints: /ollama/ and /immich-ml/ on the agent port, optional dedicated ports. */
+  proxy: z
+    .strictObject({
+      /** A dedicated Ollama-compatible listener (e.g. 11434) for clients that cannot take a path prefix. */
+      ollamaPort: z.number().int().min(1).max(65535).nullable().default(null),
+      /** A dedicated Immich-ML-compatible listener (e.g. 3003). */
+      immichMlPort: z.number().int().min(1).max(65535).nullable().default(null),
+      /** Clients allowed to use the routed endpoints (default: loopback, private ranges, Tailscale). */
+      allowedCidrs: z.array(cidrSchema).default([...DEFAULT_ALLOWED_CIDRS]),
+      /** When set, clients must send `Authorization: Bearer <apiKey>`. */
+      apiKey: z.string().min(8, 'must be at least 8 characters').nullable().default(null),
+      /** When no offered node has a model, use this one instead: {"llama3.1:8b": "llama3.2:3b"}. */
+      modelFallbacks: z.record(z.string().min(1), z.string().min(1)).default({}),
+      /** Ollama: give up on a node that sends nothing for this long (model loading counts). */
+      ollamaFirstByteTimeoutMs: z.number().int().min(100).max(3_600_000).default(120_000),
+      /** Immich ML: per-request timeout (Immich sets none), then the next node. */
+      immichTimeoutMs: z.number().int().min(100).max(3_600_000).default(60_000),
+      /** Hold batch Immich work this long for a node that is waking (Wake-on-LAN sent). */
+      holdForWakeSec: z.number().int().min(0).max(3600).default(120),
+      /** A node that just failed a request is tried last for this long (passive health). */
+      suspectSec: z.number().int().min(0).max(3600).default(15),
+      maxBodyMb: z.number().int().min(1).max(1024).default(64),
+    })
+    .prefault({}),
   wakeOnLan: z
     .strictObject({
       /** Wake a sleeping node when its window opens (or batch work waits for it). */

@@ -14,6 +14,8 @@ import { nodesRoutes } from './routes/nodes.js';
 import { peerRoutes, type PeerRouteDeps } from './routes/peer.js';
 import { peersRoutes } from './routes/peers.js';
 import { placementRoutes, type PlacementRouteDeps } from './routes/placement.js';
+import type { ProxyStats } from './proxy/stats.js';
+import { statsRoutes } from './routes/stats.js';
 
 export interface AppDeps {
   log: Logger;
@@ -24,6 +26,7 @@ export interface AppDeps {
   staticPeers: () => StaticPeers;
   peer: Omit<PeerRouteDeps, 'advert' | 'log'>;
   placement: PlacementRouteDeps;
+  stats: () => ProxyStats;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -34,6 +37,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/v1', nodesRoutes(deps));
   app.route('/api/v1', peersRoutes(deps));
   app.route('/api/v1', placementRoutes(deps.placement));
+  app.route('/', statsRoutes({ stats: deps.stats }));
   app.route('/api/v1', peerRoutes({ ...deps.peer, advert: deps.advert, log: deps.log.child('peer') }));
   app.notFound((c) =>
     errorResponse(c, 404, { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}; the API lives under /api/v1` }),

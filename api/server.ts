@@ -4,8 +4,8 @@
  * so a stuck client cannot hold the agent's shutdown.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { createAdaptorServer } from '@hono/node-server';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import type { Clock } from '../agent/clock.js';
 import { AgentError } from '../agent/errors.js';
 import type { Service } from '../agent/lifecycle.js';
@@ -13,7 +13,10 @@ import type { Logger } from '../agent/log.js';
 
 export interface HttpServerOptions {
   name?: string;
-  fetch: (request: Request) => Response | Promise<Response>;
+  /** The Hono app (omit for a server that only has a raw handler). */
+  fetch?: (request: Request) => Response | Promise<Response>;
+  /** Handles a request before Hono sees it (the routed endpoints); returns false to pass it on. */
+  raw?: (req: IncomingMessage, res: ServerResponse) => boolean;
   host: string;
   port: number;
   clock: Clock;
@@ -35,7 +38,18 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     port: () => boundPort,
     async start(signal) {
       if (signal.aborted || server) return;
-      const s = createAdaptorServer({ fetch: opts.fetch }) as Server;
+      const hono = opts.fetch ? getRequestListener(opts.fetch) : null;
+      const s = createServer((req, res) => {
+        if (opts.raw?.(req, res)) return;
+        if (hono) void hono(req, res); // the listener handles its own errors (hono's onError)
+        else {
+          res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end('404 page not found');
+        }
+      });
+      // Streams of a slow model can be quiet for minutes: no server-side timeouts on requests.
+      s.requestTimeout = 0;
+      s.headersTimeout = 60_000;
       await new Promise<void>((resolve, reject) => {
         const onError = (err: NodeJS.ErrnoException): void => {
           s.off('listening', onListening);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../../api/app.js';
+import { createProxyStats } from '../../../api/proxy/stats.js';
 import { AgentError } from '../../../agent/errors.js';
 import { nodeAdvertSchema, type NodeAdvert } from '../../../agent/node-advert.js';
 import { captureLog } from '../../helpers/capture-log.js';
@@ -11,6 +12,7 @@ const rest = {
     throw new Error('unused');
   },
   peer: { key: () => null, nowMs: () => 0, nodeId: () => '', seq: () => 0, leaving: () => false },
+  stats: () => createProxyStats({ nowMs: () => 0 }),
   placement: new Proxy({} as AppDeps['placement'], {
     get: () => () => {
       throw new Error('unused');

@@ -1,0 +1,65 @@
+/**
+ * Builds the routed endpoints (issue 5): routing over the elector, the Ollama and Immich ML
+ * handlers, client access control, statistics, and the optional dedicated listeners.
+ */
+import http from 'node:http';
+import { createAccessPolicy } from '../api/proxy/access.js';
+import { createImmichHandler } from '../api/proxy/immich-handler.js';
+import { createOllamaHandler } from '../api/proxy/ollama-handler.js';
+import { createProxyRouter, type ProxyRouter } from '../api/proxy/router.js';
+import { createRouting } from '../api/proxy/routing.js';
+import type { ProxyStats } from '../api/proxy/stats.js';
+import { createHttpServer, type HttpServer } from '../api/server.js';
+import type { PeerRegistry } from '../discovery/registry.js';
+import type { Elector } from '../scheduler/elector.js';
+import type { AgentConfig } from './config-schema.js';
+import type { AgentDeps } from './deps.js';
+
+export interface ProxyParts {
+  router: ProxyRouter;
+  /** Dedicated listeners (proxy.ollamaPort / immichMlPort), started after the main one. */
+  servers: HttpServer[];
+  /** Upstream connections are kept alive between requests; stop() closes them. */
+  agent: http.Agent;
+}
+
+export function createProxy(
+  config: AgentConfig,
+  deps: AgentDeps,
+  parts: { stats: ProxyStats; elector: () => Elector | null; registry: () => PeerRegistry | null; selfId: () => string; batchNodeWaking: () => boolean },
+): ProxyParts {
+  const log = deps.log.child('proxy');
+  const p = config.proxy;
+  // Keep-alive: a new TCP connection per streamed token request would cost more than our whole budget.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 10_000 });
+  const routing = createRouting({ elector: parts.elector, registry: parts.registry, selfId: parts.selfId, clock: deps.clock, suspectMs: p.suspectSec * 1000 });
+  const access = createAccessPolicy({ allowedCidrs: p.allowedCidrs, apiKey: p.apiKey });
+  const common = { routing, stats: parts.stats, clock: deps.clock, agent, maxBodyBytes: p.maxBodyMb * 1024 * 1024 };
+  const router = createProxyRouter({
+    access: () => access,
+    ollama: createOllamaHandler({ ...common, log: log.child('ollama'), firstByteTimeoutMs: p.ollamaFirstByteTimeoutMs, modelFallbacks: p.modelFallbacks }),
+    immich: createImmichHandler({ ...common, log: log.child('immich-ml'), timeoutMs: p.immichTimeoutMs, holdMs: p.holdForWakeSec * 1000, batchNodeWaking: parts.batchNodeWaking }),
+    log,
+  });
+  const servers: HttpServer[] = [];
+  const dedicated = (name: string, port: number | null, kind: 'ollama' | 'immich-ml'): void => {
+    if (port === null) return;
+    const handle = router.dedicated(kind);
+    servers.push(
+      createHttpServer({
+        name,
+        raw: (req, res) => {
+          handle(req, res);
+          return true;
+        },
+        host: config.api.host,
+        port,
+        clock: deps.clock,
+        log: log.child(name),
+      }),
+    );
+  };
+  dedicated('ollama-port', p.ollamaPort, 'ollama');
+  dedicated('immich-ml-port', p.immichMlPort, 'immich-ml');
+  return { router, servers, agent };
+}

@@ -1,0 +1,202 @@
+/**
+ * Forwarding with failover (issue 5 §1, §3), on raw node:http for the lowest added latency:
+ * the request body (already buffered) goes to each candidate in turn until one answers. Connection
+ * refused, no first byte within the timeout, a 5xx, or a "try the next one" answer before anything
+ * was sent to the client → the next candidate, transparently. After the first byte nothing is
+ * retried: a broken stream ends with an error frame in the stream's own format, never a silent
+ * hang. A client that goes away aborts the upstream request.
+ */
+import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { TimeoutError, type Clock } from '../../agent/clock.js';
+import { describeError } from '../../agent/errors.js';
+import { endToEndHeaders } from './headers.js';
+import type { Target } from './targets.js';
+
+export interface Attempt {
+  target: Target;
+  /** Upstream path with query, e.g. `/api/chat`. */
+  path: string;
+  body: Buffer;
+  /** Rewrites the answer line by line (model substitution); null = bytes pass through untouched. */
+  rewrite: ((line: string) => string) | null;
+  /** Extra response headers for this attempt (the model that ran, …). */
+  headers: OutgoingHttpHeaders;
+}
+
+export interface ForwardOptions {
+  req: IncomingMessage;
+  res: ServerResponse;
+  attempts: readonly Attempt[];
+  clock: Clock;
+  agent: http.Agent;
+  firstByteTimeoutMs: number;
+  /** An answer that is not 2xx: should the next candidate get the request instead? */
+  retryable: (status: number, body: string) => boolean;
+  /** The error frame to end a broken stream with, by response content type (null: just close). */
+  errorFrame: (contentType: string, message: string) => string | null;
+  onFailover: (target: Target, reason: string) => void;
+}
+
+export interface ForwardResult {
+  outcome: 'ok' | 'error' | 'aborted' | 'exhausted';
+  status: number;
+  target: Target | null;
+  failovers: number;
+  firstByteMs: number | null;
+  /** Why the last candidate failed (exhausted), or the stream broke. */
+  reason: string | null;
+  /** The last retryable answer, to give to the client when every candidate failed. */
+  lastAnswer: { status: number; headers: OutgoingHttpHeaders; body: Buffer } | null;
+}
+
+type TryResult = { kind: 'response'; upstream: IncomingMessage } | { kind: 'failed'; reason: string };
+
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+export async function forwardWithFailover(opts: ForwardOptions): Promise<ForwardResult> {
+  const { req, res, clock } = opts;
+  const t0 = clock.monotonicMs();
+  const clientHeaders = endToEndHeaders(req.headers, ['authorization', 'accept-encoding']);
+  let clientGone = false;
+  let current: http.ClientRequest | null = null;
+  const onClose = (): void => {
+    if (res.writableFinished) return;
+    clientGone = true;
+    current?.destroy(new Error('client went away'));
+  };
+  res.on('close', onClose);
+  let failovers = 0;
+  let lastAnswer: ForwardResult['lastAnswer'] = null;
+  let reason: string | null = null;
+
+  const tryOnce = (attempt: Attempt): Promise<TryResult> =>
+    new Promise((resolve) => {
+      const url = new URL(attempt.path, `${attempt.target.baseUrl}/`);
+      const upstream = http.request(url, {
+        method: req.method,
+        agent: opts.agent,
+        // Ollama bound to loopback refuses other Host headers (PROTOCOLS.md §1.1).
+        headers: { ...clientHeaders, host: `localhost:${url.port || 80}`, 'content-length': attempt.body.length },
+      });
+      current = upstream;
+      const cancel = clock.setTimeout(() => upstream.destroy(new TimeoutError(opts.firstByteTimeoutMs)), opts.firstByteTimeoutMs);
+      upstream.once('response', (r) => {
+        cancel();
+        resolve({ kind: 'response', upstream: r });
+      });
+      upstream.once('error', (err) => {
+        cancel();
+        resolve({ kind: 'failed', reason: describeError(err) });
+      });
+      upstream.end(attempt.body);
+    });
+
+  for (const attempt of opts.attempts) {
+    if (clientGone) break;
+    const r = await tryOnce(attempt);
+    if (clientGone) {
+      if (r.kind === 'response') r.upstream.destroy();
+      break;
+    }
+    if (r.kind === 'failed') {
+      reason = `${attempt.target.name}: ${r.reason}`;
+      opts.onFailover(attempt.target, r.reason);
+      failovers++;
+      continue;
+    }
+    const up = r.upstream;
+    const status = up.statusCode ?? 502;
+    if (status < 200 || status >= 300) {
+      const body = await readSome(up, MAX_ERROR_BODY_BYTES);
+      if (opts.retryable(status, body.toString('utf8'))) {
+        reason = `${attempt.target.name}: HTTP ${status} ${body.toString('utf8').slice(0, 200)}`;
+        lastAnswer = { status, headers: endToEndHeaders(up.headers), body };
+        opts.onFailover(attempt.target, `HTTP ${status}`);
+        failovers++;
+        continue;
+      }
+      res.writeHead(status, { ...endToEndHeaders(up.headers), ...attempt.headers, 'content-length': body.length });
+      res.end(body);
+      return done('ok', status, attempt.target);
+    }
+    const firstByteMs = clock.monotonicMs() - t0;
+    const result = await relay(up, attempt, status);
+    return { ...result, firstByteMs };
+  }
+  res.off('close', onClose);
+  return { outcome: clientGone ? 'aborted' : 'exhausted', status: 0, target: null, failovers, firstByteMs: null, reason, lastAnswer };
+
+  function done(outcome: ForwardResult['outcome'], status: number, target: Target | null): ForwardResult {
+    res.off('close', onClose);
+    return { outcome, status, target, failovers, firstByteMs: clock.monotonicMs() - t0, reason, lastAnswer };
+  }
+
+  /** Streams the committed answer to the client; ends a broken stream with an error frame. */
+  function relay(up: IncomingMessage, attempt: Attempt, status: number): Promise<ForwardResult> {
+    const contentType = String(up.headers['content-type'] ?? '');
+    const headers = { ...endToEndHeaders(up.headers), ...attempt.headers };
+    if (attempt.rewrite) delete headers['content-length'];
+    res.writeHead(status, headers);
+    // Send headers now: a streaming client sees the answer begin without waiting for a token.
+    res.flushHeaders();
+    return new Promise((resolve) => {
+      let pending = '';
+      const write = (chunk: Buffer): void => {
+        let out: Buffer | string = chunk;
+        if (attempt.rewrite) {
+          const lines = (pending + chunk.toString('utf8')).split('\n');
+          pending = lines.pop() ?? '';
+          out = lines.map((l) => `${attempt.rewrite?.(l) ?? l}\n`).join('');
+        }
+        if (!res.write(out)) up.pause();
+      };
+      res.on('drain', () => up.resume());
+      up.on('data', write);
+      up.once('end', () => {
+        if (attempt.rewrite && pending) res.write(attempt.rewrite(pending));
+        res.end();
+        resolve(done('ok', status, attempt.target));
+      });
+      up.once('close', () => {
+        if (up.complete || res.writableEnded) return;
+        if (clientGone) {
+          resolve(done('aborted', status, attempt.target));
+          return;
+        }
+        const message = `${attempt.target.name} stopped answering in the middle of the response`;
+        reason = message;
+        const frame = opts.errorFrame(contentType, message);
+        if (frame !== null) res.end(frame);
+        else res.destroy();
+        resolve(done('error', status, attempt.target));
+      });
+      up.on('error', () => undefined); // 'close' above decides; this only keeps the error from being unhandled
+    });
+  }
+}
+
+async function readSome(stream: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total <= maxBytes) chunks.push(chunk);
+    }
+  } catch {
+    // a broken error body: whatever arrived is enough to decide
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Reads a client's request body, refusing one larger than `maxBytes`. */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > maxBytes) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,120 @@
+/**
+ * The stable Immich ML endpoint (issue 5 §5, §6): `/immich-ml/` (Immich v3 resolves `ping` and
+ * `predict` relative to the URL, so users must end it with a slash — PROTOCOLS.md §2.5) or the
+ * dedicated port. `POST /predict` is forwarded untouched. Text queries (CLIP textual) are
+ * interactive: any eligible node, the hub included. Image work follows the batch policy and, when
+ * the only batch node is waking, is held up to `holdMs` instead of failing. Every request has a
+ * timeout (Immich itself sets none) with failover to the next node.
+ */
+import type http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../../agent/clock.js';
+import type { Logger } from '../../agent/log.js';
+import { forwardWithFailover, readBody } from './forward.js';
+import type { Routing } from './routing.js';
+import type { ProxyStats } from './stats.js';
+
+export interface ImmichHandlerDeps {
+  routing: Routing;
+  stats: ProxyStats;
+  clock: Clock;
+  log: Logger;
+  agent: http.Agent;
+  timeoutMs: number;
+  maxBodyBytes: number;
+  holdMs: number;
+  /** True while a batch node was sent a Wake-on-LAN packet and is not up yet. */
+  batchNodeWaking: () => boolean;
+}
+
+/** FastAPI's error shape (PROTOCOLS.md §2.4). */
+const detail = (message: string): string => JSON.stringify({ detail: message });
+
+/**
+ * Interactive when every entry is a CLIP text query (a user's smart search); anything with an
+ * image (CLIP visual, faces, OCR) is indexing, i.e. batch work.
+ */
+export async function isInteractive(contentType: string, body: Buffer): Promise<boolean> {
+  try {
+    const form = await new Request('http://local/predict', { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) }).formData();
+    const raw = form.get('entries');
+    const entries = JSON.parse(typeof raw === 'string' ? raw : '{}') as Record<string, Record<string, unknown>>;
+    const tasks = Object.entries(entries).flatMap(([task, types]) => Object.keys(types ?? {}).map((type) => `${task}.${type}`));
+    return tasks.length > 0 && tasks.every((t) => t === 'clip.textual');
+  } catch {
+    return false;
+  }
+}
+
+export function createImmichHandler(deps: ImmichHandlerDeps) {
+  const send = (res: ServerResponse, status: number, body: string, contentType = 'application/json'): void => {
+    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+
+  /** Waits (bounded) for a batch node while one is waking; interactive work never waits. */
+  const holdForBatch = async (): Promise<ReturnType<Routing['targets']>> => {
+    const deadline = deps.clock.monotonicMs() + deps.holdMs;
+    for (;;) {
+      const targets = deps.routing.targets('immich-ml', { batchOnly: true });
+      if (targets.length > 0 || !deps.batchNodeWaking() || deps.clock.monotonicMs() >= deadline) return targets;
+      await deps.clock.sleep(500);
+    }
+  };
+
+  return async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    const bare = path.split('?')[0] ?? path;
+    if (bare === '/' && method === 'GET') return send(res, 200, JSON.stringify({ message: 'Immich ML' }));
+    if (bare === '/ping' && method === 'GET') {
+      // Immich pings every 30 s (PROTOCOLS.md §2.5): pong while some node can take the work.
+      const any = deps.routing.targets('immich-ml').length > 0;
+      return any ? send(res, 200, 'pong', 'text/plain; charset=utf-8') : send(res, 503, detail(`no machine-learning node is available: ${deps.routing.whyNone('immich-ml')}`));
+    }
+    if (bare !== '/predict' || method !== 'POST') return send(res, 404, detail('Not Found'));
+
+    const body = await readBody(req, deps.maxBodyBytes);
+    if (body === null) return send(res, 413, detail(`request body larger than ${deps.maxBodyBytes} bytes`));
+    const interactive = await isInteractive(String(req.headers['content-type'] ?? ''), body);
+    const targets = interactive ? deps.routing.targets('immich-ml') : await holdForBatch();
+    if (targets.length === 0) {
+      deps.stats.recordNoCandidate('immich-ml');
+      const why = interactive ? deps.routing.whyNone('immich-ml') : 'no batch node is offered (they are outside their windows, busy or down)';
+      return send(res, 503, detail(`no machine-learning node is available for ${interactive ? 'search' : 'indexing'}: ${why}`));
+    }
+    const t0 = deps.clock.monotonicMs();
+    const result = await forwardWithFailover({
+      req,
+      res,
+      attempts: targets.map((target) => ({ target, path, body, rewrite: null, headers: { 'x-inference-mesh-node': target.name } })),
+      clock: deps.clock,
+      agent: deps.agent,
+      firstByteTimeoutMs: deps.timeoutMs,
+      // 4xx (a bad request) is the answer; 5xx and timeouts go to the next node.
+      retryable: (status) => status >= 500,
+      errorFrame: () => null,
+      onFailover: (target, reason) => {
+        deps.routing.markSuspect('immich-ml', target.nodeId);
+        deps.log.warn('failing over to the next machine-learning node', { node: target.name, reason });
+      },
+    });
+    if (result.outcome === 'exhausted') {
+      if (result.lastAnswer) {
+        res.writeHead(result.lastAnswer.status, { ...result.lastAnswer.headers, 'content-length': result.lastAnswer.body.length });
+        res.end(result.lastAnswer.body);
+      } else send(res, 502, detail(`every machine-learning node failed: ${result.reason ?? 'no answer'}`));
+    }
+    deps.stats.record({
+      kind: 'immich-ml',
+      node: result.target?.name ?? 'none',
+      outcome: result.outcome === 'ok' ? 'ok' : result.outcome === 'aborted' ? 'aborted' : 'error',
+      status: result.status || res.statusCode,
+      failovers: result.failovers,
+      firstByteMs: result.firstByteMs,
+      totalMs: deps.clock.monotonicMs() - t0,
+      model: null,
+      substitutedModel: null,
+      path: bare,
+    });
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * The stable Ollama endpoint (issue 5 §1–§4): everything under `/ollama/` (or the dedicated port)
+ * behaves like an Ollama server. Requests naming a model go to the first eligible node that has
+ * it, with failover and, when configured, a smaller fallback model; the model lists are merged
+ * across eligible nodes; errors have Ollama's own shapes.
+ */
+import type http from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { TimeoutError, type Clock } from '../../agent/clock.js';
+import { describeError } from '../../agent/errors.js';
+import type { Logger } from '../../agent/log.js';
+import { forwardWithFailover, readBody, type Attempt } from './forward.js';
+import { isModelNotFound, ollamaErrorBody, ollamaErrorFrame } from './ollama-errors.js';
+import { mergeModelLists, openAiModel } from './ollama-lists.js';
+import { responseModelRewriter, rewriteRequestModel } from './model-rewrite.js';
+import type { Routing } from './routing.js';
+import type { ProxyStats } from './stats.js';
+import type { Target } from './targets.js';
+
+export interface OllamaHandlerDeps {
+  routing: Routing;
+  stats: ProxyStats;
+  clock: Clock;
+  log: Logger;
+  agent: http.Agent;
+  firstByteTimeoutMs: number;
+  maxBodyBytes: number;
+  modelFallbacks: Readonly<Record<string, string>>;
+}
+
+const LIST_TIMEOUT_MS = 5000;
+
+/** GET a small JSON document with Ollama's accepted Host header (PROTOCOLS.md §1.1). */
+function getJson(url: string, agent: http.Agent, clock: Clock, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = httpRequest(u, { agent, headers: { host: `localhost:${u.port || 80}` } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        cancel();
+        if ((res.statusCode ?? 500) >= 300) reject(new Error(`HTTP ${res.statusCode}`));
+        else {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        }
+      });
+      res.on('error', reject);
+    });
+    const cancel = clock.setTimeout(() => req.destroy(new TimeoutError(timeoutMs)), timeoutMs);
+    req.on('error', (err) => {
+      cancel();
+      reject(err);
+    });
+    req.end();
+  });
+}
+
+/** Paths whose JSON body names the model the request is for. */
+const MODEL_PATHS = new Set(['/api/generate', '/api/chat', '/api/embed', '/api/embeddings', '/api/show', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses', '/v1/messages']);
+
+export function createOllamaHandler(deps: OllamaHandlerDeps) {
+  const send = (res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=utf-8', headers: http.OutgoingHttpHeaders = {}): void => {
+    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
+    res.end(body);
+  };
+
+  /** Each eligible node's list, fetched in parallel, each bounded by its own timeout. */
+  const list = async (path: '/api/tags' | '/api/ps'): Promise<{ models: Record<string, unknown>[]; served: Target[] }> => {
+    const targets = deps.routing.targets('ollama');
+    const answers = await Promise.all(
+      targets.map(async (t) => {
+        try {
+          const json = (await getJson(`${t.baseUrl}${path}`, deps.agent, deps.clock, LIST_TIMEOUT_MS)) as { models?: Record<string, unknown>[] | null };
+          return json.models ?? [];
+        } catch (err) {
+          deps.log.debug('model list from a node failed', { node: t.name, error: describeError(err) });
+          return [];
+        }
+      }),
+    );
+    return { models: mergeModelLists(answers), served: targets };
+  };
+
+  return async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    const bare = path.split('?')[0] ?? path;
+    if (bare === '/' && (method === 'GET' || method === 'HEAD')) return send(res, 200, 'Ollama is running', 'text/plain; charset=utf-8');
+    if ((bare === '/api/tags' && (method === 'GET' || method === 'HEAD')) || (bare === '/api/ps' && method === 'GET')) {
+      const { models } = await list(bare);
+      return send(res, 200, JSON.stringify({ models }));
+    }
+    if (bare === '/v1/models' && method === 'GET') {
+      const { models } = await list('/api/tags');
+      return send(res, 200, JSON.stringify({ object: 'list', data: models.length ? models.map(openAiModel) : null }));
+    }
+    if (bare.startsWith('/v1/models/') && method === 'GET') {
+      const wanted = decodeURIComponent(bare.slice('/v1/models/'.length));
+      const { models } = await list('/api/tags');
+      const found = models.find((m) => m.name === wanted || m.name === `${wanted}:latest`);
+      return found ? send(res, 200, JSON.stringify(openAiModel(found))) : send(res, 404, ollamaErrorBody(bare, `model '${wanted}' not found`, 404));
+    }
+
+    const body = await readBody(req, deps.maxBodyBytes);
+    if (body === null) return send(res, 413, ollamaErrorBody(bare, `request body larger than ${deps.maxBodyBytes} bytes`, 413));
+    let model: string | undefined;
+    if (MODEL_PATHS.has(bare) && body.length > 0) {
+      try {
+        const json = JSON.parse(body.toString('utf8')) as { model?: unknown; name?: unknown };
+        const named = json.model ?? json.name;
+        if (typeof named === 'string' && named) model = named;
+      } catch {
+        // Not JSON: the node answers with Ollama's own 400, like Ollama would.
+      }
+    }
+
+    const attempts: Attempt[] = deps.routing.targets('ollama', model === undefined ? {} : { model }).map((target) => ({ target, path, body, rewrite: null, headers: {} }));
+    const fallback = model === undefined ? undefined : deps.modelFallbacks[model];
+    if (model !== undefined && fallback !== undefined) {
+      for (const target of deps.routing.targets('ollama', { model: fallback })) {
+        attempts.push({ target, path, body: rewriteRequestModel(body, fallback), rewrite: responseModelRewriter(fallback, model), headers: { 'x-inference-mesh-model': fallback } });
+      }
+    }
+    for (const a of attempts) a.headers['x-inference-mesh-node'] = a.target.name;
+    if (attempts.length === 0) {
+      deps.stats.recordNoCandidate('ollama');
+      if (model !== undefined) return send(res, 404, ollamaErrorBody(bare, `model '${model}' not found`, 404));
+      return send(res, 503, ollamaErrorBody(bare, `no node is serving Ollama right now (${deps.routing.whyNone('ollama')})`, 503));
+    }
+
+    const t0 = deps.clock.monotonicMs();
+    const result = await forwardWithFailover({
+      req,
+      res,
+      attempts,
+      clock: deps.clock,
+      agent: deps.agent,
+      firstByteTimeoutMs: deps.firstByteTimeoutMs,
+      retryable: (status, text) => status >= 500 || isModelNotFound(status, text),
+      errorFrame: ollamaErrorFrame,
+      onFailover: (target, reason) => {
+        deps.routing.markSuspect('ollama', target.nodeId);
+        deps.log.warn('failing over to the next node', { node: target.name, reason, path: bare });
+      },
+    });
+    if (result.outcome === 'exhausted') {
+      if (result.lastAnswer) {
+        res.writeHead(result.lastAnswer.status, { ...result.lastAnswer.headers, 'content-length': result.lastAnswer.body.length });
+        res.end(result.lastAnswer.body);
+      } else {
+        send(res, 502, ollamaErrorBody(bare, `every node failed: ${result.reason ?? 'no answer'}`, 502));
+      }
+    }
+    const ran = attempts.find((a) => a.target === result.target);
+    deps.stats.record({
+      kind: 'ollama',
+      node: result.target?.name ?? 'none',
+      outcome: result.outcome === 'ok' ? 'ok' : result.outcome === 'aborted' ? 'aborted' : 'error',
+      status: result.status || res.statusCode,
+      failovers: result.failovers,
+      firstByteMs: result.firstByteMs,
+      totalMs: deps.clock.monotonicMs() - t0,
+      model: model ?? null,
+      substitutedModel: (ran?.headers['x-inference-mesh-model'] as string | undefined) ?? null,
+      path: bare,
+    });
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * What both routed endpoints share: the ordered targets for a kind (the elected node first, then
+ * the other eligible ones; nodes that just failed a request go last — passive health), the
+ * suspect list, and the response headers every routed answer carries.
+ */
+import type { Clock } from '../../agent/clock.js';
+import type { PeerRegistry } from '../../discovery/registry.js';
+import type { Elector } from '../../scheduler/elector.js';
+import type { ServiceKind } from '../../scheduler/offer-schema.js';
+import { targetFor, type Target } from './targets.js';
+
+export interface Routing {
+  /** Eligible targets in the order to try them; `batchOnly` keeps the nodes that may take batch work. */
+  targets(kind: ServiceKind, opts?: { model?: string; batchOnly?: boolean }): Target[];
+  /** Why nothing can serve (for the 503), from the candidates' reasons. */
+  whyNone(kind: ServiceKind, model?: string): string;
+  markSuspect(kind: ServiceKind, nodeId: string): void;
+}
+
+export function createRouting(opts: { elector: () => Elector | null; registry: () => PeerRegistry | null; selfId: () => string; clock: Clock; suspectMs: number }): Routing {
+  const suspectUntil = new Map<string, number>();
+  const isSuspect = (kind: ServiceKind, nodeId: string): boolean => (suspectUntil.get(`${kind}:${nodeId}`) ?? 0) > opts.clock.nowMs();
+  return {
+    targets(kind, o = {}) {
+      const elector = opts.elector();
+      const registry = opts.registry();
+      if (!elector || !registry) return []; // still starting
+      const placement = elector.electFor(kind, o.model);
+      const elected = o.batchOnly ? placement.batchElected : placement.elected;
+      const eligible = placement.candidates.filter((c) => c.eligible && (!o.batchOnly || c.batch));
+      const ordered = [...eligible.filter((c) => c.nodeId === elected), ...eligible.filter((c) => c.nodeId !== elected)];
+      const byId = new Map(registry.snapshot().map((n) => [n.nodeId, n]));
+      const targets = ordered.flatMap((c) => {
+        const node = byId.get(c.nodeId);
+        const t = node ? targetFor(node, kind, opts.selfId()) : null;
+        return t ? [t] : [];
+      });
+      return [...targets.filter((t) => !isSuspect(kind, t.nodeId)), ...targets.filter((t) => isSuspect(kind, t.nodeId))];
+    },
+    whyNone(kind, model) {
+      const elector = opts.elector();
+      if (!elector) return 'the agent is still starting';
+      const placement = elector.electFor(kind, model);
+      if (placement.candidates.length === 0) return 'no node offers it';
+      return placement.candidates.map((c) => `${c.name}: ${c.reason}`).join('; ');
+    },
+    markSuspect(kind, nodeId) {
+      suspectUntil.set(`${kind}:${nodeId}`, opts.clock.nowMs() + opts.suspectMs);
+    },
+  };
+}
