@@ -127,6 +127,57 @@ describe('inference-mesh CLI', () => {
     expect(await again.stop('SIGINT')).toBe(0);
   });
 
+  it('key prints the mesh key kept (mode 0600) in the data dir; offer and pin steer the placement', async () => {
+    const noKey = await runCli(['key', '--data-dir', path.join(dir, 'empty')]);
+    expect(noKey.code).toBe(1);
+    expect(noKey.stderr).toMatch(/no mesh key in .* yet; start the agent once/);
+
+    const ollama = createFakeOllama({ models: [{ name: 'llama3.2:3b' }] });
+    await ollama.start();
+    cleanups.push(() => ollama.stop());
+    const file = await writeConfig({ node: { name: 'solo' }, probes: { servicesIntervalSec: 1 }, services: { immichMl: { enabled: false } } });
+    const a = await agent(['--config', file], { OLLAMA_HOST: ollama.url });
+    await eventually(async () => ((await runCli(['placement', '--url', a.url])).stdout.includes('Ollama → solo') ? true : undefined));
+    const key = await runCli(['key', '--data-dir', dir]);
+    expect(key.code).toBe(0);
+    expect(key.stdout.trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const { stat } = await import('node:fs/promises');
+    expect((await stat(path.join(dir, 'mesh.key'))).mode & 0o777).toBe(0o600);
+
+    const off = await runCli(['offer', 'off', '2h', '--url', a.url]);
+    expect(off.code).toBe(0);
+    expect(off.stdout).toMatch(/✗ solo\s+taken out manually until \d\d:\d\d/);
+    const json = JSON.parse((await runCli(['offer', 'auto', '--json', '--url', a.url])).stdout) as { offer: unknown };
+    expect(json.offer).toBeNull();
+    const badPin = await runCli(['pin', 'whisper', 'solo', '--url', a.url]);
+    expect(badPin.code).toBe(2);
+    expect(badPin.stderr).toContain('unknown service kind "whisper"');
+    const badDuration = await runCli(['offer', 'now', 'soon', '--url', a.url]);
+    expect(badDuration.code).toBe(2);
+    expect(badDuration.stderr).toContain('"soon" is not a duration');
+    const unknownNode = await runCli(['pin', 'ollama', 'nope', '--url', a.url]);
+    expect(unknownNode.code).toBe(1);
+    expect(unknownNode.stderr).toContain('no node named "nope"');
+  });
+
+  it('a second signal during a slow stop exits at once', async () => {
+    // A routed request to an Ollama that never answers keeps the HTTP server draining on stop.
+    const ollama = createFakeOllama({ models: [{ name: 'llama3.2:3b' }], hang: 'inference' });
+    await ollama.start();
+    cleanups.push(() => ollama.stop());
+    const file = await writeConfig({ probes: { servicesIntervalSec: 1 }, services: { immichMl: { enabled: false } } });
+    const a = await agent(['--config', file], { OLLAMA_HOST: ollama.url });
+    await eventually(async () => ((await runCli(['placement', '--json', '--url', a.url])).stdout.includes('"eligible": true') ? true : undefined));
+    const pending = fetch(`${a.url}/ollama/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'llama3.2:3b', prompt: 'x' }) }).catch(() => undefined);
+    await ollama.waitForCall((c) => c.path === '/api/generate');
+    a.child.kill('SIGTERM');
+    await eventually(async () => (a.output().includes('stopping signal=SIGTERM') ? true : undefined));
+    a.child.kill('SIGTERM');
+    expect((await a.exited).code).toBe(1);
+    expect(a.output()).toContain('second signal: exiting now');
+    await pending;
+  });
+
   it('the port taken by another program: a clear message and exit 1', async () => {
     const first = await agent([]);
     const port = Number(new URL(first.url).port);
