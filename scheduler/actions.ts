@@ -56,7 +56,13 @@ export function createActions(opts: ActionsOptions): Service {
   const record = (entry: Omit<HistoryEntry, 'atMs'>): void => opts.history.add(entry);
 
   /** Runs one action with retries; the outcome goes to the log and history, never up the stack. */
-  const act = (action: NonNullable<HistoryEntry['action']>, what: string, meta: Pick<HistoryEntry, 'kind' | 'nodeId' | 'nodeName'>, fn: (signal: AbortSignal) => Promise<string>): void => {
+  const act = (
+    action: NonNullable<HistoryEntry['action']>,
+    what: string,
+    meta: Pick<HistoryEntry, 'kind' | 'nodeId' | 'nodeName'>,
+    fn: (signal: AbortSignal) => Promise<string>,
+    onFailed?: () => void,
+  ): void => {
     const signal = abort?.signal;
     if (!signal) return;
     const run = retryWithBackoff((_attempt, s) => fn(s), {
@@ -76,6 +82,7 @@ export function createActions(opts: ActionsOptions): Service {
         if (signal.aborted) return;
         opts.log.error(`${what} failed`, { error: describeError(err) });
         record({ ...meta, type: 'action', action, status: 'failed', message: `${what} failed: ${describeError(err)}` });
+        onFailed?.();
       },
     );
     const tracked = run.finally(() => inFlight.delete(tracked));
@@ -117,6 +124,9 @@ export function createActions(opts: ActionsOptions): Service {
         return available
           ? `resumed Immich queues ${r.resumed.join(', ') || '(none were paused by us)'}: batch work goes to ${batchName ?? '?'}`
           : `paused Immich queues ${r.paused.join(', ') || '(none)'}: no batch node is offered${skipped ? `; left alone: ${skipped}` : ''}`;
+      }, () => {
+        // Not in sync after all retries: the next election tries again instead of assuming it worked.
+        if (batchAvailable === available) batchAvailable = null;
       });
     }
   };

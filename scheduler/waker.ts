@@ -35,27 +35,34 @@ export interface Waker extends Service {
   wake(nodeId: string, why: string): Promise<void>;
 }
 
-function windowOpen(node: NodeRecord, atMs: number): boolean | null {
+function windowAt(node: NodeRecord, atMs: number): { open: boolean; changesAtMs: number | null } | null {
   const offer = node.advert?.offer;
   if (!offer?.windows || offer.windows.length === 0) return null;
-  return windowState(offer.windows, offer.timeZone ?? 'UTC', atMs).open;
+  return windowState(offer.windows, offer.timeZone ?? 'UTC', atMs);
 }
 
 export function createWaker(opts: WakerOptions): Waker {
   const send = opts.send ?? sendMagicPacket;
   const pending = new Map<string, CancelTimer>();
+  const sending = new Set<string>();
   const subscriptions: Unsubscribe[] = [];
   let running = false;
+  let lastCheckMs = 0;
+  let cancelCheck: CancelTimer | null = null;
 
-  const wake = async (node: NodeRecord, why: string): Promise<void> => {
-    if (!running || pending.has(node.nodeId) || node.macs.length === 0) return;
+  const doWake = async (node: NodeRecord, why: string): Promise<void> => {
+    if (!running || pending.has(node.nodeId) || sending.has(node.nodeId) || node.macs.length === 0) return;
     const meta = { type: 'action' as const, kind: null, action: 'wake' as const, nodeId: node.nodeId, nodeName: node.name };
+    sending.add(node.nodeId);
     try {
       for (const mac of node.macs) await send({ mac, address: opts.broadcastAddress, port: opts.port });
     } catch (err) {
-      opts.history.add({ ...meta, status: 'failed', message: `could not send Wake-on-LAN to ${node.name}: ${describeError(err)}` });
+      if (running) opts.history.add({ ...meta, status: 'failed', message: `could not send Wake-on-LAN to ${node.name}: ${describeError(err)}` });
       return;
+    } finally {
+      sending.delete(node.nodeId);
     }
+    if (!running) return;
     const message = `sent Wake-on-LAN to ${node.name} (${node.macs.join(', ')}) via ${opts.broadcastAddress}:${opts.port}: ${why}`;
     opts.log.info(message);
     opts.history.add({ ...meta, status: 'ok', message });
@@ -71,14 +78,40 @@ export function createWaker(opts: WakerOptions): Waker {
     );
   };
 
-  const onChange = (next: Placement, prev: Placement | null): void => {
-    for (const node of opts.registry.snapshot()) {
-      if (node.state !== 'down') continue;
-      const openNow = windowOpen(node, next.atMs);
-      const openBefore = prev ? windowOpen(node, prev.atMs) : false;
-      if (openNow === true && openBefore === false) void wake(node, 'its window opened'); // never rejects
+  // A send in flight when stop() comes finds `running` false afterwards and records nothing.
+  const wake = doWake;
+
+  /** Down nodes we could wake: they have MACs and windows. */
+  const sleepers = (): NodeRecord[] => opts.registry.snapshot().filter((n) => n.state === 'down' && n.macs.length > 0 && windowAt(n, 0) !== null);
+
+  /**
+   * A window opened since the last check → wake that node. The elector has no reason to re-elect
+   * when a *down* node's window opens (it stays ineligible), so the waker keeps its own timer for
+   * the next opening instead of relying on placement changes.
+   */
+  const check = (): void => {
+    if (!running) return;
+    const now = opts.clock.nowMs();
+    for (const node of sleepers()) {
+      if (windowAt(node, now)?.open === true && windowAt(node, lastCheckMs)?.open === false) void wake(node, 'its window opened'); // never rejects
     }
+    lastCheckMs = now;
+    arm();
   };
+
+  const arm = (): void => {
+    cancelCheck?.();
+    cancelCheck = null;
+    if (!running) return;
+    const now = opts.clock.nowMs();
+    const next = sleepers()
+      .map((n) => windowAt(n, now)?.changesAtMs ?? null)
+      .filter((t): t is number => t !== null && t > now);
+    // +1 ms: the boundary itself belongs to the open window (windows are [from, to)).
+    if (next.length > 0) cancelCheck = opts.clock.setTimeout(check, Math.min(...next) - now + 1);
+  };
+
+  const onChange = (_next: Placement): void => check();
 
   const onUp = ({ node }: { node: NodeRecord }): void => {
     const cancel = pending.get(node.nodeId);
@@ -93,11 +126,22 @@ export function createWaker(opts: WakerOptions): Waker {
     async start(signal) {
       if (signal.aborted || running) return;
       running = true;
-      subscriptions.push(opts.elector.onChange(onChange), opts.registry.on('node-state', onUp));
+      lastCheckMs = opts.clock.nowMs();
+      subscriptions.push(
+        opts.elector.onChange(onChange),
+        opts.registry.on('node-state', onUp),
+        opts.registry.on('node-state', arm),
+        opts.registry.on('node-added', arm),
+        opts.registry.on('node-updated', arm),
+        opts.registry.on('node-removed', arm),
+      );
+      arm();
     },
     async stop() {
       running = false;
       for (const off of subscriptions.splice(0)) off();
+      cancelCheck?.();
+      cancelCheck = null;
       for (const cancel of pending.values()) cancel();
       pending.clear();
     },

@@ -176,11 +176,11 @@ describe('routed Ollama endpoint', () => {
 });
 
 describe('routed Immich ML endpoint', () => {
-  const form = (entries: unknown, input: { text?: string; image?: Uint8Array }) => {
+  const form = (entries: unknown, input: { text?: string; image?: Uint8Array<ArrayBuffer> }) => {
     const f = new FormData();
     f.append('entries', JSON.stringify(entries));
     if (input.text !== undefined) f.append('text', input.text);
-    if (input.image) f.append('image', new Blob([input.image]));
+    if (input.image) f.append('image', new Blob([new Uint8Array(input.image)]));
     return f;
   };
 

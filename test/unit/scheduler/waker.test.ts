@@ -110,7 +110,7 @@ describe('waker', () => {
       },
     ]);
     expect([...h.waker.waking()]).toEqual([GAMING_PC]);
-    expect(h.clock.pendingTimers()).toBe(1);
+    expect(h.clock.pendingTimers()).toBe(2); // the give-up timer and the next window change (07:00)
   });
 
   it('gives up visibly when the node is still not up after waitUpMs', async () => {
@@ -131,7 +131,7 @@ describe('waker', () => {
       message: 'gaming-pc did not come up within 120 s after Wake-on-LAN; check its BIOS and OS wake settings',
     });
     expect(h.waker.waking().size).toBe(0);
-    expect(h.clock.pendingTimers()).toBe(0);
+    expect(h.clock.pendingTimers()).toBe(1); // only the next window change is armed
     expect(h.sent).toHaveLength(2); // no second round of packets
   });
 
@@ -198,7 +198,7 @@ describe('waker', () => {
       expect.objectContaining({ status: 'failed', nodeId: GAMING_PC, nodeName: 'gaming-pc', message: 'could not send Wake-on-LAN to gaming-pc: send EACCES 127.0.0.1:40009' }),
     ]);
     expect(h.waker.waking().size).toBe(0);
-    expect(h.clock.pendingTimers()).toBe(0);
+    expect(h.clock.pendingTimers()).toBe(1); // no give-up timer: only the next window change
   });
 
   it('wake(nodeId) sends once for a down node (a second call while waiting is a no-op) and never for an up one', async () => {
@@ -212,14 +212,14 @@ describe('waker', () => {
     await h.waker.wake(GAMING_PC, 'batch work is waiting');
     expect(h.sent.map((s) => s.mac)).toEqual(MACS);
     expect(wakeEntries(h).map((e) => e.message)).toEqual([`sent Wake-on-LAN to gaming-pc (${MACS.join(', ')}) via 127.0.0.1:40009: batch work is waiting`]);
-    expect(h.clock.pendingTimers()).toBe(1);
+    expect(h.clock.pendingTimers()).toBe(2); // the give-up timer and the next window opening
   });
 
   it('stop() cancels the wait, unsubscribes, and wakes nothing afterwards', async () => {
     const h = setup({ nowMs: WED(21, 59), peers: [sleeping(gamingPc())] });
     await start(h.waker);
     await electAt(h, WED(22, 0));
-    expect(h.clock.pendingTimers()).toBe(1);
+    expect(h.clock.pendingTimers()).toBe(2); // the give-up timer and the next window change
 
     await h.waker.stop();
     await h.waker.stop(); // idempotent

@@ -1,0 +1,497 @@
+/**
+ * npm run bench:proxy
+ *
+ * What the routed Ollama endpoint costs (issue 5 benchmark): the built agent that `npm start` runs,
+ * in front of a fake Ollama streaming tokens with no delay, measured DIRECT (the fake) and PROXIED
+ * (the agent's `/ollama/…`) in the same run, interleaved so that machine noise hits both alike:
+ *
+ * - added time to first byte (first body chunk of a streamed POST /api/generate), p50 and p99, with
+ *   one stream at a time and with 50 and 200 concurrent streams;
+ * - throughput of one long stream, as a % of direct;
+ * - requests/s of small non-streaming calls (GET /api/version, POST /api/show);
+ * - failover: requests failed while the elected backend is SIGKILLed under load (target 0), and the
+ *   time from the kill until the next node serves.
+ *
+ * Everything is on 127.0.0.1: two fake Ollamas (test/bench/proxy-backend.ts, child processes so one
+ * can be killed) and one agent with static configuration only (mDNS and tailnet discovery off,
+ * mDNS pinned to loopback anyway, Wake-on-LAN off). The client is node:http with keep-alive, in this
+ * process. All children run on the same cores as the client, so concurrent figures include CPU
+ * contention that a real deployment (Ollama on a GPU box) would not have. Prints figures; asserts
+ * nothing (DESIGN.md §7). Linux only for the CPU figures (reads /proc).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AgentConfigInput } from '../../agent/config-schema.js';
+import { cleanEnv, freePort } from '../helpers/cli.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The built agent with the node flags of `npm start` (read from package.json, so they cannot drift). */
+const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
+const BACKEND = fileURLToPath(new URL('./proxy-backend.ts', import.meta.url));
+const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+
+const MODEL = 'bench:1b';
+const AGENT_NAME = 'bench-agent';
+const BACKUP_NAME = 'backup';
+/** Tokens per completion in the backends; short streams ask for SHORT_TOKENS with num_predict. */
+const LONG_TOKENS = 60_000;
+const SHORT_TOKENS = 9;
+const SEQUENTIAL = 400;
+const CONCURRENCY = [
+  { streams: 50, rounds: 10 },
+  { streams: 200, rounds: 4 },
+] as const;
+const THROUGHPUT_REPS = 3;
+const RPS_WORKERS = 16;
+const RPS_MS = 2500;
+const FAILOVER_WORKERS = 20;
+const FAILOVER_MS = 5000;
+const KILL_AT_MS = 1500;
+/** Per-request bound: nothing in this bench should take long; a stuck request fails instead of hanging the run. */
+const REQUEST_TIMEOUT_MS = 15_000;
+/** The whole run gives up after this (children are killed). */
+const WATCHDOG_MS = 180_000;
+
+// ---------------------------------------------------------------------------------------------
+// Child processes (only the ones started here are ever signalled, by their own pid).
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  output(): string;
+  exited: Promise<void>;
+}
+
+const children: Child[] = [];
+
+function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d: Buffer): void => {
+    out += d.toString();
+    if (out.length > 200_000) out = out.slice(-100_000); // bounded: the agent logs failovers
+  };
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const child: Child = { name, proc, output: () => out, exited };
+  children.push(child);
+  return child;
+}
+
+const running = (c: Child): boolean => c.proc.exitCode === null && c.proc.signalCode === null;
+
+async function stopChild(c: Child): Promise<void> {
+  if (!running(c)) return;
+  c.proc.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    if (running(c)) c.proc.kill('SIGKILL');
+  }, 7000);
+  await c.exited;
+  clearTimeout(timer);
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, child?: Child): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (child !== undefined && !running(child)) throw new Error(`${child.name} exited while waiting for ${what}:\n${child.output()}`);
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${last})` : ''}${child ? `\n${child.output()}` : ''}`);
+    await sleep(50);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function startBackend(name: string): Promise<{ child: Child; port: number }> {
+  const child = startChild(name, ['--import', 'tsx', BACKEND, '--models', MODEL, '--response-tokens', String(LONG_TOKENS)], cleanEnv());
+  const url = await waitFor(`${name} to listen`, () => /^(http:\/\/127\.0\.0\.1:\d+)\n/.exec(child.output())?.[1], 20_000, child);
+  return { child, port: Number(new URL(url).port) };
+}
+
+/** utime + stime of a live process, in ms (Linux; null elsewhere). */
+async function cpuMs(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1000; // USER_HZ = 100
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client: node:http with keep-alive, one pool per side, big enough for 200 streams.
+
+interface Side {
+  label: 'direct' | 'proxied';
+  port: number;
+  prefix: string;
+  agent: http.Agent;
+}
+
+interface Answer {
+  status: number;
+  /** ms from sending to the response head / the first body chunk / the end. */
+  headMs: number;
+  ttfbMs: number;
+  totalMs: number;
+  bytes: number;
+  lines: number;
+  node: string | undefined;
+  startedAt: number;
+  headAt: number;
+}
+
+function call(side: Side, method: string, p: string, body?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: http.OutgoingHttpHeaders = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const t0 = performance.now();
+    const req = http.request({ host: '127.0.0.1', port: side.port, path: `${side.prefix}${p}`, method, agent: side.agent, headers }, (res) => {
+      const headAt = performance.now();
+      let first = -1;
+      let bytes = 0;
+      let lines = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (first < 0) first = performance.now();
+        bytes += chunk.length;
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+      });
+      res.once('end', () => {
+        const end = performance.now();
+        const node = res.headers['x-inference-mesh-node'];
+        resolve({
+          status: res.statusCode ?? 0,
+          headMs: headAt - t0,
+          ttfbMs: (first < 0 ? end : first) - t0,
+          totalMs: end - t0,
+          bytes,
+          lines,
+          node: typeof node === 'string' ? node : undefined,
+          startedAt: t0,
+          headAt,
+        });
+      });
+      res.once('error', reject);
+    });
+    req.once('error', reject);
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    req.end(body);
+  });
+}
+
+const shortStream = JSON.stringify({ model: MODEL, prompt: 'Why is the sky blue?', options: { num_predict: SHORT_TOKENS } });
+const longStream = JSON.stringify({ model: MODEL, prompt: 'Tell me everything.' });
+const smallGenerate = JSON.stringify({ model: MODEL, prompt: 'Why is the sky blue?', stream: false, options: { num_predict: SHORT_TOKENS } });
+
+async function ok(a: Promise<Answer>): Promise<Answer> {
+  const r = await a;
+  if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+  return r;
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+
+const median = (values: readonly number[]): number => percentile(values, 50);
+
+// ---------------------------------------------------------------------------------------------
+// Measurements.
+
+async function sequentialTtfb(sides: readonly Side[], n: number): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>(sides.map((s) => [s.label, []]));
+  for (let i = 0; i < n; i++) {
+    for (const s of i % 2 === 0 ? sides : [...sides].reverse()) out.get(s.label)?.push((await ok(call(s, 'POST', '/api/generate', shortStream))).ttfbMs);
+  }
+  return out;
+}
+
+async function concurrentTtfb(sides: readonly Side[], streams: number, rounds: number): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>(sides.map((s) => [s.label, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const s of r % 2 === 0 ? sides : [...sides].reverse()) {
+      const answers = await Promise.all(Array.from({ length: streams }, () => ok(call(s, 'POST', '/api/generate', shortStream))));
+      out.get(s.label)?.push(...answers.map((a) => a.ttfbMs));
+    }
+  }
+  return out;
+}
+
+async function throughput(sides: readonly Side[], reps: number): Promise<Map<string, { mbps: number; linesPerSec: number }[]>> {
+  const out = new Map<string, { mbps: number; linesPerSec: number }[]>(sides.map((s) => [s.label, []]));
+  for (let r = 0; r < reps; r++) {
+    for (const s of r % 2 === 0 ? sides : [...sides].reverse()) {
+      const a = await ok(call(s, 'POST', '/api/generate', longStream));
+      if (a.lines !== LONG_TOKENS + 1) throw new Error(`${s.label}: a ${LONG_TOKENS}-token stream had ${a.lines} lines`);
+      const sec = (a.totalMs - a.ttfbMs) / 1000;
+      out.get(s.label)?.push({ mbps: a.bytes / 1e6 / sec, linesPerSec: a.lines / sec });
+    }
+  }
+  return out;
+}
+
+interface RpsResult {
+  rps: number;
+  errors: number;
+  /** CPU ms per 1000 requests of each watched process (null: not measurable). */
+  cpuPer1000: Record<string, number | null>;
+}
+
+async function requestsPerSecond(side: Side, method: string, p: string, body: string | undefined, watch: Record<string, number | undefined>): Promise<RpsResult> {
+  const before = Object.fromEntries(await Promise.all(Object.entries(watch).map(async ([k, pid]) => [k, await cpuMs(pid)] as const)));
+  const clientBefore = process.cpuUsage();
+  let done = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  const deadline = t0 + RPS_MS;
+  await Promise.all(
+    Array.from({ length: RPS_WORKERS }, async () => {
+      while (performance.now() < deadline) {
+        try {
+          await ok(call(side, method, p, body));
+          done++;
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const sec = (performance.now() - t0) / 1000;
+  const client = process.cpuUsage(clientBefore);
+  const cpuPer1000: Record<string, number | null> = { client: ((client.user + client.system) / 1000 / done) * 1000 };
+  for (const [k, pid] of Object.entries(watch)) {
+    const a = before[k];
+    const b = await cpuMs(pid);
+    cpuPer1000[k] = a === null || a === undefined || b === null ? null : ((b - a) / done) * 1000;
+  }
+  return { rps: done / sec, errors, cpuPer1000 };
+}
+
+interface Placement {
+  kinds: { ollama: { elected: string | null; candidates: { nodeId: string; name: string; eligible: boolean; reason: string }[] } };
+}
+
+async function placement(agentPort: number): Promise<{ elected: string | null; eligible: string[]; raw: Placement }> {
+  const res = await fetch(`http://127.0.0.1:${agentPort}/api/v1/placement`);
+  const raw = (await res.json()) as Placement;
+  const k = raw.kinds.ollama;
+  return {
+    elected: k.candidates.find((c) => c.nodeId === k.elected)?.name ?? null,
+    eligible: k.candidates.filter((c) => c.eligible).map((c) => c.name),
+    raw,
+  };
+}
+
+interface FailoverResult {
+  total: number;
+  failed: number;
+  failures: string[];
+  firstBackupMs: number | null;
+  electedBackupMs: number | null;
+  slowestAcrossKillMs: number;
+  p50BeforeMs: number;
+  servedBy: Record<string, number>;
+}
+
+async function failover(side: Side, agentPort: number, backendA: Child): Promise<FailoverResult> {
+  const answers: Answer[] = [];
+  const failures: string[] = [];
+  let tKill = Infinity;
+  let electedBackupAt: number | null = null;
+  const t0 = performance.now();
+  const deadline = t0 + FAILOVER_MS;
+  const workers = Array.from({ length: FAILOVER_WORKERS }, async () => {
+    while (performance.now() < deadline) {
+      try {
+        const a = await call(side, 'POST', '/api/generate', smallGenerate);
+        if (a.status === 200) answers.push(a);
+        else failures.push(`HTTP ${a.status} from ${a.node ?? '?'}`);
+      } catch (err) {
+        failures.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+  });
+  const killer = (async () => {
+    await sleep(KILL_AT_MS);
+    tKill = performance.now();
+    backendA.proc.kill('SIGKILL');
+    // How long until the agent's own placement notices (services probe interval: 1 s).
+    while (performance.now() < deadline + 5000) {
+      const p = await placement(agentPort).catch(() => null);
+      if (p?.elected === BACKUP_NAME) {
+        electedBackupAt = performance.now();
+        return;
+      }
+      await sleep(50);
+    }
+  })();
+  await Promise.all([...workers, killer]);
+  const fromBackup = answers.filter((a) => a.node === BACKUP_NAME && a.headAt >= tKill).map((a) => a.headAt - tKill);
+  const across = answers.filter((a) => a.startedAt < tKill + 1000 && a.startedAt + a.totalMs > tKill).map((a) => a.totalMs);
+  const servedBy: Record<string, number> = {};
+  for (const a of answers) servedBy[a.node ?? '?'] = (servedBy[a.node ?? '?'] ?? 0) + 1;
+  return {
+    total: answers.length + failures.length,
+    failed: failures.length,
+    failures,
+    firstBackupMs: fromBackup.length ? Math.min(...fromBackup) : null,
+    electedBackupMs: electedBackupAt === null ? null : electedBackupAt - tKill,
+    slowestAcrossKillMs: across.length ? Math.max(...across) : NaN,
+    p50BeforeMs: median(answers.filter((a) => a.startedAt + a.totalMs < tKill).map((a) => a.totalMs)),
+    servedBy,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run.
+
+const ms = (v: number | null): string => (v === null || Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)} ms`);
+const signedMs = (v: number): string => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)} ms`;
+const pad = (s: string, n: number): string => s.padEnd(n);
+const lpad = (s: string, n: number): string => s.padStart(n);
+
+const watchdog = setTimeout(() => {
+  process.stderr.write(`bench:proxy: still running after ${WATCHDOG_MS / 1000} s; stopping the children\n`);
+  for (const c of children) if (running(c)) c.proc.kill('SIGKILL');
+  process.exit(1);
+}, WATCHDOG_MS);
+watchdog.unref();
+
+const dataDir = await mkdtemp(path.join(os.tmpdir(), 'im-bench-proxy-'));
+const pools: http.Agent[] = [];
+const pool = (): http.Agent => {
+  const a = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
+  pools.push(a);
+  return a;
+};
+const runStarted = performance.now();
+try {
+  const [a, b] = await Promise.all([startBackend('backend A'), startBackend('backend B')]);
+  const agentPort = await freePort();
+  const configPath = path.join(dataDir, 'bench.config.json');
+  const config: AgentConfigInput = {
+    node: { name: AGENT_NAME },
+    api: { host: '127.0.0.1', port: agentPort },
+    services: { ollama: { url: `http://127.0.0.1:${a.port}` }, immichMl: { enabled: false } },
+    probes: { servicesIntervalSec: 1 },
+    // A plain endpoint has priority 5 and a CPU-only node 0 (scheduler/eligibility.ts
+    // effectivePriority), so without `prefer` the endpoint 'backup' would be elected. The bench wants
+    // the agent's own node (backend A) elected and 'backup' as the fallback.
+    placement: { ollama: { prefer: [AGENT_NAME] } },
+    wakeOnLan: { enabled: false },
+    discovery: {
+      mdns: { enabled: false, interfaces: ['127.0.0.1'] },
+      tailnet: { enabled: false },
+      peers: [],
+      endpoints: [{ name: BACKUP_NAME, ollamaUrl: `http://127.0.0.1:${b.port}` }],
+    },
+  };
+  await writeFile(configPath, JSON.stringify(config, null, 2));
+  const agent = startChild(
+    'agent',
+    [...NODE_FLAGS, DIST_MAIN, 'start', '--config', configPath, '--data-dir', dataDir, '--port', String(agentPort), '--mdns-interface', '127.0.0.1'],
+    cleanEnv(),
+  );
+  await waitFor('the agent to be ready', () => (agent.output().includes('agent ready') ? true : undefined), 30_000, agent);
+  await waitFor(
+    `placement: ${AGENT_NAME} elected for Ollama, ${BACKUP_NAME} eligible`,
+    async () => {
+      const p = await placement(agentPort);
+      return p.elected === AGENT_NAME && p.eligible.includes(BACKUP_NAME) ? true : undefined;
+    },
+    20_000,
+    agent,
+  );
+
+  const direct: Side = { label: 'direct', port: a.port, prefix: '', agent: pool() };
+  const proxied: Side = { label: 'proxied', port: agentPort, prefix: '/ollama', agent: pool() };
+  const sides = [direct, proxied] as const;
+  const check = await ok(call(proxied, 'POST', '/api/generate', shortStream));
+  if (check.node !== AGENT_NAME) throw new Error(`the proxied stream was served by ${check.node ?? '?'}, not ${AGENT_NAME}`);
+
+  // Warm-up (JIT, connection pools on both hops), not recorded.
+  await sequentialTtfb(sides, 200);
+  await concurrentTtfb(sides, 200, 1);
+  await throughput(sides, 1);
+
+  const seq = await sequentialTtfb(sides, SEQUENTIAL);
+  const conc: { streams: number; rounds: number; data: Map<string, number[]> }[] = [];
+  for (const c of CONCURRENCY) conc.push({ ...c, data: await concurrentTtfb(sides, c.streams, c.rounds) });
+  const tput = await throughput(sides, THROUGHPUT_REPS);
+  const watch = { agent: agent.proc.pid, backend: a.child.proc.pid };
+  const rps = {
+    version: { direct: await requestsPerSecond(direct, 'GET', '/api/version', undefined, watch), proxied: await requestsPerSecond(proxied, 'GET', '/api/version', undefined, watch) },
+    show: {
+      direct: await requestsPerSecond(direct, 'POST', '/api/show', JSON.stringify({ model: MODEL }), watch),
+      proxied: await requestsPerSecond(proxied, 'POST', '/api/show', JSON.stringify({ model: MODEL }), watch),
+    },
+  };
+  const fo = await failover(proxied, agentPort, a.child);
+
+  // ---- report
+  const cores = os.availableParallelism();
+  console.log(`bench:proxy — built agent (node ${NODE_FLAGS.join(' ')}) in front of a fake Ollama (no delay between tokens), all on 127.0.0.1, ${cores} cores shared by client, agent and fakes`);
+  console.log(`  direct = the fake Ollama; proxied = the agent's /ollama/ → the same fake; TTFB = send → first body chunk of a streamed POST /api/generate (${SHORT_TOKENS} tokens)`);
+  console.log('');
+  console.log(`  ${pad('', 34)}${lpad('direct', 10)}${lpad('proxied', 10)}${lpad('added', 11)}   target`);
+  const ttfbRows = (title: string, data: Map<string, number[]>, targets: { p50?: string; p99?: string }): void => {
+    const d = data.get('direct') ?? [];
+    const p = data.get('proxied') ?? [];
+    for (const q of [50, 99] as const) {
+      const dv = percentile(d, q);
+      const pv = percentile(p, q);
+      const label = q === 50 ? `${title} (n=${d.length}/side)` : '';
+      console.log(`  ${pad(label, 28)}${pad(`p${q}`, 6)}${lpad(ms(dv), 10)}${lpad(ms(pv), 10)}${lpad(signedMs(pv - dv), 11)}   ${(q === 50 ? targets.p50 : targets.p99) ?? ''}`);
+    }
+  };
+  ttfbRows('TTFB, 1 stream at a time', seq, { p50: '≤ 1 ms added p50' });
+  for (const c of conc) ttfbRows(`TTFB, ${c.streams} concurrent`, c.data, c.streams === 50 ? { p99: '≤ 5 ms added p99' } : {});
+  console.log('');
+  const td = tput.get('direct') ?? [];
+  const tp = tput.get('proxied') ?? [];
+  const dMb = median(td.map((x) => x.mbps));
+  const pMb = median(tp.map((x) => x.mbps));
+  console.log(`  stream throughput, one ${LONG_TOKENS.toLocaleString('en')}-token stream (median of ${THROUGHPUT_REPS}, first byte → end):`);
+  console.log(`    direct  ${dMb.toFixed(1)} MB/s, ${Math.round(median(td.map((x) => x.linesPerSec))).toLocaleString('en')} lines/s`);
+  console.log(`    proxied ${pMb.toFixed(1)} MB/s, ${Math.round(median(tp.map((x) => x.linesPerSec))).toLocaleString('en')} lines/s = ${((pMb / dMb) * 100).toFixed(1)} % of direct (target ≥ 95 %)`);
+  console.log('');
+  const cpu = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${v.toFixed(0)} ms`);
+  for (const [title, r] of [
+    ['GET /api/version', rps.version],
+    ['POST /api/show', rps.show],
+  ] as const) {
+    console.log(`  requests/s, ${title} (${RPS_WORKERS} workers, ${RPS_MS / 1000} s each):`);
+    console.log(`    direct  ${Math.round(r.direct.rps).toLocaleString('en')} req/s${r.direct.errors ? `, ${r.direct.errors} errors` : ''}   CPU per 1000 requests: fake ${cpu(r.direct.cpuPer1000['backend'])}, client ${cpu(r.direct.cpuPer1000['client'])}`);
+    console.log(
+      `    proxied ${Math.round(r.proxied.rps).toLocaleString('en')} req/s${r.proxied.errors ? `, ${r.proxied.errors} errors` : ''} = ${((r.proxied.rps / r.direct.rps) * 100).toFixed(1)} % of direct   CPU per 1000 requests: agent ${cpu(r.proxied.cpuPer1000['agent'])}, fake ${cpu(r.proxied.cpuPer1000['backend'])}, client ${cpu(r.proxied.cpuPer1000['client'])}`,
+    );
+  }
+  console.log('');
+  console.log(`  failover: ${FAILOVER_WORKERS} workers of non-streaming POST /api/generate through the agent for ${FAILOVER_MS / 1000} s; backend A SIGKILLed at ${KILL_AT_MS / 1000} s`);
+  console.log(`    requests failed: ${fo.failed} of ${fo.total} (target 0)${fo.failed ? `: ${[...new Set(fo.failures)].slice(0, 3).join('; ')}` : ''}`);
+  console.log(`    kill → first answer from '${BACKUP_NAME}': ${ms(fo.firstBackupMs)}`);
+  console.log(`    kill → placement elects '${BACKUP_NAME}': ${ms(fo.electedBackupMs)} (services probe every 1 s; requests fail over before that)`);
+  console.log(`    request latency: p50 before the kill ${ms(fo.p50BeforeMs)}, slowest request in flight during the first second after it ${ms(fo.slowestAcrossKillMs)}`);
+  console.log(`    served by: ${Object.entries(fo.servedBy).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log('');
+  console.log(`  run took ${((performance.now() - runStarted) / 1000).toFixed(1)} s`);
+} finally {
+  for (const p of pools) p.destroy();
+  await Promise.all(children.map((c) => stopChild(c)));
+  await rm(dataDir, { recursive: true, force: true });
+  clearTimeout(watchdog);
+}
