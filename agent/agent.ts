@@ -24,6 +24,8 @@ import { idleBusyState, trackBusy, type BusyState } from '../scheduler/busy.js';
 import { createPlacement, type PlacementParts } from './placement.js';
 import { createProxyStats } from '../api/proxy/stats.js';
 import { createProxy } from './proxy.js';
+import type { MeshEvent } from '../api/routes/events.js';
+import { createEmitter } from './events.js';
 import { createStaticPeers, type StaticPeers } from './static-peers.js';
 import { openStore, type Store } from './store.js';
 
@@ -86,6 +88,8 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
     };
   };
   const stats = createProxyStats({ nowMs: deps.clock.nowMs });
+  /** Everything the live UI hears about (GET /api/v1/events). */
+  const meshEvents = createEmitter<{ event: MeshEvent }>((err) => log.error('event listener failed', { error: String(err) }));
   const proxy = createProxy(config, deps, {
     stats,
     elector: () => placement?.elector ?? null,
@@ -114,6 +118,14 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
       clearPin: (kind) => routes().clearPin(kind),
     },
     stats: () => stats,
+    events: {
+      clock: deps.clock,
+      initial: () => [
+        { event: 'nodes', data: registry?.snapshot() ?? [] },
+        ...(placement ? [{ event: 'placement' as const, data: placement.elector.snapshot() }] : []),
+      ],
+      subscribe: (listener) => meshEvents.on('event', listener),
+    },
   });
 
   /** What has started, newest last: stop() unwinds it. */
@@ -147,6 +159,13 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
     const reg = createPeerRegistry({ selfId, downAfterMs: config.discovery.downAfterMs, log: log.child('registry') });
     reg.restore(s.get().peers);
     registry = reg;
+    const forward = [
+      reg.on('node-added', ({ node }) => meshEvents.emit('event', { event: 'node', data: node })),
+      reg.on('node-updated', ({ node }) => meshEvents.emit('event', { event: 'node', data: node })),
+      reg.on('node-state', ({ node }) => meshEvents.emit('event', { event: 'node', data: node })),
+      reg.on('node-removed', ({ nodeId }) => meshEvents.emit('event', { event: 'node-removed', data: { nodeId } })),
+    ];
+    running.push({ name: 'event forwarding', stop: async () => forward.forEach((off) => off()) });
     staticPeers = createStaticPeers(config.discovery, s, () => discovery?.refreshStatic());
 
     const selfUrl = (): string => `http://127.0.0.1:${http?.port() || config.api.port}`;
@@ -191,7 +210,11 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
       displayZone: config.offer.timeZone ?? deps.timeZone,
       selfHasGpu: () => (facts.snapshot().hardware?.gpus.length ?? 0) > 0,
       offerChanged: advertChanged,
+      onHistory: (entry) => meshEvents.emit('event', { event: 'history', data: entry }),
     });
+    const parts = placement;
+    const offPlacement = parts.elector.onChange(() => meshEvents.emit('event', { event: 'placement', data: parts.elector.snapshot() }));
+    running.push({ name: 'placement events', stop: async () => offPlacement() });
     await startService(placement.elector);
     for (const service of placement.services) await startService(service);
   };

@@ -11,10 +11,11 @@ export interface History {
   list(opts?: { sinceMs?: number; limit?: number }): HistoryEntry[];
 }
 
-export function createHistory(store: Store, nowMs: () => number, log: Logger): History {
+export function createHistory(store: Store, nowMs: () => number, log: Logger, onAdd: (entry: HistoryEntry) => void = () => undefined): History {
   return {
     add(entry) {
       const full: HistoryEntry = { ...entry, atMs: entry.atMs ?? nowMs() };
+      onAdd(full);
       store
         .update((s) => {
           s.history.push(full);

@@ -8,6 +8,7 @@ import type { PeerRegistry } from '../discovery/registry.js';
 import { createActions } from '../scheduler/actions.js';
 import { createElector, type Elector } from '../scheduler/elector.js';
 import { createImmichQueues } from '../scheduler/immich-queues.js';
+import type { HistoryEntry } from '../scheduler/history-schema.js';
 import type { OfferOverride, Pin } from '../scheduler/override-schema.js';
 import { createQueuePauser } from '../scheduler/queue-pauser.js';
 import { createWaker, type Waker } from '../scheduler/waker.js';
@@ -29,11 +30,19 @@ export interface PlacementParts {
 export async function createPlacement(
   config: AgentConfig,
   deps: AgentDeps,
-  parts: { selfId: string; registry: PeerRegistry; store: Store; displayZone: string; selfHasGpu: () => boolean; offerChanged: () => void },
+  parts: {
+    selfId: string;
+    registry: PeerRegistry;
+    store: Store;
+    displayZone: string;
+    selfHasGpu: () => boolean;
+    offerChanged: () => void;
+    onHistory: (entry: HistoryEntry) => void;
+  },
 ): Promise<PlacementParts> {
   const { store, registry, clock } = { ...parts, clock: deps.clock };
   const log = deps.log.child('placement');
-  const history = createHistory(store, clock.nowMs, log);
+  const history = createHistory(store, clock.nowMs, log, parts.onHistory);
   const pins = (): Pin[] => store.get().overrides.pins;
   const elector = createElector({ registry, policy: () => config.placement, pins, clock, log, displayZone: parts.displayZone });
 

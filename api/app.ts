@@ -16,6 +16,7 @@ import { peersRoutes } from './routes/peers.js';
 import { placementRoutes, type PlacementRouteDeps } from './routes/placement.js';
 import type { ProxyStats } from './proxy/stats.js';
 import { statsRoutes } from './routes/stats.js';
+import { eventsRoutes, type EventsDeps } from './routes/events.js';
 
 export interface AppDeps {
   log: Logger;
@@ -27,6 +28,7 @@ export interface AppDeps {
   peer: Omit<PeerRouteDeps, 'advert' | 'log'>;
   placement: PlacementRouteDeps;
   stats: () => ProxyStats;
+  events: EventsDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -38,6 +40,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/v1', peersRoutes(deps));
   app.route('/api/v1', placementRoutes(deps.placement));
   app.route('/', statsRoutes({ stats: deps.stats }));
+  app.route('/api/v1', eventsRoutes(deps.events));
   app.route('/api/v1', peerRoutes({ ...deps.peer, advert: deps.advert, log: deps.log.child('peer') }));
   app.notFound((c) =>
     errorResponse(c, 404, { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}; the API lives under /api/v1` }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../../api/app.js';
 import { createProxyStats } from '../../../api/proxy/stats.js';
+import { systemClock } from '../../../agent/clock.js';
 import { AgentError } from '../../../agent/errors.js';
 import { nodeAdvertSchema, type NodeAdvert } from '../../../agent/node-advert.js';
 import { captureLog } from '../../helpers/capture-log.js';
@@ -13,6 +14,7 @@ const rest = {
   },
   peer: { key: () => null, nowMs: () => 0, nodeId: () => '', seq: () => 0, leaving: () => false },
   stats: () => createProxyStats({ nowMs: () => 0 }),
+  events: { clock: systemClock, initial: () => [], subscribe: () => () => undefined },
   placement: new Proxy({} as AppDeps['placement'], {
     get: () => () => {
       throw new Error('unused');
