@@ -24,10 +24,9 @@ import type { Logger } from './log.js';
 export const ADMIN_TOKEN_FILE = 'admin.token';
 
 /**
- * Shortest stored token we accept. Generated tokens are 43 characters (256 bits); 32 characters of
- * the b64token alphabet still carry far more than the 128 bits OWASP asks of a secret that
- * guards access (OWASP Session Management Cheat Sheet, "Session ID Entropy"). Anything shorter in
- * the file is taken for a truncated or hand-damaged file.
+ * Shortest stored token we accept. Generated tokens are 43 characters (256 bits, twice the 128 bits
+ * the OWASP Session Management Cheat Sheet asks of a secret that grants access); a file holding
+ * fewer than 32 is taken for a truncated or hand-damaged one rather than a credential.
  */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
 

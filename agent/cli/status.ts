@@ -7,7 +7,9 @@ import { timeoutSignal, type Clock } from '../clock.js';
 import { describeFetchError } from '../fetch-error.js';
 import { nodeAdvertSchema } from '../node-advert.js';
 import { nodeRecordSchema } from '../../discovery/types.js';
+import { placementSchema } from '../../scheduler/election.js';
 import { formatNodes } from './format-nodes.js';
+import { formatPlacementSummary } from './format-summary.js';
 import { formatStatus } from './format-status.js';
 
 const nodesResponseSchema = z.object({ nodes: z.array(nodeRecordSchema) });
@@ -39,11 +41,29 @@ export async function runStatus(
     }
     const parsed = nodeAdvertSchema.safeParse(safeJson(text));
     if (!parsed.success) return notAgent;
-    return { exitCode: 0, stdout: opts.json ? JSON.stringify(parsed.data, null, 2) : formatStatus(parsed.data, deps.clock.nowMs()) };
+    // The placement summary leads the table: it is the question most people run status for.
+    const [placement, mesh] = await Promise.all([
+      getJson(deps.fetch, `${base}/api/v1/placement`, deadline.signal, placementSchema),
+      getJson(deps.fetch, `${base}/api/v1/nodes`, deadline.signal, nodesResponseSchema),
+    ]);
+    if (opts.json) return { exitCode: 0, stdout: JSON.stringify({ node: parsed.data, placement, nodes: mesh?.nodes ?? null }, null, 2) };
+    const summary = placement ? `${formatPlacementSummary(placement, mesh?.nodes ?? []).join('\n')}\n\n` : '';
+    return { exitCode: 0, stdout: `${summary}${formatStatus(parsed.data, deps.clock.nowMs())}` };
   } catch (err) {
     return { exitCode: 1, stderr: `inference-mesh: no agent answering at ${base} (${describeFetchError(err, base).replace(` at ${base}`, '')}); start one with: inference-mesh start` };
   } finally {
     deadline.cancel();
+  }
+}
+
+async function getJson<T>(fetchFn: typeof fetch, url: string, signal: AbortSignal, schema: z.ZodType<T>): Promise<T | null> {
+  try {
+    const res = await fetchFn(url, { signal, headers: { accept: 'application/json' } });
+    if (!res.ok) return null;
+    const parsed = schema.safeParse(await res.json());
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
   }
 }
 

@@ -16,6 +16,7 @@
  *
  * Listens on 127.0.0.1 (`--port`, default 0 = a free port), prints its URL on stdout, serves until
  * SIGTERM/SIGINT. The call log is cleared every second so a long load does not grow the heap.
+ * Spawned with an IPC channel, it takes `{ tokensPerSec: N }` messages to change the token pace.
  */
 import { parseArgs } from 'node:util';
 import { createFakeOllama } from '../fakes/fake-ollama.js';
@@ -73,3 +74,11 @@ const shutdown = (): void => {
 };
 process.once('SIGTERM', shutdown);
 process.once('SIGINT', shutdown);
+
+// With an IPC channel (the bench spawns it so), the token pace can change between phases:
+// {tokensPerSec: N} → the fake's setTiming; answered with {ok: true}.
+process.on('message', (m: unknown) => {
+  const tokensPerSec = (m as { tokensPerSec?: unknown } | null)?.tokensPerSec;
+  if (typeof tokensPerSec === 'number' && tokensPerSec >= 0) fake.setTiming({ tokensPerSec });
+  process.send?.({ ok: typeof tokensPerSec === 'number' });
+});

@@ -46,6 +46,13 @@ const CONCURRENCY = [
   { streams: 50, rounds: 10 },
   { streams: 200, rounds: 4 },
 ] as const;
+/** Steady load: streams paced like a real model, workers staggered so requests arrive spread out. */
+const PACED_TOKENS_PER_SEC = 50;
+const PACED_TOKENS = 25;
+const PACED_MS = 3000;
+/** Requests that start during the first part of a steady phase (the ramp-up) are not counted. */
+const PACED_SKIP_MS = 700;
+const PACED_STREAMS = [50, 200] as const;
 const THROUGHPUT_REPS = 3;
 const RPS_WORKERS = 16;
 const RPS_MS = 2500;
@@ -69,8 +76,8 @@ interface Child {
 
 const children: Child[] = [];
 
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, ipc = false): Child {
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer): void => {
     out += d.toString();
@@ -115,9 +122,21 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function startBackend(name: string): Promise<{ child: Child; port: number }> {
-  const child = startChild(name, ['--import', 'tsx', BACKEND, '--models', MODEL, '--response-tokens', String(LONG_TOKENS)], cleanEnv());
+  const child = startChild(name, ['--import', 'tsx', BACKEND, '--models', MODEL, '--response-tokens', String(LONG_TOKENS)], cleanEnv(), true);
   const url = await waitFor(`${name} to listen`, () => /^(http:\/\/127\.0\.0\.1:\d+)\n/.exec(child.output())?.[1], 20_000, child);
   return { child, port: Number(new URL(url).port) };
+}
+
+/** Sets a backend's token pace (0 = no delay) over its IPC channel. */
+function setPace(c: Child, tokensPerSec: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${c.name} did not answer the pace change`)), 5000);
+    c.proc.once('message', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    c.proc.send({ tokensPerSec });
+  });
 }
 
 /** utime + stime of a live process, in ms (Linux; null elsewhere). */
@@ -194,6 +213,7 @@ function call(side: Side, method: string, p: string, body?: string): Promise<Ans
 
 const shortStream = JSON.stringify({ model: MODEL, prompt: 'Why is the sky blue?', options: { num_predict: SHORT_TOKENS } });
 const longStream = JSON.stringify({ model: MODEL, prompt: 'Tell me everything.' });
+const pacedStream = JSON.stringify({ model: MODEL, prompt: 'Why is the sky blue?', options: { num_predict: PACED_TOKENS } });
 const smallGenerate = JSON.stringify({ model: MODEL, prompt: 'Why is the sky blue?', stream: false, options: { num_predict: SHORT_TOKENS } });
 
 async function ok(a: Promise<Answer>): Promise<Answer> {
@@ -228,6 +248,24 @@ async function concurrentTtfb(sides: readonly Side[], streams: number, rounds: n
       out.get(s.label)?.push(...answers.map((a) => a.ttfbMs));
     }
   }
+  return out;
+}
+
+/** `streams` workers, each starting its next paced stream when the last one ends; TTFB of the steady part. */
+async function steadyTtfb(side: Side, streams: number): Promise<number[]> {
+  const out: number[] = [];
+  const t0 = performance.now();
+  const deadline = t0 + PACED_MS;
+  const streamMs = (PACED_TOKENS / PACED_TOKENS_PER_SEC) * 1000;
+  await Promise.all(
+    Array.from({ length: streams }, async (_, i) => {
+      await sleep((i / streams) * streamMs);
+      while (performance.now() < deadline) {
+        const a = await ok(call(side, 'POST', '/api/generate', pacedStream));
+        if (a.startedAt - t0 >= PACED_SKIP_MS) out.push(a.ttfbMs);
+      }
+    }),
+  );
   return out;
 }
 
@@ -432,6 +470,10 @@ try {
   const conc: { streams: number; rounds: number; data: Map<string, number[]> }[] = [];
   for (const c of CONCURRENCY) conc.push({ ...c, data: await concurrentTtfb(sides, c.streams, c.rounds) });
   const tput = await throughput(sides, THROUGHPUT_REPS);
+  await setPace(a.child, PACED_TOKENS_PER_SEC);
+  const steady: { streams: number; data: Map<string, number[]> }[] = [];
+  for (const n of PACED_STREAMS) steady.push({ streams: n, data: new Map([['direct', await steadyTtfb(direct, n)], ['proxied', await steadyTtfb(proxied, n)]]) });
+  await setPace(a.child, 0);
   const watch = { agent: agent.proc.pid, backend: a.child.proc.pid };
   const rps = {
     version: { direct: await requestsPerSecond(direct, 'GET', '/api/version', undefined, watch), proxied: await requestsPerSecond(proxied, 'GET', '/api/version', undefined, watch) },
@@ -444,22 +486,25 @@ try {
 
   // ---- report
   const cores = os.availableParallelism();
-  console.log(`bench:proxy — built agent (node ${NODE_FLAGS.join(' ')}) in front of a fake Ollama (no delay between tokens), all on 127.0.0.1, ${cores} cores shared by client, agent and fakes`);
+  console.log(`bench:proxy — built agent (node${NODE_FLAGS.length ? ` ${NODE_FLAGS.join(' ')}` : ''}) in front of a fake Ollama (no delay between tokens), all on 127.0.0.1, ${cores} cores shared by client, agent and fakes`);
   console.log(`  direct = the fake Ollama; proxied = the agent's /ollama/ → the same fake; TTFB = send → first body chunk of a streamed POST /api/generate (${SHORT_TOKENS} tokens)`);
   console.log('');
-  console.log(`  ${pad('', 34)}${lpad('direct', 10)}${lpad('proxied', 10)}${lpad('added', 11)}   target`);
+  console.log(`  ${pad('', 50)}${lpad('direct', 10)}${lpad('proxied', 10)}${lpad('added', 11)}   target`);
   const ttfbRows = (title: string, data: Map<string, number[]>, targets: { p50?: string; p99?: string }): void => {
     const d = data.get('direct') ?? [];
     const p = data.get('proxied') ?? [];
     for (const q of [50, 99] as const) {
       const dv = percentile(d, q);
       const pv = percentile(p, q);
-      const label = q === 50 ? `${title} (n=${d.length}/side)` : '';
-      console.log(`  ${pad(label, 28)}${pad(`p${q}`, 6)}${lpad(ms(dv), 10)}${lpad(ms(pv), 10)}${lpad(signedMs(pv - dv), 11)}   ${(q === 50 ? targets.p50 : targets.p99) ?? ''}`);
+      const label = q === 50 ? `${title} (n=${d.length}/${p.length})` : '';
+      console.log(`  ${pad(label, 44)}${pad(`p${q}`, 6)}${lpad(ms(dv), 10)}${lpad(ms(pv), 10)}${lpad(signedMs(pv - dv), 11)}   ${(q === 50 ? targets.p50 : targets.p99) ?? ''}`);
     }
   };
   ttfbRows('TTFB, 1 stream at a time', seq, { p50: '≤ 1 ms added p50' });
-  for (const c of conc) ttfbRows(`TTFB, ${c.streams} concurrent`, c.data, c.streams === 50 ? { p99: '≤ 5 ms added p99' } : {});
+  for (const c of conc) ttfbRows(`TTFB, ${c.streams} concurrent, burst`, c.data, c.streams === 50 ? { p99: '≤ 5 ms added p99' } : {});
+  for (const c of steady) ttfbRows(`TTFB, ${c.streams} concurrent, ${PACED_TOKENS_PER_SEC} tok/s each`, c.data, c.streams === 50 ? { p99: '≤ 5 ms added p99' } : {});
+  console.log(`  burst: ${CONCURRENCY.map((c) => `${c.rounds} rounds of ${c.streams}`).join(', ')} streams sent at once, ${SHORT_TOKENS} tokens each with no delay (worst case)`);
+  console.log(`  ${PACED_TOKENS_PER_SEC} tok/s: that many workers, each streaming ${PACED_TOKENS} tokens at ${PACED_TOKENS_PER_SEC} tokens/s again and again, staggered, ${PACED_MS / 1000} s per side`);
   console.log('');
   const td = tput.get('direct') ?? [];
   const tp = tput.get('proxied') ?? [];

@@ -96,8 +96,9 @@ describe('inference-mesh CLI', () => {
     expect(up.stdout).toContain('qwen2.5:7b');
     expect(up.stdout).toMatch(/^CPU\s+\S/m);
 
-    const json = JSON.parse((await runCli(['status', '--url', a.url, '--json'])).stdout) as { services: { ollama: { models: { name: string }[] } } };
-    expect(json.services.ollama.models.map((m) => m.name).sort()).toEqual(['llama3.2:3b', 'qwen2.5:7b']);
+    const json = JSON.parse((await runCli(['status', '--url', a.url, '--json'])).stdout) as { node: { services: { ollama: { models: { name: string }[] } } } };
+    expect(json.node.services.ollama.models.map((m) => m.name).sort()).toEqual(['llama3.2:3b', 'qwen2.5:7b']);
+    expect(up.stdout).toMatch(/^Ollama\s+→ cli-test \(CPU\) — always offered$/m);
 
     await ollama.stop();
     const down = await eventually(async () => {

@@ -1,0 +1,27 @@
+/**
+ * The one-line answer to "where does AI run right now, and why" (issue 6 §4):
+ * `Ollama → gaming-pc (NVIDIA GeForce RTX 4080) — window open until 07:00`
+ * `Immich ML → hub (CPU) — gaming-pc: game running: cs2.exe`
+ * When a better-ranked node is out, its reason is what the user wants to know.
+ */
+import type { NodeRecord } from '../../discovery/types.js';
+import type { Placement } from '../../scheduler/election.js';
+
+export function formatPlacementSummary(placement: Placement, nodes: readonly NodeRecord[]): string[] {
+  const byId = new Map(nodes.map((n) => [n.nodeId, n]));
+  return (['ollama', 'immich-ml'] as const).map((kind) => {
+    const k = placement.kinds[kind];
+    const label = (kind === 'ollama' ? 'Ollama' : 'Immich ML').padEnd(10);
+    const idx = k.candidates.findIndex((c) => c.nodeId === k.elected);
+    if (idx === -1) {
+      const why = k.candidates.map((c) => `${c.name}: ${c.reason}`).join('; ') || 'no node offers it';
+      return `${label} → nowhere — ${why}`;
+    }
+    const elected = k.candidates[idx] as (typeof k.candidates)[number];
+    const gpu = byId.get(elected.nodeId)?.advert?.hardware?.gpus[0]?.model;
+    const hw = byId.get(elected.nodeId)?.advert?.hardware ? ` (${gpu ?? 'CPU'})` : '';
+    const better = k.candidates.slice(0, idx).find((c) => !c.eligible);
+    const why = better ? `${better.name}: ${better.reason}` : elected.reason;
+    return `${label} → ${elected.name}${hw} — ${why}`;
+  });
+}
