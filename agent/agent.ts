@@ -149,6 +149,8 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
 
     const s = await openStore({ dataDir: config.dataDir, nowMs: deps.clock.nowMs, log: log.child('store'), initial: freshState });
     store = s;
+    // Stopped last: writes queued by the parts' own stops (history, peers) reach the disk.
+    running.push({ name: 'state store', stop: () => s.flush() });
     if (signal.aborted) return;
     const selfId = s.get().identity.nodeId;
     const mesh = await loadOrCreateMeshKey({ dataDir: config.dataDir, configuredKey: config.mesh.key, log: log.child('mesh'), nowMs: deps.clock.nowMs });

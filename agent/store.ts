@@ -18,6 +18,8 @@ export interface Store {
   get(): AgentState;
   /** Applies `change` to a copy, validates it, and writes it atomically. Writes are serialised. */
   update(change: (draft: AgentState) => void): Promise<void>;
+  /** Resolves when every write queued so far is on disk (the agent's last step on stop). */
+  flush(): Promise<void>;
 }
 
 export interface OpenStoreOptions {
@@ -53,6 +55,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       queue = next.catch(() => undefined);
       return next;
     },
+    flush: () => queue,
   };
 }
 
