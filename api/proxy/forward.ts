@@ -200,3 +200,19 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   }
   return Buffer.concat(chunks);
 }
+
+/**
+ * Every candidate failed before answering: give the client the last real answer (e.g. the
+ * model-not-found 404 of the last node), or a 502 with `fallbackBody` when no node answered at all.
+ */
+export function finishExhausted(res: ServerResponse, result: ForwardResult, fallbackBody: string): void {
+  if (result.outcome !== 'exhausted') return;
+  const answer = result.lastAnswer ?? { status: 502, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Buffer.from(fallbackBody) };
+  res.writeHead(answer.status, { ...answer.headers, 'content-length': answer.body.length });
+  res.end(answer.body);
+}
+
+/** The statistics outcome of a forwarded request. */
+export function statsOutcome(result: ForwardResult): 'ok' | 'error' | 'aborted' {
+  return result.outcome === 'ok' ? 'ok' : result.outcome === 'aborted' ? 'aborted' : 'error';
+}

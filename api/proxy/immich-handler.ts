@@ -10,7 +10,7 @@ import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../agent/clock.js';
 import type { Logger } from '../../agent/log.js';
-import { forwardWithFailover, readBody } from './forward.js';
+import { finishExhausted, forwardWithFailover, readBody, statsOutcome } from './forward.js';
 import type { Routing } from './routing.js';
 import type { ProxyStats } from './stats.js';
 
@@ -98,16 +98,11 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
         deps.log.warn('failing over to the next machine-learning node', { node: target.name, reason });
       },
     });
-    if (result.outcome === 'exhausted') {
-      if (result.lastAnswer) {
-        res.writeHead(result.lastAnswer.status, { ...result.lastAnswer.headers, 'content-length': result.lastAnswer.body.length });
-        res.end(result.lastAnswer.body);
-      } else send(res, 502, detail(`every machine-learning node failed: ${result.reason ?? 'no answer'}`));
-    }
+    finishExhausted(res, result, detail(`every machine-learning node failed: ${result.reason ?? 'no answer'}`));
     deps.stats.record({
       kind: 'immich-ml',
       node: result.target?.name ?? 'none',
-      outcome: result.outcome === 'ok' ? 'ok' : result.outcome === 'aborted' ? 'aborted' : 'error',
+      outcome: statsOutcome(result),
       status: result.status || res.statusCode,
       failovers: result.failovers,
       firstByteMs: result.firstByteMs,

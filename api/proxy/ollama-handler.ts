@@ -9,7 +9,7 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { TimeoutError, type Clock } from '../../agent/clock.js';
 import { describeError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/log.js';
-import { forwardWithFailover, readBody, type Attempt } from './forward.js';
+import { finishExhausted, forwardWithFailover, readBody, statsOutcome, type Attempt } from './forward.js';
 import { isModelNotFound, ollamaErrorBody, ollamaErrorFrame } from './ollama-errors.js';
 import { mergeModelLists, openAiModel } from './ollama-lists.js';
 import { responseModelRewriter, rewriteRequestModel } from './model-rewrite.js';
@@ -146,19 +146,12 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
         deps.log.warn('failing over to the next node', { node: target.name, reason, path: bare });
       },
     });
-    if (result.outcome === 'exhausted') {
-      if (result.lastAnswer) {
-        res.writeHead(result.lastAnswer.status, { ...result.lastAnswer.headers, 'content-length': result.lastAnswer.body.length });
-        res.end(result.lastAnswer.body);
-      } else {
-        send(res, 502, ollamaErrorBody(bare, `every node failed: ${result.reason ?? 'no answer'}`, 502));
-      }
-    }
+    finishExhausted(res, result, ollamaErrorBody(bare, `every node failed: ${result.reason ?? 'no answer'}`, 502));
     const ran = attempts.find((a) => a.target === result.target);
     deps.stats.record({
       kind: 'ollama',
       node: result.target?.name ?? 'none',
-      outcome: result.outcome === 'ok' ? 'ok' : result.outcome === 'aborted' ? 'aborted' : 'error',
+      outcome: statsOutcome(result),
       status: result.status || res.statusCode,
       failovers: result.failovers,
       firstByteMs: result.firstByteMs,
