@@ -12,6 +12,7 @@ import { loadOrCreateMeshKey, meshFingerprint } from '../discovery/mesh-key.js';
 import { ADVERT_VERSION, type NodeAdvert } from './node-advert.js';
 import { createPeerRegistry, type PeerRegistry } from '../discovery/registry.js';
 import type { AgentConfig } from './config-schema.js';
+import { loadOrCreateAdminToken } from './admin-token.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import type { AgentDeps } from './deps.js';
 import { AgentError, describeError } from './errors.js';
@@ -59,6 +60,7 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
   let staticPeers: StaticPeers | null = null;
   let discovery: Discovery | null = null;
   let meshKey: string | null = null;
+  let adminToken: string | null = null;
   /** The advert's change counter: bumped on every change of the facts, read by peers' pings. */
   let seq = 0;
   let leaving = false;
@@ -126,6 +128,7 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
       ],
       subscribe: (listener) => meshEvents.on('event', listener),
     },
+    admin: { token: () => adminToken, nowMs: deps.clock.nowMs },
   });
 
   /** What has started, newest last: stop() unwinds it. */
@@ -155,6 +158,7 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
     const selfId = s.get().identity.nodeId;
     const mesh = await loadOrCreateMeshKey({ dataDir: config.dataDir, configuredKey: config.mesh.key, log: log.child('mesh'), nowMs: deps.clock.nowMs });
     meshKey = mesh.key;
+    adminToken = await loadOrCreateAdminToken({ dataDir: config.dataDir, log: log.child('admin'), nowMs: deps.clock.nowMs });
     if (signal.aborted) return;
     log.info('identity', { nodeId: selfId, name: config.node.name, mesh: meshFingerprint(mesh.key), dataDir: config.dataDir });
 

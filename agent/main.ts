@@ -6,6 +6,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import { readMeshKey } from '../discovery/mesh-key.js';
+import { readAdminToken } from './admin-token.js';
 import { createLocalApiReader } from '../discovery/tailscale-client.js';
 import { runStatus } from './cli/status.js';
 import { parseCommand, UsageError, type Command } from './cli/parse-args.js';
@@ -62,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return start(command.flags);
     case 'key':
       return printKey(command.flags);
+    case 'admin-token':
+      return printAdminToken(command.flags);
   }
 }
 
@@ -79,7 +82,11 @@ async function placementCommand(command: Extract<Command, { command: 'placement'
         : command.command === 'pin'
           ? { method: 'PUT', path: `/overrides/pins/${command.kind}`, body: { node: command.node, forSec: command.forSec } }
           : { method: 'DELETE', path: `/overrides/pins/${command.kind}` };
-    const r = await callAgent(deps, { ...base, ...request });
+    // Changes need the admin credential: on the agent's machine the CLI reads it from the data dir.
+    const resolved = await resolveConfig(command.flags);
+    if (typeof resolved === 'number') return resolved;
+    const token = await readAdminToken(resolved.config.dataDir);
+    const r = await callAgent(deps, { ...base, ...request, token });
     result = r.ok ? (command.json ? { exitCode: 0, stdout: JSON.stringify(r.json, null, 2) } : await showPlacement(deps, { ...base, json: false })) : r.result;
   }
   if (result.stdout) process.stdout.write(`${result.stdout}\n`);
@@ -98,6 +105,18 @@ async function resolveConfig(flags: Parameters<typeof loadConfig>[0]['flags']) {
     process.stderr.write(`inference-mesh: invalid configuration (${err.message}):\n${err.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}\n`);
     return EXIT_CONFIG;
   }
+}
+
+async function printAdminToken(flags: Parameters<typeof loadConfig>[0]['flags']): Promise<number> {
+  const resolved = await resolveConfig(flags);
+  if (typeof resolved === 'number') return resolved;
+  const token = await readAdminToken(resolved.config.dataDir);
+  if (!token) {
+    process.stderr.write(`inference-mesh: no admin credential in ${resolved.config.dataDir} yet; start the agent once (it creates one)\n`);
+    return EXIT_FAILURE;
+  }
+  process.stdout.write(`${token}\n`);
+  return EXIT_OK;
 }
 
 async function printKey(flags: Parameters<typeof loadConfig>[0]['flags']): Promise<number> {

@@ -7,6 +7,7 @@ import type { Logger } from '../agent/log.js';
 import type { StaticPeers } from '../agent/static-peers.js';
 import type { NodeAdvert } from '../agent/node-advert.js';
 import type { NodeRecord } from '../discovery/types.js';
+import { createAdminAuth, type AdminAuthOptions } from './admin-auth.js';
 import { createErrorHandler, errorResponse } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { nodeRoutes } from './routes/node.js';
@@ -29,6 +30,7 @@ export interface AppDeps {
   placement: PlacementRouteDeps;
   stats: () => ProxyStats;
   events: EventsDeps;
+  admin: AdminAuthOptions;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -37,8 +39,10 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/v1', healthRoutes());
   app.route('/api/v1', nodeRoutes(deps));
   app.route('/api/v1', nodesRoutes(deps));
-  app.route('/api/v1', peersRoutes(deps));
-  app.route('/api/v1', placementRoutes(deps.placement));
+  const admin = createAdminAuth(deps.admin);
+  app.route('/api/v1', admin.routes());
+  app.route('/api/v1', peersRoutes({ staticPeers: deps.staticPeers, requireAdmin: admin.middleware }));
+  app.route('/api/v1', placementRoutes(deps.placement, admin.middleware));
   app.route('/', statsRoutes({ stats: deps.stats }));
   app.route('/api/v1', eventsRoutes(deps.events));
   app.route('/api/v1', peerRoutes({ ...deps.peer, advert: deps.advert, log: deps.log.child('peer') }));

@@ -16,6 +16,8 @@ export interface ClientOptions {
   url: string | undefined;
   json: boolean;
   timeoutMs: number;
+  /** Where to find this machine's admin credential (for changes). */
+  flags: ConfigFlags;
 }
 
 export type Command =
@@ -25,18 +27,24 @@ export type Command =
   | ({ command: 'offer'; mode: 'offer' | 'out' | 'auto'; forSec: number | null } & ClientOptions)
   | ({ command: 'pin'; kind: ServiceKind; node: string; forSec: number | null } & ClientOptions)
   | ({ command: 'unpin'; kind: ServiceKind } & ClientOptions)
-  | { command: 'key'; flags: ConfigFlags }
+  | { command: 'key' | 'admin-token'; flags: ConfigFlags }
   | { command: 'help' }
   | { command: 'version' };
 
-const clientOptions = { url: { type: 'string' }, json: { type: 'boolean', default: false }, 'timeout-ms': { type: 'string' } } as const;
+const clientOptions = {
+  url: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'timeout-ms': { type: 'string' },
+  config: { type: 'string' },
+  'data-dir': { type: 'string' },
+} as const;
 
 function client(rest: readonly string[], positionals: { min: number; max: number; usage: string }): { opts: ClientOptions; args: string[] } {
   const { values, positionals: args } = parseArgs({ args: [...rest], strict: true, allowPositionals: true, options: clientOptions });
   if (args.length < positionals.min || args.length > positionals.max) throw new UsageError(`usage: inference-mesh ${positionals.usage}`);
   const timeoutMs = values['timeout-ms'] === undefined ? 3000 : Number(values['timeout-ms']);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout-ms must be a positive whole number');
-  return { opts: { url: values.url, json: values.json, timeoutMs }, args };
+  return { opts: { url: values.url, json: values.json, timeoutMs, flags: { config: values.config, dataDir: values['data-dir'] } }, args };
 }
 
 function kind(raw: string | undefined): ServiceKind {
@@ -76,14 +84,15 @@ export function parseCommand(argv: readonly string[]): Command {
           flags: { config: values.config, dataDir: values['data-dir'], port: values.port, mdnsInterface: values['mdns-interface'], key: values.key },
         };
       }
-      case 'key': {
+      case 'key':
+      case 'admin-token': {
         const { values } = parseArgs({
           args: [...rest],
           strict: true,
           allowPositionals: false,
           options: { config: { type: 'string' }, 'data-dir': { type: 'string' } },
         });
-        return { command: 'key', flags: { config: values.config, dataDir: values['data-dir'] } };
+        return { command, flags: { config: values.config, dataDir: values['data-dir'] } };
       }
       case 'status':
       case 'nodes':

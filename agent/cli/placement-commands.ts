@@ -15,7 +15,7 @@ export interface CliResult {
 
 export async function callAgent(
   deps: { fetch: typeof fetch; clock: Clock },
-  opts: { url: string; method: string; path: string; body?: unknown; timeoutMs: number },
+  opts: { url: string; method: string; path: string; body?: unknown; timeoutMs: number; token?: string | null },
 ): Promise<{ ok: true; json: unknown } | { ok: false; result: CliResult }> {
   const base = opts.url.replace(/\/+$/, '');
   const deadline = timeoutSignal(deps.clock, opts.timeoutMs);
@@ -23,7 +23,11 @@ export async function callAgent(
     const res = await deps.fetch(`${base}/api/v1${opts.path}`, {
       method: opts.method,
       signal: deadline.signal,
-      headers: { accept: 'application/json', ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        accept: 'application/json',
+        ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      },
       ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
     });
     const text = await res.text();

@@ -5,6 +5,7 @@ Commands:
   status    show what the local agent knows about this machine
   nodes     list the nodes of the mesh as this agent sees them
   key       print this machine's mesh key (give it to other machines with --key)
+  admin-token  print this machine's admin credential (log in on the web page, or Authorization: Bearer)
   placement where Ollama and Immich ML run now, and why, for every candidate
   offer     offer now [DURATION] | off [DURATION] | auto — override this node's offer
   pin       pin <ollama|immich-ml> <node> [DURATION] — route a kind to one node
@@ -19,8 +20,8 @@ start options:
   --mdns-interface ADDR  announce and browse on this interface's IPv4 address only
   --key KEY              mesh key to join (env INFERENCE_MESH_KEY)
 
-key options:
-  --config FILE, --data-dir DIR   as for start: where the key is kept
+key and admin-token options:
+  --config FILE, --data-dir DIR   as for start: where the key and credential are kept
 
 DURATION: 2h, 30m, 1h30m, 1d (none = until changed).
 
@@ -28,6 +29,7 @@ status, nodes, placement, offer, pin and unpin options:
   --url URL              agent to ask, default http://127.0.0.1:7650 (or INFERENCE_MESH_PORT)
   --json                 print the raw JSON
   --timeout-ms N         give up after this long, default 3000
+  --config FILE, --data-dir DIR   offer, pin, unpin: where to read the admin credential
 
 Environment: OLLAMA_HOST (local Ollama, Ollama's own rules), IMMICH_MACHINE_LEARNING_URL.
 Exit codes: 0 ok, 1 failure, 2 usage error, 78 bad configuration.`;

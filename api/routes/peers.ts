@@ -3,26 +3,25 @@
  * `{ "url": "http://10.0.0.5:7650" }` (an agent) or `{ "name": "nas", "ollamaUrl": "..." }` (a plain
  * endpoint), `DELETE /api/v1/peers` with `{ "url": ... }` or `{ "name": ... }`. Persisted.
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { StaticPeers } from '../../agent/static-peers.js';
 import { agentUrlSchema, serviceEndpointSchema } from '../../discovery/endpoint-schema.js';
 import { parseBody } from '../body.js';
-import { localOnly } from '../local-only.js';
 
 const addPeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), serviceEndpointSchema]);
 const removePeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), z.strictObject({ name: z.string().min(1) })]);
 
-export function peersRoutes(deps: { staticPeers: () => StaticPeers }): Hono {
+export function peersRoutes(deps: { staticPeers: () => StaticPeers; requireAdmin: MiddlewareHandler }): Hono {
   const app = new Hono();
   app.get('/peers', (c) => c.json({ peers: deps.staticPeers().urls(), endpoints: deps.staticPeers().endpoints() }));
-  app.post('/peers', localOnly, async (c) => {
+  app.post('/peers', deps.requireAdmin, async (c) => {
     const body = await parseBody(c.req.raw, addPeerSchema);
     if ('url' in body) await deps.staticPeers().addUrl(body.url);
     else await deps.staticPeers().addEndpoint(body);
     return c.json({ added: body }, 201);
   });
-  app.delete('/peers', localOnly, async (c) => {
+  app.delete('/peers', deps.requireAdmin, async (c) => {
     const body = await parseBody(c.req.raw, removePeerSchema);
     if ('url' in body) await deps.staticPeers().removeUrl(body.url);
     else await deps.staticPeers().removeEndpoint(body.name);

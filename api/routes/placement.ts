@@ -4,9 +4,9 @@
  * - `GET /api/v1/history?sinceMs=&limit=`: placement changes and actions;
  * - `GET /api/v1/overrides`; `PUT /api/v1/overrides/offer` `{ "mode": "offer" | "out" | "auto", "forSec"?: n }`
  *   (this node's own offer); `PUT /api/v1/overrides/pins/<kind>` `{ "node": "<name or id>", "forSec"?: n }`;
- *   `DELETE /api/v1/overrides/pins/<kind>`. Changes are accepted from this machine only.
+ *   `DELETE /api/v1/overrides/pins/<kind>`. Changes need the admin credential (api/admin-auth.ts).
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { BadRequestError } from '../../agent/errors.js';
 import type { Placement } from '../../scheduler/election.js';
@@ -14,7 +14,6 @@ import type { HistoryEntry } from '../../scheduler/history-schema.js';
 import { serviceKindSchema, type ServiceKind } from '../../scheduler/offer-schema.js';
 import type { OfferOverride, Pin } from '../../scheduler/override-schema.js';
 import { parseBody } from '../body.js';
-import { localOnly } from '../local-only.js';
 
 export interface PlacementRouteDeps {
   placement: () => Placement;
@@ -42,7 +41,7 @@ function intQuery(raw: string | undefined, name: string): number | undefined {
   return n;
 }
 
-export function placementRoutes(deps: PlacementRouteDeps): Hono {
+export function placementRoutes(deps: PlacementRouteDeps, requireAdmin: MiddlewareHandler): Hono {
   const app = new Hono();
   app.get('/placement', (c) => c.json(deps.placement()));
   app.get('/history', (c) => {
@@ -51,16 +50,16 @@ export function placementRoutes(deps: PlacementRouteDeps): Hono {
     return c.json({ entries: deps.history({ ...(sinceMs === undefined ? {} : { sinceMs }), ...(limit === undefined ? {} : { limit }) }) });
   });
   app.get('/overrides', (c) => c.json(deps.overrides()));
-  app.put('/overrides/offer', localOnly, async (c) => {
+  app.put('/overrides/offer', requireAdmin, async (c) => {
     const body = await parseBody(c.req.raw, offerBody);
     return c.json({ offer: await deps.setOfferOverride(body.mode, body.forSec) });
   });
-  app.put('/overrides/pins/:kind', localOnly, async (c) => {
+  app.put('/overrides/pins/:kind', requireAdmin, async (c) => {
     const kind = kindParam(c.req.param('kind'));
     const body = await parseBody(c.req.raw, pinBody);
     return c.json({ pin: await deps.setPin(kind, body.node, body.forSec) });
   });
-  app.delete('/overrides/pins/:kind', localOnly, async (c) => {
+  app.delete('/overrides/pins/:kind', requireAdmin, async (c) => {
     const kind = kindParam(c.req.param('kind'));
     return (await deps.clearPin(kind)) ? c.json({ removed: kind }) : c.json({ error: { code: 'not_found', message: `no pin for ${kind}` } }, 404);
   });

@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../../agent/clock.js';
 import { configSchema, type AgentConfigInput } from '../../agent/config-schema.js';
 import type { AgentDeps } from '../../agent/deps.js';
 import type { HardwareSi } from '../../agent/probe/hardware.js';
+import { readAdminToken } from '../../agent/admin-token.js';
 import { captureLog } from './capture-log.js';
 import { createFakeExec, createFakeFs } from '../fakes/io.js';
 
@@ -45,6 +46,8 @@ export interface TestAgent {
   agent: Agent;
   dataDir: string;
   url: string;
+  /** Headers that carry this agent's admin credential (for changes). */
+  admin(): Promise<Record<string, string>>;
   deps: AgentDeps & { lines: string[] };
   stop(): Promise<void>;
 }
@@ -68,6 +71,9 @@ export async function startTestAgent(
     dataDir,
     deps,
     url: `http://127.0.0.1:${agent.port()}`,
+    async admin() {
+      return { authorization: `Bearer ${(await readAdminToken(dataDir)) ?? ''}`, 'content-type': 'application/json' };
+    },
     async stop() {
       await agent.stop();
       if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });

@@ -145,10 +145,13 @@ describe('inference-mesh CLI', () => {
     const { stat } = await import('node:fs/promises');
     expect((await stat(path.join(dir, 'mesh.key'))).mode & 0o777).toBe(0o600);
 
-    const off = await runCli(['offer', 'off', '2h', '--url', a.url]);
+    const denied = await runCli(['offer', 'off', '--url', a.url, '--data-dir', path.join(dir, 'elsewhere')]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/needs the admin credential/);
+    const off = await runCli(['offer', 'off', '2h', '--url', a.url, '--data-dir', dir]);
     expect(off.code).toBe(0);
     expect(off.stdout).toMatch(/✗ solo\s+taken out manually until \d\d:\d\d/);
-    const json = JSON.parse((await runCli(['offer', 'auto', '--json', '--url', a.url])).stdout) as { offer: unknown };
+    const json = JSON.parse((await runCli(['offer', 'auto', '--json', '--url', a.url, '--data-dir', dir])).stdout) as { offer: unknown };
     expect(json.offer).toBeNull();
     const badPin = await runCli(['pin', 'whisper', 'solo', '--url', a.url]);
     expect(badPin.code).toBe(2);
@@ -156,7 +159,8 @@ describe('inference-mesh CLI', () => {
     const badDuration = await runCli(['offer', 'now', 'soon', '--url', a.url]);
     expect(badDuration.code).toBe(2);
     expect(badDuration.stderr).toContain('"soon" is not a duration');
-    const unknownNode = await runCli(['pin', 'ollama', 'nope', '--url', a.url]);
+    expect((await runCli(['admin-token', '--data-dir', dir])).stdout.trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const unknownNode = await runCli(['pin', 'ollama', 'nope', '--url', a.url, '--data-dir', dir]);
     expect(unknownNode.code).toBe(1);
     expect(unknownNode.stderr).toContain('no node named "nope"');
   });

@@ -50,7 +50,7 @@ describe('GET /api/v1/events', () => {
     expect(nodes.map((n) => n.name)).toEqual(['solo']);
     first.reader.releaseLock();
 
-    await fetch(`${a.url}/api/v1/overrides/offer`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'out' }) });
+    await fetch(`${a.url}/api/v1/overrides/offer`, { method: 'PUT', headers: await a.admin(), body: JSON.stringify({ mode: 'out' }) });
     const next = await readEvents(body, (e) =>
       e.some((x) => x.event === 'placement' && (x.data as { kinds: { ollama: { candidates: { reason: string }[] } } }).kinds.ollama.candidates[0]?.reason === 'taken out manually'),
     );

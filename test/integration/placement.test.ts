@@ -57,8 +57,7 @@ const electedName = async (a: TestAgent, kind: 'ollama' | 'immich-ml' = 'ollama'
   const p = await placement(a);
   return p.kinds[kind].candidates.find((c) => c.nodeId === p.kinds[kind].elected)?.name ?? null;
 };
-const put = (a: TestAgent, path: string, body: unknown) =>
-  fetch(`${a.url}/api/v1${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const put = async (a: TestAgent, path: string, body: unknown) => fetch(`${a.url}/api/v1${path}`, { method: 'PUT', headers: await a.admin(), body: JSON.stringify(body) });
 
 describe('placement', () => {
   it('a game on the gaming PC moves Ollama to the hub, and the gaming PC unloads its models', async () => {

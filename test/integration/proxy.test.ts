@@ -150,7 +150,7 @@ describe('routed Ollama endpoint', () => {
 
   it('falls back to a smaller model when no offered node has the big one, and says which model ran', async () => {
     const m = await mesh({ hubProxy: { modelFallbacks: { 'llama3.1:8b': 'llama3.2:3b' } } });
-    await fetch(`${m.pc.url}/api/v1/overrides/offer`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'out' }) });
+    await fetch(`${m.pc.url}/api/v1/overrides/offer`, { method: 'PUT', headers: await m.pc.admin(), body: JSON.stringify({ mode: 'out' }) });
     await eventually(async () => {
       const p = (await (await fetch(`${m.hub.url}/api/v1/placement`)).json()) as { kinds: { ollama: { elected: string | null } } };
       return p.kinds.ollama.elected === m.hub.agent.nodeId() ? true : undefined;
@@ -194,7 +194,7 @@ describe('routed Immich ML endpoint', () => {
     expect(m.pcMl.calls.at(-1)?.input).toBe('image');
 
     // The gaming PC goes away: text queries fall back to the hub at once; image work has no batch node.
-    await fetch(`${m.pc.url}/api/v1/overrides/offer`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'out' }) });
+    await fetch(`${m.pc.url}/api/v1/overrides/offer`, { method: 'PUT', headers: await m.pc.admin(), body: JSON.stringify({ mode: 'out' }) });
     await eventually(async () => {
       const r = await fetch(`${m.hub.url}/immich-ml/predict`, { method: 'POST', body: form({ clip: { textual: { modelName: 'ViT-B-32__openai' } } }, { text: 'a dog' }) });
       return r.headers.get('x-inference-mesh-node') === 'hub' ? true : undefined;

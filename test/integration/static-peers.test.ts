@@ -37,8 +37,8 @@ async function agent(name: string, opts: { dataDir?: string; peers?: string[]; e
   return a;
 }
 
-const call = (a: TestAgent, method: string, body?: unknown) =>
-  fetch(`${a.url}/api/v1/peers`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+const call = async (a: TestAgent, method: string, body?: unknown) =>
+  fetch(`${a.url}/api/v1/peers`, { method, headers: await a.admin(), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 const nodes = async (a: TestAgent): Promise<NodeRecord[]> => ((await (await fetch(`${a.url}/api/v1/nodes`)).json()) as { nodes: NodeRecord[] }).nodes;
 
 describe('static peers API', () => {
@@ -93,18 +93,21 @@ describe('static peers API', () => {
 
   it('a body that is not JSON is a 400', async () => {
     const a = await agent('alpha');
-    const res = await fetch(`${a.url}/api/v1/peers`, { method: 'POST', body: 'url=http://x' });
+    const res = await fetch(`${a.url}/api/v1/peers`, { method: 'POST', headers: { authorization: (await a.admin()).authorization ?? '' }, body: 'url=http://x' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toBe('the body must be JSON');
   });
 
-  it('changes from another machine are refused with 403 (in process: no loopback socket)', async () => {
+  it('changes without the admin credential are refused with a message that says what to do', async () => {
     const a = await agent('alpha');
-    const res = await a.agent.app.request('/api/v1/peers', { method: 'POST', body: JSON.stringify({ url: 'http://10.0.0.5:7650' }) }, {
-      incoming: { socket: { remoteAddress: '192.168.1.50', remotePort: 5000, remoteFamily: 'IPv4' } },
-    });
-    expect(res.status).toBe(403);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/only from the agent's own machine/);
+    const res = await fetch(`${a.url}/api/v1/peers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://10.0.0.5:7650' }) });
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('admin_required');
+    expect(body.error.message).toMatch(/inference-mesh admin-token/);
+    const wrong = await fetch(`${a.url}/api/v1/peers`, { method: 'POST', headers: { authorization: 'Bearer nope', 'content-type': 'application/json' }, body: '{}' });
+    expect(wrong.status).toBe(403);
+    expect((await call(a, 'GET')).status).toBe(200); // reading stays open
   });
 
   it('a plain Ollama endpoint becomes a node with its name, probed like a local service', async () => {

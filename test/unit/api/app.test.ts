@@ -15,6 +15,7 @@ const rest = {
   peer: { key: () => null, nowMs: () => 0, nodeId: () => '', seq: () => 0, leaving: () => false },
   stats: () => createProxyStats({ nowMs: () => 0 }),
   events: { clock: systemClock, initial: () => [], subscribe: () => () => undefined },
+  admin: { token: () => null, nowMs: () => 0 },
   placement: new Proxy({} as AppDeps['placement'], {
     get: () => () => {
       throw new Error('unused');
