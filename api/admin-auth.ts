@@ -62,7 +62,7 @@ export interface AdminAuth {
   routes(): Hono;
 }
 
-const loginBody = z.strictObject({ token: z.string().min(1).max(1024) });
+export const loginBody = z.strictObject({ token: z.string().min(1).max(1024) });
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 

@@ -17,6 +17,8 @@ import { peersRoutes } from './routes/peers.js';
 import { placementRoutes, type PlacementRouteDeps } from './routes/placement.js';
 import type { ProxyStats } from './proxy/stats.js';
 import { statsRoutes } from './routes/stats.js';
+import { openApiRoutes } from './routes/openapi.js';
+import { AGENT_VERSION } from '../agent/version.js';
 import { eventsRoutes, type EventsDeps } from './routes/events.js';
 
 export interface AppDeps {
@@ -44,6 +46,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/v1', peersRoutes({ staticPeers: deps.staticPeers, requireAdmin: admin.middleware }));
   app.route('/api/v1', placementRoutes(deps.placement, admin.middleware));
   app.route('/', statsRoutes({ stats: deps.stats }));
+  app.route('/', openApiRoutes({ version: AGENT_VERSION }));
   app.route('/api/v1', eventsRoutes(deps.events));
   app.route('/api/v1', peerRoutes({ ...deps.peer, advert: deps.advert, log: deps.log.child('peer') }));
   app.notFound((c) =>

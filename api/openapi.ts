@@ -8,7 +8,6 @@
  */
 import { z } from 'zod';
 import { nodeAdvertSchema } from '../agent/node-advert.js';
-import { SESSION_COOKIE } from './admin-auth.js';
 import { AUTH_HEADERS } from '../discovery/peer-auth.js';
 import { agentUrlSchema, serviceEndpointSchema } from '../discovery/endpoint-schema.js';
 import { nodeRecordSchema, nodeStateSchema, peerPathSchema, peerSourceSchema } from '../discovery/types.js';
@@ -16,23 +15,10 @@ import { candidateSchema, kindPlacementSchema, placementSchema } from '../schedu
 import { historyEntrySchema } from '../scheduler/history-schema.js';
 import { serviceKindSchema } from '../scheduler/offer-schema.js';
 import { offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
-
-// ---------------------------------------------------------------------------------------------
-// Request bodies. INTERIM: api/routes/peers.ts, api/routes/placement.ts and api/admin-auth.ts keep
-// their body schemas private, so until they export them these are built from the closest exported
-// schemas. The unit test sends the same good and bad bodies to the routes and to these schemas and
-// fails on any difference. Once exported, replace this block with:
-//   import { addPeerSchema as addPeerBody, removePeerSchema as removePeerBody } from './routes/peers.js';
-//   import { offerBody as offerOverrideBody, pinBody } from './routes/placement.js';
-//   import { loginBody } from './admin-auth.js';
-// ---------------------------------------------------------------------------------------------
-const addPeerBody = z.union([z.strictObject({ url: agentUrlSchema }), serviceEndpointSchema]);
-const removePeerBody = z.union([z.strictObject({ url: agentUrlSchema }), z.strictObject({ name: z.string().min(1) })]);
-const forSecBody = z.number().int().min(1).max(366 * 86_400).nullable().default(null);
-const offerOverrideBody = z.strictObject({ mode: z.enum([...offerOverrideSchema.shape.mode.options, 'auto']), forSec: forSecBody });
-const pinBody = z.strictObject({ node: z.string().min(1), forSec: forSecBody });
-const loginBody = z.strictObject({ token: z.string().min(1).max(1024) });
-// ---------------------------------------------------------------------------------------------
+// Request bodies: the same schemas the routes parse with (one schema per shape).
+import { loginBody, SESSION_COOKIE } from './admin-auth.js';
+import { addPeerSchema as addPeerBody, removePeerSchema as removePeerBody } from './routes/peers.js';
+import { offerBody as offerOverrideBody, pinBody } from './routes/placement.js';
 
 /** The error body of every JSON endpoint (api/errors.ts `ErrorBody`). */
 const errorBody = z.object({

@@ -9,8 +9,8 @@ import type { StaticPeers } from '../../agent/static-peers.js';
 import { agentUrlSchema, serviceEndpointSchema } from '../../discovery/endpoint-schema.js';
 import { parseBody } from '../body.js';
 
-const addPeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), serviceEndpointSchema]);
-const removePeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), z.strictObject({ name: z.string().min(1) })]);
+export const addPeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), serviceEndpointSchema]);
+export const removePeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), z.strictObject({ name: z.string().min(1) })]);
 
 export function peersRoutes(deps: { staticPeers: () => StaticPeers; requireAdmin: MiddlewareHandler }): Hono {
   const app = new Hono();
