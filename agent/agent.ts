@@ -20,7 +20,9 @@ import { freshState } from './identity.js';
 import type { Service } from './lifecycle.js';
 import { createMeshDiscovery } from './mesh.js';
 import { createNodeFacts, type NodeFacts } from './node-facts.js';
+import type { ProbeLoop } from './probe/probe-loop.js';
 import { createProbes } from './probes.js';
+import { applySettings, saveSettings, settingsView, testConnection } from './settings.js';
 import { idleBusyState, trackBusy, type BusyState } from '../scheduler/busy.js';
 import { createPlacement, type PlacementParts } from './placement.js';
 import { createProxyStats } from '../api/proxy/stats.js';
@@ -50,7 +52,10 @@ export interface Agent {
 
 export type ResolvedConfig = AgentConfig & { node: { name: string }; dataDir: string };
 
-export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
+export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
+  // The live configuration: settings saved from the web UI are written into this copy, and every
+  // part reads from it, so they take effect without a restart.
+  const config: ResolvedConfig = structuredClone(initial);
   const log = deps.log;
   const facts = createNodeFacts(log.child('node'));
   const startedAtMs = deps.clock.nowMs();
@@ -67,6 +72,8 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
   /** This node's own "busy with a game" state, advertised with its offer. */
   let busy: BusyState = idleBusyState;
   let placement: PlacementParts | null = null;
+  let probeLoops: ProbeLoop[] = [];
+  let advertChanged: () => void = () => undefined;
 
   const notStarted = (): AgentError => new AgentError('not_started', 'the agent is not started yet', { httpStatus: 503 });
   const advert = (): NodeAdvert => {
@@ -129,6 +136,20 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
       subscribe: (listener) => meshEvents.on('event', listener),
     },
     admin: { token: () => adminToken, nowMs: deps.clock.nowMs },
+    settings: {
+      view: () => settingsView(config),
+      save: (change) => {
+        if (!store) throw notStarted();
+        return saveSettings(store, config, change, {
+          offerChanged: () => advertChanged(),
+          placementChanged: () => placement?.elector.refresh(),
+          servicesChanged: () => {
+            for (const loop of probeLoops) if (loop.name === 'probe:ollama' || loop.name === 'probe:immichMl') void loop.runNow(); // never rejects
+          },
+        });
+      },
+      test: (req) => testConnection(req, { fetch: deps.fetch, clock: deps.clock, timeoutMs: config.probes.timeoutMs }),
+    },
   });
 
   /** What has started, newest last: stop() unwinds it. */
@@ -152,6 +173,7 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
 
     const s = await openStore({ dataDir: config.dataDir, nowMs: deps.clock.nowMs, log: log.child('store'), initial: freshState });
     store = s;
+    applySettings(config, s.get().settings);
     // Stopped last: writes queued by the parts' own stops (history, peers) reach the disk.
     running.push({ name: 'state store', stop: () => s.flush() });
     if (signal.aborted) return;
@@ -176,7 +198,7 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
 
     const selfUrl = (): string => `http://127.0.0.1:${http?.port() || config.api.port}`;
     /** Anything in our advert changed: peers re-fetch it (seq), and we re-elect with it. */
-    const advertChanged = (): void => {
+    advertChanged = (): void => {
       seq++;
       reg.setSelf(advert(), seq, selfUrl(), deps.clock.nowMs());
       discovery?.advertChanged();
@@ -187,7 +209,8 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps): Agent {
     });
     running.push({ name: 'facts subscription', stop: async () => offFacts() });
 
-    for (const probe of createProbes(config, deps, facts)) await startService(probe);
+    probeLoops = createProbes(config, deps, facts);
+    for (const probe of probeLoops) await startService(probe);
 
     running.push({ name: 'upstream connections', stop: async () => proxy.agent.destroy() });
     http = createHttpServer({ fetch: app.fetch, raw: proxy.router.handle, host: config.api.host, port: config.api.port, clock: deps.clock, log: log.child('http') });

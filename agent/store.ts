@@ -10,6 +10,7 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { AgentError, describeError } from './errors.js';
 import type { Logger } from './log.js';
+import { asideName } from './secret-file.js';
 import { stateSchema, type AgentState } from './state-schema.js';
 
 export interface Store {
@@ -84,8 +85,7 @@ async function readState(file: string, opts: OpenStoreOptions): Promise<AgentSta
 }
 
 async function moveAside(file: string, why: string, opts: OpenStoreOptions): Promise<null> {
-  const stamp = new Date(opts.nowMs()).toISOString().replace(/[:.]/g, '-');
-  const aside = `${file}.corrupt-${stamp}`;
+  const aside = asideName(file, opts.nowMs());
   try {
     await rename(file, aside);
   } catch (err) {

@@ -18,6 +18,7 @@ import { placementRoutes, type PlacementRouteDeps } from './routes/placement.js'
 import type { ProxyStats } from './proxy/stats.js';
 import { statsRoutes } from './routes/stats.js';
 import { openApiRoutes } from './routes/openapi.js';
+import { settingsRoutes, type SettingsRouteDeps } from './routes/settings.js';
 import { AGENT_VERSION } from '../agent/version.js';
 import { eventsRoutes, type EventsDeps } from './routes/events.js';
 
@@ -33,6 +34,7 @@ export interface AppDeps {
   stats: () => ProxyStats;
   events: EventsDeps;
   admin: AdminAuthOptions;
+  settings: SettingsRouteDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -45,6 +47,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/v1', admin.routes());
   app.route('/api/v1', peersRoutes({ staticPeers: deps.staticPeers, requireAdmin: admin.middleware }));
   app.route('/api/v1', placementRoutes(deps.placement, admin.middleware));
+  app.route('/api/v1', settingsRoutes(deps.settings, admin.middleware));
   app.route('/', statsRoutes({ stats: deps.stats }));
   app.route('/', openApiRoutes({ version: AGENT_VERSION }));
   app.route('/api/v1', eventsRoutes(deps.events));

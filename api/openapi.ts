@@ -15,6 +15,7 @@ import { candidateSchema, kindPlacementSchema, placementSchema } from '../schedu
 import { historyEntrySchema } from '../scheduler/history-schema.js';
 import { serviceKindSchema } from '../scheduler/offer-schema.js';
 import { offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
+import { settingsSchema, settingsViewSchema, testConnectionResultSchema, testConnectionSchema } from '../agent/settings-schema.js';
 // Request bodies: the same schemas the routes parse with (one schema per shape).
 import { loginBody, SESSION_COOKIE } from './admin-auth.js';
 import { addPeerSchema as addPeerBody, removePeerSchema as removePeerBody } from './routes/peers.js';
@@ -51,6 +52,8 @@ function requestSchemas(): z.core.$ZodRegistry<Meta> {
   });
   reg.add(pinBody, { id: 'PinRequest', description: 'Route the service kind to this node (name or id), for `forSec` seconds (null or absent: until unpinned).' });
   reg.add(loginBody, { id: 'LoginRequest', description: "The admin credential (`inference-mesh admin-token` prints it on the agent's machine)." });
+  reg.add(settingsSchema, { id: 'SettingsRequest', description: 'Any of: where this node\'s services are, its offer, the placement policy. Saved over the config file; in effect at once.' });
+  reg.add(testConnectionSchema, { id: 'TestConnectionRequest', description: 'A URL to try once: an Ollama server, an Immich ML server, or another agent.' });
   return reg;
 }
 
@@ -97,6 +100,8 @@ function responseSchemas(): z.core.$ZodRegistry<Meta> {
     description: "The node's id, its advert's change counter and whether it is stopping.",
   });
   reg.add(z.object({ seq: z.number().int().nonnegative(), advert: nodeAdvertSchema }), { id: 'PeerAdvert', description: 'The advert with its change counter.' });
+  reg.add(settingsViewSchema, { id: 'Settings', description: "This node's services, offer and placement policy as in effect now." });
+  reg.add(testConnectionResultSchema, { id: 'TestConnectionResult', description: 'Reachable or not (with the reason), and what answered: version, models, GPU, name.' });
   reg.add(z.object({ error: z.string() }), { id: 'OllamaError', description: "Ollama's own error shape, used by the routed Ollama endpoint." });
   reg.add(z.object({ detail: z.string() }), { id: 'ImmichMlError', description: "Immich ML's own error shape, used by the routed Immich ML endpoint." });
   return reg;
@@ -357,6 +362,44 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     ],
     success: { status: 200, description: 'The entries.', body: json('History') },
     errors: { 400: '`sinceMs` or `limit` is not a non-negative whole number.', 503: notStarted },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/settings',
+    servedBy: 'app',
+    operationId: 'getSettings',
+    tag: 'setup',
+    summary: 'Current settings',
+    description: "Where this node's Ollama and Immich ML are, its offer and the placement policy, as in effect now (config file plus saved changes).",
+    access: 'public',
+    success: { status: 200, description: 'The settings.', body: json('Settings') },
+    errors: {},
+  },
+  {
+    method: 'put',
+    path: '/api/v1/settings',
+    servedBy: 'app',
+    operationId: 'saveSettings',
+    tag: 'setup',
+    summary: 'Save settings',
+    description: 'Saves any of services, offer and placement policy; they take effect without a restart and survive one (kept in state.json, the config file is not rewritten).',
+    access: 'admin',
+    requestBody: 'SettingsRequest',
+    success: { status: 200, description: 'The settings now in effect.', body: json('Settings') },
+    errors: { 400: badBody, 503: notStarted },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/setup/test-connection',
+    servedBy: 'app',
+    operationId: 'testConnection',
+    tag: 'setup',
+    summary: 'Test a connection',
+    description: 'Tries the URL once and says in plain words whether it answers, and what: an Ollama version and models, an Immich ML ping, or another agent with its name, GPU and models.',
+    access: 'admin',
+    requestBody: 'TestConnectionRequest',
+    success: { status: 200, description: 'The outcome.', body: json('TestConnectionResult') },
+    errors: { 400: badBody },
   },
   {
     method: 'get',

@@ -16,6 +16,13 @@ const rest = {
   stats: () => createProxyStats({ nowMs: () => 0 }),
   events: { clock: systemClock, initial: () => [], subscribe: () => () => undefined },
   admin: { token: () => null, nowMs: () => 0 },
+  settings: {
+    view: () => {
+      throw new Error('unused');
+    },
+    save: () => Promise.reject(new Error('unused')),
+    test: () => Promise.reject(new Error('unused')),
+  },
   placement: new Proxy({} as AppDeps['placement'], {
     get: () => () => {
       throw new Error('unused');

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { ServiceEndpoint } from '../../../discovery/endpoint-schema.js';
 import { signRequest } from '../../../discovery/peer-auth.js';
 import type { StaticPeers } from '../../../agent/static-peers.js';
+import { configSchema } from '../../../agent/config-schema.js';
+import { settingsView } from '../../../agent/settings.js';
 import { createApp, type AppDeps } from '../../../api/app.js';
 import { API_OPERATIONS, buildOpenApi, type ApiOperation } from '../../../api/openapi.js';
 import { createProxyRouter } from '../../../api/proxy/router.js';
@@ -206,6 +208,11 @@ function deps(): AppDeps {
     stats: () => stats,
     events: { clock: new FakeClock(NOW), initial: () => [{ event: 'nodes', data: nodes }], subscribe: () => () => undefined },
     admin: { token: () => TOKEN, nowMs: () => NOW },
+    settings: {
+      view: () => settingsView(configSchema.parse({})),
+      save: async () => settingsView(configSchema.parse({})),
+      test: async () => ({ ok: true, version: '0.33.0', models: ['llama3.2:3b'] }),
+    },
   };
 }
 
@@ -237,6 +244,8 @@ const EXAMPLE_BODIES: Record<string, Json> = {
   setOfferOverride: { mode: 'offer', forSec: 7200 },
   setPin: { node: 'gaming-pc', forSec: 3600 },
   login: { token: TOKEN },
+  saveSettings: { offer: { windows: [{ days: ['sat', 'sun'], from: '00:00', to: '24:00' }] }, placement: { ollama: { prefer: ['gaming-pc'] } } },
+  testConnection: { kind: 'ollama', url: 'http://127.0.0.1:11434' },
 };
 
 /** One request to a fresh app, with the credential the operation needs unless `headers` says otherwise. */
@@ -499,6 +508,24 @@ describe('request body schemas refuse what the routes refuse', () => {
       { token: 42 },
       { token: TOKEN, remember: true },
       {},
+    ],
+    saveSettings: [
+      {},
+      { services: { ollama: { url: 'http://10.0.0.5:11434' } } },
+      { services: { ollama: { url: 'ftp://x' } } },
+      { offer: { windows: [{ days: ['mon'], from: '22:00', to: '07:00' }], vramReserveMb: 2048 } },
+      { offer: { windows: [{ days: ['someday'], from: '22:00', to: '07:00' }] } },
+      // (from === to is refused by a zod refine JSON Schema cannot express; see windows.test.ts.)
+      { placement: { ollama: { prefer: ['gaming-pc'] }, 'immich-ml': { batchNodes: ['gaming-pc'] } } },
+      { placement: { whisper: {} } },
+      { colour: 'blue' },
+    ],
+    testConnection: [
+      { kind: 'ollama', url: 'http://127.0.0.1:11434' },
+      { kind: 'agent', url: 'http://10.0.0.5:7650' },
+      { kind: 'whisper', url: 'http://x' },
+      { kind: 'ollama', url: 'not a url' },
+      { kind: 'ollama' },
     ],
   };
 

@@ -1,0 +1,49 @@
+/**
+ * Settings changed from the web UI (issue 6 "Setup"): where this node's services are, its offer, and
+ * the placement policy. Kept in state.json as an overlay on the config file, so a saved change is in
+ * effect at once and survives a restart; the file itself is never rewritten.
+ */
+import { z } from 'zod';
+import { agentUrlSchema } from '../discovery/endpoint-schema.js';
+import { offerSchema, placementPolicySchema } from '../scheduler/offer-schema.js';
+
+// One URL schema for every http(s) URL a user types (discovery/endpoint-schema.ts).
+const httpUrl = agentUrlSchema;
+
+export const settingsSchema = z.strictObject({
+  services: z
+    .strictObject({
+      ollama: z.strictObject({ url: httpUrl }).optional(),
+      immichMl: z.strictObject({ url: httpUrl }).optional(),
+    })
+    .optional(),
+  offer: offerSchema.optional(),
+  placement: placementPolicySchema.optional(),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const testConnectionSchema = z.strictObject({
+  kind: z.enum(['ollama', 'immich-ml', 'agent']),
+  url: httpUrl,
+});
+export type TestConnectionRequest = z.infer<typeof testConnectionSchema>;
+
+export const testConnectionResultSchema = z.object({
+  ok: z.boolean(),
+  reason: z.string().optional(),
+  version: z.string().optional(),
+  models: z.array(z.string()).optional(),
+  gpu: z.string().nullable().optional(),
+  name: z.string().optional(),
+});
+export type TestConnectionResult = z.infer<typeof testConnectionResultSchema>;
+
+/** The settings as in effect now (GET /api/v1/settings). */
+export const settingsViewSchema = z.object({
+  services: z.object({
+    ollama: z.object({ url: z.string(), enabled: z.boolean() }),
+    immichMl: z.object({ url: z.string(), enabled: z.boolean() }),
+  }),
+  offer: offerSchema,
+  placement: placementPolicySchema,
+});
