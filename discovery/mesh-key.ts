@@ -4,14 +4,13 @@
  * stays in that mesh on later starts without the flag, and a first node generates one.
  *
  * Like the state store (agent/store.ts), a key file that cannot be right is moved aside with a
- * warning, never silently overwritten: losing a key means leaving a mesh.
+ * warning, never silently overwritten: losing a key means leaving a mesh. The file itself (0600,
+ * atomic writes, moving aside) is handled by agent/secret-file.ts, as the admin credential's is.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { AgentError, describeError } from '../agent/errors.js';
+import { AgentError } from '../agent/errors.js';
 import type { Logger } from '../agent/log.js';
+import { secretFile, type SecretKind } from '../agent/secret-file.js';
 
 export const MESH_KEY_FILE = 'mesh.key';
 
@@ -23,6 +22,21 @@ export const MIN_MESH_KEY_LENGTH = 16;
 
 /** Domain-separation label: the fingerprint can never equal any other value derived from the key. */
 const FINGERPRINT_LABEL = 'inference-mesh/fingerprint/v1';
+
+/** How the key file is named, checked and spoken of; agent/secret-file.ts does the rest. */
+const MESH_KEY: SecretKind = {
+  fileName: MESH_KEY_FILE,
+  label: 'mesh key',
+  codePrefix: 'mesh_key',
+  afterRemoval: 'create a new mesh',
+  tightenedWarning: 'mesh key file was readable by other users; restricted it to the owner (0600)',
+  movedAsideWarning: 'mesh key file held no usable key; moved it aside',
+  problemWith(key) {
+    if (key === '') return 'empty';
+    if (key.length < MIN_MESH_KEY_LENGTH) return `shorter than ${MIN_MESH_KEY_LENGTH} characters`;
+    return null;
+  },
+};
 
 /** A new key: 32 random bytes (256 bits), base64url without padding, so 43 URL- and shell-safe characters. */
 export function generateMeshKey(): string {
@@ -74,10 +88,9 @@ export interface LoadedMeshKey {
  *   by root after a `sudo` run): generating a new key then would quietly leave the mesh.
  */
 export async function loadOrCreateMeshKey(opts: LoadMeshKeyOptions): Promise<LoadedMeshKey> {
-  const file = path.join(opts.dataDir, MESH_KEY_FILE);
-  const posix = (opts.platform ?? os.platform()) !== 'win32';
-  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
-  const stored = await readStoredKey(file, opts, posix);
+  const keyFile = secretFile(MESH_KEY, opts.dataDir);
+  const { file } = keyFile;
+  const stored = await keyFile.load(opts);
 
   // Whitespace around a key pasted into an env var or config is never meant; the file is trimmed on
   // read too, so trimming here keeps the key (and its fingerprint) the same on every start.
@@ -89,7 +102,7 @@ export async function loadOrCreateMeshKey(opts: LoadMeshKeyOptions): Promise<Loa
       });
     }
     if (stored !== configured) {
-      await writeKeyFile(file, configured);
+      await keyFile.write(configured);
       const fingerprint = meshFingerprint(configured);
       if (stored === null) {
         opts.log.info(`stored the configured key of mesh ${fingerprint} for later starts`, { mesh: fingerprint, file });
@@ -103,7 +116,7 @@ export async function loadOrCreateMeshKey(opts: LoadMeshKeyOptions): Promise<Loa
   if (stored !== null) return { key: stored, source: 'file' };
 
   const key = generateMeshKey();
-  await writeKeyFile(file, key);
+  await keyFile.write(key);
   const fingerprint = meshFingerprint(key);
   opts.log.info(`generated a new mesh key: mesh ${fingerprint}; run \`inference-mesh key\` to see it and join other machines`, {
     mesh: fingerprint,
@@ -117,90 +130,5 @@ export async function loadOrCreateMeshKey(opts: LoadMeshKeyOptions): Promise<Loa
  * null when there is no file or it holds no usable key.
  */
 export async function readMeshKey(dataDir: string): Promise<string | null> {
-  const file = path.join(dataDir, MESH_KEY_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw unreadable(file, err);
-  }
-  const key = text.trim();
-  return key.length >= MIN_MESH_KEY_LENGTH ? key : null;
-}
-
-/** The stored key, or null when there is none or the file had to be moved aside. */
-async function readStoredKey(file: string, opts: LoadMeshKeyOptions, posix: boolean): Promise<string | null> {
-  let text: string;
-  try {
-    // Tighten first: even a damaged file may hold most of a secret.
-    if (posix) await tightenMode(file, opts.log);
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw unreadable(file, err);
-  }
-  const key = text.trim();
-  if (key === '') return moveAside(file, 'empty', opts);
-  if (key.length < MIN_MESH_KEY_LENGTH) return moveAside(file, `shorter than ${MIN_MESH_KEY_LENGTH} characters`, opts);
-  return key;
-}
-
-/**
- * A key file readable by group or others is fixed to 0600 (as ssh does for private keys). Windows
- * has no POSIX mode bits (Node reports 0o666/0o444), so the caller skips this there.
- */
-async function tightenMode(file: string, log: Logger): Promise<void> {
-  const info = await stat(file);
-  const mode = info.mode & 0o777;
-  if (!info.isFile() || (mode & 0o077) === 0) return;
-  await chmod(file, 0o600);
-  log.warn('mesh key file was readable by other users; restricted it to the owner (0600)', {
-    file,
-    previousMode: `0${mode.toString(8)}`,
-  });
-}
-
-async function moveAside(file: string, why: string, opts: LoadMeshKeyOptions): Promise<null> {
-  const stamp = new Date(opts.nowMs()).toISOString().replace(/[:.]/g, '-');
-  const aside = `${file}.corrupt-${stamp}`;
-  try {
-    await rename(file, aside);
-  } catch (err) {
-    throw new AgentError('mesh_key_unusable', `mesh key file ${file} is ${why} and could not be moved aside: ${describeError(err)}`, {
-      cause: err,
-    });
-  }
-  opts.log.warn('mesh key file held no usable key; moved it aside', { file, movedTo: aside, reason: why });
-  return null;
-}
-
-/**
- * Writes the key atomically: a temp file in the same directory (same file system, so rename(2) is
- * atomic), created 0600 from the start so the secret is never briefly world-readable, flushed, then
- * renamed over the old file. A crash leaves the old key or the new one, never half a key.
- */
-async function writeKeyFile(file: string, key: string): Promise<void> {
-  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  try {
-    const handle = await open(tmp, 'wx', 0o600);
-    try {
-      await handle.writeFile(`${key}\n`, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw new AgentError('mesh_key_unwritable', `could not write the mesh key to ${file}: ${describeError(err)}`, { cause: err });
-  }
-}
-
-function unreadable(file: string, err: unknown): AgentError {
-  return new AgentError(
-    'mesh_key_unreadable',
-    `cannot read the mesh key file ${file}: ${describeError(err)}; fix its ownership or permissions (or remove it to create a new mesh)`,
-    { cause: err },
-  );
+  return secretFile(MESH_KEY, dataDir).read();
 }

@@ -6,14 +6,17 @@
  * (the agent's `/ollama/…`) in the same run, interleaved so that machine noise hits both alike:
  *
  * - added time to first byte (first body chunk of a streamed POST /api/generate), p50 and p99, with
- *   one stream at a time and with 50 and 200 concurrent streams;
+ *   one stream at a time and with 50 and 200 concurrent streams, twice: as bursts of streams sent
+ *   at once with no delay between tokens (the worst case: every token of every stream lands on the
+ *   agent at once), and as a steady load of streams paced like a real model (50 tokens/s);
  * - throughput of one long stream, as a % of direct;
  * - requests/s of small non-streaming calls (GET /api/version, POST /api/show);
  * - failover: requests failed while the elected backend is SIGKILLed under load (target 0), and the
  *   time from the kill until the next node serves.
  *
- * Everything is on 127.0.0.1: two fake Ollamas (test/bench/proxy-backend.ts, child processes so one
- * can be killed) and one agent with static configuration only (mDNS and tailnet discovery off,
+ * Everything is on 127.0.0.1: two fake Ollamas (test/bench/proxy-backend.ts: the fake of
+ * test/fakes/fake-ollama.ts as a child process, so one can be SIGKILLed, with a settable completion
+ * length and a "no delay" that is not clamped to 1 ms per token like the fake CLI's) and one agent with static configuration only (mDNS and tailnet discovery off,
  * mDNS pinned to loopback anyway, Wake-on-LAN off). The client is node:http with keep-alive, in this
  * process. All children run on the same cores as the client, so concurrent figures include CPU
  * contention that a real deployment (Ollama on a GPU box) would not have. Prints figures; asserts
@@ -53,7 +56,7 @@ const PACED_MS = 3000;
 /** Requests that start during the first part of a steady phase (the ramp-up) are not counted. */
 const PACED_SKIP_MS = 700;
 const PACED_STREAMS = [50, 200] as const;
-const THROUGHPUT_REPS = 3;
+const THROUGHPUT_REPS = 5;
 const RPS_WORKERS = 16;
 const RPS_MS = 2500;
 const FAILOVER_WORKERS = 20;
@@ -339,17 +342,24 @@ interface FailoverResult {
   failed: number;
   failures: string[];
   firstBackupMs: number | null;
+  /** When this process saw backend A exit: the kernel closes a killed process's sockets only as it finishes tearing it down. */
+  goneMs: number | null;
+  lastFromAMs: number | null;
   electedBackupMs: number | null;
   slowestAcrossKillMs: number;
   p50BeforeMs: number;
   servedBy: Record<string, number>;
+  /** From the agent's log: its failover warnings after the kill (ms after the kill, reason). */
+  agentFailovers: { atMs: number; reason: string }[];
 }
 
-async function failover(side: Side, agentPort: number, backendA: Child): Promise<FailoverResult> {
+async function failover(side: Side, agentPort: number, backendA: Child, agent: Child): Promise<FailoverResult> {
+  let killWallMs = Infinity;
   const answers: Answer[] = [];
   const failures: string[] = [];
   let tKill = Infinity;
   let electedBackupAt: number | null = null;
+  let goneAt: number | null = null;
   const t0 = performance.now();
   const deadline = t0 + FAILOVER_MS;
   const workers = Array.from({ length: FAILOVER_WORKERS }, async () => {
@@ -366,6 +376,8 @@ async function failover(side: Side, agentPort: number, backendA: Child): Promise
   const killer = (async () => {
     await sleep(KILL_AT_MS);
     tKill = performance.now();
+    killWallMs = Date.now();
+    void backendA.exited.then(() => (goneAt = performance.now()));
     backendA.proc.kill('SIGKILL');
     // How long until the agent's own placement notices (services probe interval: 1 s).
     while (performance.now() < deadline + 5000) {
@@ -379,6 +391,7 @@ async function failover(side: Side, agentPort: number, backendA: Child): Promise
   })();
   await Promise.all([...workers, killer]);
   const fromBackup = answers.filter((a) => a.node === BACKUP_NAME && a.headAt >= tKill).map((a) => a.headAt - tKill);
+  const fromA = answers.filter((a) => a.node === AGENT_NAME && a.headAt >= tKill).map((a) => a.headAt - tKill);
   const across = answers.filter((a) => a.startedAt < tKill + 1000 && a.startedAt + a.totalMs > tKill).map((a) => a.totalMs);
   const servedBy: Record<string, number> = {};
   for (const a of answers) servedBy[a.node ?? '?'] = (servedBy[a.node ?? '?'] ?? 0) + 1;
@@ -387,10 +400,15 @@ async function failover(side: Side, agentPort: number, backendA: Child): Promise
     failed: failures.length,
     failures,
     firstBackupMs: fromBackup.length ? Math.min(...fromBackup) : null,
+    goneMs: goneAt === null ? null : goneAt - tKill,
+    lastFromAMs: fromA.length ? Math.max(...fromA) : null,
     electedBackupMs: electedBackupAt === null ? null : electedBackupAt - tKill,
     slowestAcrossKillMs: across.length ? Math.max(...across) : NaN,
     p50BeforeMs: median(answers.filter((a) => a.startedAt + a.totalMs < tKill).map((a) => a.totalMs)),
     servedBy,
+    agentFailovers: [...agent.output().matchAll(/^(\S+Z) WARN\s+proxy\.ollama: failing over to the next node .*?reason="([^"]*)"/gm)]
+      .map((m) => ({ atMs: Date.parse(m[1] ?? '') - killWallMs, reason: m[2] ?? '?' }))
+      .filter((f) => f.atMs >= -1),
   };
 }
 
@@ -410,6 +428,12 @@ const watchdog = setTimeout(() => {
 watchdog.unref();
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'im-bench-proxy-'));
+// Ctrl-C: the children get the terminal's SIGINT too; wait for them (bounded), then remove the temp dir.
+process.once('SIGINT', () => {
+  void Promise.race([Promise.all(children.map((c) => stopChild(c))), sleep(8000)])
+    .then(() => rm(dataDir, { recursive: true, force: true }))
+    .finally(() => process.exit(130));
+});
 const pools: http.Agent[] = [];
 const pool = (): http.Agent => {
   const a = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
@@ -482,14 +506,17 @@ try {
       proxied: await requestsPerSecond(proxied, 'POST', '/api/show', JSON.stringify({ model: MODEL }), watch),
     },
   };
-  const fo = await failover(proxied, agentPort, a.child);
+  // The backup answers warm (its code paths compiled), so the failover figure is the agent's, not B's start-up.
+  const backup: Side = { label: 'direct', port: b.port, prefix: '', agent: pool() };
+  for (let i = 0; i < 200; i++) await ok(call(backup, 'POST', '/api/generate', smallGenerate));
+  const fo = await failover(proxied, agentPort, a.child, agent);
 
   // ---- report
   const cores = os.availableParallelism();
   console.log(`bench:proxy — built agent (node${NODE_FLAGS.length ? ` ${NODE_FLAGS.join(' ')}` : ''}) in front of a fake Ollama (no delay between tokens), all on 127.0.0.1, ${cores} cores shared by client, agent and fakes`);
   console.log(`  direct = the fake Ollama; proxied = the agent's /ollama/ → the same fake; TTFB = send → first body chunk of a streamed POST /api/generate (${SHORT_TOKENS} tokens)`);
   console.log('');
-  console.log(`  ${pad('', 50)}${lpad('direct', 10)}${lpad('proxied', 10)}${lpad('added', 11)}   target`);
+  console.log(`  ${pad('', 54)}${lpad('direct', 10)}${lpad('proxied', 10)}${lpad('added', 11)}   target`);
   const ttfbRows = (title: string, data: Map<string, number[]>, targets: { p50?: string; p99?: string }): void => {
     const d = data.get('direct') ?? [];
     const p = data.get('proxied') ?? [];
@@ -497,7 +524,7 @@ try {
       const dv = percentile(d, q);
       const pv = percentile(p, q);
       const label = q === 50 ? `${title} (n=${d.length}/${p.length})` : '';
-      console.log(`  ${pad(label, 44)}${pad(`p${q}`, 6)}${lpad(ms(dv), 10)}${lpad(ms(pv), 10)}${lpad(signedMs(pv - dv), 11)}   ${(q === 50 ? targets.p50 : targets.p99) ?? ''}`);
+      console.log(`  ${pad(label, 48)}${pad(`p${q}`, 6)}${lpad(ms(dv), 10)}${lpad(ms(pv), 10)}${lpad(signedMs(pv - dv), 11)}   ${(q === 50 ? targets.p50 : targets.p99) ?? ''}`);
     }
   };
   ttfbRows('TTFB, 1 stream at a time', seq, { p50: '≤ 1 ms added p50' });
@@ -513,6 +540,7 @@ try {
   console.log(`  stream throughput, one ${LONG_TOKENS.toLocaleString('en')}-token stream (median of ${THROUGHPUT_REPS}, first byte → end):`);
   console.log(`    direct  ${dMb.toFixed(1)} MB/s, ${Math.round(median(td.map((x) => x.linesPerSec))).toLocaleString('en')} lines/s`);
   console.log(`    proxied ${pMb.toFixed(1)} MB/s, ${Math.round(median(tp.map((x) => x.linesPerSec))).toLocaleString('en')} lines/s = ${((pMb / dMb) * 100).toFixed(1)} % of direct (target ≥ 95 %)`);
+  console.log(`    (both are bound by how fast the fake writes: one line per event-loop turn, ~1000× a real model; the proxy only has to keep up)`);
   console.log('');
   const cpu = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${v.toFixed(0)} ms`);
   for (const [title, r] of [
@@ -529,6 +557,12 @@ try {
   console.log(`  failover: ${FAILOVER_WORKERS} workers of non-streaming POST /api/generate through the agent for ${FAILOVER_MS / 1000} s; backend A SIGKILLed at ${KILL_AT_MS / 1000} s`);
   console.log(`    requests failed: ${fo.failed} of ${fo.total} (target 0)${fo.failed ? `: ${[...new Set(fo.failures)].slice(0, 3).join('; ')}` : ''}`);
   console.log(`    kill → first answer from '${BACKUP_NAME}': ${ms(fo.firstBackupMs)}`);
+  console.log(`      for comparison: kill → last answer from backend A ${ms(fo.lastFromAMs)}; kill → backend A's exit seen (the kernel closes its sockets as it ends) ${ms(fo.goneMs)}`);
+  const reasons = new Map<string, number>();
+  for (const f of fo.agentFailovers) reasons.set(f.reason, (reasons.get(f.reason) ?? 0) + 1);
+  console.log(
+    `      the agent's log: ${fo.agentFailovers.length} failovers${fo.agentFailovers.length ? `, the first ${Math.min(...fo.agentFailovers.map((f) => f.atMs))} ms after the kill (log clock, 1 ms steps): ${[...reasons].map(([r, n]) => `${r} ×${n}`).join(', ')}` : ''}`,
+  );
   console.log(`    kill → placement elects '${BACKUP_NAME}': ${ms(fo.electedBackupMs)} (services probe every 1 s; requests fail over before that)`);
   console.log(`    request latency: p50 before the kill ${ms(fo.p50BeforeMs)}, slowest request in flight during the first second after it ${ms(fo.slowestAcrossKillMs)}`);
   console.log(`    served by: ${Object.entries(fo.servedBy).map(([k, v]) => `${k} ${v}`).join(', ')}`);
