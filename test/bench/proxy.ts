@@ -16,11 +16,12 @@
  *
  * Everything is on 127.0.0.1: two fake Ollamas (test/bench/proxy-backend.ts: the fake of
  * test/fakes/fake-ollama.ts as a child process, so one can be SIGKILLed, with a settable completion
- * length and a "no delay" that is not clamped to 1 ms per token like the fake CLI's) and one agent with static configuration only (mDNS and tailnet discovery off,
- * mDNS pinned to loopback anyway, Wake-on-LAN off). The client is node:http with keep-alive, in this
- * process. All children run on the same cores as the client, so concurrent figures include CPU
- * contention that a real deployment (Ollama on a GPU box) would not have. Prints figures; asserts
- * nothing (DESIGN.md §7). Linux only for the CPU figures (reads /proc).
+ * length and a "no delay" that is not clamped to 1 ms per token like the fake CLI's) and one agent
+ * with static configuration only (mDNS and tailnet discovery off, mDNS pinned to loopback anyway,
+ * Wake-on-LAN off). The client is node:http with keep-alive, in this process. All children run on
+ * the same cores as the client, so concurrent figures include CPU contention that a real deployment
+ * (Ollama on a GPU box) would not have. Prints figures; asserts nothing (DESIGN.md §7). Linux only
+ * for the CPU figures (reads /proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
