@@ -36,6 +36,8 @@ export interface PeerRegistry {
   /** Nodes from the last run (state.json): known, with MACs, but down until they answer. */
   restore(records: readonly NodeRecord[]): void;
   on<K extends keyof RegistryEvents>(event: K, listener: (payload: RegistryEvents[K]) => void): Unsubscribe;
+  /** Changes whenever anything in the registry does (for callers that cache what they derive). */
+  version(): number;
 }
 
 /** LAN paths first: lower latency, and they work when the tailnet is down (issue 3 §2). */
@@ -43,10 +45,12 @@ const PREFERENCE: Record<PeerSource, number> = { self: 0, mdns: 1, static: 2, ta
 
 export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; log: Logger }): PeerRegistry {
   const nodes = new Map<string, NodeRecord>();
+  let version = 0;
   const events = createEmitter<RegistryEvents>((err) => opts.log.error('registry listener failed', { error: String(err) }));
 
   const publish = (before: NodeRecord | undefined, after: NodeRecord): void => {
     nodes.set(after.nodeId, after);
+    version++;
     if (!before) {
       events.emit('node-added', { node: after });
       return;
@@ -142,6 +146,7 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
       const paths = before.paths.filter((p) => p.url !== url);
       if (paths.length === 0) {
         nodes.delete(nodeId);
+        version++;
         events.emit('node-removed', { nodeId });
         return;
       }
@@ -150,6 +155,7 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
 
     remove(nodeId) {
       if (nodeId === opts.selfId || !nodes.delete(nodeId)) return;
+      version++;
       events.emit('node-removed', { nodeId });
     },
 
@@ -163,6 +169,7 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
     },
 
     on: (event, listener) => events.on(event, listener),
+    version: () => version,
   };
 }
 

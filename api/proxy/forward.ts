@@ -56,7 +56,7 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 export async function forwardWithFailover(opts: ForwardOptions): Promise<ForwardResult> {
   const { req, res, clock } = opts;
   const t0 = clock.monotonicMs();
-  const clientHeaders = endToEndHeaders(req.headers, ['authorization', 'accept-encoding']);
+  const clientHeaders = endToEndHeaders(req.headers, ['authorization', 'accept-encoding', 'content-length']);
   let clientGone = false;
   let current: http.ClientRequest | null = null;
   const onClose = (): void => {
@@ -137,8 +137,9 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
     const headers = { ...endToEndHeaders(up.headers), ...attempt.headers };
     if (attempt.rewrite) delete headers['content-length'];
     res.writeHead(status, headers);
-    // Send headers now: a streaming client sees the answer begin without waiting for a token.
-    res.flushHeaders();
+    // A stream's headers go out now, so its client sees the answer begin before the first token;
+    // a plain answer's headers ride along with its body (one write instead of two).
+    if (/ndjson|event-stream/.test(contentType)) res.flushHeaders();
     return new Promise((resolve) => {
       let pending = '';
       const write = (chunk: Buffer): void => {

@@ -15,9 +15,12 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'host',
-  'content-length',
 ]);
 
+/**
+ * Content-Length is end-to-end (RFC 9110 §8.6) and is kept on answers passed through byte for
+ * byte; the forwarder drops it itself where it rewrites a body or sends one of its own.
+ */
 export function endToEndHeaders(headers: IncomingHttpHeaders, drop: readonly string[] = []): OutgoingHttpHeaders {
   const named = new Set(
     String(headers.connection ?? '')

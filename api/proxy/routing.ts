@@ -17,24 +17,42 @@ export interface Routing {
   markSuspect(kind: ServiceKind, nodeId: string): void;
 }
 
+function compute(elector: Elector, registry: PeerRegistry, kind: ServiceKind, o: { model?: string; batchOnly?: boolean }, selfId: string): Target[] {
+  const placement = elector.electFor(kind, o.model);
+  const elected = o.batchOnly ? placement.batchElected : placement.elected;
+  const eligible = placement.candidates.filter((c) => c.eligible && (!o.batchOnly || c.batch));
+  const ordered = [...eligible.filter((c) => c.nodeId === elected), ...eligible.filter((c) => c.nodeId !== elected)];
+  const byId = new Map(registry.snapshot().map((n) => [n.nodeId, n]));
+  return ordered.flatMap((c) => {
+    const node = byId.get(c.nodeId);
+    const t = node ? targetFor(node, kind, selfId) : null;
+    return t ? [t] : [];
+  });
+}
+
 export function createRouting(opts: { elector: () => Elector | null; registry: () => PeerRegistry | null; selfId: () => string; clock: Clock; suspectMs: number }): Routing {
   const suspectUntil = new Map<string, number>();
+  /**
+   * Targets per (kind, model, class), reused while neither the registry nor the placement changed
+   * and for at most a second (a window boundary): an election per request was a fifth of the
+   * proxy's own time in bench:proxy.
+   */
+  const cache = new Map<string, { targets: Target[]; registryVersion: number; placement: unknown; atMs: number }>();
   const isSuspect = (kind: ServiceKind, nodeId: string): boolean => (suspectUntil.get(`${kind}:${nodeId}`) ?? 0) > opts.clock.nowMs();
   return {
     targets(kind, o = {}) {
       const elector = opts.elector();
       const registry = opts.registry();
       if (!elector || !registry) return []; // still starting
-      const placement = elector.electFor(kind, o.model);
-      const elected = o.batchOnly ? placement.batchElected : placement.elected;
-      const eligible = placement.candidates.filter((c) => c.eligible && (!o.batchOnly || c.batch));
-      const ordered = [...eligible.filter((c) => c.nodeId === elected), ...eligible.filter((c) => c.nodeId !== elected)];
-      const byId = new Map(registry.snapshot().map((n) => [n.nodeId, n]));
-      const targets = ordered.flatMap((c) => {
-        const node = byId.get(c.nodeId);
-        const t = node ? targetFor(node, kind, opts.selfId()) : null;
-        return t ? [t] : [];
-      });
+      const key = `${kind}|${o.model ?? ''}|${o.batchOnly ? 'batch' : ''}`;
+      const nowMs = opts.clock.nowMs();
+      const hit = cache.get(key);
+      const fresh = hit && hit.registryVersion === registry.version() && hit.placement === elector.current() && nowMs - hit.atMs < 1000;
+      const targets = fresh ? hit.targets : compute(elector, registry, kind, o, opts.selfId());
+      if (!fresh) {
+        if (cache.size > 256) cache.clear();
+        cache.set(key, { targets, registryVersion: registry.version(), placement: elector.current(), atMs: nowMs });
+      }
       return [...targets.filter((t) => !isSuspect(kind, t.nodeId)), ...targets.filter((t) => isSuspect(kind, t.nodeId))];
     },
     whyNone(kind, model) {
