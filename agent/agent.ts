@@ -150,6 +150,15 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       },
       test: (req) => testConnection(req, { fetch: deps.fetch, clock: deps.clock, timeoutMs: config.probes.timeoutMs }),
     },
+    web: {
+      selfName: () => config.node.name,
+      nodes: () => registry?.snapshot() ?? [],
+      placement: () => placement?.elector.snapshot() ?? null,
+      history: (o) => placement?.routes.history(o) ?? [],
+      recentRequests: () => stats.snapshot().recent,
+      nowMs: deps.clock.nowMs,
+      displayZone: config.offer.timeZone ?? deps.timeZone,
+    },
   });
 
   /** What has started, newest last: stop() unwinds it. */

@@ -19,6 +19,8 @@ import type { ProxyStats } from './proxy/stats.js';
 import { statsRoutes } from './routes/stats.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { settingsRoutes, type SettingsRouteDeps } from './routes/settings.js';
+import type { WebDeps } from '../web/deps.js';
+import { webRoutes } from '../web/routes.js';
 import { AGENT_VERSION } from '../agent/version.js';
 import { eventsRoutes, type EventsDeps } from './routes/events.js';
 
@@ -35,6 +37,8 @@ export interface AppDeps {
   events: EventsDeps;
   admin: AdminAuthOptions;
   settings: SettingsRouteDeps;
+  /** The web UI's view of the agent (web/deps.ts). */
+  web: WebDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -48,6 +52,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/v1', peersRoutes({ staticPeers: deps.staticPeers, requireAdmin: admin.middleware }));
   app.route('/api/v1', placementRoutes(deps.placement, admin.middleware));
   app.route('/api/v1', settingsRoutes(deps.settings, admin.middleware));
+  app.route('/', webRoutes(deps.web));
   app.route('/', statsRoutes({ stats: deps.stats }));
   app.route('/', openApiRoutes({ version: AGENT_VERSION }));
   app.route('/api/v1', eventsRoutes(deps.events));

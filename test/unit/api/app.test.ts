@@ -16,6 +16,7 @@ const rest = {
   stats: () => createProxyStats({ nowMs: () => 0 }),
   events: { clock: systemClock, initial: () => [], subscribe: () => () => undefined },
   admin: { token: () => null, nowMs: () => 0 },
+  web: { selfName: () => 'test', nodes: () => [], placement: () => null, history: () => [], recentRequests: () => [], nowMs: () => 0, displayZone: 'UTC' },
   settings: {
     view: () => {
       throw new Error('unused');

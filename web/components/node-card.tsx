@@ -1,0 +1,102 @@
+/**
+ * One node's card on the overview. The client script re-renders cards with the same markup
+ * (web/static/view-js.ts `cardHtml`) when an SSE `node` or `placement` event arrives; keep the two
+ * in step (test/unit/web/client-view.test.ts compares their text).
+ */
+import type { FC } from 'hono/jsx';
+import type { NodeRecord } from '../../discovery/types.js';
+import type { Placement } from '../../scheduler/election.js';
+import { formatSeen, vramText } from '../view/format.js';
+import { nodeStatus } from '../view/node-status.js';
+
+/** Cards stay short on a phone: the rest of a long model list is a count. */
+export const MODELS_SHOWN = 8;
+
+const Row: FC<{ term: string; children?: unknown }> = ({ term, children }) => (
+  <div>
+    <dt>{term}</dt>
+    <dd>{children}</dd>
+  </div>
+);
+
+function serviceText(s: { state: string; reason: string | null } | null | undefined, version?: string | null): string {
+  if (!s) return 'not set up';
+  if (s.state === 'up') return version ? `up · version ${version}` : 'up';
+  if (s.state === 'down') return s.reason ? `down — ${s.reason}` : 'down';
+  return 'not checked yet';
+}
+
+const GpuRows: FC<{ node: NodeRecord }> = ({ node }) => {
+  const hw = node.advert?.hardware;
+  if (!hw) return <Row term="GPU">unknown</Row>;
+  if (hw.gpus.length === 0) return <Row term="GPU">none (CPU only)</Row>;
+  const many = hw.gpus.length > 1;
+  return (
+    <>
+      {hw.gpus.map((g, i) => {
+        const n = many ? ` ${i + 1}` : '';
+        return (
+          <>
+            <Row term={`GPU${n}`}>{g.model}</Row>
+            <Row term={`VRAM${n}`}>{vramText(g.vramUsedMb, g.vramTotalMb)}</Row>
+            <Row term={`GPU load${n}`}>{g.utilizationPct === null ? 'unknown' : `${Math.round(g.utilizationPct)} %`}</Row>
+          </>
+        );
+      })}
+    </>
+  );
+};
+
+const Models: FC<{ node: NodeRecord }> = ({ node }) => {
+  const ollama = node.advert?.services.ollama;
+  if (!ollama || (ollama.state !== 'up' && ollama.models.length === 0)) return null;
+  const loaded = new Set(ollama.loaded.map((m) => m.name));
+  const shown = ollama.models.slice(0, MODELS_SHOWN);
+  const more = ollama.models.length - shown.length;
+  return (
+    <Row term="Models">
+      {shown.length === 0 ? (
+        'none'
+      ) : (
+        <ul class="models">
+          {shown.map((m) => (
+            <li>
+              {m.name}
+              {loaded.has(m.name) ? ' (loaded)' : ''}
+            </li>
+          ))}
+          {more > 0 ? <li>and {more} more</li> : null}
+        </ul>
+      )}
+    </Row>
+  );
+};
+
+export const NodeCard: FC<{ node: NodeRecord; placement: Placement | null; nowMs: number; zone: string }> = ({ node, placement, nowMs, zone }) => {
+  const status = nodeStatus(node, placement, zone);
+  const id = `node-${node.nodeId}`;
+  const ollama = node.advert?.services.ollama;
+  return (
+    <li class="card" id={id} data-state={status.key}>
+      <article aria-labelledby={`${id}-name`}>
+        <h3 id={`${id}-name`}>
+          {node.name}
+          {node.sources.includes('self') ? <span class="tag"> this node</span> : null}
+        </h3>
+        <p class="state">
+          <span class="dot" aria-hidden="true"></span>
+          <strong>{status.words}</strong>
+          {status.detail ? ` — ${status.detail}` : ''}
+        </p>
+        {status.serves ? <p class="serves">Serves {status.serves} now</p> : null}
+        <dl>
+          <GpuRows node={node} />
+          <Row term="Ollama">{serviceText(ollama, ollama?.version)}</Row>
+          <Models node={node} />
+          <Row term="Immich ML">{serviceText(node.advert?.services.immichMl)}</Row>
+          <Row term="Last seen">{formatSeen(node.lastSeenMs, nowMs, zone)}</Row>
+        </dl>
+      </article>
+    </li>
+  );
+};

@@ -1,0 +1,26 @@
+/**
+ * What the web UI reads from the running agent. Getters, not values: every page render sees the
+ * state of that moment, and the UI never holds on to agent internals. Beyond types, web/ imports
+ * only pure helpers from scheduler/ (windows, wall clock, SERVICE_KINDS, inForce), so the timeline
+ * evaluates windows exactly as the election does.
+ */
+import type { NodeRecord } from '../discovery/types.js';
+import type { Placement } from '../scheduler/election.js';
+import type { HistoryEntry } from '../scheduler/history-schema.js';
+import type { RecentRequest } from '../api/proxy/stats.js';
+
+export interface WebDeps {
+  /** This node's name, shown in every page header. */
+  selfName: () => string;
+  /** The registry's view of the mesh, this node first. */
+  nodes: () => NodeRecord[];
+  /** The current election result; null until the elector has run once. */
+  placement: () => Placement | null;
+  /** Placement changes and actions, oldest first (`limit` keeps the newest). */
+  history: (opts: { sinceMs?: number; limit?: number }) => HistoryEntry[];
+  /** Recent routed requests, newest first (ProxyStats.snapshot().recent). */
+  recentRequests: () => RecentRequest[];
+  nowMs: () => number;
+  /** The IANA zone times are shown in (the same one the election writes its reasons in). */
+  displayZone: string;
+}

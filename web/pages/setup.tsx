@@ -1,0 +1,221 @@
+/**
+ * `/setup`: "Where should AI run?", this computer's offer, and the placement policy, as one form,
+ * plus the login form changes need. The server renders every field with its label; the client
+ * script (web/static/setup-js.ts) fills them from GET /api/v1/settings, checks the session, and
+ * sends the form. Field ids are `f-` + the settings path with dots as dashes, so a 400's
+ * "offer.windows.0.to: …" can point at its field.
+ */
+import type { FC } from 'hono/jsx';
+import type { NodeRecord } from '../../discovery/types.js';
+import { DAYS } from '../../scheduler/windows.js';
+import { nodeChoices, type NodeChoice } from '../view/node-urls.js';
+
+const DAY_LABELS: Record<(typeof DAYS)[number], string> = { mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat', sun: 'Sun' };
+
+const UrlField: FC<{ id: string; label: string; kind: 'ollama' | 'immich-ml'; example: string }> = ({ id, label, kind, example }) => (
+  <div class="field">
+    <label for={id}>{label}</label>
+    <input type="url" id={id} name={id} inputmode="url" autocomplete="off" spellcheck={false} placeholder={example} aria-describedby={`${id}-result`} />
+    <div class="inline">
+      <button type="button" class="test" data-kind={kind} data-for={id} data-result={`${id}-result`}>
+        Test connection
+      </button>
+    </div>
+    <p id={`${id}-result`} class="result" aria-live="polite"></p>
+  </div>
+);
+
+const NodePicker: FC<{ choices: NodeChoice[] }> = ({ choices }) => (
+  <div id="remote-pick" class="field" hidden>
+    <label for="pick-node">Pick a computer found on your network</label>
+    <select id="pick-node" aria-describedby="pick-node-result">
+      <option value="">{choices.length === 0 ? 'None found yet — type the addresses below' : 'Choose a computer…'}</option>
+      {choices.map((c) => (
+        <option
+          value={c.nodeId}
+          data-name={c.name}
+          data-agent-url={c.agentUrl ?? undefined}
+          data-ollama-url={c.ollamaUrl ?? undefined}
+          data-immich-url={c.immichMlUrl ?? undefined}
+        >
+          {c.host ? `${c.name} (${c.host})` : c.name}
+        </option>
+      ))}
+    </select>
+    <div class="inline">
+      <button type="button" class="test" data-kind="agent" data-for="pick-node" data-result="pick-node-result">
+        Test connection
+      </button>
+    </div>
+    <p id="pick-node-result" class="result" aria-live="polite"></p>
+  </div>
+);
+
+/** One offer window; cloned by the client for each row (ids are set there, see the file comment). */
+const WindowTemplate: FC = () => (
+  <template id="window-template">
+    <fieldset class="window">
+      <legend>
+        Window <span class="n">1</span>
+      </legend>
+      <fieldset class="days">
+        <legend>Starts on</legend>
+        {DAYS.map((d) => (
+          <label>
+            <input type="checkbox" name="day" value={d} /> {DAY_LABELS[d]}
+          </label>
+        ))}
+      </fieldset>
+      <div class="times">
+        <label>
+          From
+          <input type="time" name="from" required />
+        </label>
+        <label>
+          To
+          <input type="time" name="to" required />
+        </label>
+        <button type="button" class="remove-window" aria-label="Remove window 1">
+          Remove
+        </button>
+      </div>
+    </fieldset>
+  </template>
+);
+
+const Where: FC<{ choices: NodeChoice[] }> = ({ choices }) => (
+  <section aria-labelledby="where-h">
+    <fieldset class="choices">
+      <legend>
+        <h2 id="where-h">Where should AI run?</h2>
+      </legend>
+      <label>
+        <input type="radio" name="where" id="where-local" value="local" /> On this device
+      </label>
+      <label>
+        <input type="radio" name="where" id="where-remote" value="remote" /> On another computer
+      </label>
+    </fieldset>
+    <NodePicker choices={choices} />
+    <UrlField id="f-services-ollama-url" label="Ollama address" kind="ollama" example="http://127.0.0.1:11434" />
+    <UrlField id="f-services-immichMl-url" label="Immich machine learning address" kind="immich-ml" example="http://127.0.0.1:3003" />
+  </section>
+);
+
+const Offer: FC = () => (
+  <section aria-labelledby="offer-h">
+    <h2 id="offer-h">When may this computer be used?</h2>
+    <div class="field">
+      <label for="f-offer-timeZone">Time zone of the windows</label>
+      <input type="text" id="f-offer-timeZone" list="zones" autocomplete="off" spellcheck={false} aria-describedby="zone-hint" />
+      <datalist id="zones"></datalist>
+      <p id="zone-hint" class="hint">
+        An IANA name such as Europe/London. Leave empty for this computer's own zone.
+      </p>
+    </div>
+    <div class="field" role="group" aria-labelledby="windows-h">
+      <p id="windows-h" class="label">
+        Time windows
+      </p>
+      <p id="windows-empty" class="hint">
+        No windows: offered at any time.
+      </p>
+      <div id="windows"></div>
+      <p class="hint">A window that ends before it starts runs past midnight (22:00 to 07:00). From midnight to midnight (00:00 to 00:00) is the whole day.</p>
+      <button type="button" id="add-window">
+        Add a window
+      </button>
+    </div>
+    <div class="field">
+      <label for="f-offer-notWhile-processes">Games and programs that take this computer out while they run</label>
+      <textarea id="f-offer-notWhile-processes" rows={4} spellcheck={false} aria-describedby="games-hint"></textarea>
+      <p id="games-hint" class="hint">
+        One per line, such as cs2.exe or steam. Upper or lower case and “.exe” do not matter.
+      </p>
+    </div>
+    <div class="field">
+      <label for="f-offer-vramReserveMb">VRAM to keep free for the owner (MB)</label>
+      <input type="number" id="f-offer-vramReserveMb" min={0} step={1} inputmode="numeric" />
+    </div>
+    <div class="field">
+      <label for="f-offer-coolDownSec">Cool-down after a game ends (seconds)</label>
+      <input type="number" id="f-offer-coolDownSec" min={0} max={86400} step={1} inputmode="numeric" aria-describedby="cool-hint" />
+      <p id="cool-hint" class="hint">
+        How long to wait before offering the computer again, in case the game starts again.
+      </p>
+    </div>
+  </section>
+);
+
+const Policy: FC<{ names: string[] }> = ({ names }) => (
+  <section aria-labelledby="policy-h">
+    <h2 id="policy-h">Which computers come first?</h2>
+    <p class="hint">Known computers: {names.length > 0 ? names.join(', ') : 'none yet'}.</p>
+    <div class="field">
+      <label for="f-placement-ollama-prefer">Ollama: preferred computers, best first</label>
+      <textarea id="f-placement-ollama-prefer" rows={3} spellcheck={false} aria-describedby="prefer-hint"></textarea>
+      <p id="prefer-hint" class="hint">
+        One name per line. Others follow by priority and VRAM.
+      </p>
+    </div>
+    <div class="field">
+      <label for="f-placement-immich-ml-batchNodes">Immich ML: computers that may do photo indexing</label>
+      <textarea id="f-placement-immich-ml-batchNodes" rows={3} spellcheck={false} aria-describedby="batch-hint"></textarea>
+      <p id="batch-hint" class="hint">
+        One name per line. Leave empty for every computer with a GPU.
+      </p>
+    </div>
+  </section>
+);
+
+const Login: FC = () => (
+  <section id="login" class="panel" aria-labelledby="login-h" hidden>
+    <h2 id="login-h">Log in to change settings</h2>
+    <form id="login-form">
+      <div class="field">
+        <label for="admin-token">Admin credential</label>
+        <input type="password" id="admin-token" name="token" autocomplete="current-password" spellcheck={false} required aria-describedby="token-hint" />
+        <p id="token-hint" class="hint">
+          Run <code>inference-mesh admin-token</code> on the agent's machine (the computer serving this page) to print it.
+        </p>
+      </div>
+      <button type="submit" class="primary">
+        Log in
+      </button>
+      <p id="login-result" class="result" aria-live="polite"></p>
+    </form>
+  </section>
+);
+
+export const SetupPage: FC<{ nodes: NodeRecord[] }> = ({ nodes }) => (
+  <>
+    <div class="panel">
+      <p id="session-status" tabindex={-1} aria-live="polite">
+        Checking whether you are logged in…
+      </p>
+      <button type="button" id="logout" hidden>
+        Log out
+      </button>
+    </div>
+    <p id="load-status" class="result" aria-live="polite">
+      Loading the current settings…
+    </p>
+    <noscript>
+      <p class="problems">This page needs JavaScript to load and save settings.</p>
+    </noscript>
+    <form id="settings-form">
+      <Where choices={nodeChoices(nodes)} />
+      <Offer />
+      <Policy names={nodes.map((n) => n.name)} />
+      <div id="save-area" hidden>
+        <button type="submit" id="save" class="primary" disabled>
+          Save
+        </button>
+      </div>
+      <div id="save-result" class="result" aria-live="polite"></div>
+    </form>
+    {/* Where the Save button would be: a form cannot sit inside another, so it follows the settings form. */}
+    <Login />
+    <WindowTemplate />
+  </>
+);

@@ -1,0 +1,224 @@
+/**
+ * The client's copy of the page formatting (web/view/*.ts and web/components/node-card.tsx), so a
+ * card or summary line re-rendered from an SSE event reads exactly like the server-rendered one.
+ * test/unit/web/client-view.test.ts runs this code in node:vm and compares its text with the
+ * server's on the same fixtures: change both sides together.
+ *
+ * Plain ES2017 in a String.raw template: no backticks and no dollar-brace sequences inside.
+ * Defines one global, IMView, used by live-js.ts.
+ */
+export const VIEW_JS = String.raw`
+var IMView = (function () {
+  'use strict';
+  var KINDS = ['ollama', 'immich-ml'];
+  var DAY_MS = 86400000;
+  var MODELS_SHOWN = 8;
+  var WORDS = {
+    online: 'online', asleep: 'asleep', 'in-game': 'in a game', 'outside-window': 'outside its window',
+    down: 'down', 'not-answering': 'not answering'
+  };
+  var WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+  var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  var ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+  function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return ESC[c]; }); }
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+  function kindLabel(kind) { return kind === 'ollama' ? 'Ollama' : 'Immich ML'; }
+
+  // Same approach as scheduler/wall-clock.ts: the zone's wall time encoded as a UTC instant.
+  var formatters = {};
+  function wallTimeAt(ms, zone) {
+    var f = formatters[zone];
+    if (!f) {
+      f = formatters[zone] = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+        hour: 'numeric', minute: 'numeric', second: 'numeric'
+      });
+    }
+    var p = {};
+    f.formatToParts(new Date(ms)).forEach(function (x) { p[x.type] = x.value; });
+    return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute, +p.second);
+  }
+  function startOfDay(wall) { return Math.floor(wall / DAY_MS) * DAY_MS; }
+  function formatLocalTime(ms, zone) {
+    var d = new Date(wallTimeAt(ms, zone));
+    return pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes());
+  }
+  function formatDuration(ms) {
+    var totalMin = Math.floor(ms / 60000);
+    if (!(totalMin >= 1)) return 'under a minute';
+    var d = Math.floor(totalMin / 1440), h = Math.floor((totalMin % 1440) / 60), min = totalMin % 60;
+    if (d > 0) return h > 0 ? d + ' d ' + h + ' h' : d + ' d';
+    if (h > 0) return min > 0 ? h + ' h ' + min + ' min' : h + ' h';
+    return min + ' min';
+  }
+  function formatGb(mb) { return (mb / 1024).toFixed(1) + ' GB'; }
+  function vramText(used, total) {
+    if (total === null || total === undefined) return 'unknown';
+    if (used === null || used === undefined) return formatGb(total) + ' (use unknown)';
+    return formatGb(used) + ' used of ' + formatGb(total);
+  }
+  function shortGpuName(model) {
+    return model.replace(/^(NVIDIA|AMD|Intel(\(R\))?|Apple)\s+/i, '').replace(/^GeForce\s+/i, '');
+  }
+  function formatSeen(ms, nowMs, zone) {
+    if (ms === null || ms === undefined) return 'never';
+    return nowMs - ms >= DAY_MS ? formatDuration(nowMs - ms) + ' ago' : formatLocalTime(ms, zone);
+  }
+  function formatLogTime(ms, nowMs, zone) {
+    var wall = new Date(wallTimeAt(ms, zone));
+    var days = (startOfDay(wallTimeAt(nowMs, zone)) - startOfDay(wall.getTime())) / DAY_MS;
+    var hm = pad(wall.getUTCHours()) + ':' + pad(wall.getUTCMinutes());
+    var hms = hm + ':' + pad(wall.getUTCSeconds());
+    if (days === 0) return hms;
+    if (days === 1) return 'yesterday ' + hms;
+    return WEEKDAYS[(wall.getUTCDay() + 6) % 7] + ' ' + wall.getUTCDate() + ' ' + MONTHS[wall.getUTCMonth()] + ' ' + hm;
+  }
+  function nextChangeText(atMs, nowMs, zone) {
+    if (atMs === null || atMs === undefined) return 'No change is scheduled.';
+    return 'Next scheduled change at ' + formatLocalTime(atMs, zone) + ' (in ' + formatDuration(atMs - nowMs) + ').';
+  }
+
+  function candidate(placement, kind, nodeId) {
+    var list = placement.kinds[kind].candidates;
+    for (var i = 0; i < list.length; i++) if (list[i].nodeId === nodeId) return list[i];
+    return null;
+  }
+  function reasons(node, placement) {
+    if (!placement) return [];
+    var bad = [], good = [];
+    KINDS.forEach(function (k) {
+      var c = candidate(placement, k, node.nodeId);
+      if (c) (c.eligible ? good : bad).push(c.reason);
+    });
+    return bad.concat(good);
+  }
+  function serves(node, placement) {
+    if (!placement) return null;
+    var labels = [];
+    KINDS.forEach(function (k) { if (placement.kinds[k].elected === node.nodeId) labels.push(kindLabel(k)); });
+    var im = placement.kinds['immich-ml'];
+    if (im.batchElected === node.nodeId && im.elected !== node.nodeId) labels.push('Immich ML indexing');
+    return labels.length ? labels.join(' and ') : null;
+  }
+  function firstStarting(list, prefix) {
+    for (var i = 0; i < list.length; i++) if (list[i].indexOf(prefix) === 0) return list[i];
+    return null;
+  }
+  function nodeStatus(node, placement, zone) {
+    var why = reasons(node, placement);
+    function make(key, detail) { return { key: key, words: WORDS[key], detail: detail === WORDS[key] ? null : detail, serves: serves(node, placement) }; }
+    if (node.state === 'down') {
+      var detail = why.length ? why[0] : (node.downSinceMs === null ? null : 'down since ' + formatLocalTime(node.downSinceMs, zone));
+      return make(node.macs.length > 0 ? 'asleep' : 'down', detail);
+    }
+    if (node.state === 'suspect') return make('not-answering', 'missed its last health checks');
+    var busy = node.advert && node.advert.offerState ? node.advert.offerState.busy : null;
+    var game = busy && busy.indexOf('game running') === 0 ? busy : firstStarting(why, 'game running');
+    if (game) return make('in-game', game);
+    var outside = firstStarting(why, 'outside window');
+    if (outside) return make('outside-window', outside);
+    return make('online', why.length ? why[0] : null);
+  }
+
+  function summaryLines(placement, nodes) {
+    var byId = {};
+    nodes.forEach(function (n) { byId[n.nodeId] = n; });
+    return KINDS.map(function (kind) {
+      var label = kindLabel(kind);
+      if (!placement) return { kind: kind, text: label + ' → not decided yet — the agent is still starting' };
+      var k = placement.kinds[kind];
+      var idx = -1;
+      for (var i = 0; i < k.candidates.length; i++) if (k.candidates[i].nodeId === k.elected) { idx = i; break; }
+      var text;
+      if (idx === -1) {
+        var why = k.candidates.map(function (c) { return c.name + ': ' + c.reason; }).join('; ') || 'no computer offers it';
+        text = label + ' → nowhere — ' + why;
+      } else {
+        var elected = k.candidates[idx];
+        var node = byId[elected.nodeId];
+        var hardware = node && node.advert ? node.advert.hardware : null;
+        var gpu = hardware && hardware.gpus.length ? hardware.gpus[0].model : null;
+        var hw = hardware ? ' (' + (gpu === null ? 'CPU' : shortGpuName(gpu)) + ')' : '';
+        var better = null;
+        for (var j = 0; j < idx; j++) if (!k.candidates[j].eligible) { better = k.candidates[j]; break; }
+        text = label + ' → ' + elected.name + hw + ' — ' + (better ? better.name + ': ' + better.reason : elected.reason);
+      }
+      if (kind === 'immich-ml' && k.batchElected !== k.elected) {
+        var batch = null;
+        for (var b = 0; b < k.candidates.length; b++) if (k.candidates[b].nodeId === k.batchElected) batch = k.candidates[b];
+        text += batch ? '; indexing → ' + batch.name : '; indexing waits until a GPU computer is offered';
+      }
+      return { kind: kind, text: text };
+    });
+  }
+
+  function row(term, html) { return '<div><dt>' + esc(term) + '</dt><dd>' + html + '</dd></div>'; }
+  function serviceText(s, version) {
+    if (!s) return 'not set up';
+    if (s.state === 'up') return version ? 'up · version ' + version : 'up';
+    if (s.state === 'down') return s.reason ? 'down — ' + s.reason : 'down';
+    return 'not checked yet';
+  }
+  function gpuRows(node) {
+    var hw = node.advert ? node.advert.hardware : null;
+    if (!hw) return row('GPU', 'unknown');
+    if (!hw.gpus.length) return row('GPU', 'none (CPU only)');
+    var many = hw.gpus.length > 1;
+    return hw.gpus.map(function (g, i) {
+      var n = many ? ' ' + (i + 1) : '';
+      return row('GPU' + n, esc(g.model)) +
+        row('VRAM' + n, esc(vramText(g.vramUsedMb, g.vramTotalMb))) +
+        row('GPU load' + n, g.utilizationPct === null ? 'unknown' : Math.round(g.utilizationPct) + ' %');
+    }).join('');
+  }
+  function modelsRow(node) {
+    var o = node.advert ? node.advert.services.ollama : null;
+    if (!o || (o.state !== 'up' && !o.models.length)) return '';
+    if (!o.models.length) return row('Models', 'none');
+    var loaded = {};
+    o.loaded.forEach(function (m) { loaded[m.name] = true; });
+    var shown = o.models.slice(0, MODELS_SHOWN);
+    var more = o.models.length - shown.length;
+    var items = shown.map(function (m) { return '<li>' + esc(m.name) + (loaded[m.name] ? ' (loaded)' : '') + '</li>'; }).join('');
+    if (more > 0) items += '<li>and ' + more + ' more</li>';
+    return row('Models', '<ul class="models">' + items + '</ul>');
+  }
+  function cardHtml(node, placement, nowMs, zone) {
+    var st = nodeStatus(node, placement, zone);
+    var id = 'node-' + node.nodeId;
+    var o = node.advert ? node.advert.services.ollama : null;
+    var im = node.advert ? node.advert.services.immichMl : null;
+    return '<li class="card" id="' + esc(id) + '" data-state="' + st.key + '">' +
+      '<article aria-labelledby="' + esc(id) + '-name">' +
+      '<h3 id="' + esc(id) + '-name">' + esc(node.name) +
+      (node.sources.indexOf('self') !== -1 ? '<span class="tag"> this node</span>' : '') + '</h3>' +
+      '<p class="state"><span class="dot" aria-hidden="true"></span><strong>' + esc(st.words) + '</strong>' +
+      (st.detail ? esc(' — ' + st.detail) : '') + '</p>' +
+      (st.serves ? '<p class="serves">Serves ' + esc(st.serves) + ' now</p>' : '') +
+      '<dl>' + gpuRows(node) +
+      row('Ollama', esc(serviceText(o, o ? o.version : null))) +
+      modelsRow(node) +
+      row('Immich ML', esc(serviceText(im, null))) +
+      row('Last seen', esc(formatSeen(node.lastSeenMs, nowMs, zone))) +
+      '</dl></article></li>';
+  }
+
+  var ACTIONS = { unload: 'unload models', 'warm-up': 'warm up models', 'pause-queues': 'pause Immich queues', 'resume-queues': 'resume Immich queues', wake: 'wake (Wake-on-LAN)' };
+  var STATUSES = { ok: 'done', failed: 'failed', retrying: 'retrying', 'gave-up': 'gave up', info: 'info' };
+  function actionRowHtml(e, nowMs, zone) {
+    return '<tr role="row">' +
+      '<td role="cell" data-label="Time">' + esc(formatLogTime(e.atMs, nowMs, zone)) + '</td>' +
+      '<td role="cell" data-label="Action">' + esc(e.action ? ACTIONS[e.action] || e.action : '—') + '</td>' +
+      '<td role="cell" data-label="Node">' + esc(e.nodeName || '—') + '</td>' +
+      '<td role="cell" data-label="Status" class="status-' + esc(e.status) + '">' + esc(STATUSES[e.status] || e.status) + '</td>' +
+      '<td role="cell" data-label="Message">' + esc(e.message) + '</td></tr>';
+  }
+
+  return {
+    esc: esc, formatLocalTime: formatLocalTime, formatDuration: formatDuration, formatLogTime: formatLogTime,
+    nextChangeText: nextChangeText, nodeStatus: nodeStatus, summaryLines: summaryLines, cardHtml: cardHtml,
+    actionRowHtml: actionRowHtml
+  };
+})();
+`;

@@ -1,0 +1,70 @@
+/**
+ * A node's state in words for its card: what a person asks ("is the gaming PC asleep, or in a
+ * game?") rather than the registry's up/suspect/down. The words come from the registry state, the
+ * node's own busy state and the election's reasons, so the card never contradicts the summary.
+ */
+import type { NodeRecord } from '../../discovery/types.js';
+import type { Placement } from '../../scheduler/election.js';
+import { SERVICE_KINDS } from '../../scheduler/offer-schema.js';
+import { formatLocalTime } from '../../scheduler/windows.js';
+import { kindLabel } from './format.js';
+
+export type NodeStatusKey = 'online' | 'asleep' | 'in-game' | 'outside-window' | 'down' | 'not-answering';
+
+export interface NodeStatus {
+  key: NodeStatusKey;
+  words: string;
+  /** The reason behind the words ("game running: cs2.exe", "down since 14:02"), when there is one. */
+  detail: string | null;
+  /** "Ollama and Immich ML": what the node serves now, or null. */
+  serves: string | null;
+}
+
+const WORDS: Record<NodeStatusKey, string> = {
+  online: 'online',
+  asleep: 'asleep',
+  'in-game': 'in a game',
+  'outside-window': 'outside its window',
+  down: 'down',
+  'not-answering': 'not answering',
+};
+
+/** The election's reasons for this node, ineligible ones first: they say why it is not serving. */
+function reasons(node: NodeRecord, placement: Placement | null): string[] {
+  if (!placement) return [];
+  const out: { reason: string; eligible: boolean }[] = [];
+  for (const kind of SERVICE_KINDS) {
+    const c = placement.kinds[kind].candidates.find((x) => x.nodeId === node.nodeId);
+    if (c) out.push({ reason: c.reason, eligible: c.eligible });
+  }
+  return [...out.filter((r) => !r.eligible), ...out.filter((r) => r.eligible)].map((r) => r.reason);
+}
+
+function serves(node: NodeRecord, placement: Placement | null): string | null {
+  if (!placement) return null;
+  const labels: string[] = [];
+  for (const kind of SERVICE_KINDS) if (placement.kinds[kind].elected === node.nodeId) labels.push(kindLabel(kind));
+  const immich = placement.kinds['immich-ml'];
+  // Batch work can go to a GPU node while the hub answers searches: worth saying on its card.
+  if (immich.batchElected === node.nodeId && immich.elected !== node.nodeId) labels.push('Immich ML indexing');
+  return labels.length > 0 ? labels.join(' and ') : null;
+}
+
+export function nodeStatus(node: NodeRecord, placement: Placement | null, zone: string): NodeStatus {
+  const why = reasons(node, placement);
+  // A reason that only repeats the words ("down — down") is left out.
+  const make = (key: NodeStatusKey, detail: string | null): NodeStatus => ({ key, words: WORDS[key], detail: detail === WORDS[key] ? null : detail, serves: serves(node, placement) });
+  if (node.state === 'down') {
+    const detail = why[0] ?? (node.downSinceMs === null ? null : `down since ${formatLocalTime(node.downSinceMs, zone)}`);
+    // Known MACs mean Wake-on-LAN can bring it back: to its owner it is asleep, not broken.
+    return make(node.macs.length > 0 ? 'asleep' : 'down', detail);
+  }
+  if (node.state === 'suspect') return make('not-answering', 'missed its last health checks');
+  // The busy state is checked before the service, so a game shows even while Ollama is stopped.
+  const busy = node.advert?.offerState?.busy ?? null;
+  const game = busy?.startsWith('game running') ? busy : why.find((r) => r.startsWith('game running'));
+  if (game) return make('in-game', game);
+  const outside = why.find((r) => r.startsWith('outside window'));
+  if (outside) return make('outside-window', outside);
+  return make('online', why[0] ?? null);
+}

@@ -1,0 +1,41 @@
+/**
+ * "Ollama → gaming-pc (RTX 4080) — window open until 07:00": who serves each kind now and why, the
+ * web twin of `inference-mesh status` (agent/cli/format-summary.ts). When a better-ranked node is
+ * out, its reason is what people want to know, so it replaces the winner's own reason.
+ */
+import type { NodeRecord } from '../../discovery/types.js';
+import type { Placement } from '../../scheduler/election.js';
+import { SERVICE_KINDS, type ServiceKind } from '../../scheduler/offer-schema.js';
+import { kindLabel, shortGpuName } from './format.js';
+
+export interface SummaryLine {
+  kind: ServiceKind;
+  text: string;
+}
+
+export function summaryLines(placement: Placement | null, nodes: readonly NodeRecord[]): SummaryLine[] {
+  const byId = new Map(nodes.map((n) => [n.nodeId, n]));
+  return SERVICE_KINDS.map((kind) => {
+    const label = kindLabel(kind);
+    if (!placement) return { kind, text: `${label} → not decided yet — the agent is still starting` };
+    const k = placement.kinds[kind];
+    const idx = k.candidates.findIndex((c) => c.nodeId === k.elected);
+    const elected = k.candidates[idx];
+    let text: string;
+    if (elected === undefined) {
+      const why = k.candidates.map((c) => `${c.name}: ${c.reason}`).join('; ') || 'no computer offers it';
+      text = `${label} → nowhere — ${why}`;
+    } else {
+      const hardware = byId.get(elected.nodeId)?.advert?.hardware;
+      const gpu = hardware?.gpus[0]?.model;
+      const hw = hardware ? ` (${gpu === undefined ? 'CPU' : shortGpuName(gpu)})` : '';
+      const better = k.candidates.slice(0, idx).find((c) => !c.eligible);
+      text = `${label} → ${elected.name}${hw} — ${better ? `${better.name}: ${better.reason}` : elected.reason}`;
+    }
+    if (kind === 'immich-ml' && k.batchElected !== k.elected) {
+      const batch = k.candidates.find((c) => c.nodeId === k.batchElected);
+      text += batch ? `; indexing → ${batch.name}` : '; indexing waits until a GPU computer is offered';
+    }
+    return { kind, text };
+  });
+}
