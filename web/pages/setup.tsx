@@ -17,7 +17,7 @@ const UrlField: FC<{ id: string; label: string; kind: 'ollama' | 'immich-ml'; ex
     <label for={id}>{label}</label>
     <input type="url" id={id} name={id} inputmode="url" autocomplete="off" spellcheck={false} placeholder={example} aria-describedby={`${id}-result`} />
     <div class="inline">
-      <button type="button" class="test" data-kind={kind} data-for={id} data-result={`${id}-result`}>
+      <button type="button" class="test" data-kind={kind} data-for={id} data-result={`${id}-result`} aria-label={`Test connection to the ${label.toLowerCase()}`}>
         Test connection
       </button>
     </div>
@@ -43,7 +43,7 @@ const NodePicker: FC<{ choices: NodeChoice[] }> = ({ choices }) => (
       ))}
     </select>
     <div class="inline">
-      <button type="button" class="test" data-kind="agent" data-for="pick-node" data-result="pick-node-result">
+      <button type="button" class="test" data-kind="agent" data-for="pick-node" data-result="pick-node-result" aria-label="Test connection to the chosen computer">
         Test connection
       </button>
     </div>

@@ -50,7 +50,7 @@ var IMAdmin = (function () {
     $('login').hidden = on;
     $('save-area').hidden = !on;
     $('logout').hidden = !on;
-    $('session-status').textContent = on ? 'You are logged in as admin.' : 'You are not logged in: changes need the admin credential.';
+    $('session-status').textContent = on ? 'You are logged in as admin.' : 'You are not logged in: changes need the admin credential (log in at the end of this page).';
   }
   function checkSession() {
     return call('GET', '/api/v1/session').then(function (r) { setAdmin(r.status === 200 && !!(r.body && r.body.admin)); });

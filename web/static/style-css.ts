@@ -5,6 +5,8 @@
  * scrolls sideways.
  */
 export const STYLE_CSS = String.raw`
+/* The hidden attribute wins over any display rule below (a stacked table at phone width was drawn while hidden). */
+[hidden] { display: none !important; }
 :root {
   --bg: #f7f7f8; --fg: #1b1c1f; --muted: #5b5f68; --card: #fff; --line: #d8dae0; --accent: #1f5fbf;
   --ok: #1d7a3a; --warn: #9a5b00; --bad: #b3261e; --idle: #6b7280; --focus: #1f5fbf;
