@@ -1,0 +1,69 @@
+/**
+ * The package as users get it (issue 7 §1): `npm pack` builds and packs the JavaScript, a global
+ * install into a temporary prefix without dev dependencies gets a working `inference-mesh`, and the
+ * installed agent starts and answers its health check. Uses the npm registry for the runtime
+ * dependencies (the only network this machine reaches; npm's cache makes repeats fast).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, eventually, freePort } from '../helpers/cli.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+let dir: string;
+let bin: string;
+
+describe('the npm package', () => {
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'im-pack-'));
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 });
+    const tarball = path.join(dir, (JSON.parse(stdout) as { filename: string }[])[0]?.filename ?? '');
+    await run('npm', ['install', '-g', '--omit=dev', '--no-audit', '--no-fund', '--prefix', path.join(dir, 'prefix'), tarball], { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 });
+    bin = path.join(dir, 'prefix', 'bin', 'inference-mesh');
+  }, 240_000);
+
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('holds built JavaScript and no TypeScript sources or tests', async () => {
+    const pkg = path.join(dir, 'prefix', 'lib', 'node_modules', 'inference-mesh');
+    const top = (await readdir(pkg)).sort();
+    expect(top).toEqual(expect.arrayContaining(['bin', 'dist', 'package.json', 'README.md', 'agent.config.json']));
+    expect(top).not.toContain('agent');
+    expect(top).not.toContain('test');
+    expect(await readdir(path.join(pkg, 'dist', 'agent'))).toContain('main.js');
+    // No dev dependency came along: no TypeScript tooling at run time.
+    const deps = await readdir(path.join(pkg, 'node_modules'));
+    for (const dev of ['typescript', 'tsx', 'vitest', 'eslint']) expect(deps).not.toContain(dev);
+  });
+
+  it('`inference-mesh --help` lists the commands', async () => {
+    const { stdout } = await run(bin, ['--help'], { env: cleanEnv() });
+    for (const command of ['start', 'status', 'nodes', 'placement', 'offer', 'pin', 'key', 'admin-token']) expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+  });
+
+  it('the installed agent starts, answers its health check and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(bin, ['start', '--port', String(port), '--data-dir', path.join(dir, 'data'), '--mdns-interface', '127.0.0.1'], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const health = await eventually(async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
+        return res.ok ? ((await res.json()) as unknown) : undefined;
+      }, 30_000);
+      expect(health).toEqual({ status: 'ok' });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});
