@@ -3,10 +3,14 @@
  * (DESIGN.md §6.2). It parses argv, loads configuration, builds the real deps, starts the agent and
  * turns signals into an orderly stop.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { readMeshKey } from '../discovery/mesh-key.js';
 import { readAdminToken } from './admin-token.js';
+import { runDoctor } from './doctor/doctor.js';
+import { createNodeDoctorDeps } from './doctor/node-deps.js';
+import { runService } from './service/service.js';
 import { createLocalApiReader } from '../discovery/tailscale-client.js';
 import { runStatus } from './cli/status.js';
 import { parseCommand, UsageError, type Command } from './cli/parse-args.js';
@@ -65,6 +69,39 @@ async function main(argv: string[]): Promise<number> {
       return printKey(command.flags);
     case 'admin-token':
       return printAdminToken(command.flags);
+    case 'service': {
+      const result = await runService(
+        { action: command.action, user: command.user, dryRun: command.dryRun, configPath: command.configPath },
+        {
+          platform: process.platform,
+          homeDir: os.homedir(),
+          exec: nodeExec,
+          writeFile: (f, d) => writeFile(f, d),
+          readFile: (f) => readFile(f, 'utf8'),
+          mkdir: async (d) => {
+            await mkdir(d, { recursive: true });
+          },
+          rm: (f) => rm(f, { force: true }),
+          nodePath: process.execPath,
+          // The script this process started from (through npm's bin link): the installed
+          // bin/inference-mesh.js, or dist/agent/main.js under `npm start`; both run the agent.
+          entry: realpathSync(process.argv[1] ?? ''),
+          env: process.env,
+          cwd: process.cwd(),
+          uid: process.getuid?.(),
+        },
+      );
+      if (result.stdout) process.stdout.write(`${result.stdout}\n`);
+      if (result.stderr) process.stderr.write(`${result.stderr}\n`);
+      return result.exitCode;
+    }
+    case 'doctor': {
+      const resolved = await resolveConfig(command.flags);
+      if (typeof resolved === 'number') return resolved;
+      const result = await runDoctor(resolved.config, createNodeDoctorDeps({ env: process.env, platform: process.platform }), { json: command.json });
+      process.stdout.write(`${result.stdout}\n`);
+      return result.exitCode;
+    }
   }
 }
 

@@ -11,38 +11,45 @@ export type ServiceKind = z.infer<typeof serviceKindSchema>;
 
 export const offerSchema = z.strictObject({
   /** Higher wins. Default: derived from the GPU's VRAM (CPU-only nodes lowest). */
-  priority: z.number().int().min(0).max(1000).optional(),
+  priority: z.number().int().min(0).max(1000).optional().describe("Higher wins. Default: derived from the GPU's VRAM (CPU-only nodes lowest)."),
   /** The zone the windows are written in (IANA). Default: this machine's zone. */
-  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/London').optional(),
+  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/London').optional().describe("The IANA zone the windows are written in, e.g. Europe/London. Default: this machine's zone."),
   /** When this node's services may be used; absent or empty = always. */
-  windows: z.array(timeWindowSchema).optional(),
+  windows: z.array(timeWindowSchema).optional().describe("When this node's services may be used; absent or empty = always. Each window starts on its days at `from` (local time, HH:MM) and ends at `to`, the next day when `to` is not later than `from` (22:00–07:00 crosses midnight); `24:00` ends a day; `from` and `to` must differ. `days` defaults to all seven."),
   notWhile: z
     .strictObject({
       /** Process names (a game, a launcher) that take this node out while they run; `.exe` and case are ignored. */
-      processes: z.array(z.string().trim().min(1)).default([]),
+      processes: z.array(z.string().trim().min(1)).default([]).describe('Process names (a game, a launcher) that take this node out while they run; `.exe` and case are ignored.'),
       /** Take the node out while GPU utilisation stays above this (%), for `forSec`. null = never. */
-      gpuUtilizationPct: z.number().min(1).max(100).nullable().default(null),
-      forSec: z.number().int().min(0).max(3600).default(30),
+      gpuUtilizationPct: z.number().min(1).max(100).nullable().default(null).describe('Take the node out while GPU utilisation stays above this (%) for `forSec`. null = never.'),
+      forSec: z.number().int().min(0).max(3600).default(30).describe('How long GPU utilisation must stay above gpuUtilizationPct before the node is taken out.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Take the node out while a game runs or the GPU is busy with something else.'),
   /** VRAM to keep free for the owner (a game); the node is not offered while less is free. */
-  vramReserveMb: z.number().int().min(0).default(0),
+  vramReserveMb: z.number().int().min(0).default(0).describe('VRAM to keep free for the owner (a game); the node is not offered while less is free.'),
   /** After a game or GPU load ends, wait this long before offering the node again. */
-  coolDownSec: z.number().int().min(0).max(86_400).default(300),
+  coolDownSec: z.number().int().min(0).max(86_400).default(300).describe('After a game or GPU load ends, wait this long before offering the node again.'),
   /** Models to load into Ollama when a window opens here (warm-up); empty = none. */
-  warmUpModels: z.array(z.string().min(1)).default([]),
+  warmUpModels: z.array(z.string().min(1)).default([]).describe('Ollama models to load when this node becomes eligible (warm-up); empty = none.'),
 });
 export type Offer = z.infer<typeof offerSchema>;
 
 const nodeNames = z.array(z.string().min(1));
 export const placementPolicySchema = z.strictObject({
-  ollama: z.strictObject({ prefer: nodeNames.default([]) }).prefault({}),
+  ollama: z
+    .strictObject({
+      prefer: nodeNames.default([]).describe('Node names to try first for Ollama, in order; then priority, VRAM and node id decide.'),
+    })
+    .prefault({})
+    .describe('Placement of Ollama (chat, generate, embeddings).'),
   'immich-ml': z
     .strictObject({
-      prefer: nodeNames.default([]),
+      prefer: nodeNames.default([]).describe('Node names to try first for Immich ML, in order; then priority, VRAM and node id decide.'),
       /** Nodes batch work (Immich indexing) may use; absent = every node with a GPU. */
-      batchNodes: nodeNames.optional(),
+      batchNodes: nodeNames.optional().describe('Nodes that batch work (Immich indexing: CLIP visual, faces, OCR) may use; absent = every node with a GPU. Text searches may use any eligible node.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Placement of Immich machine learning (smart search, faces, OCR).'),
 });
 export type PlacementPolicy = z.infer<typeof placementPolicySchema>;

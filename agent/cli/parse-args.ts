@@ -28,6 +28,8 @@ export type Command =
   | ({ command: 'pin'; kind: ServiceKind; node: string; forSec: number | null } & ClientOptions)
   | ({ command: 'unpin'; kind: ServiceKind } & ClientOptions)
   | { command: 'key' | 'admin-token'; flags: ConfigFlags }
+  | { command: 'doctor'; json: boolean; flags: ConfigFlags }
+  | { command: 'service'; action: 'install' | 'uninstall' | 'status'; user: boolean; dryRun: boolean; configPath: string | undefined }
   | { command: 'help' }
   | { command: 'version' };
 
@@ -93,6 +95,26 @@ export function parseCommand(argv: readonly string[]): Command {
           options: { config: { type: 'string' }, 'data-dir': { type: 'string' } },
         });
         return { command, flags: { config: values.config, dataDir: values['data-dir'] } };
+      }
+      case 'service': {
+        const { values, positionals } = parseArgs({
+          args: [...rest],
+          strict: true,
+          allowPositionals: true,
+          options: { user: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false }, config: { type: 'string' } },
+        });
+        const action = (['install', 'uninstall', 'status'] as const).find((a) => a === positionals[0]);
+        if (!action || positionals.length !== 1) throw new UsageError('usage: inference-mesh service install|uninstall|status [--user] [--dry-run] [--config FILE]');
+        return { command: 'service', action, user: values.user, dryRun: values['dry-run'], configPath: values.config };
+      }
+      case 'doctor': {
+        const { values } = parseArgs({
+          args: [...rest],
+          strict: true,
+          allowPositionals: false,
+          options: { config: { type: 'string' }, port: { type: 'string' }, json: { type: 'boolean', default: false } },
+        });
+        return { command: 'doctor', json: values.json, flags: { config: values.config, port: values.port } };
       }
       case 'status':
       case 'nodes':

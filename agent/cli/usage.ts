@@ -5,6 +5,8 @@ Commands:
   status    show what the local agent knows about this machine
   nodes     list the nodes of the mesh as this agent sees them
   key       print this machine's mesh key (give it to other machines with --key)
+  service   install | uninstall | status — run the agent at boot or login (systemd, launchd, Task Scheduler)
+  doctor    check this machine's setup (port, Ollama bind address, mDNS, Tailscale, Immich key, clock) and print fixes
   admin-token  print this machine's admin credential (log in on the web page, or Authorization: Bearer)
   placement where Ollama and Immich ML run now, and why, for every candidate
   offer     offer now [DURATION] | off [DURATION] | auto — override this node's offer
@@ -20,8 +22,17 @@ start options:
   --mdns-interface ADDR  announce and browse on this interface's IPv4 address only
   --key KEY              mesh key to join (env INFERENCE_MESH_KEY)
 
+doctor options:
+  --config FILE, --port N   as for start
+  --json                    print the results as JSON (exit 1 when any problem)
+
 key and admin-token options:
   --config FILE, --data-dir DIR   as for start: where the key and credential are kept
+
+service options:
+  --user                 a per-user service (systemd --user, LaunchAgent, logon task) instead of a machine-wide one
+  --dry-run              print the file it would write and the commands it would run; change nothing
+  --config FILE          the configuration the service starts with (made absolute)
 
 DURATION: 2h, 30m, 1h30m, 1d (none = until changed).
 

@@ -165,6 +165,23 @@ describe('inference-mesh CLI', () => {
     expect(unknownNode.stderr).toContain('no node named "nope"');
   });
 
+  it('doctor finds the agent port taken by another program and says how to fix it; --json gives the results', async () => {
+    const net = await import('node:net');
+    // Another program on the port: it takes connections and closes them (not an agent).
+    const blocker = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => blocker.close(() => r())));
+    const port = (blocker.address() as { port: number }).port;
+    const file = await writeConfig({ api: { host: '127.0.0.1' } });
+    const text = await runCli(['doctor', '--config', file, '--port', String(port)]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(new RegExp(`✗ Agent port: .*port ${port}`));
+    expect(text.stdout).toMatch(/fix: /);
+    const json = await runCli(['doctor', '--json', '--config', file, '--port', String(port)]);
+    const results = JSON.parse(json.stdout) as { id: string; status: string }[];
+    expect(results.find((r) => r.id === 'agent-port')?.status).toBe('problem');
+  });
+
   it('a second signal during a slow stop exits at once', async () => {
     // A routed request to an Ollama that never answers keeps the HTTP server draining on stop.
     const ollama = createFakeOllama({ models: [{ name: 'llama3.2:3b' }], hang: 'inference' });

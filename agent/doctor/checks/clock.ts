@@ -1,0 +1,89 @@
+/**
+ * Check 8: is this machine's clock right? Offer windows ("games 18:00–23:00") are evaluated on the
+ * local clock, so a clock that is minutes off opens and closes them at the wrong time. The reference
+ * is the HTTP `Date` header (RFC 9110 §6.6.1) of a peer agent, found through the running agent's
+ * `/api/v1/nodes` or `discovery.peers`, else of the Immich server.
+ */
+import { httpGet, localAgentUrl } from '../http.js';
+import type { DoctorCheck, DoctorConfig, DoctorDeps } from '../types.js';
+
+const base = { id: 'clock', title: 'Clock' } as const;
+export const MAX_SKEW_MS = 60_000;
+/** Each unreachable reference costs a timeout; a few are enough to find one that answers. */
+const MAX_REFERENCES = 3;
+
+export const checkClock: DoctorCheck = async (config, deps) => {
+  const refs = (await references(config, deps)).slice(0, MAX_REFERENCES);
+  if (refs.length === 0) return { ...base, status: 'skipped', detail: 'no peer agent or Immich server to compare with' };
+  for (const ref of refs) {
+    const offsetMs = await measure(ref.url, deps);
+    if (offsetMs === null) continue;
+    const seconds = Math.round(Math.abs(offsetMs) / 1000);
+    if (Math.abs(offsetMs) <= MAX_SKEW_MS) return { ...base, status: 'ok', detail: `agrees with ${ref.name} within ${Math.max(seconds, 1)} s` };
+    return {
+      ...base,
+      status: 'problem',
+      detail: `clock is ${seconds} s off (${offsetMs > 0 ? 'ahead of' : 'behind'} ${ref.name}): windows would open at the wrong time`,
+      fix: ntpFix(deps.platform),
+    };
+  }
+  return { ...base, status: 'skipped', detail: `no reference answered with a Date header (tried ${refs.map((r) => r.name).join(', ')})` };
+};
+
+interface Reference {
+  name: string;
+  url: string;
+}
+
+async function references(config: DoctorConfig, deps: DoctorDeps): Promise<Reference[]> {
+  const peers = [...(await runningAgentPeers(config, deps)), ...config.discovery.peers].map((u) => u.replace(/\/+$/, ''));
+  const refs: Reference[] = [...new Set(peers)].map((u) => ({ name: `peer ${u}`, url: `${u}/api/v1/health` }));
+  if (config.immich) {
+    const server = config.immich.serverUrl.replace(/\/+$/, '');
+    // §3.1: /api/server/ping needs no key.
+    refs.push({ name: `Immich ${server}`, url: `${server}/api/server/ping` });
+  }
+  return refs;
+}
+
+/** Active URLs of the up peer agents the local agent knows (none when no agent runs here). */
+async function runningAgentPeers(config: DoctorConfig, deps: DoctorDeps): Promise<string[]> {
+  if (config.api.port === 0) return [];
+  try {
+    const res = await httpGet(deps, `${localAgentUrl(config.api.host, config.api.port)}/api/v1/nodes`);
+    if (res.status !== 200) return [];
+    const body = JSON.parse(res.text) as { nodes?: unknown };
+    if (!Array.isArray(body.nodes)) return [];
+    return body.nodes.flatMap((n: { state?: unknown; sources?: unknown; activeUrl?: unknown }) => {
+      const sources = Array.isArray(n.sources) ? n.sources : [];
+      // This node itself is no reference; plain endpoints are not agents.
+      if (n.state !== 'up' || sources.includes('self') || sources.includes('endpoint') || typeof n.activeUrl !== 'string') return [];
+      return [n.activeUrl];
+    });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Local minus reference time in ms, or null without an answer. `Date` is cut to the second, so the
+ * reference time lies in [Date, Date + 1 s); compared with the middle of our request the error stays
+ * within half a second plus half the round trip, far below MAX_SKEW_MS.
+ */
+async function measure(url: string, deps: DoctorDeps): Promise<number | null> {
+  try {
+    const res = await httpGet(deps, url);
+    const date = res.headers.get('date');
+    const refMs = date === null ? Number.NaN : Date.parse(date);
+    if (Number.isNaN(refMs)) return null;
+    return (res.sentMs + res.receivedMs) / 2 - (refMs + 500);
+  } catch {
+    return null;
+  }
+}
+
+export function ntpFix(platform: NodeJS.Platform): string {
+  if (platform === 'win32') return 'turn on Settings → Time & language → Set time automatically (or run w32tm /resync as administrator)';
+  if (platform === 'darwin') return 'turn on System Settings → General → Date & Time → Set time and date automatically';
+  return 'enable NTP (timedatectl set-ntp true)';
+}
