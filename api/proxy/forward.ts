@@ -9,7 +9,9 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { TimeoutError, type Clock } from '../../agent/clock.js';
 import { describeError } from '../../agent/errors.js';
+import type { ServiceKind } from '../../scheduler/offer-schema.js';
 import { endToEndHeaders } from './headers.js';
+import type { ProxyRequestEvent } from './stats.js';
 import type { Target } from './targets.js';
 
 export interface Attempt {
@@ -213,7 +215,20 @@ export function finishExhausted(res: ServerResponse, result: ForwardResult, fall
   res.end(answer.body);
 }
 
-/** The statistics outcome of a forwarded request. */
-export function statsOutcome(result: ForwardResult): 'ok' | 'error' | 'aborted' {
-  return result.outcome === 'ok' ? 'ok' : result.outcome === 'aborted' ? 'aborted' : 'error';
+/** The statistics event of a forwarded request (both routed endpoints record the same fields). */
+export function forwardEvent(
+  kind: ServiceKind,
+  result: ForwardResult,
+  res: ServerResponse,
+  extra: { totalMs: number; path: string; model: string | null; substitutedModel: string | null },
+): ProxyRequestEvent {
+  return {
+    kind,
+    node: result.target?.name ?? 'none',
+    outcome: result.outcome === 'ok' ? 'ok' : result.outcome === 'aborted' ? 'aborted' : 'error',
+    status: result.status || res.statusCode,
+    failovers: result.failovers,
+    firstByteMs: result.firstByteMs,
+    ...extra,
+  };
 }

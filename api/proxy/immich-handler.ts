@@ -10,7 +10,7 @@ import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../agent/clock.js';
 import type { Logger } from '../../agent/log.js';
-import { finishExhausted, forwardWithFailover, readBody, statsOutcome } from './forward.js';
+import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
 import type { Routing } from './routing.js';
 import type { ProxyStats } from './stats.js';
 
@@ -99,17 +99,6 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
       },
     });
     finishExhausted(res, result, detail(`every machine-learning node failed: ${result.reason ?? 'no answer'}`));
-    deps.stats.record({
-      kind: 'immich-ml',
-      node: result.target?.name ?? 'none',
-      outcome: statsOutcome(result),
-      status: result.status || res.statusCode,
-      failovers: result.failovers,
-      firstByteMs: result.firstByteMs,
-      totalMs: deps.clock.monotonicMs() - t0,
-      model: null,
-      substitutedModel: null,
-      path: bare,
-    });
+    deps.stats.record(forwardEvent('immich-ml', result, res, { totalMs: deps.clock.monotonicMs() - t0, path: bare, model: null, substitutedModel: null }));
   };
 }

@@ -9,7 +9,7 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { TimeoutError, type Clock } from '../../agent/clock.js';
 import { describeError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/log.js';
-import { finishExhausted, forwardWithFailover, readBody, statsOutcome, type Attempt } from './forward.js';
+import { finishExhausted, forwardEvent, forwardWithFailover, readBody, type Attempt } from './forward.js';
 import { isModelNotFound, ollamaErrorBody, ollamaErrorFrame } from './ollama-errors.js';
 import { mergeModelLists, openAiModel } from './ollama-lists.js';
 import { responseModelRewriter, rewriteRequestModel } from './model-rewrite.js';
@@ -148,17 +148,7 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
     });
     finishExhausted(res, result, ollamaErrorBody(bare, `every node failed: ${result.reason ?? 'no answer'}`, 502));
     const ran = attempts.find((a) => a.target === result.target);
-    deps.stats.record({
-      kind: 'ollama',
-      node: result.target?.name ?? 'none',
-      outcome: statsOutcome(result),
-      status: result.status || res.statusCode,
-      failovers: result.failovers,
-      firstByteMs: result.firstByteMs,
-      totalMs: deps.clock.monotonicMs() - t0,
-      model: model ?? null,
-      substitutedModel: (ran?.headers['x-inference-mesh-model'] as string | undefined) ?? null,
-      path: bare,
-    });
+    const substitutedModel = (ran?.headers['x-inference-mesh-model'] as string | undefined) ?? null;
+    deps.stats.record(forwardEvent('ollama', result, res, { totalMs: deps.clock.monotonicMs() - t0, path: bare, model: model ?? null, substitutedModel }));
   };
 }
