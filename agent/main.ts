@@ -24,6 +24,7 @@ import { ConfigError, describeError } from './errors.js';
 import { nodeExec } from './exec-node.js';
 import { createLogger } from './log.js';
 import { loadSystemInformation } from './si-node.js';
+import { readSmallFile } from './small-file.js';
 import { AGENT_VERSION } from './version.js';
 
 const EXIT_OK = 0;
@@ -181,7 +182,7 @@ async function start(flags: Parameters<typeof loadConfig>[0]['flags']): Promise<
     fetch,
     exec: nodeExec,
     si: loadSystemInformation(),
-    fs: { readFile: (p) => readFile(p, 'utf8'), readdir: (p) => readdir(p) },
+    fs: { readFile: readSmallFile, readdir: (p) => readdir(p) },
     platform: process.platform,
     networkInterfaces: os.networkInterfaces,
     agentVersion: AGENT_VERSION,
