@@ -12,6 +12,7 @@
  *   immich.setPaused('smartSearch', true); // a human paused it in the web UI
  *   await immich.stop();
  */
+import { withServerHandle } from './shared/server-handle.js';
 import { createCallLog } from './shared/call-log.js';
 import { createHttpHarness } from './shared/http-harness.js';
 import type { BaseCall, Exchange } from './shared/http-harness.js';
@@ -285,24 +286,13 @@ export function createFakeImmichApi(opts: FakeImmichApiOptions): FakeImmichApi {
     onStop: () => undefined,
   });
 
-  return {
-    start: () => harness.start(),
-    stop: () => harness.stop(),
-    get url() {
-      return harness.url;
-    },
-    get port() {
-      return harness.port;
-    },
+  return withServerHandle(harness, log, {
     version: opts.version,
-    calls: log.calls,
-    clearCalls: () => log.clear(),
-    waitForCall: (predicate, timeoutMs) => log.waitFor(predicate, timeoutMs),
     queues,
     setPaused(name, paused) {
       const q = queues[name];
       if (!q) throw new Error(`fake-immich-api ${opts.version} has no queue ${name}; it has ${names.join(', ')}`);
       q.isPaused = paused;
     },
-  };
+  });
 }

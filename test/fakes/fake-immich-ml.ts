@@ -10,6 +10,7 @@
  *   // point Immich (or the proxy under test) at ml.url
  *   await ml.stop();
  */
+import { withServerHandle } from './shared/server-handle.js';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { createCallLog } from './shared/call-log.js';
 import { createHttpHarness } from './shared/http-harness.js';
@@ -207,18 +208,7 @@ export function createFakeImmichMl(opts: FakeImmichMlOptions = {}): FakeImmichMl
     },
   });
 
-  return {
-    start: () => harness.start(),
-    stop: () => harness.stop(),
-    get url() {
-      return harness.url;
-    },
-    get port() {
-      return harness.port;
-    },
-    calls: log.calls,
-    waitForCall: (predicate, timeoutMs) => log.waitFor(predicate, timeoutMs),
-    clearCalls: () => log.clear(),
+  return withServerHandle(harness, log, {
     setDelayMs(ms) {
       delayMs = ms;
     },
@@ -231,5 +221,5 @@ export function createFakeImmichMl(opts: FakeImmichMlOptions = {}): FakeImmichMl
     get pendingTimers() {
       return timers.size;
     },
-  };
+  });
 }

@@ -11,6 +11,7 @@
  *   ...
  *   await fake.stop();
  */
+import { withServerHandle } from './shared/server-handle.js';
 import { createCallLog } from './shared/call-log.js';
 import { createHttpHarness } from './shared/http-harness.js';
 import { createTimerSet } from './shared/timers.js';
@@ -123,18 +124,7 @@ export function createFakeOllama(opts: FakeOllamaOptions = {}): FakeOllama {
     },
   });
 
-  return {
-    start: () => harness.start(),
-    stop: () => harness.stop(),
-    get url() {
-      return harness.url;
-    },
-    get port() {
-      return harness.port;
-    },
-    calls: log.calls,
-    waitForCall: (predicate, timeoutMs) => log.waitFor(predicate, timeoutMs),
-    clearCalls: () => log.clear(),
+  return withServerHandle(harness, log, {
     setModels: (models) => registry.setModels(models),
     setResponseTokens(tokens) {
       responseTokens = [...tokens];
@@ -162,5 +152,5 @@ export function createFakeOllama(opts: FakeOllamaOptions = {}): FakeOllama {
     get pendingTimers() {
       return timers.size;
     },
-  };
+  });
 }
