@@ -9,6 +9,7 @@ import { createApp } from '../api/app.js';
 import { createHttpServer, type HttpServer } from '../api/server.js';
 import type { Discovery } from '../discovery/discovery.js';
 import { loadOrCreateMeshKey, meshFingerprint } from '../discovery/mesh-key.js';
+import { createRequestVerifier, type RequestVerifier } from '../discovery/peer-auth.js';
 import { ADVERT_VERSION, type NodeAdvert } from './node-advert.js';
 import { createPeerRegistry, type PeerRegistry } from '../discovery/registry.js';
 import type { AgentConfig } from './config-schema.js';
@@ -65,6 +66,8 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
   let staticPeers: StaticPeers | null = null;
   let discovery: Discovery | null = null;
   let meshKey: string | null = null;
+  /** Checks signed peer requests (ping, advert, relay): one replay cache for all of them. */
+  let peerVerifier: RequestVerifier | null = null;
   let adminToken: string | null = null;
   /** The advert's change counter: bumped on every change of the facts, read by peers' pings. */
   let seq = 0;
@@ -87,7 +90,11 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       startedAtMs,
       port: http?.port() || config.api.port,
       hardware: f.hardware,
-      services: { ollama: f.ollama, immichMl: f.immichMl },
+      // `direct` only when the owner exposed a service on purpose (issue 10 §6); relay otherwise.
+      services: {
+        ollama: f.ollama && config.services.ollama.direct ? { ...f.ollama, direct: true } : f.ollama,
+        immichMl: f.immichMl && config.services.immichMl.direct ? { ...f.immichMl, direct: true } : f.immichMl,
+      },
       activity: f.activity,
       network: f.network,
       probes: f.probes,
@@ -104,6 +111,9 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     elector: () => placement?.elector ?? null,
     registry: () => registry,
     selfId: () => store?.get().identity.nodeId ?? '',
+    selfName: () => config.node.name,
+    key: () => meshKey,
+    verifier: () => peerVerifier,
     batchNodeWaking: () => {
       const waking = placement?.waker?.waking();
       const current = placement?.elector.current();
@@ -117,7 +127,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     advert,
     nodes: () => registry?.snapshot() ?? [],
     staticPeers: () => staticPeers ?? ((): never => { throw notStarted(); })(),
-    peer: { key: () => meshKey, nowMs: deps.clock.nowMs, nodeId: () => store?.get().identity.nodeId ?? '', seq: () => seq, leaving: () => leaving },
+    peer: { key: () => meshKey, verifier: () => peerVerifier, nowMs: deps.clock.nowMs, nodeId: () => store?.get().identity.nodeId ?? '', seq: () => seq, leaving: () => leaving },
     placement: {
       placement: () => routes().placement(),
       history: (o) => routes().history(o),
@@ -189,6 +199,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     const selfId = s.get().identity.nodeId;
     const mesh = await loadOrCreateMeshKey({ dataDir: config.dataDir, configuredKey: config.mesh.key, log: log.child('mesh'), nowMs: deps.clock.nowMs });
     meshKey = mesh.key;
+    peerVerifier = createRequestVerifier({ key: mesh.key, selfId: () => selfId, nowMs: deps.clock.nowMs });
     adminToken = await loadOrCreateAdminToken({ dataDir: config.dataDir, log: log.child('admin'), nowMs: deps.clock.nowMs });
     if (signal.aborted) return;
     log.info('identity', { nodeId: selfId, name: config.node.name, mesh: meshFingerprint(mesh.key), dataDir: config.dataDir });

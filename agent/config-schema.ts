@@ -46,6 +46,12 @@ export const configSchema = z.strictObject({
           enabled: z.boolean().default(true).describe('Probe and offer the local Ollama. false: this machine never serves Ollama.'),
           /** The local Ollama to probe. OLLAMA_HOST overrides it (Ollama's own parsing rules). */
           url: httpUrl.default('http://127.0.0.1:11434').describe('Where the local Ollama listens. OLLAMA_HOST overrides it, parsed as Ollama does (":1234" means http://127.0.0.1:1234).'),
+          direct: z
+            .boolean()
+            .default(false)
+            .describe(
+              'false (recommended): other agents reach this Ollama through this agent, which forwards to it on this machine, so Ollama can stay bound to 127.0.0.1. true: you exposed Ollama to the LAN on purpose and peers call it directly (one hop less, but Ollama has no password).',
+            ),
         })
         .prefault({})
         .describe('The local Ollama.'),
@@ -54,6 +60,12 @@ export const configSchema = z.strictObject({
           enabled: z.boolean().default(true).describe('Probe and offer the local Immich ML. false: this machine never serves Immich ML.'),
           /** The local Immich machine-learning service (default port 3003, PROTOCOLS.md §2.1). */
           url: httpUrl.default('http://127.0.0.1:3003').describe('Where the local Immich machine-learning service listens (its default port is 3003). IMMICH_MACHINE_LEARNING_URL overrides it.'),
+          direct: z
+            .boolean()
+            .default(false)
+            .describe(
+              'false (recommended): other agents reach this service through this agent, so it can stay bound to 127.0.0.1. true: you exposed it to the LAN on purpose and peers call it directly (one hop less, no authentication).',
+            ),
         })
         .prefault({})
         .describe('The local Immich machine-learning service.'),

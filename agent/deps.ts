@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import type { Exec } from './exec.js';
 import type { Logger } from './log.js';
 import type { MdnsOptions } from '../discovery/mdns.js';
+import type { LookupHost } from '../discovery/peer-address.js';
 import type { sendMagicPacket } from '../scheduler/wake-on-lan.js';
 import type { HardwareSi } from './probe/hardware.js';
 
@@ -35,6 +36,8 @@ export interface AgentDeps {
   sendMagicPacket?: typeof sendMagicPacket;
   /** Wraps bonjour-service creation (tests); the real one by default. */
   createBonjour?: MdnsOptions['createBonjour'];
+  /** Resolves host names of peers (static URLs); node:dns by default. */
+  lookupHost?: LookupHost;
   pid: number;
   isProcessAlive: (pid: number) => boolean;
 }

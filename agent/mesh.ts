@@ -19,7 +19,7 @@ export function createMeshDiscovery(
 ): Discovery {
   const log = deps.log.child('discovery');
   const d = config.discovery;
-  const client = createPeerClient({ key: parts.key, selfId: parts.selfId, fetch: deps.fetch, clock: deps.clock, timeoutMs: d.peerTimeoutMs });
+  const client = createPeerClient({ key: parts.key, selfId: parts.selfId, fetch: deps.fetch, clock: deps.clock, timeoutMs: d.peerTimeoutMs, lookup: deps.lookupHost });
   let discovery: Discovery | null = null;
   const tailnet = d.tailnet.enabled
     ? createTailnetSource({

@@ -6,7 +6,11 @@ import http from 'node:http';
 import { createAccessPolicy } from '../api/proxy/access.js';
 import { createImmichHandler } from '../api/proxy/immich-handler.js';
 import { createOllamaHandler } from '../api/proxy/ollama-handler.js';
+import { createRelayHandler } from '../api/proxy/relay-handler.js';
 import { createProxyRouter, type ProxyRouter } from '../api/proxy/router.js';
+import type { RelayCredentials } from '../api/proxy/upstream.js';
+import type { RequestVerifier } from '../discovery/peer-auth.js';
+import type { ServiceKind } from '../scheduler/offer-schema.js';
 import { createRouting } from '../api/proxy/routing.js';
 import type { ProxyStats } from '../api/proxy/stats.js';
 import { createHttpServer, type HttpServer } from '../api/server.js';
@@ -26,23 +30,52 @@ export interface ProxyParts {
 export function createProxy(
   config: AgentConfig,
   deps: AgentDeps,
-  parts: { stats: ProxyStats; elector: () => Elector | null; registry: () => PeerRegistry | null; selfId: () => string; batchNodeWaking: () => boolean },
+  parts: {
+    stats: ProxyStats;
+    elector: () => Elector | null;
+    registry: () => PeerRegistry | null;
+    selfId: () => string;
+    selfName: () => string;
+    batchNodeWaking: () => boolean;
+    /** The mesh key and the verifier of signed peer requests (null before start). */
+    key: () => string | null;
+    verifier: () => RequestVerifier | null;
+  },
 ): ProxyParts {
   const log = deps.log.child('proxy');
   const p = config.proxy;
   // Keep-alive: a new TCP connection per streamed token request would cost more than our whole budget.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 10_000 });
-  const routing = createRouting({ elector: parts.elector, registry: parts.registry, selfId: parts.selfId, clock: deps.clock, suspectMs: p.suspectSec * 1000 });
+  // Read from the live config: a Setup page change of a service URL applies to the next request.
+  const localUrl = (kind: ServiceKind): string | null => {
+    const service = kind === 'ollama' ? config.services.ollama : config.services.immichMl;
+    return service.enabled ? service.url : null;
+  };
+  const routing = createRouting({ elector: parts.elector, registry: parts.registry, selfId: parts.selfId, localUrl, clock: deps.clock, suspectMs: p.suspectSec * 1000 });
   const access = createAccessPolicy({ allowedCidrs: p.allowedCidrs, apiKey: p.apiKey });
-  const common = { routing, stats: parts.stats, clock: deps.clock, agent, maxBodyBytes: p.maxBodyMb * 1024 * 1024 };
+  const relay: RelayCredentials = { key: parts.key, selfId: parts.selfId, nowMs: deps.clock.nowMs };
+  const maxBodyBytes = p.maxBodyMb * 1024 * 1024;
+  const common = { routing, stats: parts.stats, clock: deps.clock, agent, maxBodyBytes, relay };
   const router = createProxyRouter({
     access: () => access,
+    relay: createRelayHandler({
+      verifier: parts.verifier,
+      relay,
+      selfName: parts.selfName,
+      localUrl,
+      firstByteTimeoutMs: (kind) => (kind === 'ollama' ? p.ollamaFirstByteTimeoutMs : p.immichTimeoutMs),
+      maxBodyBytes,
+      agent,
+      clock: deps.clock,
+      stats: parts.stats,
+      log: log.child('relay'),
+    }),
     ollama: createOllamaHandler({ ...common, log: log.child('ollama'), firstByteTimeoutMs: p.ollamaFirstByteTimeoutMs, modelFallbacks: p.modelFallbacks }),
     immich: createImmichHandler({ ...common, log: log.child('immich-ml'), timeoutMs: p.immichTimeoutMs, holdMs: p.holdForWakeSec * 1000, batchNodeWaking: parts.batchNodeWaking }),
     log,
   });
   const servers: HttpServer[] = [];
-  const dedicated = (name: string, port: number | null, kind: 'ollama' | 'immich-ml'): void => {
+  const dedicated = (name: string, port: number | null, kind: ServiceKind): void => {
     if (port === null) return;
     const handle = router.dedicated(kind);
     servers.push(

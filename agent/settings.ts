@@ -19,7 +19,12 @@ export interface SettingsView {
 }
 
 export function settingsView(config: AgentConfig): SettingsView {
-  return { services: config.services, offer: config.offer, placement: config.placement };
+  const { ollama, immichMl } = config.services;
+  return {
+    services: { ollama: { enabled: ollama.enabled, url: ollama.url }, immichMl: { enabled: immichMl.enabled, url: immichMl.url } },
+    offer: config.offer,
+    placement: config.placement,
+  };
 }
 
 /** Writes `settings` into the live configuration (a mutable copy owned by the agent). */

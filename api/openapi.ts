@@ -176,7 +176,7 @@ export function componentSchemas(): Record<string, JsonSchema> {
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
 /** Who may call: anyone; the admin (state changes); another agent of the mesh; a client of the routed endpoints. */
 export type Access = 'public' | 'admin' | 'peer' | 'routed';
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 421 | 429 | 503;
 
 type Body =
   | { kind: 'json'; schema: string }
@@ -214,6 +214,7 @@ export interface ApiOperation {
 
 const kindParam: Parameter = { name: 'kind', in: 'path', description: 'The service kind: `ollama` or `immich-ml`.', schema: { $ref: `${COMPONENT_REF}ServiceKind` } };
 const notStarted = 'The agent is still starting (`not_started`).';
+const misdirected = 'Signed for another node, or dialled at an address that is not this agent\'s own: a relay or a replay (`peer_misdirected`).';
 const adminUnavailable = 'The agent is still starting and cannot check the admin credential yet (`admin_unavailable`).';
 const tooManyFailures = 'Too many wrong credentials from this client; try again after `Retry-After` seconds (`too_many_failures`).';
 const badBody = 'The body is not JSON or does not match the schema; `details` lists every problem as `path: message`.';
@@ -497,7 +498,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     description: "Used by other agents of the mesh every second: the node's id, its advert's change counter and whether it is stopping. Requests and answers are signed with the mesh key.",
     access: 'peer',
     success: { status: 200, description: 'Signed answer (`x-im-signature`).', body: json('PeerPing') },
-    errors: { 401: 'Not signed with this mesh key, or a replayed or skewed request (`peer_auth_failed`).', 503: notStarted },
+    errors: { 401: 'Not signed with this mesh key, or a replayed or skewed request (`peer_auth_failed`).', 421: misdirected, 503: notStarted },
   },
   {
     method: 'get',
@@ -509,8 +510,28 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     description: "This node's advert with its change counter, fetched by other agents when the counter changes. Requests and answers are signed with the mesh key.",
     access: 'peer',
     success: { status: 200, description: 'Signed answer (`x-im-signature`).', body: json('PeerAdvert') },
-    errors: { 401: 'Not signed with this mesh key, or a replayed or skewed request (`peer_auth_failed`).', 503: notStarted },
+    errors: { 401: 'Not signed with this mesh key, or a replayed or skewed request (`peer_auth_failed`).', 421: misdirected, 503: notStarted },
   },
+  ...(['get', 'post', 'delete'] as const).map(
+    (method): ApiOperation => ({
+      method,
+      path: '/api/v1/peer/relay/{kind}/{path}',
+      servedBy: 'proxy',
+      operationId: `${method}PeerRelay`,
+      tag: 'peer protocol',
+      summary: "Relay to this node's own service, for other agents",
+      description: [
+        "How a request routed on another agent reaches this node's Ollama or Immich ML: the routing agent sends it here, signed with the mesh key for this node and the address it dialled, and this agent forwards it to its own service on loopback and streams the answer back, its head signed (`x-im-signature` over the request's nonce, this node's id, the address and the status). The relay never routes further.",
+        'Refusals: 401 when not signed with this mesh key (or replayed, or skewed), 421 when addressed to another node or dialled at another address (a relay or a replay), 413 when the body is over `proxy.maxBodyMb`, 503 when the kind is not enabled here; in the kind\'s own error shape.',
+      ].join('\n\n'),
+      access: 'peer',
+      parameters: [
+        { name: 'kind', in: 'path', description: 'The service kind: `ollama` or `immich-ml`.', schema: { type: 'string' } },
+        { name: 'path', in: 'path', description: 'The path on the service, e.g. `api/chat` or `predict`.', schema: { type: 'string' } },
+      ],
+      success: { status: 200, description: "The service's answer, passed through.", body: { kind: 'pass-through' } },
+    }),
+  ),
   {
     method: 'get',
     path: '/api/v1/openapi.json',
@@ -562,6 +583,7 @@ const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string }
   403: { name: 'Forbidden', description: 'The credential or the client may not do this.' },
   404: { name: 'NotFound', description: 'No such thing (`not_found`).' },
   409: { name: 'Conflict', description: 'The change conflicts with the current state (`conflict`).' },
+  421: { name: 'Misdirected', description: misdirected },
   429: { name: 'TooManyFailures', description: tooManyFailures },
   503: { name: 'NotStarted', description: notStarted },
 };

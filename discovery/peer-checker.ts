@@ -2,7 +2,7 @@
  * Our own liveness checks (TOOLCHAIN.md: mDNS never reports a crashed or cut-off peer): every
  * `intervalMs`, each path of each known peer is pinged in parallel, each ping with its own timeout,
  * so a hanging peer never delays the others. A ping that shows a new advert `seq` re-fetches the
- * advert; a ping answered by a different node (an address reused) drops that path.
+ * advert; a ping answered by a different node (an address reused) or through a relay drops that path.
  */
 import type { Clock } from '../agent/clock.js';
 import { describeError } from '../agent/errors.js';
@@ -30,9 +30,9 @@ export function createPeerChecker(opts: {
 
   const checkPath = async (nodeId: string, url: string, signal: AbortSignal): Promise<void> => {
     try {
-      const ping = await client.ping(url, signal);
+      const ping = await client.ping(url, { nodeId, signal });
       if (signal.aborted) return;
-      if (ping.nodeId !== nodeId) {
+      if (ping.nodeId !== nodeId || ping.responderId !== nodeId) {
         log.info('an address now answers for another node; dropping that path', { node: nodeId, url, answeredBy: ping.nodeId });
         registry.removePath(nodeId, url);
         return;
@@ -43,16 +43,22 @@ export function createPeerChecker(opts: {
       }
       const known = registry.get(nodeId);
       if (known && known.seq !== ping.seq) {
-        const { seq, advert } = await client.fetchAdvert(url, signal);
+        const { seq, advert, addr } = await client.fetchAdvert(url, { nodeId, signal });
         if (signal.aborted) return;
         if (advert.nodeId !== nodeId) throw new PeerCallError('bad_response', `${url} sent the advert of another node`);
         const path = known.paths.find((p) => p.url === url);
-        registry.upsertMember({ advert, seq, source: path?.source ?? 'static', url, nowMs: clock.nowMs() });
+        registry.upsertMember({ advert, seq, source: path?.source ?? 'static', url, nowMs: clock.nowMs(), addr });
         return;
       }
-      registry.recordCheck(nodeId, url, { ok: true, seq: ping.seq }, clock.nowMs());
+      registry.recordCheck(nodeId, url, { ok: true, seq: ping.seq, addr: ping.addr }, clock.nowMs());
     } catch (err) {
       if (signal.aborted) return;
+      if (err instanceof PeerCallError && err.code === 'peer_misdirected') {
+        // The address no longer leads to this node itself (reused, or a relay): it is not a path to it.
+        log.info('an address is not (or no longer) this node\'s own; dropping that path', { node: nodeId, url, reason: err.message });
+        registry.removePath(nodeId, url);
+        return;
+      }
       const definitive = err instanceof PeerCallError && err.definitive;
       registry.recordCheck(nodeId, url, { ok: false, error: describeError(err), definitive }, clock.nowMs());
     }

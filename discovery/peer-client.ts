@@ -1,7 +1,10 @@
 /**
- * Calls to other agents over the peer protocol: every request is signed with the mesh key and every
- * answer must carry the peer's signature, so both sides prove they hold the key without it crossing
- * the wire (discovery/peer-auth.ts). Every call has a timeout, and bodies are size-limited, so an
+ * Calls to other agents over the peer protocol: every request is signed with the mesh key, addressed
+ * to the node meant (or to any node on a first contact) and bound to the address dialled; every
+ * answer must carry the peer's signature over that same address, so both sides prove they hold the
+ * key without it crossing the wire, and an address is only ever tied to a node that answered there
+ * itself (discovery/peer-auth.ts, issue 10 §3). Host names are resolved first, so what is signed and
+ * checked is the IP actually dialled. Every call has a timeout, and bodies are size-limited, so an
  * unreachable, hanging or hostile peer never delays the others or exhausts memory.
  */
 import { z } from 'zod';
@@ -9,7 +12,8 @@ import { timeoutSignal, TimeoutError, type Clock } from '../agent/clock.js';
 import { AgentError } from '../agent/errors.js';
 import { describeFetchError } from '../agent/fetch-error.js';
 import { nodeAdvertSchema, type NodeAdvert } from '../agent/node-advert.js';
-import { AUTH_HEADERS, signRequest, verifyResponse } from './peer-auth.js';
+import { resolveAgentUrl, type LookupHost } from './peer-address.js';
+import { ANY_RECIPIENT, AUTH_HEADERS, signRequest, verifyResponse } from './peer-auth.js';
 
 /** An advert is a few KB; anything far larger is not one of ours. */
 export const MAX_PEER_BODY_BYTES = 256 * 1024;
@@ -21,24 +25,39 @@ export const peerAdvertResponseSchema = z.object({ seq: z.number().int().nonnega
 /** Why a peer call failed, with `definitive` when the peer is certainly not serving. */
 export class PeerCallError extends AgentError {
   readonly definitive: boolean;
-  constructor(code: 'unreachable' | 'refused' | 'timeout' | 'not_member' | 'bad_response' | 'http', message: string, definitive = false) {
+  constructor(code: 'unreachable' | 'refused' | 'timeout' | 'not_member' | 'misdirected' | 'bad_response' | 'http', message: string, definitive = false) {
     super(`peer_${code}`, message, { httpStatus: 502 });
     this.definitive = definitive;
   }
 }
 
-export interface PeerClient {
-  ping(baseUrl: string, signal?: AbortSignal): Promise<PeerPing>;
-  fetchAdvert(baseUrl: string, signal?: AbortSignal): Promise<{ seq: number; advert: NodeAdvert }>;
+export interface PeerCallOptions {
+  /** The node expected to answer there; unknown on a first contact (any member may answer). */
+  nodeId?: string | undefined;
+  signal?: AbortSignal | undefined;
 }
 
-export function createPeerClient(opts: { key: string; selfId: string; fetch: typeof fetch; clock: Clock; timeoutMs: number }): PeerClient {
-  const call = async <T>(baseUrl: string, path: string, schema: z.ZodType<T>, parent?: AbortSignal): Promise<T> => {
-    const headers = signRequest({ key: opts.key, nodeId: opts.selfId, method: 'GET', path, nowMs: opts.clock.nowMs() });
-    const nonce = headers[AUTH_HEADERS.nonce] as string;
-    const deadline = timeoutSignal(opts.clock, opts.timeoutMs, parent);
-    const url = `${baseUrl}${path}`;
+/** A verified answer, with the node that proved it answers at `addr`, the `ip:port` dialled. */
+export type Proven<T> = T & { responderId: string; addr: string };
+
+export interface PeerClient {
+  ping(baseUrl: string, o?: PeerCallOptions): Promise<Proven<PeerPing>>;
+  fetchAdvert(baseUrl: string, o?: PeerCallOptions): Promise<Proven<{ seq: number; advert: NodeAdvert }>>;
+}
+
+export function createPeerClient(opts: { key: string; selfId: string; fetch: typeof fetch; clock: Clock; timeoutMs: number; lookup?: LookupHost | undefined }): PeerClient {
+  const call = async <T extends object>(baseUrl: string, path: string, schema: z.ZodType<T>, o: PeerCallOptions = {}): Promise<Proven<T>> => {
+    const deadline = timeoutSignal(opts.clock, opts.timeoutMs, o.signal);
     try {
+      let target: Awaited<ReturnType<typeof resolveAgentUrl>>;
+      try {
+        target = await resolveAgentUrl(baseUrl, opts.lookup);
+      } catch (err) {
+        throw new PeerCallError('unreachable', describeFetchError(err, baseUrl));
+      }
+      const headers = signRequest({ key: opts.key, nodeId: opts.selfId, to: o.nodeId ?? ANY_RECIPIENT, dialled: target.dialled, method: 'GET', path, nowMs: opts.clock.nowMs() });
+      const nonce = headers[AUTH_HEADERS.nonce] as string;
+      const url = `${target.origin}${path}`;
       let res: Response;
       try {
         res = await opts.fetch(url, { headers, signal: deadline.signal, redirect: 'error' });
@@ -51,9 +70,16 @@ export function createPeerClient(opts: { key: string; selfId: string; fetch: typ
       }
       const body = await readLimited(res, MAX_PEER_BODY_BYTES);
       if (res.status === 401 || res.status === 403) throw new PeerCallError('not_member', `${baseUrl} refused our mesh key (HTTP ${res.status})`);
-      if (!verifyResponse({ key: opts.key, requestNonce: nonce, status: res.status, body, signature: res.headers.get(AUTH_HEADERS.signature) })) {
+      // 421: the agent that got the request is not at the address we dialled (a relay in between),
+      // or is not the node we meant (the address now belongs to another one).
+      if (res.status === 421) throw new PeerCallError('misdirected', `${baseUrl} is not the address of the agent that answered there (HTTP 421)`, true);
+      const responderId = res.headers.get(AUTH_HEADERS.node) ?? '';
+      const addr = res.headers.get(AUTH_HEADERS.addr) ?? '';
+      if (!verifyResponse({ key: opts.key, requestNonce: nonce, responderId, addr, status: res.status, body, signature: res.headers.get(AUTH_HEADERS.signature) })) {
         throw new PeerCallError('not_member', `${baseUrl} did not prove it holds the mesh key`);
       }
+      if (addr !== target.dialled) throw new PeerCallError('misdirected', `${baseUrl} answered from ${addr}, not from the address dialled (${target.dialled})`, true);
+      if (o.nodeId !== undefined && responderId !== o.nodeId) throw new PeerCallError('misdirected', `${baseUrl} answered as another node (${responderId.slice(0, 8)})`, true);
       if (!res.ok) throw new PeerCallError('http', `${baseUrl} answered HTTP ${res.status}`, res.status === 503);
       let json: unknown;
       try {
@@ -66,7 +92,7 @@ export function createPeerClient(opts: { key: string; selfId: string; fetch: typ
         const first = parsed.error.issues[0];
         throw new PeerCallError('bad_response', `${baseUrl} sent a malformed answer (${first ? `${first.path.join('.')}: ${first.message}` : 'invalid'})`);
       }
-      return parsed.data;
+      return { ...parsed.data, responderId, addr };
     } catch (err) {
       if (err instanceof PeerCallError) throw err;
       if (deadline.signal.reason instanceof TimeoutError) throw new PeerCallError('timeout', describeFetchError(deadline.signal.reason, baseUrl));
@@ -76,8 +102,8 @@ export function createPeerClient(opts: { key: string; selfId: string; fetch: typ
     }
   };
   return {
-    ping: (baseUrl, signal) => call(baseUrl, '/api/v1/peer/ping', peerPingSchema, signal),
-    fetchAdvert: (baseUrl, signal) => call(baseUrl, '/api/v1/peer/advert', peerAdvertResponseSchema, signal),
+    ping: (baseUrl, o) => call(baseUrl, '/api/v1/peer/ping', peerPingSchema, o),
+    fetchAdvert: (baseUrl, o) => call(baseUrl, '/api/v1/peer/advert', peerAdvertResponseSchema, o),
   };
 }
 

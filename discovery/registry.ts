@@ -10,7 +10,8 @@ import type { NodeAdvert } from '../agent/node-advert.js';
 import type { NodeRecord, NodeState, PeerPath, PeerSource } from './types.js';
 
 export type PathCheck =
-  | { ok: true; seq: number }
+  /** `addr`: the `ip:port` the node proved it answers on (peer-auth.ts). */
+  | { ok: true; seq: number; addr?: string | undefined }
   /** `definitive`: the peer is certainly not serving (connection refused, or it said it is leaving). */
   | { ok: false; error: string; definitive: boolean };
 
@@ -27,7 +28,7 @@ export interface PeerRegistry {
   /** This node: always up, always first. */
   setSelf(advert: NodeAdvert, seq: number, url: string, nowMs: number): void;
   /** A peer that proved membership and sent its advert over `path`. */
-  upsertMember(input: { advert: NodeAdvert; seq: number; source: PeerSource; url: string; nowMs: number }): void;
+  upsertMember(input: { advert: NodeAdvert; seq: number; source: PeerSource; url: string; nowMs: number; addr?: string | undefined }): void;
   /** The result of one health check of one path. */
   recordCheck(nodeId: string, url: string, result: PathCheck, nowMs: number): void;
   /** Forgets one path (a static peer removed, a tailnet peer gone); a node without paths is removed. */
@@ -117,11 +118,11 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
       });
     },
 
-    upsertMember({ advert, seq, source, url, nowMs }) {
+    upsertMember({ advert, seq, source, url, nowMs, addr }) {
       if (advert.nodeId === opts.selfId) return;
       const before = nodes.get(advert.nodeId);
       const base = before ?? emptyRecord(advert.nodeId, advert.name);
-      const path: PeerPath = { source, url, ok: true, lastOkMs: nowMs, lastError: null };
+      const path: PeerPath = { source, url, ok: true, lastOkMs: nowMs, lastError: null, proven: true, ...(addr ? { addr } : {}) };
       const paths = [...base.paths.filter((p) => p.url !== url), path];
       publish(before, withState({ ...base, name: advert.name, advert, seq, macs: macsOf(advert), lastSeenMs: nowMs, paths }, nowMs, false));
     },
@@ -133,7 +134,7 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
         p.url !== url
           ? p
           : result.ok
-            ? { ...p, ok: true, lastOkMs: nowMs, lastError: null }
+            ? { ...p, ok: true, lastOkMs: nowMs, lastError: null, proven: true, ...(result.addr ? { addr: result.addr } : {}) }
             : { ...p, ok: false, lastError: result.error },
       );
       const lastSeenMs = result.ok ? nowMs : before.lastSeenMs;
@@ -162,9 +163,14 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
     restore(records) {
       for (const r of records) {
         if (r.nodeId === opts.selfId || nodes.has(r.nodeId)) continue;
-        const paths = r.paths.filter((p) => p.source !== 'self').map((p) => ({ ...p, ok: null }));
-        if (paths.length === 0) continue;
-        publish(undefined, { ...r, paths, state: 'down', activeUrl: null, downSinceMs: r.downSinceMs ?? r.lastSeenMs });
+        const saved = r.paths.filter((p) => p.source !== 'self');
+        if (saved.length === 0) continue;
+        // Only proven paths come back: one saved before the address proof may lead through a relay
+        // (issue 10 §3). The node itself stays known (its MACs wake it); it is found again by mDNS,
+        // the tailnet or its static URL.
+        const paths = saved.filter((p) => p.proven === true || p.source === 'endpoint').map((p) => ({ ...p, ok: null }));
+        const addresses = [...new Set(paths.map((p) => hostOf(p.url)))];
+        publish(undefined, { ...r, paths, addresses, sources: [...new Set(paths.map((p) => p.source))], state: 'down', activeUrl: null, downSinceMs: r.downSinceMs ?? r.lastSeenMs });
       }
     },
 

@@ -21,6 +21,13 @@ export const peerPathSchema = z.object({
   ok: z.boolean().nullable(),
   lastOkMs: z.number().nullable(),
   lastError: z.string().nullable(),
+  /**
+   * The node answered on this path itself, over the address proof of issue 10 §3. Paths saved by
+   * agents from before that proof lack it and are not restored: they may lead through a relay.
+   */
+  proven: z.boolean().optional(),
+  /** The `ip:port` the node proved it answers on over this path: where relayed requests go. */
+  addr: z.string().optional(),
 });
 export type PeerPath = z.infer<typeof peerPathSchema>;
 

@@ -68,6 +68,8 @@ export const ollamaFactsSchema = z.object({
   models: z.array(ollamaModelSchema),
   loaded: z.array(ollamaLoadedModelSchema),
   checkedAtMs: z.number().nullable(),
+  /** The owner exposed it to the LAN on purpose (`services.ollama.direct`): peers may call it directly. */
+  direct: z.boolean().optional(),
 });
 export type OllamaFacts = z.infer<typeof ollamaFactsSchema>;
 
@@ -76,6 +78,8 @@ export const immichMlFactsSchema = z.object({
   state: serviceStateSchema,
   reason: z.string().nullable(),
   checkedAtMs: z.number().nullable(),
+  /** The owner exposed it to the LAN on purpose (`services.immichMl.direct`): peers may call it directly. */
+  direct: z.boolean().optional(),
 });
 export type ImmichMlFacts = z.infer<typeof immichMlFactsSchema>;
 

@@ -6,13 +6,18 @@
  * retried: a broken stream ends with an error frame in the stream's own format, never a silent
  * hang. A client that goes away aborts the upstream request.
  */
-import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type http from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { TimeoutError, type Clock } from '../../agent/clock.js';
 import { describeError } from '../../agent/errors.js';
 import type { ServiceKind } from '../../scheduler/offer-schema.js';
 import { endToEndHeaders } from './headers.js';
+import { AUTH_HEADERS } from '../../discovery/peer-auth.js';
+
+const AUTH_HEADER_NAMES: readonly string[] = Object.values(AUTH_HEADERS);
 import type { ProxyRequestEvent } from './stats.js';
 import type { Target } from './targets.js';
+import { RELAY_RESPONSE_HEADERS, requestUpstream, type RelayCredentials } from './upstream.js';
 
 export interface Attempt {
   target: Target;
@@ -37,6 +42,10 @@ export interface ForwardOptions {
   /** The error frame to end a broken stream with, by response content type (null: just close). */
   errorFrame: (contentType: string, message: string) => string | null;
   onFailover: (target: Target, reason: string) => void;
+  /** Signs relayed requests and checks their answers (upstream.ts). */
+  relay: RelayCredentials;
+  /** Headers added to whatever status is finally sent (the relay's signature of its answer). */
+  answerHeaders?: (status: number) => OutgoingHttpHeaders;
 }
 
 export interface ForwardResult {
@@ -58,7 +67,10 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 export async function forwardWithFailover(opts: ForwardOptions): Promise<ForwardResult> {
   const { req, res, clock } = opts;
   const t0 = clock.monotonicMs();
-  const clientHeaders = endToEndHeaders(req.headers, ['authorization', 'accept-encoding', 'content-length']);
+  // The client's own credentials and our peer-protocol headers stop here.
+  const clientHeaders = endToEndHeaders(req.headers, ['authorization', 'accept-encoding', 'content-length', ...AUTH_HEADER_NAMES]);
+  const answerHeaders = opts.answerHeaders ?? ((): OutgoingHttpHeaders => ({}));
+  const fromUpstream = (up: IncomingMessage): OutgoingHttpHeaders => endToEndHeaders(up.headers, RELAY_RESPONSE_HEADERS);
   let clientGone = false;
   let current: http.ClientRequest | null = null;
   const onClose = (): void => {
@@ -73,17 +85,23 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
 
   const tryOnce = (attempt: Attempt): Promise<TryResult> =>
     new Promise((resolve) => {
-      const url = new URL(attempt.path, `${attempt.target.baseUrl}/`);
-      const upstream = http.request(url, {
-        method: req.method,
-        agent: opts.agent,
-        // Ollama bound to loopback refuses other Host headers (PROTOCOLS.md §1.1).
-        headers: { ...clientHeaders, host: `localhost:${url.port || 80}`, 'content-length': attempt.body.length },
-      });
+      let started: ReturnType<typeof requestUpstream>;
+      try {
+        started = requestUpstream(attempt.target, { method: req.method ?? 'GET', path: attempt.path, headers: clientHeaders, body: attempt.body, agent: opts.agent, relay: opts.relay });
+      } catch (err) {
+        resolve({ kind: 'failed', reason: describeError(err) });
+        return;
+      }
+      const upstream = started.request;
       current = upstream;
       const cancel = clock.setTimeout(() => upstream.destroy(new TimeoutError(opts.firstByteTimeoutMs)), opts.firstByteTimeoutMs);
       upstream.once('response', (r) => {
         cancel();
+        if (!started.authentic(r)) {
+          r.destroy();
+          resolve({ kind: 'failed', reason: `the answer was not signed by ${attempt.target.name}'s agent` });
+          return;
+        }
         resolve({ kind: 'response', upstream: r });
       });
       upstream.once('error', (err) => {
@@ -112,12 +130,12 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
       const body = await readSome(up, MAX_ERROR_BODY_BYTES);
       if (opts.retryable(status, body.toString('utf8'))) {
         reason = `${attempt.target.name}: HTTP ${status} ${body.toString('utf8').slice(0, 200)}`;
-        lastAnswer = { status, headers: endToEndHeaders(up.headers), body };
+        lastAnswer = { status, headers: fromUpstream(up), body };
         opts.onFailover(attempt.target, `HTTP ${status}`);
         failovers++;
         continue;
       }
-      res.writeHead(status, { ...endToEndHeaders(up.headers), ...attempt.headers, 'content-length': body.length });
+      res.writeHead(status, { ...fromUpstream(up), ...attempt.headers, ...answerHeaders(status), 'content-length': body.length });
       res.end(body);
       return done('ok', status, attempt.target);
     }
@@ -136,7 +154,7 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
   /** Streams the committed answer to the client; ends a broken stream with an error frame. */
   function relay(up: IncomingMessage, attempt: Attempt, status: number): Promise<ForwardResult> {
     const contentType = String(up.headers['content-type'] ?? '');
-    const headers = { ...endToEndHeaders(up.headers), ...attempt.headers };
+    const headers = { ...fromUpstream(up), ...attempt.headers, ...answerHeaders(status) };
     if (attempt.rewrite) delete headers['content-length'];
     res.writeHead(status, headers);
     // A stream's headers go out now, so its client sees the answer begin before the first token;
@@ -208,10 +226,10 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
  * Every candidate failed before answering: give the client the last real answer (e.g. the
  * model-not-found 404 of the last node), or a 502 with `fallbackBody` when no node answered at all.
  */
-export function finishExhausted(res: ServerResponse, result: ForwardResult, fallbackBody: string): void {
+export function finishExhausted(res: ServerResponse, result: ForwardResult, fallbackBody: string, answerHeaders: (status: number) => OutgoingHttpHeaders = () => ({})): void {
   if (result.outcome !== 'exhausted') return;
   const answer = result.lastAnswer ?? { status: 502, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Buffer.from(fallbackBody) };
-  res.writeHead(answer.status, { ...answer.headers, 'content-length': answer.body.length });
+  res.writeHead(answer.status, { ...answer.headers, ...answerHeaders(answer.status), 'content-length': answer.body.length });
   res.end(answer.body);
 }
 

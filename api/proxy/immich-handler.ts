@@ -12,6 +12,7 @@ import type { Clock } from '../../agent/clock.js';
 import type { Logger } from '../../agent/log.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
 import type { Routing } from './routing.js';
+import type { RelayCredentials } from './upstream.js';
 import type { ProxyStats } from './stats.js';
 
 export interface ImmichHandlerDeps {
@@ -25,6 +26,7 @@ export interface ImmichHandlerDeps {
   holdMs: number;
   /** True while a batch node was sent a Wake-on-LAN packet and is not up yet. */
   batchNodeWaking: () => boolean;
+  relay: RelayCredentials;
 }
 
 /** FastAPI's error shape (PROTOCOLS.md §2.4). */
@@ -93,6 +95,7 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
       // 4xx (a bad request) is the answer; 5xx and timeouts go to the next node.
       retryable: (status) => status >= 500,
       errorFrame: () => null,
+      relay: deps.relay,
       onFailover: (target, reason) => {
         deps.routing.markSuspect('immich-ml', target.nodeId);
         deps.log.warn('failing over to the next machine-learning node', { node: target.name, reason });

@@ -5,7 +5,7 @@
  * across eligible nodes; errors have Ollama's own shapes.
  */
 import type http from 'node:http';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TimeoutError, type Clock } from '../../agent/clock.js';
 import { describeError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/log.js';
@@ -16,6 +16,7 @@ import { responseModelRewriter, rewriteRequestModel } from './model-rewrite.js';
 import type { Routing } from './routing.js';
 import type { ProxyStats } from './stats.js';
 import type { Target } from './targets.js';
+import { requestUpstream, type RelayCredentials } from './upstream.js';
 
 export interface OllamaHandlerDeps {
   routing: Routing;
@@ -26,15 +27,22 @@ export interface OllamaHandlerDeps {
   firstByteTimeoutMs: number;
   maxBodyBytes: number;
   modelFallbacks: Readonly<Record<string, string>>;
+  relay: RelayCredentials;
 }
 
 const LIST_TIMEOUT_MS = 5000;
 
-/** GET a small JSON document with Ollama's accepted Host header (PROTOCOLS.md §1.1). */
-function getJson(url: string, agent: http.Agent, clock: Clock, timeoutMs: number): Promise<unknown> {
+/** GET a small JSON document from a target (its own service, or through its agent). */
+function getJson(target: Target, path: string, deps: Pick<OllamaHandlerDeps, 'agent' | 'clock' | 'relay'>, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = httpRequest(u, { agent, headers: { host: `localhost:${u.port || 80}` } }, (res) => {
+    const { request: req, authentic } = requestUpstream(target, { method: 'GET', path, headers: {}, body: Buffer.alloc(0), agent: deps.agent, relay: deps.relay });
+    req.on('response', (res) => {
+      if (!authentic(res)) {
+        res.destroy();
+        cancel();
+        reject(new Error(`the answer was not signed by ${target.name}'s agent`));
+        return;
+      }
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -50,7 +58,7 @@ function getJson(url: string, agent: http.Agent, clock: Clock, timeoutMs: number
       });
       res.on('error', reject);
     });
-    const cancel = clock.setTimeout(() => req.destroy(new TimeoutError(timeoutMs)), timeoutMs);
+    const cancel = deps.clock.setTimeout(() => req.destroy(new TimeoutError(timeoutMs)), timeoutMs);
     req.on('error', (err) => {
       cancel();
       reject(err);
@@ -74,7 +82,7 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
     const answers = await Promise.all(
       targets.map(async (t) => {
         try {
-          const json = (await getJson(`${t.baseUrl}${path}`, deps.agent, deps.clock, LIST_TIMEOUT_MS)) as { models?: Record<string, unknown>[] | null };
+          const json = (await getJson(t, path, deps, LIST_TIMEOUT_MS)) as { models?: Record<string, unknown>[] | null };
           return json.models ?? [];
         } catch (err) {
           deps.log.debug('model list from a node failed', { node: t.name, error: describeError(err) });
@@ -141,6 +149,7 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
       firstByteTimeoutMs: deps.firstByteTimeoutMs,
       retryable: (status, text) => status >= 500 || isModelNotFound(status, text),
       errorFrame: ollamaErrorFrame,
+      relay: deps.relay,
       onFailover: (target, reason) => {
         deps.routing.markSuspect('ollama', target.nodeId);
         deps.log.warn('failing over to the next node', { node: target.name, reason, path: bare });

@@ -1,54 +1,100 @@
 /**
  * The routed endpoints on a socket: `/ollama/...` and `/immich-ml/...` on the agent port (and the
- * whole path space of the dedicated ports). Raw node:http, in front of the Hono app, so streams
- * pass through with nothing in between. Clients are checked against the allowed networks and the
- * API key first (issue 5 §7).
+ * whole path space of the dedicated ports), plus the peer relay `/api/v1/peer/relay/<kind>/...`.
+ * Raw node:http, in front of the Hono app, so streams pass through with nothing in between. The
+ * path after the prefix must be a plain path (routed-path.ts, issue 10 §2); clients of the routed
+ * endpoints are checked against the allowed networks and the API key; relayed requests carry the
+ * mesh key's signature instead, checked by the relay handler.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/log.js';
+import type { ServiceKind } from '../../scheduler/offer-schema.js';
 import type { AccessPolicy } from './access.js';
+import { kindErrorBody } from './relay-handler.js';
+import { checkRoutedPath } from './routed-path.js';
+import { RELAY_PREFIX } from './targets.js';
 
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
+export type RelayHandler = (req: IncomingMessage, res: ServerResponse, kind: ServiceKind, path: string) => Promise<void>;
 
 export interface ProxyRouter {
   /** Handles the request when its path belongs to a routed endpoint; returns false otherwise. */
   handle: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** A listener for a dedicated port that serves one kind at its root. */
-  dedicated: (kind: 'ollama' | 'immich-ml') => (req: IncomingMessage, res: ServerResponse) => void;
+  dedicated: (kind: ServiceKind) => (req: IncomingMessage, res: ServerResponse) => void;
 }
 
-const PREFIXES = { ollama: '/ollama', 'immich-ml': '/immich-ml' } as const;
+const PREFIXES: Record<ServiceKind, string> = { ollama: '/ollama', 'immich-ml': '/immich-ml' };
+const KINDS = Object.keys(PREFIXES) as ServiceKind[];
 
-export function createProxyRouter(opts: { access: () => AccessPolicy; ollama: RawHandler; immich: RawHandler; log: Logger }): ProxyRouter {
-  const run = (kind: 'ollama' | 'immich-ml', req: IncomingMessage, res: ServerResponse, path: string): void => {
+function sendError(res: ServerResponse, kind: ServiceKind, path: string, status: number, message: string): void {
+  const body = kindErrorBody(kind, path, message, status);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** `/ollama`, `/ollama/x` and `/ollama?x` belong to the prefix; `/ollamax` does not. */
+function under(url: string, prefix: string): boolean {
+  return url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`);
+}
+
+export function createProxyRouter(opts: { access: () => AccessPolicy; ollama: RawHandler; immich: RawHandler; relay: RelayHandler; log: Logger }): ProxyRouter {
+  const failed = (kind: ServiceKind, path: string, res: ServerResponse) => (err: unknown) => {
+    opts.log.error('routed request failed', { kind, path, error: describeError(err) });
+    if (!res.headersSent) sendError(res, kind, path, 500, 'internal error in inference-mesh; see the agent log');
+    else res.destroy();
+  };
+
+  /** Refuses a path that is not a plain path on the service (400, in the kind's error shape). */
+  const validPath = (kind: ServiceKind, raw: string, req: IncomingMessage, res: ServerResponse): string | null => {
+    const checked = checkRoutedPath(raw);
+    if (checked.ok) return checked.path;
+    opts.log.once(`proxy-bad-path:${req.socket.remoteAddress ?? '?'}`, 'warn', 'refused a routed request with a path that is not a plain path', { client: req.socket.remoteAddress, reason: checked.reason });
+    sendError(res, kind, '/', 400, `invalid path: ${checked.reason}`);
+    req.resume();
+    return null;
+  };
+
+  const run = (kind: ServiceKind, req: IncomingMessage, res: ServerResponse, raw: string): void => {
     const verdict = opts.access().check(req.socket.remoteAddress, req.headers.authorization);
     if (!verdict.ok) {
       opts.log.once(`proxy-denied:${req.socket.remoteAddress ?? '?'}:${verdict.code}`, 'warn', 'refused a client of the routed endpoints', {
         client: req.socket.remoteAddress,
         reason: verdict.message,
       });
-      const body = kind === 'ollama' ? JSON.stringify({ error: verdict.message }) : JSON.stringify({ detail: verdict.message });
-      res.writeHead(403, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
+      sendError(res, kind, kind === 'ollama' ? raw : '/', 403, verdict.message);
       req.resume();
       return;
     }
+    const path = validPath(kind, raw, req, res);
+    if (path === null) return;
     const handler = kind === 'ollama' ? opts.ollama : opts.immich;
-    handler(req, res, path || '/').catch((err: unknown) => {
-      opts.log.error('routed request failed', { kind, path, error: describeError(err) });
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(kind === 'ollama' ? { error: 'internal error in inference-mesh; see the agent log' } : { detail: 'internal error in inference-mesh' }));
-      } else res.destroy();
-    });
+    handler(req, res, path).catch(failed(kind, path, res));
   };
+
+  const relay = (req: IncomingMessage, res: ServerResponse, rest: string): void => {
+    const kind = KINDS.find((k) => under(rest, `/${k}`));
+    if (!kind) {
+      sendError(res, 'ollama', '/', 404, `no relay for ${rest.split('?')[0] ?? ''}; kinds: ${KINDS.join(', ')}`);
+      req.resume();
+      return;
+    }
+    const path = validPath(kind, rest.slice(kind.length + 1), req, res);
+    if (path === null) return;
+    opts.relay(req, res, kind, path).catch(failed(kind, path, res));
+  };
+
   return {
     handle(req, res) {
       const url = req.url ?? '/';
-      for (const kind of ['ollama', 'immich-ml'] as const) {
+      if (url.startsWith(`${RELAY_PREFIX}/`)) {
+        relay(req, res, url.slice(RELAY_PREFIX.length));
+        return true;
+      }
+      for (const kind of KINDS) {
         const prefix = PREFIXES[kind];
-        if (url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`)) {
+        if (under(url, prefix)) {
           run(kind, req, res, url.slice(prefix.length));
           return true;
         }

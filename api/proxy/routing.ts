@@ -17,7 +17,7 @@ export interface Routing {
   markSuspect(kind: ServiceKind, nodeId: string): void;
 }
 
-function compute(elector: Elector, registry: PeerRegistry, kind: ServiceKind, o: { model?: string; batchOnly?: boolean }, selfId: string): Target[] {
+function compute(elector: Elector, registry: PeerRegistry, kind: ServiceKind, o: { model?: string; batchOnly?: boolean }, selfId: string, localUrl: string | null): Target[] {
   const placement = elector.electFor(kind, o.model);
   const elected = o.batchOnly ? placement.batchElected : placement.elected;
   const eligible = placement.candidates.filter((c) => c.eligible && (!o.batchOnly || c.batch));
@@ -25,12 +25,20 @@ function compute(elector: Elector, registry: PeerRegistry, kind: ServiceKind, o:
   const byId = new Map(registry.snapshot().map((n) => [n.nodeId, n]));
   return ordered.flatMap((c) => {
     const node = byId.get(c.nodeId);
-    const t = node ? targetFor(node, kind, selfId) : null;
+    const t = node ? targetFor(node, kind, selfId, localUrl) : null;
     return t ? [t] : [];
   });
 }
 
-export function createRouting(opts: { elector: () => Elector | null; registry: () => PeerRegistry | null; selfId: () => string; clock: Clock; suspectMs: number }): Routing {
+export function createRouting(opts: {
+  elector: () => Elector | null;
+  registry: () => PeerRegistry | null;
+  selfId: () => string;
+  /** This node's own service URL of a kind, from its config; null when the kind is not enabled here. */
+  localUrl: (kind: ServiceKind) => string | null;
+  clock: Clock;
+  suspectMs: number;
+}): Routing {
   const suspectUntil = new Map<string, number>();
   /**
    * Targets per (kind, model, class), reused while neither the registry nor the placement changed
@@ -48,7 +56,7 @@ export function createRouting(opts: { elector: () => Elector | null; registry: (
       const nowMs = opts.clock.nowMs();
       const hit = cache.get(key);
       const fresh = hit && hit.registryVersion === registry.version() && hit.placement === elector.current() && nowMs - hit.atMs < 1000;
-      const targets = fresh ? hit.targets : compute(elector, registry, kind, o, opts.selfId());
+      const targets = fresh ? hit.targets : compute(elector, registry, kind, o, opts.selfId(), opts.localUrl(kind));
       if (!fresh) {
         if (cache.size > 256) cache.clear();
         cache.set(key, { targets, registryVersion: registry.version(), placement: elector.current(), atMs: nowMs });

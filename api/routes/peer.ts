@@ -1,13 +1,16 @@
 /**
  * The peer protocol, served to other agents of the mesh: `GET /api/v1/peer/ping` (liveness and the
- * advert's change counter) and `GET /api/v1/peer/advert`. Requests must be signed with the mesh key
- * and answers are signed back (discovery/peer-auth.ts); an agent of another mesh gets 401 and is
- * logged once.
+ * advert's change counter) and `GET /api/v1/peer/advert`. Requests must be signed with the mesh key,
+ * addressed to this node (or, on a first contact, to any node) and dialled at the address they
+ * arrive on; answers are signed back over that address (discovery/peer-auth.ts). An agent of another
+ * mesh gets 401, a request meant for another address or node 421; both are logged once.
  */
+import type { IncomingMessage } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { Logger } from '../../agent/log.js';
 import type { NodeAdvert } from '../../agent/node-advert.js';
-import { AUTH_HEADERS, createRequestVerifier, signResponse } from '../../discovery/peer-auth.js';
+import { hostPort } from '../../discovery/peer-address.js';
+import { AUTH_HEADERS, signResponse, type RequestVerifier } from '../../discovery/peer-auth.js';
 
 export interface PeerRouteDeps {
   /** The mesh key, once loaded (null before start: peers are then refused). */
@@ -20,35 +23,48 @@ export interface PeerRouteDeps {
   /** True once this agent has begun to stop: peers then mark it down at once. */
   leaving: () => boolean;
   advert: () => NodeAdvert;
+  /** The verifier of signed peer requests: one per agent, shared with the relay (one replay cache). */
+  verifier: () => RequestVerifier | null;
 }
 
-export function peerRoutes(deps: PeerRouteDeps): Hono<{ Variables: { nonce: string; key: string } }> {
-  let verifier: { key: string; check: ReturnType<typeof createRequestVerifier> } | null = null;
-  const app = new Hono<{ Variables: { nonce: string; key: string } }>();
+type Vars = { Variables: { nonce: string; key: string; local: string } };
+
+/** The local end of the request's connection (@hono/node-server passes the IncomingMessage as env). */
+export function localAddressOf(env: unknown): string {
+  const socket = (env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket;
+  return socket?.localAddress && socket.localPort ? hostPort(socket.localAddress, socket.localPort) : 'unknown:0';
+}
+
+export function peerRoutes(deps: PeerRouteDeps): Hono<Vars> {
+  const app = new Hono<Vars>();
 
   app.use('/peer/*', async (c, next) => {
     const key = deps.key();
-    if (key === null) return c.json({ error: { code: 'not_started', message: 'the agent is starting' } }, 503);
-    if (verifier?.key !== key) verifier = { key, check: createRequestVerifier({ key, nowMs: deps.nowMs }) };
+    const verifier = deps.verifier();
+    if (key === null || verifier === null) return c.json({ error: { code: 'not_started', message: 'the agent is starting' } }, 503);
     const url = new URL(c.req.url);
-    const result = verifier.check.verify({ method: c.req.method, path: url.pathname + url.search, headers: c.req.raw.headers, body: '' });
+    const local = localAddressOf(c.env);
+    const result = verifier.verify({ method: c.req.method, path: url.pathname + url.search, headers: c.req.raw.headers, body: '', local }, { anyRecipient: true });
     if (!result.ok) {
-      const remote = c.req.header('x-forwarded-for') ?? 'a client';
-      deps.log.once(`peer-auth:${result.reason}:${c.req.header(AUTH_HEADERS.node) ?? remote}`, 'warn', 'refused a peer request', {
+      deps.log.once(`peer-auth:${result.code}:${c.req.header(AUTH_HEADERS.node) ?? '?'}`, 'warn', 'refused a peer request', {
         reason: result.reason,
         node: c.req.header(AUTH_HEADERS.node),
       });
-      return c.json({ error: { code: 'peer_auth_failed', message: `not a member of this mesh: ${result.reason}` } }, 401);
+      if (result.code === 'misdirected') return c.json({ error: { code: 'peer_misdirected', message: `misdirected: ${result.reason}` } }, 421);
+      return c.json({ error: { code: result.code === 'skew' ? 'peer_clock_skew' : 'peer_auth_failed', message: `not a member of this mesh: ${result.reason}` } }, 401);
     }
     c.set('nonce', result.nonce);
     c.set('key', key);
+    c.set('local', local);
     await next();
   });
 
-  const signed = (c: Context<{ Variables: { nonce: string; key: string } }>, status: 200 | 503, payload: unknown): Response => {
+  const signed = (c: Context<Vars>, status: 200 | 503, payload: unknown): Response => {
     const body = JSON.stringify(payload);
-    const signature = signResponse({ key: c.get('key'), requestNonce: c.get('nonce'), status, body });
-    return c.body(body, status, { 'content-type': 'application/json', [AUTH_HEADERS.signature]: signature });
+    const responderId = deps.nodeId();
+    const addr = c.get('local');
+    const signature = signResponse({ key: c.get('key'), requestNonce: c.get('nonce'), responderId, addr, status, body });
+    return c.body(body, status, { 'content-type': 'application/json', [AUTH_HEADERS.node]: responderId, [AUTH_HEADERS.addr]: addr, [AUTH_HEADERS.signature]: signature });
   };
 
   app.get('/peer/ping', (c) => signed(c, 200, { nodeId: deps.nodeId(), seq: deps.seq(), leaving: deps.leaving() }));

@@ -47,12 +47,24 @@ async function rogue(handler: (req: http.IncomingMessage, res: http.ServerRespon
 const nodes = async (a: TestAgent): Promise<NodeRecord[]> => ((await (await fetch(`${a.url}/api/v1/nodes`)).json()) as { nodes: NodeRecord[] }).nodes;
 const names = async (a: TestAgent): Promise<string[]> => (await nodes(a)).map((n) => n.name);
 
-/** Signs like a member would (it has the key) and sends `body` as the advert answer. */
-function memberAnswering(body: string) {
+/**
+ * Signs like a member would (it has the key): answers the advert with `body` and pings with `ping`,
+ * as the node `responderId`, at the address it was reached on.
+ */
+function memberAnswering(body: string, o: { responderId?: string; ping?: () => string | null } = {}) {
   return (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const nonce = String(req.headers[AUTH_HEADERS.nonce] ?? '');
-    res.writeHead(200, { 'content-type': 'application/json', [AUTH_HEADERS.signature]: signResponse({ key: KEY, requestNonce: nonce, status: 200, body }) });
-    res.end(body);
+    const responderId = o.responderId ?? sampleAdvert().nodeId;
+    const addr = `127.0.0.1:${req.socket.localPort ?? 0}`;
+    const answer = req.url?.startsWith('/api/v1/peer/ping') && o.ping ? o.ping() : body;
+    if (answer === null) return; // hanging
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      [AUTH_HEADERS.node]: responderId,
+      [AUTH_HEADERS.addr]: addr,
+      [AUTH_HEADERS.signature]: signResponse({ key: KEY, requestNonce: nonce, responderId, addr, status: 200, body: answer }),
+    });
+    res.end(answer);
   };
 }
 
@@ -109,20 +121,12 @@ describe('peer protocol', () => {
     expect(await names(a)).toEqual(['alpha', 'beta']);
   });
 
-  it('a SIGKILL-like disappearance (refused) marks the peer down; a hang marks it suspect, then down', async () => {
+  it('a hang marks the peer suspect, then down; answers bring it back up', async () => {
     let hang = false;
-    const b = await agent('beta');
-    // A relay in front of beta that can start hanging, like a cut link.
-    const relay = await rogue((req, res) => {
-      if (hang) return;
-      const upstream = http.request(`${b.url}${req.url ?? '/'}`, { headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      upstream.on('error', () => res.destroy());
-      upstream.end();
-    });
-    const a = await agent('alpha', { peers: [relay] });
+    const advert = { ...sampleAdvert(), name: 'beta' };
+    const ping = (): string | null => (hang ? null : JSON.stringify({ nodeId: advert.nodeId, seq: 1, leaving: false }));
+    const beta = await rogue(memberAnswering(JSON.stringify({ seq: 1, advert }), { responderId: advert.nodeId, ping }));
+    const a = await agent('alpha', { peers: [beta] });
     await eventually(async () => ((await nodes(a)).some((n) => n.name === 'beta' && n.state === 'up') ? true : undefined));
     hang = true;
     await eventually(async () => (await nodes(a)).find((n) => n.name === 'beta' && n.state === 'suspect'));
@@ -130,5 +134,25 @@ describe('peer protocol', () => {
     expect(down.paths[0]?.lastError).toMatch(/no answer within 500 ms/);
     hang = false;
     await eventually(async () => ((await nodes(a)).some((n) => n.name === 'beta' && n.state === 'up') ? true : undefined));
+  });
+
+  it('an HTTP relay in front of a member is never recorded as a path to it (issue 10 §3)', async () => {
+    const b = await agent('beta');
+    // Forwards every request to beta unchanged, answers included: what a host without the key
+    // can do after copying beta's advert.
+    const relay = await rogue((req, res) => {
+      const upstream = http.request(`${b.url}${req.url ?? '/'}`, { headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      upstream.end();
+    });
+    const a = await agent('alpha', { peers: [relay, b.url] });
+    const beta = await eventually(async () => (await nodes(a)).find((n) => n.name === 'beta' && n.state === 'up'));
+    await eventually(async () => (a.deps.lines.some((l) => l.includes("not the claimed agent's own")) ? true : undefined));
+    expect(beta.paths.map((p) => p.url)).toEqual([b.url]);
+    expect((await nodes(a)).flatMap((n) => n.paths.map((p) => p.url))).not.toContain(relay);
+    expect(b.deps.lines.some((l) => l.includes('refused a peer request') && l.includes('which is not this agent'))).toBe(true);
   });
 });

@@ -12,7 +12,7 @@ const rest = {
   staticPeers: () => {
     throw new Error('unused');
   },
-  peer: { key: () => null, nowMs: () => 0, nodeId: () => '', seq: () => 0, leaving: () => false },
+  peer: { key: () => null, verifier: () => null, nowMs: () => 0, nodeId: () => '', seq: () => 0, leaving: () => false },
   stats: () => createProxyStats({ nowMs: () => 0 }),
   events: { clock: systemClock, initial: () => [], subscribe: () => () => undefined },
   admin: { token: () => null, nowMs: () => 0 },

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { ServiceEndpoint } from '../../../discovery/endpoint-schema.js';
-import { signRequest } from '../../../discovery/peer-auth.js';
+import { createRequestVerifier, signRequest } from '../../../discovery/peer-auth.js';
 import type { StaticPeers } from '../../../agent/static-peers.js';
 import { configSchema } from '../../../agent/config-schema.js';
 import { settingsView } from '../../../agent/settings.js';
@@ -158,6 +158,10 @@ function check(schema: unknown, value: unknown, doc: unknown, at = '$'): string[
 
 const NOW = WED(12);
 const KEY = 'k'.repeat(43);
+/** The address the peer protocol's requests reach the app on (as @hono/node-server passes the socket). */
+const PEER_ADDR = '127.0.0.1:7650';
+const PEER_ENV = { incoming: { socket: { localAddress: '127.0.0.1', localPort: 7650 } } };
+const verifier = createRequestVerifier({ key: KEY, selfId: () => sampleAdvert().nodeId, nowMs: () => NOW });
 const TOKEN = 'kJ3n0Wc5mZ8qP1rT7vX2yB4dF6hL9sU0aE3gI5oQ7wM';
 const ADMIN = { authorization: `Bearer ${TOKEN}` };
 // app.request('/…') builds http://localhost/…; that is the request's own origin.
@@ -195,7 +199,7 @@ function deps(): AppDeps {
     advert: () => sampleAdvert(),
     nodes: () => nodes,
     staticPeers: () => staticPeers,
-    peer: { key: () => KEY, nowMs: () => NOW, nodeId: () => sampleAdvert().nodeId, seq: () => 7, leaving: () => false },
+    peer: { key: () => KEY, verifier: () => verifier, nowMs: () => NOW, nodeId: () => sampleAdvert().nodeId, seq: () => 7, leaving: () => false },
     placement: {
       placement: () => elect({ nodes, policy: placementPolicySchema.parse({}), pins: [pin], nowMs: NOW, previous: null, displayZone: 'Europe/London' }),
       history: () => history,
@@ -253,9 +257,9 @@ const EXAMPLE_BODIES: Record<string, Json> = {
 function request(op: ApiOperation, body?: Json, headers?: Record<string, string>): Promise<Response> {
   const path = concretePath(op.path);
   const credential =
-    op.access === 'peer' ? signRequest({ key: KEY, nodeId: hub().nodeId, method: 'GET', path, nowMs: NOW }) : op.access === 'admin' ? ADMIN : {};
+    op.access === 'peer' ? signRequest({ key: KEY, nodeId: hub().nodeId, to: sampleAdvert().nodeId, dialled: PEER_ADDR, method: 'GET', path, nowMs: NOW }) : op.access === 'admin' ? ADMIN : {};
   const all: Record<string, string> = { ...(headers ?? credential), ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
-  return Promise.resolve(serve().request(path, { method: op.method.toUpperCase(), headers: all, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }));
+  return Promise.resolve(serve().request(path, { method: op.method.toUpperCase(), headers: all, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, PEER_ENV));
 }
 
 const operation = (operationId: string): ApiOperation => {
@@ -338,14 +342,15 @@ describe('OpenAPI document', () => {
       access: () => ({ check: () => ({ ok: true }) }),
       ollama: async () => undefined,
       immich: async () => undefined,
+      relay: async () => undefined,
       log: captureLog().log,
     });
     const handles = (url: string): boolean =>
       router.handle({ url, method: 'GET', headers: {}, socket: { remoteAddress: '127.0.0.1' } } as unknown as IncomingMessage, {} as ServerResponse);
     const routed = API_OPERATIONS.filter((op) => op.servedBy === 'proxy');
-    expect(new Set(routed.map((op) => op.path))).toEqual(new Set(['/ollama/{path}', '/immich-ml/{path}']));
+    expect(new Set(routed.map((op) => op.path))).toEqual(new Set(['/ollama/{path}', '/immich-ml/{path}', '/api/v1/peer/relay/{kind}/{path}']));
     for (const op of routed) {
-      expect(handles(op.path.replace('{path}', 'api/tags')), op.path).toBe(true);
+      expect(handles(op.path.replace('{kind}', 'ollama').replace('{path}', 'api/tags')), op.path).toBe(true);
       expect(doc.paths[op.path]?.[op.method]?.responses, op.path).toHaveProperty('200.content.*/*');
     }
     expect(handles('/api/v1/health')).toBe(false);

@@ -1,0 +1,100 @@
+/**
+ * The peer side of a relay (issue 10 §1): `/api/v1/peer/relay/<kind>/<path>` on the agent port. A
+ * request signed with the mesh key, addressed to this node and dialled at the address it arrived on
+ * (peer-auth.ts) is forwarded to this node's own service of that kind — on loopback, where it stays
+ * bound — and the answer streams back byte for byte, its head signed so the relaying agent knows
+ * this node answered. The relay never routes again: the only upstream is this node's own service,
+ * so no request can loop between agents, and a client path can only ever name a path on it.
+ */
+import type http from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Clock } from '../../agent/clock.js';
+import type { Logger } from '../../agent/log.js';
+import { hostPort } from '../../discovery/peer-address.js';
+import { AUTH_HEADERS, signRelayResponse, type RequestVerifier } from '../../discovery/peer-auth.js';
+import type { ServiceKind } from '../../scheduler/offer-schema.js';
+import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
+import { ollamaErrorBody, ollamaErrorFrame } from './ollama-errors.js';
+import type { ProxyStats } from './stats.js';
+import { localTarget } from './targets.js';
+import type { RelayCredentials } from './upstream.js';
+
+export interface RelayHandlerDeps {
+  verifier: () => RequestVerifier | null;
+  relay: RelayCredentials;
+  selfName: () => string;
+  /** This node's own service URL of a kind, from its config; null when the kind is not enabled. */
+  localUrl: (kind: ServiceKind) => string | null;
+  firstByteTimeoutMs: (kind: ServiceKind) => number;
+  maxBodyBytes: number;
+  agent: http.Agent;
+  clock: Clock;
+  stats: ProxyStats;
+  log: Logger;
+}
+
+/** The kind's own error body, so the client behind the relaying agent sees what its service would send. */
+export function kindErrorBody(kind: ServiceKind, path: string, message: string, status: number): string {
+  return kind === 'ollama' ? ollamaErrorBody(path, message, status) : JSON.stringify({ detail: message });
+}
+
+export function createRelayHandler(deps: RelayHandlerDeps) {
+  return async function relay(req: IncomingMessage, res: ServerResponse, kind: ServiceKind, path: string): Promise<void> {
+    const bare = path.split('?')[0] ?? path;
+    const local = hostPort(req.socket.localAddress ?? '', req.socket.localPort ?? 0);
+    const verifier = deps.verifier();
+    const key = deps.relay.key();
+    const refuse = (status: number, message: string): void => {
+      const body = kindErrorBody(kind, bare, message, status);
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (verifier === null || key === null) return refuse(503, 'the agent is starting');
+    const body = await readBody(req, deps.maxBodyBytes);
+    if (body === null) return refuse(413, `request body larger than ${deps.maxBodyBytes} bytes`);
+    const checked = verifier.verify({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body, local });
+    if (!checked.ok) {
+      deps.log.once(`relay-refused:${checked.code}:${String(req.headers[AUTH_HEADERS.node] ?? '?')}`, 'warn', 'refused a relayed request', {
+        reason: checked.reason,
+        node: req.headers[AUTH_HEADERS.node],
+        client: req.socket.remoteAddress,
+      });
+      return refuse(checked.code === 'misdirected' ? 421 : 401, `not a member of this mesh: ${checked.reason}`);
+    }
+    // Signed so the relaying agent can tell this node's answer from anything in between.
+    const answerHeaders = (status: number): OutgoingHttpHeaders => ({
+      [AUTH_HEADERS.node]: deps.relay.selfId(),
+      [AUTH_HEADERS.addr]: local,
+      [AUTH_HEADERS.signature]: signRelayResponse({ key, requestNonce: checked.nonce, responderId: deps.relay.selfId(), addr: local, status }),
+    });
+    const send = (status: number, message: string): void => {
+      const text = kindErrorBody(kind, bare, message, status);
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-inference-mesh-node': deps.selfName(), ...answerHeaders(status) });
+      res.end(text);
+    };
+    const self = { nodeId: deps.relay.selfId(), name: deps.selfName() };
+    const target = localTarget(self, deps.localUrl(kind));
+    if (!target) return send(503, `${deps.selfName()} does not offer ${kind === 'ollama' ? 'Ollama' : 'Immich ML'}`);
+
+    const t0 = deps.clock.monotonicMs();
+    const result = await forwardWithFailover({
+      req,
+      res,
+      attempts: [{ target, path, body, rewrite: null, headers: { 'x-inference-mesh-node': self.name } }],
+      clock: deps.clock,
+      agent: deps.agent,
+      firstByteTimeoutMs: deps.firstByteTimeoutMs(kind),
+      // One attempt: every answer goes back as it is, and the relaying agent decides on failover.
+      retryable: () => false,
+      errorFrame: kind === 'ollama' ? ollamaErrorFrame : () => null,
+      onFailover: (_t, reason) => deps.log.warn('the local service did not answer a relayed request', { kind, reason }),
+      relay: deps.relay,
+      answerHeaders,
+    });
+    finishExhausted(res, result, kindErrorBody(kind, bare, `${self.name}'s ${kind === 'ollama' ? 'Ollama' : 'Immich ML'} did not answer: ${result.reason ?? 'no answer'}`, 502), (status) => ({
+      'x-inference-mesh-node': self.name,
+      ...answerHeaders(status),
+    }));
+    deps.stats.record(forwardEvent(kind, result, res, { totalMs: deps.clock.monotonicMs() - t0, path: bare, model: null, substitutedModel: null }));
+  };
+}
