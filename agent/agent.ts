@@ -28,6 +28,7 @@ import { idleBusyState, trackBusy, type BusyState } from '../scheduler/busy.js';
 import { createPlacement, type PlacementParts } from './placement.js';
 import { createProxyStats } from '../api/proxy/stats.js';
 import { createProxy } from './proxy.js';
+import type { PlacementAnswer } from '../scheduler/routing-status.js';
 import type { MeshEvent } from '../api/routes/events.js';
 import { createEmitter } from './events.js';
 import { createStaticPeers, type StaticPeers } from './static-peers.js';
@@ -121,6 +122,8 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       return current.kinds['immich-ml'].candidates.some((c) => c.batch && waking.has(c.nodeId));
     },
   });
+  /** The election with what routing sees of it (issue 10 §4), for the API, the UI and its events. */
+  const placementAnswer = (): PlacementAnswer | null => (placement ? { ...placement.elector.snapshot(), routing: proxy.routing.status() } : null);
   const routes = (): PlacementParts['routes'] => placement?.routes ?? ((): never => { throw notStarted(); })();
   const app = createApp({
     log: log.child('api'),
@@ -129,7 +132,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     staticPeers: () => staticPeers ?? ((): never => { throw notStarted(); })(),
     peer: { key: () => meshKey, verifier: () => peerVerifier, nowMs: deps.clock.nowMs, nodeId: () => store?.get().identity.nodeId ?? '', seq: () => seq, leaving: () => leaving },
     placement: {
-      placement: () => routes().placement(),
+      placement: () => ({ ...routes().placement(), routing: proxy.routing.status() }),
       history: (o) => routes().history(o),
       overrides: () => routes().overrides(),
       setOfferOverride: (mode, forSec) => routes().setOfferOverride(mode, forSec),
@@ -141,7 +144,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       clock: deps.clock,
       initial: () => [
         { event: 'nodes', data: registry?.snapshot() ?? [] },
-        ...(placement ? [{ event: 'placement' as const, data: placement.elector.snapshot() }] : []),
+        ...(placement ? [{ event: 'placement' as const, data: placementAnswer() }] : []),
       ],
       subscribe: (listener) => meshEvents.on('event', listener),
     },
@@ -163,7 +166,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     web: {
       selfName: () => config.node.name,
       nodes: () => registry?.snapshot() ?? [],
-      placement: () => placement?.elector.snapshot() ?? null,
+      placement: placementAnswer,
       history: (o) => placement?.routes.history(o) ?? [],
       recentRequests: () => stats.snapshot().recent,
       nowMs: deps.clock.nowMs,
@@ -232,7 +235,13 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     probeLoops = createProbes(config, deps, facts);
     for (const probe of probeLoops) await startService(probe);
 
-    running.push({ name: 'upstream connections', stop: async () => proxy.agent.destroy() });
+    running.push({
+      name: 'upstream connections',
+      stop: async () => {
+        proxy.routing.stop();
+        proxy.agent.destroy();
+      },
+    });
     http = createHttpServer({ fetch: app.fetch, raw: proxy.router.handle, host: config.api.host, port: config.api.port, clock: deps.clock, log: log.child('http') });
     await startService(http);
     for (const server of proxy.servers) await startService(server);
@@ -262,8 +271,17 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       onHistory: (entry) => meshEvents.emit('event', { event: 'history', data: entry }),
     });
     const parts = placement;
-    const offPlacement = parts.elector.onChange(() => meshEvents.emit('event', { event: 'placement', data: parts.elector.snapshot() }));
-    running.push({ name: 'placement events', stop: async () => offPlacement() });
+    const emitPlacement = (): void => meshEvents.emit('event', { event: 'placement', data: placementAnswer() });
+    const offPlacement = parts.elector.onChange(emitPlacement);
+    // A node that fails routed requests changes what the Overview must say, with no new election.
+    const offRouting = proxy.routing.onChange(emitPlacement);
+    running.push({
+      name: 'placement events',
+      stop: async () => {
+        offPlacement();
+        offRouting();
+      },
+    });
     await startService(placement.elector);
     for (const service of placement.services) await startService(service);
   };

@@ -11,7 +11,7 @@ import { createProxyRouter, type ProxyRouter } from '../api/proxy/router.js';
 import type { RelayCredentials } from '../api/proxy/upstream.js';
 import type { RequestVerifier } from '../discovery/peer-auth.js';
 import type { ServiceKind } from '../scheduler/offer-schema.js';
-import { createRouting } from '../api/proxy/routing.js';
+import { createRouting, type Routing } from '../api/proxy/routing.js';
 import type { ProxyStats } from '../api/proxy/stats.js';
 import { createHttpServer, type HttpServer } from '../api/server.js';
 import type { PeerRegistry } from '../discovery/registry.js';
@@ -21,6 +21,8 @@ import type { AgentDeps } from './deps.js';
 
 export interface ProxyParts {
   router: ProxyRouter;
+  /** Where requests go now and which nodes failed them lately (issue 10 §4). */
+  routing: Routing;
   /** Dedicated listeners (proxy.ollamaPort / immichMlPort), started after the main one. */
   servers: HttpServer[];
   /** Upstream connections are kept alive between requests; stop() closes them. */
@@ -94,5 +96,5 @@ export function createProxy(
   };
   dedicated('ollama-port', p.ollamaPort, 'ollama');
   dedicated('immich-ml-port', p.immichMlPort, 'immich-ml');
-  return { router, servers, agent };
+  return { router, routing, servers, agent };
 }

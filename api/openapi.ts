@@ -11,7 +11,8 @@ import { nodeAdvertSchema } from '../agent/node-advert.js';
 import { AUTH_HEADERS } from '../discovery/peer-auth.js';
 import { agentUrlSchema, serviceEndpointSchema } from '../discovery/endpoint-schema.js';
 import { nodeRecordSchema, nodeStateSchema, peerPathSchema, peerSourceSchema } from '../discovery/types.js';
-import { candidateSchema, kindPlacementSchema, placementSchema } from '../scheduler/election.js';
+import { candidateSchema, kindPlacementSchema } from '../scheduler/election.js';
+import { placementAnswerSchema } from '../scheduler/routing-status.js';
 import { historyEntrySchema } from '../scheduler/history-schema.js';
 import { serviceKindSchema } from '../scheduler/offer-schema.js';
 import { offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
@@ -80,7 +81,10 @@ function responseSchemas(): z.core.$ZodRegistry<Meta> {
   reg.add(z.object({ removed: removePeerBody }), { id: 'PeerRemoved', description: 'The peer or endpoint that was removed.' });
   reg.add(candidateSchema, { id: 'Candidate', description: 'One node considered for a service, with why it is or is not eligible.' });
   reg.add(kindPlacementSchema, { id: 'KindPlacement', description: 'The elected node of one service kind and every candidate.' });
-  reg.add(placementSchema, { id: 'Placement', description: 'The current election, per service kind, and when it may change by itself.' });
+  reg.add(placementAnswerSchema, {
+    id: 'Placement',
+    description: 'The current election, per service kind, and when it may change by itself; with `routing`: where requests go first right now and which nodes failed routed requests lately ("elected X, unreachable").',
+  });
   reg.add(historyEntrySchema, { id: 'HistoryEntry', description: 'A placement change or an action taken because of one.' });
   reg.add(z.object({ entries: z.array(historyEntrySchema) }), { id: 'History', description: 'History entries, oldest first.' });
   reg.add(offerOverrideSchema, { id: 'OfferOverride', description: "A manual override of this node's offer." });
@@ -158,7 +162,7 @@ export function componentSchemas(): Record<string, JsonSchema> {
     ProxyStatsSnapshot: {
       type: 'object',
       description:
-        'What the routing proxy did since `sinceMs`: per service kind, requests without any node (`noCandidate`) and per node counters (`requests`, `errors`, `aborted`, `failovers`) with latency percentiles (`firstByteMs`, `totalMs`: p50, p90, p99, estimated from histogram buckets); and the most recent requests, newest first.',
+        'What the routing proxy did since `sinceMs`: per service kind, requests without any node (`noCandidate`) and per node counters (`requests`, `errors`, `aborted`, `failovers`, `unreachable`) with latency percentiles (`firstByteMs`, `totalMs`: p50, p90, p99, estimated from histogram buckets); and the most recent requests, newest first.',
       properties: {
         sinceMs: { type: 'number' },
         kinds: { type: 'object', required: ['ollama', 'immich-ml'], properties: { ollama: { type: 'object' }, 'immich-ml': { type: 'object' } } },

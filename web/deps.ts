@@ -5,7 +5,7 @@
  * evaluates windows exactly as the election does.
  */
 import type { NodeRecord } from '../discovery/types.js';
-import type { Placement } from '../scheduler/election.js';
+import type { PlacementAnswer } from '../scheduler/routing-status.js';
 import type { HistoryEntry } from '../scheduler/history-schema.js';
 import type { RecentRequest } from '../api/proxy/stats.js';
 
@@ -14,8 +14,8 @@ export interface WebDeps {
   selfName: () => string;
   /** The registry's view of the mesh, this node first. */
   nodes: () => NodeRecord[];
-  /** The current election result; null until the elector has run once. */
-  placement: () => Placement | null;
+  /** The current election result with what routing sees of it; null until the elector has run once. */
+  placement: () => PlacementAnswer | null;
   /** Placement changes and actions, oldest first (`limit` keeps the newest). */
   history: (opts: { sinceMs?: number; limit?: number }) => HistoryEntry[];
   /** Recent routed requests, newest first (ProxyStats.snapshot().recent). */

@@ -2,12 +2,14 @@
  * The one-line answer to "where does AI run right now, and why" (issue 6 §4):
  * `Ollama → gaming-pc (NVIDIA GeForce RTX 4080) — window open until 07:00`
  * `Immich ML → hub (CPU) — gaming-pc: game running: cs2.exe`
- * When a better-ranked node is out, its reason is what the user wants to know.
+ * When a better-ranked node is out, its reason is what the user wants to know. When the elected
+ * node fails routed requests, where requests really go is: `Ollama → elected gaming-pc,
+ * unreachable: connection refused …; serving from hub`.
  */
 import type { NodeRecord } from '../../discovery/types.js';
-import type { Placement } from '../../scheduler/election.js';
+import { unreachableNote, type PlacementAnswer } from '../../scheduler/routing-status.js';
 
-export function formatPlacementSummary(placement: Placement, nodes: readonly NodeRecord[]): string[] {
+export function formatPlacementSummary(placement: PlacementAnswer, nodes: readonly NodeRecord[]): string[] {
   const byId = new Map(nodes.map((n) => [n.nodeId, n]));
   return (['ollama', 'immich-ml'] as const).map((kind) => {
     const k = placement.kinds[kind];
@@ -18,6 +20,9 @@ export function formatPlacementSummary(placement: Placement, nodes: readonly Nod
       return `${label} → nowhere — ${why}`;
     }
     const elected = k.candidates[idx] as (typeof k.candidates)[number];
+    // Traffic goes elsewhere while the elected node fails routed requests: say so (issue 10 §4).
+    const note = unreachableNote(k.elected, placement.routing?.[kind]);
+    if (note) return `${label} → ${note}`;
     const gpu = byId.get(elected.nodeId)?.advert?.hardware?.gpus[0]?.model;
     const hw = byId.get(elected.nodeId)?.advert?.hardware ? ` (${gpu ?? 'CPU'})` : '';
     const better = k.candidates.slice(0, idx).find((c) => !c.eligible);

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { timeoutSignal, type Clock } from '../clock.js';
 import { describeFetchError } from '../fetch-error.js';
-import { placementSchema, type Placement } from '../../scheduler/election.js';
+import { placementAnswerSchema, unreachableNote, type PlacementAnswer } from '../../scheduler/routing-status.js';
 
 export interface CliResult {
   exitCode: number;
@@ -52,13 +52,15 @@ export async function callAgent(
   }
 }
 
-export function formatPlacement(p: Placement): string {
+export function formatPlacement(p: PlacementAnswer): string {
   const lines: string[] = [];
   for (const kind of ['ollama', 'immich-ml'] as const) {
     const k = p.kinds[kind];
     const label = kind === 'ollama' ? 'Ollama' : 'Immich ML';
     const elected = k.candidates.find((c) => c.nodeId === k.elected)?.name ?? 'nowhere';
     lines.push(`${label} → ${elected} — ${k.reason}`);
+    const note = unreachableNote(k.elected, p.routing?.[kind]);
+    if (note) lines.push(`  ⚠ ${note}`);
     if (kind === 'immich-ml') lines.push(`  batch work → ${k.candidates.find((c) => c.nodeId === k.batchElected)?.name ?? 'held: no batch node is offered'}`);
     for (const c of k.candidates) lines.push(`  ${c.eligible ? '✓' : '✗'} ${c.name.padEnd(16)} ${c.reason}`);
   }
@@ -68,7 +70,7 @@ export function formatPlacement(p: Placement): string {
 export async function showPlacement(deps: { fetch: typeof fetch; clock: Clock }, opts: { url: string; json: boolean; timeoutMs: number }): Promise<CliResult> {
   const r = await callAgent(deps, { ...opts, method: 'GET', path: '/placement' });
   if (!r.ok) return r.result;
-  const parsed = placementSchema.safeParse(r.json);
+  const parsed = placementAnswerSchema.safeParse(r.json);
   if (!parsed.success) return { exitCode: 1, stderr: `inference-mesh: ${opts.url} did not answer like an inference-mesh agent` };
   return { exitCode: 0, stdout: opts.json ? JSON.stringify(parsed.data, null, 2) : formatPlacement(parsed.data) };
 }

@@ -7,7 +7,7 @@ import { timeoutSignal, type Clock } from '../clock.js';
 import { describeFetchError } from '../fetch-error.js';
 import { nodeAdvertSchema } from '../node-advert.js';
 import { nodeRecordSchema } from '../../discovery/types.js';
-import { placementSchema } from '../../scheduler/election.js';
+import { placementAnswerSchema } from '../../scheduler/routing-status.js';
 import { formatNodes } from './format-nodes.js';
 import { formatPlacementSummary } from './format-summary.js';
 import { formatStatus } from './format-status.js';
@@ -43,7 +43,7 @@ export async function runStatus(
     if (!parsed.success) return notAgent;
     // The placement summary leads the table: it is the question most people run status for.
     const [placement, mesh] = await Promise.all([
-      getJson(deps.fetch, `${base}/api/v1/placement`, deadline.signal, placementSchema),
+      getJson(deps.fetch, `${base}/api/v1/placement`, deadline.signal, placementAnswerSchema),
       getJson(deps.fetch, `${base}/api/v1/nodes`, deadline.signal, nodesResponseSchema),
     ]);
     if (opts.json) return { exitCode: 0, stdout: JSON.stringify({ node: parsed.data, placement, nodes: mesh?.nodes ?? null }, null, 2) };

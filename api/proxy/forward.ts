@@ -106,7 +106,7 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
       });
       upstream.once('error', (err) => {
         cancel();
-        resolve({ kind: 'failed', reason: describeError(err) });
+        resolve({ kind: 'failed', reason: upstreamFailure(err) });
       });
       upstream.end(attempt.body);
     });
@@ -193,6 +193,22 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
       });
       up.on('error', () => undefined); // 'close' above decides; this only keeps the error from being unhandled
     });
+  }
+}
+
+/** A failed attempt in the words the Overview shows ("elected gaming-pc, unreachable: connection refused"). */
+function upstreamFailure(err: unknown): string {
+  if (err instanceof TimeoutError) return err.message;
+  switch ((err as { code?: unknown }).code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+      return 'connection reset';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'host unreachable';
+    default:
+      return describeError(err);
   }
 }
 

@@ -97,7 +97,8 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
       errorFrame: () => null,
       relay: deps.relay,
       onFailover: (target, reason) => {
-        deps.routing.markSuspect('immich-ml', target.nodeId);
+        deps.routing.markSuspect('immich-ml', target.nodeId, reason);
+        deps.stats.recordUnreachable('immich-ml', target.name);
         deps.log.warn('failing over to the next machine-learning node', { node: target.name, reason });
       },
     });

@@ -151,7 +151,8 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
       errorFrame: ollamaErrorFrame,
       relay: deps.relay,
       onFailover: (target, reason) => {
-        deps.routing.markSuspect('ollama', target.nodeId);
+        deps.routing.markSuspect('ollama', target.nodeId, reason);
+        deps.stats.recordUnreachable('ollama', target.name);
         deps.log.warn('failing over to the next node', { node: target.name, reason, path: bare });
       },
     });

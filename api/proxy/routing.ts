@@ -3,7 +3,10 @@
  * the other eligible ones; nodes that just failed a request go last — passive health), the
  * suspect list, and the response headers every routed answer carries.
  */
-import type { Clock } from '../../agent/clock.js';
+import type { CancelTimer, Clock } from '../../agent/clock.js';
+import { createEmitter, type Unsubscribe } from '../../agent/events.js';
+import type { KindRouting, RoutingStatus, UnreachableNode } from '../../scheduler/routing-status.js';
+import { SERVICE_KINDS } from '../../scheduler/offer-schema.js';
 import type { PeerRegistry } from '../../discovery/registry.js';
 import type { Elector } from '../../scheduler/elector.js';
 import type { ServiceKind } from '../../scheduler/offer-schema.js';
@@ -14,7 +17,14 @@ export interface Routing {
   targets(kind: ServiceKind, opts?: { model?: string; batchOnly?: boolean }): Target[];
   /** Why nothing can serve (for the 503), from the candidates' reasons. */
   whyNone(kind: ServiceKind, model?: string): string;
-  markSuspect(kind: ServiceKind, nodeId: string): void;
+  /** A node failed a routed request: tried last for `suspectMs`, and shown as unreachable (issue 10 §4). */
+  markSuspect(kind: ServiceKind, nodeId: string, reason?: string): void;
+  /** Per kind: where requests go first now, and which nodes are unreachable. */
+  status(): RoutingStatus;
+  /** Called when a node becomes unreachable or its time as such runs out. */
+  onChange(listener: () => void): Unsubscribe;
+  /** Clears the expiry timers. */
+  stop(): void;
 }
 
 function compute(elector: Elector, registry: PeerRegistry, kind: ServiceKind, o: { model?: string; batchOnly?: boolean }, selfId: string, localUrl: string | null): Target[] {
@@ -39,15 +49,17 @@ export function createRouting(opts: {
   clock: Clock;
   suspectMs: number;
 }): Routing {
-  const suspectUntil = new Map<string, number>();
+  /** Keyed by `kind:nodeId`. */
+  const suspects = new Map<string, UnreachableNode & { cancel: CancelTimer }>();
+  const changes = createEmitter<{ change: undefined }>(() => undefined);
   /**
    * Targets per (kind, model, class), reused while neither the registry nor the placement changed
    * and for at most a second (a window boundary): an election per request was a fifth of the
    * proxy's own time in bench:proxy.
    */
   const cache = new Map<string, { targets: Target[]; registryVersion: number; placement: unknown; atMs: number }>();
-  const isSuspect = (kind: ServiceKind, nodeId: string): boolean => (suspectUntil.get(`${kind}:${nodeId}`) ?? 0) > opts.clock.nowMs();
-  return {
+  const isSuspect = (kind: ServiceKind, nodeId: string): boolean => (suspects.get(`${kind}:${nodeId}`)?.untilMs ?? 0) > opts.clock.nowMs();
+  const routing: Routing = {
     targets(kind, o = {}) {
       const elector = opts.elector();
       const registry = opts.registry();
@@ -70,8 +82,38 @@ export function createRouting(opts: {
       if (placement.candidates.length === 0) return 'no node offers it';
       return placement.candidates.map((c) => `${c.name}: ${c.reason}`).join('; ');
     },
-    markSuspect(kind, nodeId) {
-      suspectUntil.set(`${kind}:${nodeId}`, opts.clock.nowMs() + opts.suspectMs);
+    markSuspect(kind, nodeId, reason = 'a routed request failed') {
+      const key = `${kind}:${nodeId}`;
+      const nowMs = opts.clock.nowMs();
+      const before = suspects.get(key);
+      before?.cancel();
+      const name = opts.registry()?.get(nodeId)?.name ?? nodeId.slice(0, 8);
+      // One timer per unreachable node, so the status clears on time even when no request comes.
+      const cancel = opts.clock.setTimeout(() => {
+        suspects.delete(key);
+        changes.emit('change', undefined);
+      }, opts.suspectMs);
+      suspects.set(key, { nodeId, name, reason, sinceMs: before && before.untilMs > nowMs ? before.sinceMs : nowMs, untilMs: nowMs + opts.suspectMs, cancel });
+      if (!before || before.reason !== reason) changes.emit('change', undefined);
+    },
+    status() {
+      const nowMs = opts.clock.nowMs();
+      const out = {} as RoutingStatus;
+      for (const kind of SERVICE_KINDS) {
+        const first = routing.targets(kind)[0];
+        const unreachable = [...suspects.entries()]
+          .filter(([key, s]) => key.startsWith(`${kind}:`) && s.untilMs > nowMs)
+          .map(([, { cancel: _cancel, ...u }]) => u);
+        const k: KindRouting = { serving: first ? { nodeId: first.nodeId, name: first.name } : null, unreachable };
+        out[kind] = k;
+      }
+      return out;
+    },
+    onChange: (listener) => changes.on('change', listener),
+    stop() {
+      for (const s of suspects.values()) s.cancel();
+      suspects.clear();
     },
   };
+  return routing;
 }

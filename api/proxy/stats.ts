@@ -63,6 +63,8 @@ export interface NodeStats {
   errors: number;
   aborted: number;
   failovers: number;
+  /** Routed requests this node failed before the first byte (refused, timed out, 5xx, unsigned relay). */
+  unreachable: number;
   /** Null until one observation; see `estimateQuantileMs` for how the figures are estimated. */
   firstByteMs: LatencyPercentiles | null;
   totalMs: LatencyPercentiles | null;
@@ -97,6 +99,8 @@ export interface ProxyStatsSnapshot {
 export interface ProxyStats {
   record(e: ProxyRequestEvent): void;
   recordNoCandidate(kind: ServiceKind): void;
+  /** A node failed a routed request before answering (the request went on to the next node). */
+  recordUnreachable(kind: ServiceKind, node: string): void;
   snapshot(): ProxyStatsSnapshot;
   prometheus(): string;
 }
@@ -111,6 +115,7 @@ interface Histogram {
 interface NodeCounters {
   byOutcome: Record<ProxyOutcome, number>;
   failovers: number;
+  unreachable: number;
   firstByte: Histogram;
   total: Histogram;
 }
@@ -184,13 +189,18 @@ export function createProxyStats(opts: { nowMs: () => number }): ProxyStats {
   const ring: RecentRequest[] = [];
   let next = 0;
 
-  function record(e: ProxyRequestEvent): void {
-    const nodes = kindEntry(e.kind).nodes;
-    let c = nodes.get(e.node);
+  const counters = (kind: ServiceKind, node: string): NodeCounters => {
+    const nodes = kindEntry(kind).nodes;
+    let c = nodes.get(node);
     if (c === undefined) {
-      c = { byOutcome: { ok: 0, error: 0, aborted: 0 }, failovers: 0, firstByte: newHistogram(), total: newHistogram() };
-      nodes.set(e.node, c);
+      c = { byOutcome: { ok: 0, error: 0, aborted: 0 }, failovers: 0, unreachable: 0, firstByte: newHistogram(), total: newHistogram() };
+      nodes.set(node, c);
     }
+    return c;
+  };
+
+  function record(e: ProxyRequestEvent): void {
+    const c = counters(e.kind, e.node);
     const failovers = Number.isFinite(e.failovers) ? Math.max(0, Math.trunc(e.failovers)) : 0;
     c.byOutcome[e.outcome] += 1;
     c.failovers += failovers;
@@ -232,6 +242,7 @@ export function createProxyStats(opts: { nowMs: () => number }): ProxyStats {
             errors: c.byOutcome.error,
             aborted: c.byOutcome.aborted,
             failovers: c.failovers,
+            unreachable: c.unreachable,
             firstByteMs: percentiles(c.firstByte),
             totalMs: percentiles(c.total),
           },
@@ -252,6 +263,8 @@ export function createProxyStats(opts: { nowMs: () => number }): ProxyStats {
         for (const outcome of OUTCOMES) out.push(sample('inference_mesh_requests_total', { kind, node, outcome }, c.byOutcome[outcome]));
     family(out, 'inference_mesh_failovers_total', 'counter', 'Candidates tried and passed over before this node answered.');
     for (const { kind, nodes } of sorted) for (const [node, c] of nodes) out.push(sample('inference_mesh_failovers_total', { kind, node }, c.failovers));
+    family(out, 'inference_mesh_unreachable_total', 'counter', 'Routed requests a node failed before answering (refused, timed out, 5xx, an unsigned relay answer); the next node got them.');
+    for (const { kind, nodes } of sorted) for (const [node, c] of nodes) out.push(sample('inference_mesh_unreachable_total', { kind, node }, c.unreachable));
     family(out, 'inference_mesh_no_candidate_total', 'counter', 'Requests that found no node to serve them.');
     for (const { kind, k } of sorted) out.push(sample('inference_mesh_no_candidate_total', { kind }, k.noCandidate));
     for (const [name, help, pick] of [
@@ -269,6 +282,9 @@ export function createProxyStats(opts: { nowMs: () => number }): ProxyStats {
     record,
     recordNoCandidate: (kind) => {
       kindEntry(kind).noCandidate += 1;
+    },
+    recordUnreachable: (kind, node) => {
+      counters(kind, node).unreachable += 1;
     },
     snapshot,
     prometheus,

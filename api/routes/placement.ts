@@ -9,14 +9,14 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { BadRequestError } from '../../agent/errors.js';
-import type { Placement } from '../../scheduler/election.js';
+import type { PlacementAnswer } from '../../scheduler/routing-status.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
 import { serviceKindSchema, type ServiceKind } from '../../scheduler/offer-schema.js';
 import type { OfferOverride, Pin } from '../../scheduler/override-schema.js';
 import { parseBody } from '../body.js';
 
 export interface PlacementRouteDeps {
-  placement: () => Placement;
+  placement: () => PlacementAnswer;
   history: (opts: { sinceMs?: number; limit?: number }) => HistoryEntry[];
   overrides: () => { offer: OfferOverride | null; pins: Pin[] };
   setOfferOverride: (mode: 'offer' | 'out' | 'auto', forSec: number | null) => Promise<OfferOverride | null>;

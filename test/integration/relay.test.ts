@@ -8,6 +8,8 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUTH_HEADERS, signRequest } from '../../discovery/peer-auth.js';
+import { formatPlacementSummary } from '../../agent/cli/format-summary.js';
+import { placementAnswerSchema } from '../../scheduler/routing-status.js';
 import { createFakeOllama, type FakeOllama } from '../fakes/fake-ollama.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { eventually } from '../helpers/cli.js';
@@ -18,8 +20,8 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-async function twoNodes(): Promise<{ hub: TestAgent; pc: TestAgent; pcOllama: FakeOllama; hubOllama: FakeOllama }> {
-  const pcOllama = createFakeOllama({ models: [{ name: 'llama3.1:8b' }] });
+async function twoNodes(o: { hubProxy?: Record<string, unknown> } = {}): Promise<{ hub: TestAgent; pc: TestAgent; pcOllama: FakeOllama; hubOllama: FakeOllama }> {
+  const pcOllama = createFakeOllama({ models: [{ name: 'llama3.1:8b' }, { name: 'llama3.2:3b' }] });
   const hubOllama = createFakeOllama({ models: [{ name: 'llama3.2:3b' }] });
   for (const f of [pcOllama, hubOllama]) {
     await f.start();
@@ -29,7 +31,13 @@ async function twoNodes(): Promise<{ hub: TestAgent; pc: TestAgent; pcOllama: Fa
   const pc = await startTestAgent({ config: { ...common, node: { name: 'gaming-pc' }, services: { ...common.services, ollama: { url: pcOllama.url } }, discovery: { mdns: { enabled: false }, healthIntervalMs: 200 } } });
   cleanups.push(() => pc.stop());
   const hub = await startTestAgent({
-    config: { ...common, node: { name: 'hub' }, services: { ...common.services, ollama: { url: hubOllama.url } }, discovery: { mdns: { enabled: false }, healthIntervalMs: 200, peers: [pc.url] } },
+    config: {
+      ...common,
+      node: { name: 'hub' },
+      services: { ...common.services, ollama: { url: hubOllama.url } },
+      discovery: { mdns: { enabled: false }, healthIntervalMs: 200, peers: [pc.url] },
+      ...(o.hubProxy ? { proxy: o.hubProxy } : {}),
+    },
   });
   cleanups.push(() => hub.stop());
   await eventually(async () => {
@@ -127,5 +135,29 @@ describe('the peer relay (issue 10)', () => {
     expect(res.status).toBe(400);
     expect(target.connections()).toBe(0);
     expect((await raw(pc.url, '/api/v1/peer/relay/nope/x')).status).toBe(404);
+  });
+
+  it('an elected node that fails routed requests is shown as unreachable, with where requests go instead (§4)', async () => {
+    const { hub, pc, pcOllama } = await twoNodes({ hubProxy: { ollamaFirstByteTimeoutMs: 1000 } });
+    await eventually(async () => {
+      const p = placementAnswerSchema.parse(await (await fetch(`${hub.url}/api/v1/placement`)).json());
+      return p.kinds.ollama.elected === pc.agent.nodeId() ? true : undefined;
+    });
+    // The PC's Ollama still answers its probes, but no longer inference: only routing can tell.
+    pcOllama.setHang('inference');
+    const res = await fetch(`${hub.url}/ollama/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'llama3.2:3b', prompt: 'hi', stream: false }) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-inference-mesh-node')).toBe('hub');
+
+    const answer = placementAnswerSchema.parse(await (await fetch(`${hub.url}/api/v1/placement`)).json());
+    expect(answer.kinds.ollama.elected).toBe(pc.agent.nodeId());
+    expect(answer.routing?.ollama.serving?.name).toBe('hub');
+    expect(answer.routing?.ollama.unreachable.map((u) => u.name)).toEqual(['gaming-pc']);
+    expect(answer.routing?.ollama.unreachable[0]?.reason).toMatch(/^no answer within 1000 ms/);
+    const nodes = ((await (await fetch(`${hub.url}/api/v1/nodes`)).json()) as { nodes: [] }).nodes;
+    expect(formatPlacementSummary(answer, nodes)[0]).toMatch(/^Ollama +→ elected gaming-pc, unreachable: no answer within 1000 ms.*; serving from hub$/);
+    expect(await (await fetch(`${hub.url}/metrics`)).text()).toContain('inference_mesh_unreachable_total{kind="ollama",node="gaming-pc"} 1');
+    const page = await (await fetch(`${hub.url}/`)).text();
+    expect(page).toContain('elected gaming-pc, unreachable');
   });
 });

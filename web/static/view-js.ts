@@ -131,7 +131,14 @@ var IMView = (function () {
       var idx = -1;
       for (var i = 0; i < k.candidates.length; i++) if (k.candidates[i].nodeId === k.elected) { idx = i; break; }
       var text;
-      if (idx === -1) {
+      var routing = placement.routing ? placement.routing[kind] : null;
+      var down = null;
+      if (routing) for (var u = 0; u < routing.unreachable.length; u++) if (routing.unreachable[u].nodeId === k.elected) down = routing.unreachable[u];
+      if (down) {
+        // Mirrors scheduler/routing-status.ts unreachableNote (the server renders the first paint).
+        var serving = routing.serving && routing.serving.nodeId !== k.elected ? 'serving from ' + routing.serving.name : 'no other node to serve from';
+        text = label + ' → elected ' + down.name + ', unreachable: ' + down.reason + '; ' + serving;
+      } else if (idx === -1) {
         var why = k.candidates.map(function (c) { return c.name + ': ' + c.reason; }).join('; ') || 'no computer offers it';
         text = label + ' → nowhere — ' + why;
       } else {

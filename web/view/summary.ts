@@ -4,7 +4,7 @@
  * out, its reason is what people want to know, so it replaces the winner's own reason.
  */
 import type { NodeRecord } from '../../discovery/types.js';
-import type { Placement } from '../../scheduler/election.js';
+import { unreachableNote, type PlacementAnswer } from '../../scheduler/routing-status.js';
 import { SERVICE_KINDS, type ServiceKind } from '../../scheduler/offer-schema.js';
 import { kindLabel, shortGpuName } from './format.js';
 
@@ -13,7 +13,7 @@ export interface SummaryLine {
   text: string;
 }
 
-export function summaryLines(placement: Placement | null, nodes: readonly NodeRecord[]): SummaryLine[] {
+export function summaryLines(placement: PlacementAnswer | null, nodes: readonly NodeRecord[]): SummaryLine[] {
   const byId = new Map(nodes.map((n) => [n.nodeId, n]));
   return SERVICE_KINDS.map((kind) => {
     const label = kindLabel(kind);
@@ -22,7 +22,11 @@ export function summaryLines(placement: Placement | null, nodes: readonly NodeRe
     const idx = k.candidates.findIndex((c) => c.nodeId === k.elected);
     const elected = k.candidates[idx];
     let text: string;
-    if (elected === undefined) {
+    const note = unreachableNote(k.elected, placement.routing?.[kind]);
+    if (note) {
+      // The election and the traffic disagree: traffic is what people see (issue 10 §4).
+      text = `${label} → ${note}`;
+    } else if (elected === undefined) {
       const why = k.candidates.map((c) => `${c.name}: ${c.reason}`).join('; ') || 'no computer offers it';
       text = `${label} → nowhere — ${why}`;
     } else {

@@ -195,6 +195,9 @@ describe('proxy stats: Prometheus exposition', () => {
     s.record(ev({ outcome: 'error', status: 502, firstByteMs: null, totalMs: 12, failovers: 2 }));
     s.record(ev({ kind: 'immich-ml', node: 'hub', path: '/predict' }));
     s.recordNoCandidate('ollama');
+    s.recordUnreachable('ollama', 'gaming-pc');
+    s.recordUnreachable('ollama', 'gaming-pc');
+    s.recordUnreachable('immich-ml', 'laptop');
     return s;
   }
 
@@ -203,6 +206,7 @@ describe('proxy stats: Prometheus exposition', () => {
     expect(Object.fromEntries(types)).toEqual({
       inference_mesh_requests_total: 'counter',
       inference_mesh_failovers_total: 'counter',
+      inference_mesh_unreachable_total: 'counter',
       inference_mesh_no_candidate_total: 'counter',
       inference_mesh_first_byte_seconds: 'histogram',
       inference_mesh_request_duration_seconds: 'histogram',
@@ -213,6 +217,9 @@ describe('proxy stats: Prometheus exposition', () => {
     expect(value(samples, 'inference_mesh_requests_total', { kind: 'ollama', node: 'gaming-pc', outcome: 'aborted' })).toBe(0);
     expect(value(samples, 'inference_mesh_requests_total', { kind: 'immich-ml', node: 'hub', outcome: 'ok' })).toBe(1);
     expect(value(samples, 'inference_mesh_failovers_total', { kind: 'ollama', node: 'gaming-pc' })).toBe(2);
+    expect(value(samples, 'inference_mesh_unreachable_total', { kind: 'ollama', node: 'gaming-pc' })).toBe(2);
+    expect(value(samples, 'inference_mesh_unreachable_total', { kind: 'immich-ml', node: 'laptop' })).toBe(1);
+    expect(busy().snapshot().kinds.ollama.nodes['gaming-pc']?.unreachable).toBe(2);
     expect(value(samples, 'inference_mesh_no_candidate_total', { kind: 'ollama' })).toBe(1);
     expect(value(samples, 'inference_mesh_no_candidate_total', { kind: 'immich-ml' })).toBe(0);
     expect(value(samples, 'inference_mesh_request_duration_seconds_sum', { kind: 'ollama', node: 'gaming-pc' })).toBeCloseTo(93.3465, 6);
@@ -256,7 +263,7 @@ describe('proxy stats: Prometheus exposition', () => {
 
   it('with nothing recorded it is still valid: families declared, no-candidate counters at 0', () => {
     const { samples, types } = parseExposition(createProxyStats({ nowMs: () => 0 }).prometheus());
-    expect(types.size).toBe(5);
+    expect(types.size).toBe(6);
     expect(samples.map((x) => x.name)).toEqual(['inference_mesh_no_candidate_total', 'inference_mesh_no_candidate_total']);
   });
 });
