@@ -20,7 +20,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-async function twoNodes(o: { hubProxy?: Record<string, unknown> } = {}): Promise<{ hub: TestAgent; pc: TestAgent; pcOllama: FakeOllama; hubOllama: FakeOllama }> {
+async function twoNodes(o: { hubProxy?: Record<string, unknown>; pcDirect?: boolean } = {}): Promise<{ hub: TestAgent; pc: TestAgent; pcOllama: FakeOllama; hubOllama: FakeOllama }> {
   const pcOllama = createFakeOllama({ models: [{ name: 'llama3.1:8b' }, { name: 'llama3.2:3b' }] });
   const hubOllama = createFakeOllama({ models: [{ name: 'llama3.2:3b' }] });
   for (const f of [pcOllama, hubOllama]) {
@@ -28,7 +28,9 @@ async function twoNodes(o: { hubProxy?: Record<string, unknown> } = {}): Promise
     cleanups.push(() => f.stop());
   }
   const common = { mesh: { key: KEY }, probes: { servicesIntervalSec: 1 }, services: { immichMl: { enabled: false } } };
-  const pc = await startTestAgent({ config: { ...common, node: { name: 'gaming-pc' }, services: { ...common.services, ollama: { url: pcOllama.url } }, discovery: { mdns: { enabled: false }, healthIntervalMs: 200 } } });
+  const pc = await startTestAgent({
+    config: { ...common, node: { name: 'gaming-pc' }, services: { ...common.services, ollama: { url: pcOllama.url, direct: o.pcDirect ?? false } }, discovery: { mdns: { enabled: false }, healthIntervalMs: 200 } },
+  });
   cleanups.push(() => pc.stop());
   const hub = await startTestAgent({
     config: {
@@ -159,5 +161,17 @@ describe('the peer relay (issue 10)', () => {
     expect(await (await fetch(`${hub.url}/metrics`)).text()).toContain('inference_mesh_unreachable_total{kind="ollama",node="gaming-pc"} 1');
     const page = await (await fetch(`${hub.url}/`)).text();
     expect(page).toContain('elected gaming-pc, unreachable');
+  });
+
+  it("direct mode (§6): an owner who exposed the PC's Ollama on purpose gets one hop less; the PC's agent is not in the path", async () => {
+    const { hub, pc, pcOllama } = await twoNodes({ pcDirect: true });
+    const advert = ((await (await fetch(`${pc.url}/api/v1/node`)).json()) as { services: { ollama: { direct?: boolean } } }).services.ollama;
+    expect(advert.direct).toBe(true);
+    const res = await fetch(`${hub.url}/ollama/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'llama3.1:8b', prompt: 'hi', stream: false }) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-inference-mesh-node')).toBe('gaming-pc');
+    expect(pcOllama.calls.some((c) => c.path === '/api/generate')).toBe(true);
+    const stats = (await (await fetch(`${pc.url}/api/v1/stats`)).json()) as { kinds: { ollama: { nodes: Record<string, unknown> } } };
+    expect(stats.kinds.ollama.nodes).toEqual({}); // never relayed
   });
 });

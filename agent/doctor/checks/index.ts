@@ -11,7 +11,7 @@ import { checkWslNat } from './wsl-nat.js';
 
 export const ALL_CHECKS: readonly { id: string; title: string; run: DoctorCheck }[] = [
   { id: 'agent-port', title: 'Agent port', run: checkAgentPort },
-  { id: 'ollama-reachable', title: 'Ollama reachable from peers', run: checkOllamaReachable },
+  { id: 'ollama-reachable', title: 'Ollama reachable only through the agent', run: checkOllamaReachable },
   { id: 'multicast-route', title: 'Multicast route (mDNS)', run: checkMulticastRoute },
   { id: 'mdns-firewall', title: 'Firewall and mDNS (UDP 5353)', run: checkMdnsFirewall },
   { id: 'wsl-nat', title: 'WSL2 networking', run: checkWslNat },
