@@ -52,6 +52,9 @@ export interface Agent {
   placement(): PlacementParts;
 }
 
+/** How long membership changes are gathered before the advert's counter moves (issue 17). */
+const MEMBERSHIP_DEBOUNCE_MS = 500;
+
 export type ResolvedConfig = AgentConfig & { node: { name: string }; dataDir: string };
 
 export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
@@ -79,6 +82,13 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
   let probeLoops: ProbeLoop[] = [];
   let advertChanged: () => void = () => undefined;
 
+  /** The peers this node reaches now, at the address each proved (the advert's `members`, issue 17). */
+  const verifiedMembers = (): NodeAdvert['members'] =>
+    (registry?.snapshot() ?? []).flatMap((n) => {
+      if (n.state !== 'up' || n.sources.includes('self') || n.sources.includes('endpoint')) return [];
+      const addr = n.paths.find((p) => p.url === n.activeUrl)?.addr;
+      return addr ? [{ nodeId: n.nodeId, addr }] : [];
+    });
   const notStarted = (): AgentError => new AgentError('not_started', 'the agent is not started yet', { httpStatus: 503 });
   const advert = (): NodeAdvert => {
     if (!store) throw notStarted();
@@ -102,6 +112,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       offer: { ...config.offer, timeZone: config.offer.timeZone ?? deps.timeZone },
       offerState: busy,
       offerOverride: store.get().overrides.offer,
+      members: verifiedMembers(),
     };
   };
   const stats = createProxyStats({ nowMs: deps.clock.nowMs });
@@ -115,6 +126,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     selfName: () => config.node.name,
     key: () => meshKey,
     verifier: () => peerVerifier,
+    sighted: (sighting) => discovery?.peerSighted(sighting),
     batchNodeWaking: () => {
       const waking = placement?.waker?.waking();
       const current = placement?.elector.current();
@@ -130,7 +142,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     advert,
     nodes: () => registry?.snapshot() ?? [],
     staticPeers: () => staticPeers ?? ((): never => { throw notStarted(); })(),
-    peer: { key: () => meshKey, verifier: () => peerVerifier, nowMs: deps.clock.nowMs, nodeId: () => store?.get().identity.nodeId ?? '', seq: () => seq, leaving: () => leaving },
+    peer: { key: () => meshKey, verifier: () => peerVerifier, sighted: (sighting) => discovery?.peerSighted(sighting), nowMs: deps.clock.nowMs, nodeId: () => store?.get().identity.nodeId ?? '', seq: () => seq, leaving: () => leaving },
     placement: {
       placement: () => ({ ...routes().placement(), routing: proxy.routing.status() }),
       history: (o) => routes().history(o),
@@ -226,6 +238,24 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       reg.setSelf(advert(), seq, selfUrl(), deps.clock.nowMs());
       discovery?.advertChanged();
     };
+    // The advert lists the members this node reaches (issue 17): a change of membership is an
+    // advert change, told once things settle rather than once per node of a forming mesh.
+    let cancelMembership: (() => void) | null = null;
+    const membershipChanged = ({ node }: { node?: { nodeId: string } }): void => {
+      if (node?.nodeId === selfId || cancelMembership) return;
+      cancelMembership = deps.clock.setTimeout(() => {
+        cancelMembership = null;
+        advertChanged();
+      }, MEMBERSHIP_DEBOUNCE_MS);
+    };
+    const offMembership = [reg.on('node-added', membershipChanged), reg.on('node-state', membershipChanged), reg.on('node-removed', () => membershipChanged({}))];
+    running.push({
+      name: 'membership subscription',
+      stop: async () => {
+        offMembership.forEach((off) => off());
+        cancelMembership?.();
+      },
+    });
     const offFacts = facts.onChanged((snapshot, probe) => {
       if (probe === 'activity') busy = trackBusy(busy, snapshot.activity, config.offer, deps.clock.nowMs());
       advertChanged();
@@ -257,6 +287,10 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       registry: reg,
       store: s,
       staticPeers,
+      serving: () => {
+        const current = placement?.elector.current();
+        return new Set(current ? Object.values(current.kinds).flatMap((k) => [k.elected, k.batchElected].filter((id): id is string => id !== null)) : []);
+      },
     });
     await startService(discovery);
     if (signal.aborted) return;

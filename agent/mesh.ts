@@ -15,11 +15,30 @@ import type { Store } from './store.js';
 export function createMeshDiscovery(
   config: AgentConfig,
   deps: AgentDeps,
-  parts: { selfId: string; key: string; fingerprint: string; port: number; seq: () => number; registry: PeerRegistry; store: Store; staticPeers: StaticPeers },
+  parts: {
+    selfId: string;
+    key: string;
+    fingerprint: string;
+    port: number;
+    seq: () => number;
+    registry: PeerRegistry;
+    store: Store;
+    staticPeers: StaticPeers;
+    /** Nodes that serve a kind now (health-checked first). */
+    serving: () => ReadonlySet<string>;
+  },
 ): Discovery {
   const log = deps.log.child('discovery');
   const d = config.discovery;
-  const client = createPeerClient({ key: parts.key, selfId: parts.selfId, fetch: deps.fetch, clock: deps.clock, timeoutMs: d.peerTimeoutMs, lookup: deps.lookupHost });
+  const client = createPeerClient({
+    key: parts.key,
+    selfId: parts.selfId,
+    fetch: deps.fetch,
+    clock: deps.clock,
+    timeoutMs: d.peerTimeoutMs,
+    lookup: deps.lookupHost,
+    hints: { port: () => parts.port, seq: parts.seq },
+  });
   let discovery: Discovery | null = null;
   const tailnet = d.tailnet.enabled
     ? createTailnetSource({
@@ -45,6 +64,8 @@ export function createMeshDiscovery(
     endpoints: () => parts.staticPeers.endpoints().map(({ origin: _origin, ...e }) => e),
     ...(tailnet ? { tailnet } : {}),
     healthIntervalMs: d.healthIntervalMs,
+    maxChecksPerSec: d.maxChecksPerSec,
+    serving: parts.serving,
     peerTimeoutMs: d.peerTimeoutMs,
     staticRetryMs: 10_000,
     servicesIntervalMs: config.probes.servicesIntervalSec * 1000,

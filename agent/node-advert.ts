@@ -38,5 +38,14 @@ export const nodeAdvertSchema = z.object({
   offerState: busyStateSchema.nullable().default(null),
   /** A manual "offer now" or "take out", set on the node itself. */
   offerOverride: offerOverrideSchema.nullable().default(null),
+  /**
+   * The members this node has verified itself and reaches now, with the address each proved it
+   * answers on (issue 17): one sighting of any member finds the rest. Hearsay only: every agent
+   * verifies each one directly before it adds it (discovery/discovery.ts).
+   */
+  members: z
+    .array(z.object({ nodeId: z.string().regex(/^[0-9a-f]{32}$/), addr: z.string().max(64) }))
+    .max(256)
+    .default([]),
 });
 export type NodeAdvert = z.infer<typeof nodeAdvertSchema>;

@@ -10,6 +10,7 @@ import { createRelayHandler } from '../api/proxy/relay-handler.js';
 import { createProxyRouter, type ProxyRouter } from '../api/proxy/router.js';
 import type { RelayCredentials } from '../api/proxy/upstream.js';
 import type { RequestVerifier } from '../discovery/peer-auth.js';
+import type { PeerSighting } from '../discovery/discovery.js';
 import type { ServiceKind } from '../scheduler/offer-schema.js';
 import { createRouting, type Routing } from '../api/proxy/routing.js';
 import type { ProxyStats } from '../api/proxy/stats.js';
@@ -42,6 +43,7 @@ export function createProxy(
     /** The mesh key and the verifier of signed peer requests (null before start). */
     key: () => string | null;
     verifier: () => RequestVerifier | null;
+    sighted: (s: PeerSighting) => void;
   },
 ): ProxyParts {
   const log = deps.log.child('proxy');
@@ -71,6 +73,7 @@ export function createProxy(
       clock: deps.clock,
       stats: parts.stats,
       log: log.child('relay'),
+      sighted: parts.sighted,
     }),
     ollama: createOllamaHandler({ ...common, log: log.child('ollama'), firstByteTimeoutMs: p.ollamaFirstByteTimeoutMs, modelFallbacks: p.modelFallbacks }),
     immich: createImmichHandler({ ...common, log: log.child('immich-ml'), timeoutMs: p.immichTimeoutMs, holdMs: p.holdForWakeSec * 1000, batchNodeWaking: parts.batchNodeWaking }),

@@ -20,22 +20,37 @@ export interface Candidate {
   expectedNodeId?: string;
 }
 
+/**
+ * The admitted node id; or why not: `retry` when no address gave a definite answer (refused, timed
+ * out: the peer may still be starting, as after a power cut), false when one did (another mesh, a
+ * relay, a malformed advert: asking again soon would change nothing).
+ */
+export type VerifyOutcome = { admitted: string } | { admitted: null; retry: boolean };
+
 export interface CandidateVerifier {
-  /** Resolves with the admitted node id, or null. Never rejects. */
-  verify(candidate: Candidate, signal?: AbortSignal): Promise<string | null>;
+  /** Never rejects. */
+  verify(candidate: Candidate, signal?: AbortSignal): Promise<VerifyOutcome>;
 }
 
-export function createCandidateVerifier(opts: { client: PeerClient; registry: PeerRegistry; clock: Clock; log: Logger; selfId: string }): CandidateVerifier {
-  const inFlight = new Map<string, Promise<string | null>>();
+/**
+ * A first contact may meet a peer that is busy starting (every machine boots at once after a power
+ * cut): it gets longer than a routine ping (issue 17).
+ */
+export const FIRST_CONTACT_TIMEOUT_MS = 5000;
 
-  const attempt = async (candidate: Candidate, signal?: AbortSignal): Promise<string | null> => {
+export function createCandidateVerifier(opts: { client: PeerClient; registry: PeerRegistry; clock: Clock; log: Logger; selfId: string }): CandidateVerifier {
+  const inFlight = new Map<string, Promise<VerifyOutcome>>();
+  const refused: VerifyOutcome = { admitted: null, retry: false };
+
+  const attempt = async (candidate: Candidate, signal?: AbortSignal): Promise<VerifyOutcome> => {
+    let retry = false;
     for (const url of candidate.urls) {
       try {
-        const { seq, advert, responderId, addr } = await opts.client.fetchAdvert(url, { nodeId: candidate.expectedNodeId, signal });
-        if (advert.nodeId === opts.selfId) return null;
+        const { seq, advert, responderId, addr } = await opts.client.fetchAdvert(url, { nodeId: candidate.expectedNodeId, signal, timeoutMs: FIRST_CONTACT_TIMEOUT_MS });
+        if (advert.nodeId === opts.selfId) return refused;
         if (advert.nodeId !== responderId) {
           opts.log.once(`candidate-foreign-advert:${url}`, 'warn', 'ignoring an agent that serves the advert of another node', { url, answeredBy: responderId, advert: advert.nodeId });
-          return null;
+          return refused;
         }
         if (candidate.expectedNodeId && advert.nodeId !== candidate.expectedNodeId) {
           opts.log.once(`candidate-mismatch:${url}:${candidate.expectedNodeId}`, 'warn', 'ignoring an advert whose agent answers with another node id', {
@@ -43,30 +58,31 @@ export function createCandidateVerifier(opts: { client: PeerClient; registry: Pe
             advertised: candidate.expectedNodeId,
             answered: advert.nodeId,
           });
-          return null;
+          return refused;
         }
         opts.registry.upsertMember({ advert, seq, source: candidate.source, url, nowMs: opts.clock.nowMs(), addr });
-        return advert.nodeId;
+        return { admitted: advert.nodeId };
       } catch (err) {
-        if (signal?.aborted) return null;
+        if (signal?.aborted) return refused;
         if (err instanceof PeerCallError && err.code === 'peer_not_member') {
           opts.log.once(`candidate-not-member:${url}`, 'warn', 'ignoring an agent that is not a member of this mesh', { url, source: candidate.source, reason: err.message });
-          return null;
+          return refused;
         }
         if (err instanceof PeerCallError && err.code === 'peer_misdirected') {
           // The address leads to a member only through something in between (a relay copying a
           // member's advert), or to another member than the advert claims: never record it.
           opts.log.once(`candidate-misdirected:${url}`, 'warn', 'ignoring an address that is not the claimed agent\'s own', { url, source: candidate.source, reason: err.message });
-          return null;
+          return refused;
         }
         if (err instanceof PeerCallError && err.code === 'peer_bad_response') {
           opts.log.once(`candidate-bad:${url}:${err.message}`, 'warn', 'ignoring a malformed peer advert', { url, reason: err.message });
-          return null;
+          return refused;
         }
+        retry = true;
         opts.log.debug('candidate did not answer', { url, error: describeError(err) });
       }
     }
-    return null;
+    return { admitted: null, retry };
   };
 
   return {

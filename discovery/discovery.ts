@@ -15,6 +15,7 @@ import type { PeerClient } from './peer-client.js';
 import { createPeerChecker } from './peer-checker.js';
 import type { PeerRegistry } from './registry.js';
 import { decodeTxt, encodeTxt, instanceName } from './txt-record.js';
+import { hostPort } from './peer-address.js';
 import type { NodeRecord } from './types.js';
 
 export interface DiscoveryOptions {
@@ -31,7 +32,10 @@ export interface DiscoveryOptions {
   /** Optional tailnet source, built by the caller (it owns the exec and filters). */
   tailnet?: Service;
   healthIntervalMs: number;
+  maxChecksPerSec: number;
   peerTimeoutMs: number;
+  /** Nodes that serve a kind now: health-checked first. */
+  serving: () => ReadonlySet<string>;
   /** How often unresolved static URLs are tried again. */
   staticRetryMs: number;
   servicesIntervalMs: number;
@@ -45,7 +49,20 @@ export interface DiscoveryOptions {
   persist: (records: NodeRecord[]) => Promise<void>;
 }
 
+/** A verified signed request from a member (peer protocol or relay): it is alive, and reachable there. */
+export interface PeerSighting {
+  nodeId: string;
+  /** The request's source address (the socket's remote address). */
+  address: string;
+  /** The agent port it says it listens on (`x-im-port`); verified before use. */
+  port: number | null;
+  /** Its advert's change counter (`x-im-seq`), when sent. */
+  seq: number | null;
+}
+
 export interface Discovery extends Service {
+  /** A member's signed request arrived: a sign of life, or a sighting of a node we do not know yet (issue 17). */
+  peerSighted(sighting: PeerSighting): void;
   /** Re-reads static URLs and endpoints now (after an API change). */
   refreshStatic(): void;
   /** Tells peers that the advert changed (republishes the TXT, rate-limited). */
@@ -56,11 +73,28 @@ export interface Discovery extends Service {
 
 const PERSIST_DEBOUNCE_MS = 1000;
 const TXT_REPUBLISH_MIN_MS = 60_000;
+/**
+ * A candidate that gave no definite answer (refused, timed out: after a power cut every machine is
+ * busy starting) is asked again after these delays; an mDNS announcement is heard once, so without
+ * this a missed first answer waited for the next TXT change (issue 17).
+ */
+const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 16_000] as const;
+/** A member told of by another (a request, an advert) is verified at most this often. */
+const HEARSAY_MIN_INTERVAL_MS = 5000;
 
 export function createDiscovery(opts: DiscoveryOptions): Discovery {
   const { registry, clock, log } = opts;
   const verifier = createCandidateVerifier({ client: opts.client, registry, clock, log, selfId: opts.selfId });
-  const checker = createPeerChecker({ registry, client: opts.client, clock, log: log.child('health'), intervalMs: opts.healthIntervalMs, timeoutMs: opts.peerTimeoutMs });
+  const checker = createPeerChecker({
+    registry,
+    client: opts.client,
+    clock,
+    log: log.child('health'),
+    intervalMs: opts.healthIntervalMs,
+    timeoutMs: opts.peerTimeoutMs,
+    maxChecksPerSec: opts.maxChecksPerSec,
+    serving: opts.serving,
+  });
   const endpoints = createEndpointNodes({ registry, fetch: opts.fetch, clock, log: log.child('endpoints'), intervalMs: opts.servicesIntervalMs, timeoutMs: opts.peerTimeoutMs * 2 });
   const instanceToNode = new Map<string, string>();
   let mdns: MdnsDiscovery | null = null;
@@ -71,12 +105,42 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
   let lastRepublishMs = 0;
   let tailnetUrls = new Set<string>();
   const unsubscribe: (() => void)[] = [];
+  const retryTimers = new Set<CancelTimer>();
+  /** Keyed by node id: when hearsay about it was last verified. */
+  const hearsayAtMs = new Map<string, number>();
   let running = false;
 
-  const verify = (candidate: Parameters<typeof verifier.verify>[0]): void => {
+  const verify = (candidate: Parameters<typeof verifier.verify>[0], attempt = 0): void => {
     const signal = abort?.signal;
     if (!signal || signal.aborted) return;
-    void verifier.verify(candidate, signal); // never rejects: failures are logged inside
+    // Never rejects: failures are logged inside.
+    void verifier.verify(candidate, signal).then((outcome) => {
+      const delayMs = RETRY_DELAYS_MS[attempt];
+      if (outcome.admitted !== null || !outcome.retry || delayMs === undefined || !running) return;
+      const cancel = clock.setTimeout(() => {
+        retryTimers.delete(cancel);
+        const known = candidate.expectedNodeId ? registry.get(candidate.expectedNodeId) : undefined;
+        if (known?.state === 'up') return;
+        verify(candidate, attempt + 1);
+      }, delayMs);
+      retryTimers.add(cancel);
+    });
+  };
+
+  /** Hearsay (another member's request or advert) about a node: verify it directly, at most every few seconds. */
+  const verifyHearsay = (nodeId: string, url: string): void => {
+    if (nodeId === opts.selfId || registry.get(nodeId)?.state === 'up') return;
+    const nowMs = clock.nowMs();
+    if (nowMs - (hearsayAtMs.get(nodeId) ?? -Infinity) < HEARSAY_MIN_INTERVAL_MS) return;
+    if (hearsayAtMs.size > 1024) hearsayAtMs.clear(); // bounded: a mesh is small, a flood is not
+    hearsayAtMs.set(nodeId, nowMs);
+    verify({ urls: [url], source: 'peer', expectedNodeId: nodeId });
+  };
+
+  /** The members a peer's advert lists: one sighting of any member finds the rest (issue 17). */
+  const onAdvert = ({ node }: { node: NodeRecord }): void => {
+    if (node.nodeId === opts.selfId || node.state !== 'up') return;
+    for (const m of node.advert?.members ?? []) verifyHearsay(m.nodeId, `http://${m.addr}`);
   };
 
   const onSighting: MdnsOptions['onSighting'] = (s) => {
@@ -94,8 +158,9 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
     instanceToNode.set(s.instance, nodeId);
     const urls = s.addresses.map((a) => `http://${a}:${s.port}`);
     const known = registry.get(nodeId);
-    const knownUrls = new Set(known?.paths.map((p) => p.url));
-    if (known && known.state === 'up' && known.seq === seq && urls.some((u) => knownUrls.has(u))) return;
+    // Known at one of these addresses already (unless only by hearsay: then the mDNS path is recorded as such).
+    const knownFromHere = known?.paths.some((p) => p.source !== 'peer' && urls.includes(p.url)) ?? false;
+    if (known && known.state === 'up' && known.seq === seq && knownFromHere) return;
     verify({ urls, source: 'mdns', expectedNodeId: nodeId });
   };
 
@@ -133,6 +198,7 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
       running = true;
       abort = new AbortController();
       for (const event of ['node-added', 'node-updated', 'node-state', 'node-removed'] as const) unsubscribe.push(registry.on(event, schedulePersist));
+      for (const event of ['node-added', 'node-updated', 'node-state'] as const) unsubscribe.push(registry.on(event, onAdvert));
       const logState = (node: NodeRecord, from: string): void => {
         if (node.nodeId === opts.selfId) return;
         const reason = node.state === 'up' ? undefined : node.paths.find((p) => p.lastError)?.lastError;
@@ -163,6 +229,16 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
       if (opts.tailnet) await opts.tailnet.start(signal);
       resolveStatic();
       staticLoop();
+    },
+    peerSighted(s) {
+      if (!running || s.nodeId === opts.selfId) return;
+      const known = registry.get(s.nodeId);
+      if (known?.state === 'up') {
+        registry.sawAlive(s.nodeId, clock.nowMs());
+        if (s.seq !== null && s.seq !== known.seq) void checker.checkNow(s.nodeId); // never rejects
+        return;
+      }
+      if (s.port !== null) verifyHearsay(s.nodeId, `http://${hostPort(s.address, s.port)}`);
     },
     refreshStatic() {
       if (!running) return;
@@ -196,6 +272,8 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
       cancelStatic = null;
       cancelRepublish?.();
       cancelRepublish = null;
+      for (const cancel of retryTimers) cancel();
+      retryTimers.clear();
       // mDNS goodbye first, so peers stop routing here before the HTTP server closes.
       await mdns?.stop();
       mdns = null;

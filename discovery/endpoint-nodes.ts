@@ -101,5 +101,6 @@ function advertFor(
     offer: null,
     offerState: null,
     offerOverride: null,
+    members: [],
   };
 }

@@ -35,8 +35,11 @@ export interface MdnsOptions {
   txt: () => Record<string, string>;
   clock: Clock;
   log: Logger;
-  /** How often to ask the network again for peers (a lost announcement is found this way). */
-  requeryIntervalMs?: number;
+  /**
+   * The longest wait between two queries for peers. RFC 6762 §5.2: the first query at start, the
+   * next after one second, each interval at least twice the previous one, capped at 60 minutes.
+   */
+  requeryMaxMs?: number;
   /** Creates a bonjour instance; tests may wrap it. */
   createBonjour?: (opts: { interface?: string; bind?: string }, onError: (err: unknown) => void) => Bonjour;
   onSighting: (sighting: MdnsSighting) => void;
@@ -81,12 +84,14 @@ export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
     }
   };
 
-  const requery = (): void => {
+  // RFC 6762 §5.2 continuous querying: 1 s, 2 s, 4 s, … up to the cap. Machines that boot together
+  // miss each other's first announcements; these early queries find them within seconds (issue 17).
+  const requery = (delayMs: number): void => {
     if (!running) return;
     cancelRequery = opts.clock.setTimeout(() => {
       for (const i of instances) i.browser.update();
-      requery();
-    }, opts.requeryIntervalMs ?? 30_000);
+      requery(Math.min(delayMs * 2, opts.requeryMaxMs ?? 3_600_000));
+    }, delayMs);
   };
 
   return {
@@ -112,7 +117,7 @@ export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
         type: `_${MDNS_SERVICE_TYPE}._tcp`,
         interfaces: opts.interfaces.length ? opts.interfaces.join(',') : 'all',
       });
-      requery();
+      requery(1000);
     },
     republish() {
       if (!running) return;

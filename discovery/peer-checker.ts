@@ -1,14 +1,17 @@
 /**
- * Our own liveness checks (TOOLCHAIN.md: mDNS never reports a crashed or cut-off peer): every
- * `intervalMs`, each path of each known peer is pinged in parallel, each ping with its own timeout,
- * so a hanging peer never delays the others. A ping that shows a new advert `seq` re-fetches the
- * advert; a ping answered by a different node (an address reused) or through a relay drops that path.
+ * Our own liveness checks (TOOLCHAIN.md: mDNS never reports a crashed or cut-off peer). Every
+ * `intervalMs` a round starts the checks that are due (check-schedule.ts: adaptive to the mesh size,
+ * capped per second, serving nodes first, peers heard from lately skipped); each path of a node is
+ * pinged with a timeout that follows its round-trip time, and a round never waits for a slow peer,
+ * so a hanging peer delays no one. A ping that shows a new advert `seq` re-fetches the advert; a
+ * ping answered by a different node (an address reused) or through a relay drops that path.
  */
 import type { Clock } from '../agent/clock.js';
 import { describeError } from '../agent/errors.js';
 import type { Service } from '../agent/lifecycle.js';
 import type { Logger } from '../agent/log.js';
 import { createProbeLoop } from '../agent/probe/probe-loop.js';
+import { dueChecks, pingTimeoutMs, updateRtt, type RttEstimate } from './check-schedule.js';
 import { PeerCallError, type PeerClient } from './peer-client.js';
 import type { PeerRegistry } from './registry.js';
 
@@ -23,15 +26,27 @@ export function createPeerChecker(opts: {
   clock: Clock;
   log: Logger;
   intervalMs: number;
+  /** The shortest ping timeout (and the first one, before any round trip was measured). */
   timeoutMs: number;
+  /** At most this many node checks a second from this agent (issue 17). */
+  maxChecksPerSec?: number;
+  /** Nodes that serve a kind now: checked first. */
+  serving?: () => ReadonlySet<string>;
 }): PeerChecker {
   const { registry, client, clock, log } = opts;
   let abort: AbortController | null = null;
+  /** Keyed by node id. */
+  const inFlight = new Map<string, Promise<void>>();
+  /** Keyed by path URL. */
+  const rtt = new Map<string, RttEstimate>();
 
   const checkPath = async (nodeId: string, url: string, signal: AbortSignal): Promise<void> => {
+    const t0 = clock.monotonicMs();
     try {
-      const ping = await client.ping(url, { nodeId, signal });
+      const ping = await client.ping(url, { nodeId, signal, timeoutMs: pingTimeoutMs(rtt.get(url), opts.timeoutMs) });
       if (signal.aborted) return;
+      if (rtt.size > 4096) rtt.clear();
+      rtt.set(url, updateRtt(rtt.get(url), clock.monotonicMs() - t0));
       if (ping.nodeId !== nodeId || ping.responderId !== nodeId) {
         log.info('an address now answers for another node; dropping that path', { node: nodeId, url, answeredBy: ping.nodeId });
         registry.removePath(nodeId, url);
@@ -55,7 +70,7 @@ export function createPeerChecker(opts: {
       if (signal.aborted) return;
       if (err instanceof PeerCallError && err.code === 'peer_misdirected') {
         // The address no longer leads to this node itself (reused, or a relay): it is not a path to it.
-        log.info('an address is not (or no longer) this node\'s own; dropping that path', { node: nodeId, url, reason: err.message });
+        log.info("an address is not (or no longer) this node's own; dropping that path", { node: nodeId, url, reason: err.message });
         registry.removePath(nodeId, url);
         return;
       }
@@ -64,21 +79,34 @@ export function createPeerChecker(opts: {
     }
   };
 
-  const checkNode = (nodeId: string, signal: AbortSignal): Promise<void>[] => {
+  /** Starts the checks of one node's paths (at most one round of them at a time). */
+  const checkNode = (nodeId: string, signal: AbortSignal): Promise<void> => {
+    const running = inFlight.get(nodeId);
+    if (running) return running;
     const node = registry.get(nodeId);
-    if (!node) return [];
-    return node.paths.filter((p) => p.source !== 'self' && p.source !== 'endpoint').map((p) => checkPath(nodeId, p.url, signal));
+    if (!node) return Promise.resolve();
+    const done = Promise.all(node.paths.filter((p) => p.source !== 'self' && p.source !== 'endpoint').map((p) => checkPath(nodeId, p.url, signal))).then(() => {
+      inFlight.delete(nodeId);
+    });
+    inFlight.set(nodeId, done);
+    return done;
   };
 
   const loop = createProbeLoop({
     name: 'peers',
     intervalMs: opts.intervalMs,
-    // Each ping has its own timeout inside; this only bounds a round.
-    timeoutMs: opts.timeoutMs * 2 + 1000,
+    timeoutMs: opts.intervalMs,
     clock,
     log,
     run: async (signal) => {
-      await Promise.all(registry.snapshot().flatMap((n) => checkNode(n.nodeId, signal)));
+      const peers = registry.snapshot().filter((n) => n.paths.some((p) => p.source !== 'self' && p.source !== 'endpoint'));
+      const due = dueChecks(
+        peers.map((n) => ({ nodeId: n.nodeId, up: n.state === 'up', lastSeenMs: n.lastSeenMs })),
+        clock.nowMs(),
+        { intervalMs: opts.intervalMs, maxChecksPerSec: opts.maxChecksPerSec ?? 10, inFlight: new Set(inFlight.keys()), serving: opts.serving?.() ?? new Set() },
+      );
+      // Started, not awaited: a round never waits for a slow peer; each ping has its own timeout.
+      for (const nodeId of due) void checkNode(nodeId, abort?.signal ?? signal);
     },
     onOutcome: () => undefined,
   });
@@ -91,12 +119,14 @@ export function createPeerChecker(opts: {
     },
     async checkNow(nodeId) {
       if (!abort) return;
-      await Promise.all(checkNode(nodeId, abort.signal));
+      await checkNode(nodeId, abort.signal);
     },
     async stop() {
       abort?.abort(new Error('stopping'));
       abort = null;
       await loop.stop();
+      await Promise.all(inFlight.values());
+      inFlight.clear();
     },
   };
 }

@@ -35,6 +35,8 @@ export interface PeerCallOptions {
   /** The node expected to answer there; unknown on a first contact (any member may answer). */
   nodeId?: string | undefined;
   signal?: AbortSignal | undefined;
+  /** Overrides the client's timeout for this call (a first contact, an RTT-based ping). */
+  timeoutMs?: number | undefined;
 }
 
 /** A verified answer, with the node that proved it answers at `addr`, the `ip:port` dialled. */
@@ -45,9 +47,21 @@ export interface PeerClient {
   fetchAdvert(baseUrl: string, o?: PeerCallOptions): Promise<Proven<{ seq: number; advert: NodeAdvert }>>;
 }
 
-export function createPeerClient(opts: { key: string; selfId: string; fetch: typeof fetch; clock: Clock; timeoutMs: number; lookup?: LookupHost | undefined }): PeerClient {
+/** Unsigned hints a request carries about its sender: checked before use, never trusted (issue 17). */
+export const HINT_HEADERS = { port: 'x-im-port', seq: 'x-im-seq' } as const;
+
+export function createPeerClient(opts: {
+  key: string;
+  selfId: string;
+  fetch: typeof fetch;
+  clock: Clock;
+  timeoutMs: number;
+  lookup?: LookupHost | undefined;
+  /** This agent's port and advert counter, sent along so the peer can find us and see our changes. */
+  hints?: { port: () => number; seq: () => number } | undefined;
+}): PeerClient {
   const call = async <T extends object>(baseUrl: string, path: string, schema: z.ZodType<T>, o: PeerCallOptions = {}): Promise<Proven<T>> => {
-    const deadline = timeoutSignal(opts.clock, opts.timeoutMs, o.signal);
+    const deadline = timeoutSignal(opts.clock, o.timeoutMs ?? opts.timeoutMs, o.signal);
     try {
       let target: Awaited<ReturnType<typeof resolveAgentUrl>>;
       try {
@@ -57,6 +71,10 @@ export function createPeerClient(opts: { key: string; selfId: string; fetch: typ
       }
       const headers = signRequest({ key: opts.key, nodeId: opts.selfId, to: o.nodeId ?? ANY_RECIPIENT, dialled: target.dialled, method: 'GET', path, nowMs: opts.clock.nowMs() });
       const nonce = headers[AUTH_HEADERS.nonce] as string;
+      if (opts.hints) {
+        headers[HINT_HEADERS.port] = String(opts.hints.port());
+        headers[HINT_HEADERS.seq] = String(opts.hints.seq());
+      }
       const url = `${target.origin}${path}`;
       let res: Response;
       try {

@@ -31,6 +31,11 @@ export interface PeerRegistry {
   upsertMember(input: { advert: NodeAdvert; seq: number; source: PeerSource; url: string; nowMs: number; addr?: string | undefined }): void;
   /** The result of one health check of one path. */
   recordCheck(nodeId: string, url: string, result: PathCheck, nowMs: number): void;
+  /**
+   * A sign of life from outside our own checks (a signed request from it, a relayed answer): it
+   * keeps a node from going down for silence. Quiet on purpose: no event, no version change.
+   */
+  sawAlive(nodeId: string, nowMs: number): void;
   /** Forgets one path (a static peer removed, a tailnet peer gone); a node without paths is removed. */
   removePath(nodeId: string, url: string): void;
   remove(nodeId: string): void;
@@ -42,7 +47,7 @@ export interface PeerRegistry {
 }
 
 /** LAN paths first: lower latency, and they work when the tailnet is down (issue 3 §2). */
-const PREFERENCE: Record<PeerSource, number> = { self: 0, mdns: 1, static: 2, tailnet: 3, endpoint: 4 };
+const PREFERENCE: Record<PeerSource, number> = { self: 0, mdns: 1, static: 2, peer: 3, tailnet: 4, endpoint: 5 };
 
 export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; log: Logger }): PeerRegistry {
   const nodes = new Map<string, NodeRecord>();
@@ -122,7 +127,11 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
       if (advert.nodeId === opts.selfId) return;
       const before = nodes.get(advert.nodeId);
       const base = before ?? emptyRecord(advert.nodeId, advert.name);
-      const path: PeerPath = { source, url, ok: true, lastOkMs: nowMs, lastError: null, proven: true, ...(addr ? { addr } : {}) };
+      // Hearsay ('peer') confirms a path, but never relabels one we found ourselves: a static path
+      // must stay removable as static, an mDNS one keeps its preference.
+      const existing = base.paths.find((p) => p.url === url);
+      const kept = source === 'peer' && existing && existing.source !== 'peer' ? existing.source : source;
+      const path: PeerPath = { source: kept, url, ok: true, lastOkMs: nowMs, lastError: null, proven: true, ...(addr ? { addr } : {}) };
       const paths = [...base.paths.filter((p) => p.url !== url), path];
       publish(before, withState({ ...base, name: advert.name, advert, seq, macs: macsOf(advert), lastSeenMs: nowMs, paths }, nowMs, false));
     },
@@ -139,6 +148,12 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
       );
       const lastSeenMs = result.ok ? nowMs : before.lastSeenMs;
       publish(before, withState({ ...before, paths, lastSeenMs }, nowMs, !result.ok && result.definitive));
+    },
+
+    sawAlive(nodeId, nowMs) {
+      const node = nodes.get(nodeId);
+      if (!node || nodeId === opts.selfId || (node.lastSeenMs ?? 0) >= nowMs) return;
+      nodes.set(nodeId, { ...node, lastSeenMs: nowMs });
     },
 
     removePath(nodeId, url) {

@@ -5,8 +5,12 @@
 import { z } from 'zod';
 import { nodeAdvertSchema } from '../agent/node-advert.js';
 
-/** Where we learnt of a node: ourselves, an mDNS advert, the tailnet, a static agent URL, a plain service endpoint. */
-export const peerSourceSchema = z.enum(['self', 'mdns', 'tailnet', 'static', 'endpoint']);
+/**
+ * Where we learnt of a node: ourselves, an mDNS advert, the tailnet, a static agent URL, a plain
+ * service endpoint, or another member (its signed request reached us, or its advert lists the node;
+ * verified directly either way, issue 17).
+ */
+export const peerSourceSchema = z.enum(['self', 'mdns', 'tailnet', 'static', 'endpoint', 'peer']);
 export type PeerSource = z.infer<typeof peerSourceSchema>;
 
 export const nodeStateSchema = z.enum(['up', 'suspect', 'down']);

@@ -18,6 +18,8 @@ import { ollamaErrorBody, ollamaErrorFrame } from './ollama-errors.js';
 import type { ProxyStats } from './stats.js';
 import { localTarget } from './targets.js';
 import type { RelayCredentials } from './upstream.js';
+import type { PeerSighting } from '../../discovery/discovery.js';
+import { sightingOf } from '../routes/peer.js';
 
 export interface RelayHandlerDeps {
   verifier: () => RequestVerifier | null;
@@ -31,6 +33,8 @@ export interface RelayHandlerDeps {
   clock: Clock;
   stats: ProxyStats;
   log: Logger;
+  /** A member's verified request: a sign of life (discovery, issue 17). */
+  sighted?: (s: PeerSighting) => void;
 }
 
 /** The kind's own error body, so the client behind the relaying agent sees what its service would send. */
@@ -61,6 +65,10 @@ export function createRelayHandler(deps: RelayHandlerDeps) {
       });
       return refuse(checked.code === 'misdirected' ? 421 : 401, `not a member of this mesh: ${checked.reason}`);
     }
+    deps.sighted?.(sightingOf(checked.nodeId, req, (name) => {
+      const v = req.headers[name];
+      return typeof v === 'string' ? v : undefined;
+    }));
     // Signed so the relaying agent can tell this node's answer from anything in between.
     const answerHeaders = (status: number): OutgoingHttpHeaders => ({
       [AUTH_HEADERS.node]: deps.relay.selfId(),

@@ -11,6 +11,8 @@ import type { Logger } from '../../agent/log.js';
 import type { NodeAdvert } from '../../agent/node-advert.js';
 import { hostPort } from '../../discovery/peer-address.js';
 import { AUTH_HEADERS, signResponse, type RequestVerifier } from '../../discovery/peer-auth.js';
+import type { PeerSighting } from '../../discovery/discovery.js';
+import { HINT_HEADERS } from '../../discovery/peer-client.js';
 
 export interface PeerRouteDeps {
   /** The mesh key, once loaded (null before start: peers are then refused). */
@@ -25,6 +27,8 @@ export interface PeerRouteDeps {
   advert: () => NodeAdvert;
   /** The verifier of signed peer requests: one per agent, shared with the relay (one replay cache). */
   verifier: () => RequestVerifier | null;
+  /** A member's verified request: a sign of life, or a sighting (discovery, issue 17). */
+  sighted?: (s: PeerSighting) => void;
 }
 
 type Vars = { Variables: { nonce: string; key: string; local: string } };
@@ -33,6 +37,18 @@ type Vars = { Variables: { nonce: string; key: string; local: string } };
 export function localAddressOf(env: unknown): string {
   const socket = (env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket;
   return socket?.localAddress && socket.localPort ? hostPort(socket.localAddress, socket.localPort) : 'unknown:0';
+}
+
+/** What a verified request tells of its sender: where it is, its port and advert counter (hints). */
+export function sightingOf(nodeId: string, incoming: IncomingMessage | undefined, header: (name: string) => string | undefined): PeerSighting {
+  const num = (v: string | undefined): number | null => (v !== undefined && /^[0-9]{1,15}$/.test(v) ? Number(v) : null);
+  const port = num(header(HINT_HEADERS.port));
+  return {
+    nodeId,
+    address: incoming?.socket.remoteAddress ?? '',
+    port: port !== null && port >= 1 && port <= 65535 ? port : null,
+    seq: num(header(HINT_HEADERS.seq)),
+  };
 }
 
 export function peerRoutes(deps: PeerRouteDeps): Hono<Vars> {
@@ -53,6 +69,7 @@ export function peerRoutes(deps: PeerRouteDeps): Hono<Vars> {
       if (result.code === 'misdirected') return c.json({ error: { code: 'peer_misdirected', message: `misdirected: ${result.reason}` } }, 421);
       return c.json({ error: { code: result.code === 'skew' ? 'peer_clock_skew' : 'peer_auth_failed', message: `not a member of this mesh: ${result.reason}` } }, 401);
     }
+    deps.sighted?.(sightingOf(result.nodeId, (c.env as { incoming?: IncomingMessage } | undefined)?.incoming, (name) => c.req.header(name)));
     c.set('nonce', result.nonce);
     c.set('key', key);
     c.set('local', local);

@@ -1,0 +1,185 @@
+/**
+ * npm run bench:scale [-- --sizes 2,5,10,20 --idle-sec 60 --form-timeout-sec 120]
+ *
+ * The mesh after a power cut (issue 17): N agents in network namespaces, each with its own host
+ * name (`unshare --uts`), all started within one second, with real mDNS on the lab's bridge. For each
+ * N it prints:
+ *  - formation: the time from the first start until every agent lists every other as up (from the
+ *    agents' own `peer X is up` log lines; ISO ms timestamps, one clock);
+ *  - idle CPU per agent (% of one core, from /proc/<pid>/stat) over `--idle-sec` once formed, and RSS;
+ *  - the time until every other agent logs a SIGKILLed agent as down.
+ * The built agent runs (`dist/`, with `npm start`'s node flags), so start-up costs what it costs an
+ * installed agent. Prints figures; asserts nothing (DESIGN.md §7). Needs root; cleans up its
+ * namespaces and processes, also on failure.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
+import { createNetnsLab, netnsAvailable, type Lab } from '../netns/netns.js';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '2,5,10,20' },
+    'idle-sec': { type: 'string', default: '60' },
+    'form-timeout-sec': { type: 'string', default: '120' },
+  },
+});
+const SIZES = values.sizes.split(',').map(Number);
+const IDLE_MS = Number(values['idle-sec']) * 1000;
+const FORM_TIMEOUT_MS = Number(values['form-timeout-sec']) * 1000;
+const KILL_TIMEOUT_MS = 30_000;
+const KEY = 'bench-scale-mesh-key-0123456789ab';
+const PORT = 7650;
+const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
+const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+if (!(await netnsAvailable())) {
+  console.log('bench:scale needs root and network namespaces (ip netns); skipped');
+  process.exit(0);
+}
+
+interface Running {
+  host: string;
+  child: ChildProcess;
+  out: string;
+}
+
+/** CPU seconds used so far by a process (utime + stime, /proc/<pid>/stat fields 14 and 15). */
+async function cpuSec(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** First time (ms) each agent logged `peer <other> is <state>` after `sinceMs`, per observer and peer. */
+function firstSeen(agents: Running[], state: 'up' | 'down', sinceMs: number): Map<string, Map<string, number>> {
+  const seen = new Map<string, Map<string, number>>();
+  const pattern = new RegExp(`^(\\S+) \\S+\\s+discovery: peer (\\S+) is ${state}\\b`, 'gm');
+  for (const a of agents) {
+    const m = new Map<string, number>();
+    for (const line of a.out.matchAll(pattern)) {
+      const t = Date.parse(line[1] as string);
+      const peer = line[2] as string;
+      if (t >= sinceMs && !m.has(peer)) m.set(peer, t);
+    }
+    seen.set(a.host, m);
+  }
+  return seen;
+}
+
+async function waitUntil<T>(check: () => T | null, timeoutMs: number): Promise<T | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== null) return v;
+    if (Date.now() > deadline) return null;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function runSize(n: number): Promise<Record<string, string>> {
+  const hosts = Array.from({ length: n }, (_, i) => `h${i + 1}`);
+  const lab: Lab = await createNetnsLab({ hosts });
+  const baseDir = await mkdtemp(path.join(os.tmpdir(), 'im-bench-scale-'));
+  const agents: Running[] = [];
+  try {
+    const commands = await Promise.all(
+      hosts.map(async (host) => {
+        const dir = path.join(baseDir, host);
+        await mkdir(dir, { recursive: true });
+        const config = path.join(dir, 'agent.config.json');
+        await writeFile(config, JSON.stringify({ node: { name: host }, services: { ollama: { enabled: false }, immichMl: { enabled: false } }, discovery: { tailnet: { enabled: false } }, wakeOnLan: { enabled: false } }));
+        const argv = [process.execPath, ...NODE_FLAGS, DIST_MAIN, 'start', '--config', config, '--data-dir', path.join(dir, 'data'), '--port', String(PORT), '--key', KEY, '--mdns-interface', lab.host(host).address];
+        // Its own UTS namespace: a host name of its own, as real machines have (mDNS A records carry it).
+        return { host, cmd: ['unshare', '--uts', 'sh', '-c', `hostname ${host} && exec "$@"`, 'sh', ...argv] };
+      }),
+    );
+    const t0 = Date.now();
+    for (const { host, cmd } of commands) {
+      const child = lab.spawn(host, cmd);
+      const a: Running = { host, child, out: '' };
+      child.stdout?.on('data', (d: Buffer) => (a.out += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (a.out += d.toString()));
+      agents.push(a);
+    }
+    const formedAt = await waitUntil(() => {
+      const seen = firstSeen(agents, 'up', t0);
+      let last = 0;
+      for (const a of agents) {
+        const m = seen.get(a.host) ?? new Map<string, number>();
+        for (const other of hosts) {
+          if (other === a.host) continue;
+          const t = m.get(other);
+          if (t === undefined) return null;
+          last = Math.max(last, t);
+        }
+      }
+      return last;
+    }, FORM_TIMEOUT_MS);
+    let missing = 0;
+    if (formedAt === null) {
+      const seen = firstSeen(agents, 'up', t0);
+      for (const a of agents) missing += hosts.filter((o) => o !== a.host && !seen.get(a.host)?.has(o)).length;
+    }
+
+    // Idle: every agent's CPU over the window, once formed (or after the timeout).
+    const pids = agents.map((a) => a.child.pid ?? 0);
+    const cpu0 = await Promise.all(pids.map(cpuSec));
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const cpu1 = await Promise.all(pids.map(cpuSec));
+    const pct = cpu1.map((c, i) => ((c - (cpu0[i] ?? 0)) / (IDLE_MS / 1000)) * 100);
+    const rss = await Promise.all(pids.map(rssMb));
+
+    // Crash: SIGKILL the last agent; every other must log it down.
+    const victim = agents[agents.length - 1] as Running;
+    const tKill = Date.now();
+    victim.child.kill('SIGKILL');
+    const others = agents.filter((a) => a !== victim);
+    const downAt = await waitUntil(() => {
+      const seen = firstSeen(others, 'down', tKill);
+      let last = 0;
+      for (const a of others) {
+        const t = seen.get(a.host)?.get(victim.host);
+        if (t === undefined) return null;
+        last = Math.max(last, t);
+      }
+      return last;
+    }, KILL_TIMEOUT_MS);
+
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+    return {
+      N: String(n),
+      formation: formedAt === null ? `not formed in ${FORM_TIMEOUT_MS / 1000} s (${missing} of ${n * (n - 1)} sightings missing)` : `${((formedAt - t0) / 1000).toFixed(1)} s`,
+      'idle CPU / agent (median, max)': `${median(pct).toFixed(2)} %, ${Math.max(...pct).toFixed(2)} %`,
+      'RSS / agent (median)': `${median(rss).toFixed(1)} MB`,
+      'SIGKILL → down on all': downAt === null ? `not within ${KILL_TIMEOUT_MS / 1000} s` : `${((downAt - tKill) / 1000).toFixed(1)} s`,
+    };
+  } finally {
+    for (const a of agents) if (a.child.exitCode === null) a.child.kill('SIGKILL');
+    await lab.destroy();
+    await rm(baseDir, { recursive: true, force: true });
+  }
+}
+
+const rows: Record<string, string>[] = [];
+for (const n of SIZES) {
+  const row = await runSize(n);
+  console.log(JSON.stringify(row));
+  rows.push(row);
+}
+const cols = Object.keys(rows[0] ?? {});
+const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
+console.log(`\nbench:scale (idle window ${IDLE_MS / 1000} s, ${os.cpus().length} cores)`);
+console.log(cols.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | '));
+console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+for (const r of rows) console.log(cols.map((c, i) => (r[c] ?? '').padEnd(widths[i] ?? 0)).join(' | '));
