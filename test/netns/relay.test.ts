@@ -46,7 +46,7 @@ fetch(process.argv[1]).then(async (r) => {
   const text = await r.text();
   if (!r.ok) throw new Error(r.status + ' ' + text);
   process.stdout.write(text);
-}).catch((e) => { console.error(String(e)); process.exit(1); });`;
+}).catch((e) => { console.error(String(e) + ' ' + (e.cause?.code ?? '')); process.exit(1); });`;
 
 /** Counts connections on 127.0.0.1 and on the host's own address; prints one line per connection. */
 const CANARY_SCRIPT = `
@@ -83,7 +83,7 @@ describe.skipIf(!available)('the peer relay across hosts (netns, issue 10)', () 
   let pcEnv: NodeJS.ProcessEnv = {};
   const agents = new Map<string, LabAgent>();
   const services = new Map<string, OutputCollector>();
-  let canary: OutputCollector | undefined;
+  const canaries = new Map<string, OutputCollector>();
   let impostor: { child: ChildProcess; out: OutputCollector } | undefined;
   const logs = (): string => [...agents.values()].map((a) => `----- agent ${a.host} -----\n${a.output().slice(-6000)}`).join('\n');
 
@@ -142,9 +142,11 @@ describe.skipIf(!available)('the peer relay across hosts (netns, issue 10)', () 
     pcEnv = { ...AGENT_ENV, PATH: `${binDir}${path.delimiter}${process.env['PATH'] ?? '/usr/bin:/bin'}` };
 
     await Promise.all([startServices('hub', ['llama3.2:3b']), startServices('pc', ['llama3.2:3b', 'llama3.1:8b'])]);
-    const canaryChild = lab.spawn('hub', [process.execPath, '-e', CANARY_SCRIPT, lab.host('hub').address, String(CANARY_PORT)]);
-    canary = collectOutput(canaryChild);
-    await canary.waitFor('listening');
+    for (const host of ['hub', 'pc']) {
+      const canary = collectOutput(lab.spawn(host, [process.execPath, '-e', CANARY_SCRIPT, lab.host(host).address, String(CANARY_PORT)]));
+      await canary.waitFor('listening');
+      canaries.set(host, canary);
+    }
 
     agents.set('pc', await startLabAgent(lab, 'pc', { key: KEY, baseDir, env: pcEnv, config: { node: { name: PC_NAME }, services: SERVICES, probes: { servicesIntervalSec: 2 } } }));
     await startHub();
@@ -168,6 +170,8 @@ describe.skipIf(!available)('the peer relay across hosts (netns, issue 10)', () 
     // Reached on loopback through the PC's own agent: Ollama's Host check passes (PROTOCOLS.md §1.1).
     expect(chat).toMatchObject({ method: 'POST', host: 'localhost:11434', status: 200 });
     expect(calls('hub').some((c) => c.path === '/api/chat')).toBe(false);
+    // The PC's Ollama is not on the LAN at all: only its agent could have reached it.
+    await expect(getJson('lan', `http://${theLab().host('pc').address}:11434/api/version`)).rejects.toThrow(/ECONNREFUSED/);
   }, 60_000);
 
   it('the openai client streams a chat through the hub’s /ollama/v1, served by the PC', async () => {
@@ -193,7 +197,8 @@ describe.skipIf(!available)('the peer relay across hosts (netns, issue 10)', () 
   it('from a LAN client, paths that name another host get 400 and the hub connects nowhere', async () => {
     const l = theLab();
     const before = { hub: calls('hub').length, pc: calls('pc').length };
-    const targets = [`127.0.0.1:${CANARY_PORT}`, `${l.host('hub').address}:${CANARY_PORT}`];
+    // Canaries listen on this port on the hub's and the PC's loopback and lab addresses.
+    const targets = [`127.0.0.1:${CANARY_PORT}`, `${l.host('hub').address}:${CANARY_PORT}`, `${l.host('pc').address}:${CANARY_PORT}`];
     const paths = targets.flatMap((t) => [
       `/ollama//${t}/api/tags`,
       `/ollama/http://${t}/api/tags`,
@@ -209,8 +214,8 @@ describe.skipIf(!available)('the peer relay across hosts (netns, issue 10)', () 
     expect(answers.map((a) => [a.path, a.status])).toEqual(paths.map((p) => [p, 400]));
     for (const a of answers) expect(a.body).toMatch(/invalid path/);
     // Bounded grace for a connection that would be in flight (none should be).
-    await expect(canary?.waitFor('connection', 1_000)).rejects.toThrow(/no line matching/);
-    expect(canary?.stdout.filter((s) => s.startsWith('connection'))).toEqual([]);
+    await expect(canaries.get('hub')?.waitFor('connection', 1_000)).rejects.toThrow(/no line matching/);
+    for (const host of ['hub', 'pc']) expect(canaries.get(host)?.stdout.filter((s) => s.startsWith('connection'))).toEqual([]);
     // The agents' own probes (GET) go on meanwhile; the refused requests were all POSTs.
     expect(calls('hub').slice(before.hub).filter((c) => c.method === 'POST')).toEqual([]);
     expect(calls('pc').slice(before.pc).filter((c) => c.method === 'POST')).toEqual([]);
