@@ -14,10 +14,20 @@
  *
  *   node --import tsx test/bench/proxy-backend.ts --models bench:1b --response-tokens 100000
  *
+ * - `--also-listen ADDR:PORT` (bench:relay only): the same server also takes connections on a
+ *   network-namespace address, so a client on another lab host can call it directly, the baseline
+ *   of the relay's figures. The fakes refuse to listen beyond loopback (a safety rule for every other
+ *   use), so this does not make the fake listen there: a plain net.Server accepts on that address
+ *   and hands each socket to the fake's own http.Server (`'connection'` may be emitted by users to
+ *   inject connections, Node's http docs), with no extra hop, and the fake parses and answers it
+ *   exactly as it does its loopback connections. Only ever pass an address inside a lab namespace.
+ *
  * Listens on 127.0.0.1 (`--port`, default 0 = a free port), prints its URL on stdout, serves until
  * SIGTERM/SIGINT. The call log is cleared every second so a long load does not grow the heap.
  * Spawned with an IPC channel, it takes `{ tokensPerSec: N }` messages to change the token pace.
  */
+import http from 'node:http';
+import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { createFakeOllama } from '../fakes/fake-ollama.js';
 
@@ -26,8 +36,20 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     models: { type: 'string', default: 'bench:1b' },
     'response-tokens': { type: 'string', default: '9' },
+    'also-listen': { type: 'string' },
   },
 });
+
+// The fake's http.Server, caught as it is created (test/fakes/shared/http-harness.ts calls
+// http.createServer once per fake), for --also-listen. Restored right after the fake is created.
+let fakeServer: http.Server | undefined;
+const realCreateServer = http.createServer;
+if (values['also-listen'] !== undefined) {
+  http.createServer = ((...args: Parameters<typeof http.createServer>) => {
+    fakeServer = realCreateServer(...args);
+    return fakeServer;
+  }) as typeof http.createServer;
+}
 
 const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;
@@ -54,7 +76,17 @@ const fake = createFakeOllama({
   firstTokenDelayMs: 0,
   responseTokens: Array.from({ length: count }, (_, i) => ` t${i}`),
 });
+http.createServer = realCreateServer;
 await fake.start();
+let extra: net.Server | undefined;
+const alsoListen = values['also-listen'];
+if (alsoListen !== undefined) {
+  const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(alsoListen);
+  if (!m || fakeServer === undefined) throw new Error(`--also-listen must be IPv4:port, got ${alsoListen}`);
+  const server = fakeServer;
+  extra = net.createServer((socket) => server.emit('connection', socket));
+  await new Promise<void>((resolve) => extra?.listen(Number(m[2]), m[1], resolve));
+}
 process.stdout.write(`${fake.url}\n`);
 
 let sweeper: NodeJS.Timeout | undefined;
@@ -67,6 +99,7 @@ sweep();
 
 const shutdown = (): void => {
   if (sweeper !== undefined) realClearTimeout(sweeper);
+  extra?.close();
   fake.stop().then(
     () => process.exit(0),
     () => process.exit(1),
