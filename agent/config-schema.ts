@@ -8,6 +8,7 @@ import { cidrSchema, DEFAULT_ALLOWED_CIDRS } from '../api/proxy/access.js';
 import { serviceEndpointSchema } from '../discovery/endpoint-schema.js';
 import { offerSchema, placementPolicySchema } from '../scheduler/offer-schema.js';
 import { logLevels } from './log.js';
+import { LOG_FORMATS } from './log-format.js';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 const seconds = (min: number) => z.number().int().min(min, `must be at least ${min} seconds`);
@@ -175,6 +176,10 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(logLevels).default('info').describe('How much the agent logs.'),
+      format: z
+        .enum(['auto', ...LOG_FORMATS])
+        .default('auto')
+        .describe('Log lines for a terminal (`text`), the systemd journal (`journal`: `<N>` priority prefixes, no timestamp) or log shippers (`json`). `auto`: journal when JOURNAL_STREAM is set, else text. Overridden by --log-format.'),
     })
     .prefault({})
     .describe('Logging.'),
