@@ -8,6 +8,7 @@
  * atomic writes, moving aside) is handled by agent/secret-file.ts, as the admin credential's is.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { AgentError } from '../agent/errors.js';
 import type { Logger } from '../agent/log.js';
 import { secretFile, type SecretKind } from '../agent/secret-file.js';
@@ -131,4 +132,19 @@ export async function loadOrCreateMeshKey(opts: LoadMeshKeyOptions): Promise<Loa
  */
 export async function readMeshKey(dataDir: string): Promise<string | null> {
   return secretFile(MESH_KEY, dataDir).read();
+}
+
+/** Why `key` (trimmed) cannot be a mesh key, or null when it can: the rule the key file is read with. */
+export function meshKeyProblem(key: string): string | null {
+  return MESH_KEY.problemWith(key);
+}
+
+/**
+ * Stores a key for later starts (`inference-mesh join`, issue 11: the key never on a command
+ * line). Creates `dataDir` (0700) when missing; the file is written 0600 and atomically.
+ * @throws AgentError `mesh_key_unwritable`
+ */
+export async function storeMeshKey(dataDir: string, key: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await secretFile(MESH_KEY, dataDir).write(key);
 }
