@@ -3,6 +3,7 @@
  * install, remove and query it, and what to tell the user when one fails. Pure: service.ts runs it.
  */
 import path from 'node:path';
+import { systemConfigLocation } from '../config-location.js';
 import { defaultDataDir } from '../data-dir.js';
 import {
   LAUNCHD_LABEL,
@@ -41,6 +42,12 @@ export interface PlatformPlan {
   notes: string[];
   /** What to do when a step or a write fails for lack of rights. */
   permissionHint: string;
+  /**
+   * A machine-wide service's config file at the OS's shared location (agent/config-location.ts),
+   * written as `{}` when absent, so every CLI command finds the service's data dir. Absent for
+   * --user services (their data dir is the user's default anyway) and when --config names a file.
+   */
+  machineConfig?: { dir: string; file: string };
 }
 
 export interface PlanInput {
@@ -170,8 +177,7 @@ function windowsPlan(input: PlanInput): PlatformPlan {
   };
 }
 
-/** The plan for this platform, or undefined where there is no supported service manager. */
-export function planFor(input: PlanInput): PlatformPlan | undefined {
+function platformPlan(input: PlanInput): PlatformPlan | undefined {
   switch (input.platform) {
     case 'linux':
       return systemdPlan(input);
@@ -182,4 +188,15 @@ export function planFor(input: PlanInput): PlatformPlan | undefined {
     default:
       return undefined;
   }
+}
+
+/** The plan for this platform, or undefined where there is no supported service manager. */
+export function planFor(input: PlanInput): PlatformPlan | undefined {
+  const plan = platformPlan(input);
+  if (!plan || input.user) return plan;
+  const location = systemConfigLocation(input);
+  const p = input.platform === 'win32' ? path.win32 : path.posix;
+  if (input.configPath === undefined) return { ...plan, machineConfig: { dir: p.dirname(location.configFile), file: location.configFile } };
+  // The service reads its own file; the CLI finds it only when told.
+  return { ...plan, notes: [...plan.notes, `the CLI reads ${location.configFile} by default: give commands such as \`inference-mesh key\` the same --config`] };
 }
