@@ -12,7 +12,7 @@ import { findConfigLocation } from '../config-location.js';
 import { defaultDataDir } from '../data-dir.js';
 import type { DoctorDeps } from '../doctor/types.js';
 import { runDoctor } from '../doctor/doctor.js';
-import { ConfigError, describeError } from '../errors.js';
+import { AgentError, ConfigError, describeError } from '../errors.js';
 import type { LogFormat } from '../log-format.js';
 import { runService, type ServiceDeps } from '../service/service.js';
 import { AGENT_VERSION } from '../version.js';
@@ -163,7 +163,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     return await run(io, parsed.command);
   } catch (err) {
-    io.stderr(`inference-mesh: ${describeError(err)}\n`);
+    io.stderr(`inference-mesh: ${describeError(err)}\n${permissionHint(err)}`);
     return EXIT_FAILURE;
   }
+}
+
+/** A machine-wide service keeps its secrets owner-only under its own user (systemd DynamicUser=). */
+export function permissionHint(err: unknown): string {
+  const denied = err instanceof AgentError && err.code.endsWith('_unreadable') && /EACCES|EPERM/.test(describeError(err));
+  return denied ? 'hint: the data dir belongs to the user the agent runs as (the service has a user of its own): run the command with sudo\n' : '';
 }

@@ -6,6 +6,8 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { permissionHint } from '../../../agent/cli/run-cli.js';
+import { AgentError } from '../../../agent/errors.js';
 import { meshFingerprint } from '../../../discovery/mesh-key.js';
 import { cliInProcess } from '../../helpers/cli-io.js';
 
@@ -68,11 +70,32 @@ describe('inference-mesh join', () => {
     expect(shadowed.stderr).toMatch(/INFERENCE_MESH_KEY or mesh.key in the config file is set and wins/);
   });
 
+  it.skipIf(process.getuid?.() !== 0)("run as root, the key takes the data dir's owner (a service's own user must read it)", async () => {
+    const { chown } = await import('node:fs/promises');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(dataDir, { mode: 0o700 });
+    await chown(dataDir, 4242, 4343);
+    const r = await cliInProcess(['join', '--data-dir', dataDir], { homeDir: home, stdin: KEY });
+    expect(r.code).toBe(0);
+    const info = await stat(path.join(dataDir, 'mesh.key'));
+    expect([info.uid, info.gid, info.mode & 0o777]).toEqual([4242, 4343, 0o600]);
+  });
+
   it('a data dir it cannot write: exit 1 naming the file', async () => {
     const blocker = path.join(home, 'file');
     await writeFile(blocker, 'not a directory');
     const r = await cliInProcess(['join', '--data-dir', path.join(blocker, 'data')], { homeDir: home, stdin: KEY });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/inference-mesh: .*ENOTDIR/);
+  });
+});
+
+describe('secrets of a service that runs as its own user', () => {
+  it('an unreadable key or credential (EACCES) gets the sudo hint; other failures do not', () => {
+    const denied = new AgentError('mesh_key_unreadable', 'cannot read the mesh key file /var/lib/inference-mesh/mesh.key: EACCES: permission denied');
+    expect(permissionHint(denied)).toContain('run the command with sudo');
+    expect(permissionHint(new AgentError('admin_token_unreadable', 'cannot read …: EPERM'))).toContain('sudo');
+    expect(permissionHint(new AgentError('mesh_key_unreadable', 'cannot read …: EISDIR'))).toBe('');
+    expect(permissionHint(new Error('EACCES'))).toBe('');
   });
 });
