@@ -85,6 +85,18 @@ function templateInput(input: PlanInput, extra: Partial<ServiceTemplateInput>): 
   };
 }
 
+/**
+ * The system unit's own user (DynamicUser=) cannot enter /root or other users' homes (mode 0700,
+ * and ProtectHome= comes with DynamicUser=, systemd.exec(5)): a Node from nvm or a checkout there
+ * would fail at every start. Said at install time, where it can still be fixed.
+ */
+function privateHomeWarning(input: PlanInput): string[] {
+  const inHome = [input.nodePath, input.entry].filter((p) => /^\/(root|home)\//.test(p));
+  return inHome.length === 0
+    ? []
+    : [`warning: the service runs as its own user, which cannot read ${inHome.join(' or ')}; install Node.js and the package system-wide (e.g. /usr/bin/node, npm install -g), or use --user`];
+}
+
 function systemdPlan(input: PlanInput): PlatformPlan {
   const sc = (...args: string[]): [string, ...string[]] => ['systemctl', ...(input.user ? ['--user'] : []), ...args];
   const dir = input.user ? path.posix.join(input.homeDir, '.config', 'systemd', 'user') : '/etc/systemd/system';
@@ -110,6 +122,7 @@ function systemdPlan(input: PlanInput): PlatformPlan {
     ],
     notes: [
       `logs: ${journal}`,
+      ...(input.user ? [] : privateHomeWarning(input)),
       ...(input.user ? ['a user service stops when you log out; to keep it running and start it at boot: loginctl enable-linger $USER'] : []),
     ],
     permissionHint: input.user

@@ -204,6 +204,9 @@ describe('linux (systemd)', () => {
     expect(other.files.has('/etc/inference-mesh/config.json')).toBe(false);
     expect(named.stdout).toContain('the CLI reads /etc/inference-mesh/config.json by default: give commands such as `inference-mesh key` the same --config');
 
+    const fromHome = await runService(cmd({ user: false }), deps({ exec: fakeExec().exec, ...memoryFs(), nodePath: '/root/.nvm/versions/node/v20.20.0/bin/node' }));
+    expect(fromHome.stdout).toContain('warning: the service runs as its own user, which cannot read /root/.nvm/versions/node/v20.20.0/bin/node');
+    expect(named.stdout).not.toContain('cannot read');
     const dry = await runService(cmd({ user: false, dryRun: true }), deps({ exec: fakeExec().exec, ...memoryFs() }));
     expect(dry.stdout).toContain('would write /etc/inference-mesh/config.json (when absent): {}');
   });
