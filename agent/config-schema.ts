@@ -39,7 +39,7 @@ export const configSchema = z.strictObject({
     .prefault({})
     .describe("The agent's one HTTP listener."),
   /** Where state lives (identity, registry). Default: the OS's per-user state directory. */
-  dataDir: z.string().min(1).optional().describe('Where the agent keeps state.json, mesh.key, admin.token and its lock. Default: Linux $XDG_STATE_HOME/inference-mesh or ~/.local/state/inference-mesh; Windows %LOCALAPPDATA%\\inference-mesh; macOS ~/Library/Application Support/inference-mesh. Overridden by --data-dir and INFERENCE_MESH_DATA_DIR.'),
+  dataDir: z.string().min(1).optional().describe('Where the agent keeps state.json, mesh.key, admin.token and its lock. Default: the data dir of the machine config location when that file is used (Linux /var/lib/inference-mesh; Windows %ProgramData%\\inference-mesh; macOS /Library/Application Support/inference-mesh), else Linux $XDG_STATE_HOME/inference-mesh or ~/.local/state/inference-mesh; Windows %LOCALAPPDATA%\\inference-mesh; macOS ~/Library/Application Support/inference-mesh. Overridden by --data-dir and INFERENCE_MESH_DATA_DIR.'),
   services: z
     .strictObject({
       ollama: z
@@ -169,7 +169,7 @@ export const configSchema = z.strictObject({
   mesh: z
     .strictObject({
       /** The shared mesh key. Prefer INFERENCE_MESH_KEY or --key over writing it here. */
-      key: z.string().min(16, 'must be at least 16 characters').optional().describe('The shared mesh key. Usually left out: the first machine generates one (`inference-mesh key` prints it), the others join once with --key or INFERENCE_MESH_KEY, and it is stored in mesh.key in the data dir.'),
+      key: z.string().min(16, 'must be at least 16 characters').optional().describe('The shared mesh key. Usually left out: the first machine generates one (`inference-mesh key` prints it), the others run `inference-mesh join` once, which stores it in mesh.key in the data dir.'),
     })
     .prefault({})
     .describe('Membership: only agents holding the same key are peers.'),
