@@ -59,7 +59,7 @@ function cliIo(): CliIo {
         () => false,
       ),
     join: {
-      stdinIsTty: process.stdin.isTTY === true,
+      stdinIsTty: () => process.stdin.isTTY === true,
       readStdin,
       promptSecret: (question) => promptSecret(question, process.stdin, process.stderr),
     },

@@ -12,8 +12,8 @@ import type { CliResult } from './placement-commands.js';
 
 export interface JoinDeps {
   readFile: (file: string) => Promise<string>;
-  /** Whether standard input is a terminal: then the key is asked for. */
-  stdinIsTty: boolean;
+  /** Whether standard input is a terminal: then the key is asked for. A function: process.stdin is made only when needed. */
+  stdinIsTty: () => boolean;
   readStdin: () => Promise<string>;
   /** Asks on the terminal without echoing what is typed. */
   promptSecret: (question: string) => Promise<string>;
@@ -37,7 +37,7 @@ async function readKey(opts: JoinOptions, deps: JoinDeps): Promise<string> {
       throw new Error(`cannot read the key file ${opts.keyFile}: ${code === 'ENOENT' ? 'file not found' : describeError(err)}`);
     }
   }
-  return deps.stdinIsTty ? deps.promptSecret(PROMPT) : deps.readStdin();
+  return deps.stdinIsTty() ? deps.promptSecret(PROMPT) : deps.readStdin();
 }
 
 export async function runJoin(opts: JoinOptions, deps: JoinDeps): Promise<CliResult> {

@@ -57,7 +57,7 @@ export async function cliInProcess(argv: string[], opts: InProcessOptions): Prom
       );
     },
     join: {
-      stdinIsTty: opts.prompt !== undefined,
+      stdinIsTty: () => opts.prompt !== undefined,
       readStdin: () => Promise.resolve(opts.stdin ?? ''),
       promptSecret: () => Promise.resolve(opts.prompt ?? ''),
     },
