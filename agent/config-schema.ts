@@ -179,7 +179,7 @@ export const configSchema = z.strictObject({
       format: z
         .enum(['auto', ...LOG_FORMATS])
         .default('auto')
-        .describe('Log lines for a terminal (`text`), the systemd journal (`journal`: `<N>` priority prefixes, no timestamp) or log shippers (`json`). `auto`: journal when JOURNAL_STREAM is set, else text. Overridden by --log-format.'),
+        .describe('Log lines for a terminal (`text`), the systemd journal (`journal`: `<N>` priority prefixes, no timestamp) or log shippers (`json`). `auto`: journal when stderr is the journal (JOURNAL_STREAM names it), else text. Overridden by --log-format.'),
     })
     .prefault({})
     .describe('Logging.'),

@@ -56,11 +56,19 @@ export function logFormatter(format: LogFormat): (r: LogRecord) => string {
 }
 
 /**
- * The flag wins, then the config file's `log.format`; on `auto` the environment decides: systemd
- * sets JOURNAL_STREAM when stderr is connected to the journal (systemd.exec(5), "$JOURNAL_STREAM").
+ * Whether stderr is the journal: systemd sets JOURNAL_STREAM to the `device:inode` of the stream
+ * it connects stderr to, and programs should compare it with their own stderr, because children
+ * inherit the variable after their stderr went elsewhere (systemd.exec(5), "$JOURNAL_STREAM"): a
+ * shell in a terminal started by a user service has it too.
  */
-export function chooseLogFormat(opts: { flag: LogFormat | undefined; configured: LogFormat | 'auto'; env: Readonly<Record<string, string | undefined>> }): LogFormat {
+export function isJournalStream(journalStream: string | undefined, stderr: { dev: number | bigint; ino: number | bigint } | null): boolean {
+  if (!journalStream || !stderr) return false;
+  return journalStream === `${stderr.dev}:${stderr.ino}`;
+}
+
+/** The flag wins, then the config file's `log.format`; on `auto`, the journal when stderr is it. */
+export function chooseLogFormat(opts: { flag: LogFormat | undefined; configured: LogFormat | 'auto'; stderrIsJournal: boolean }): LogFormat {
   if (opts.flag) return opts.flag;
   if (opts.configured !== 'auto') return opts.configured;
-  return opts.env.JOURNAL_STREAM ? 'journal' : 'text';
+  return opts.stderrIsJournal ? 'journal' : 'text';
 }

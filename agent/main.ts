@@ -3,7 +3,7 @@
  * (DESIGN.md §6.2). It parses argv, loads configuration, builds the real deps, starts the agent and
  * turns signals into an orderly stop.
  */
-import { realpathSync } from 'node:fs';
+import { fstatSync, realpathSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createNodeDoctorDeps } from './doctor/node-deps.js';
@@ -15,13 +15,21 @@ import { systemClock } from './clock.js';
 import { describeError } from './errors.js';
 import { nodeExec } from './exec-node.js';
 import { createLogger } from './log.js';
-import { chooseLogFormat, logFormatter, type LogFormat } from './log-format.js';
+import { chooseLogFormat, isJournalStream, logFormatter, type LogFormat } from './log-format.js';
 import { loadSystemInformation } from './si-node.js';
 import { readSmallFile } from './small-file.js';
 import { AGENT_VERSION } from './version.js';
 
 /** SIGINT/SIGTERM: everything must be down within this, or the process exits anyway. */
 const STOP_DEADLINE_MS = 5000;
+
+function stderrIsJournal(): boolean {
+  try {
+    return isJournalStream(process.env.JOURNAL_STREAM, fstatSync(2));
+  } catch {
+    return false;
+  }
+}
 
 function readStdin(): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -43,9 +51,12 @@ function scriptPath(): string {
 }
 
 function cliIo(): CliIo {
+  const journal = stderrIsJournal();
   return {
     stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    // Under the journal, the CLI's own messages (a bad configuration at start) are errors too:
+    // `journalctl -p err` must show them (sd-daemon(3) prefixes, as the logger's journal lines).
+    stderr: (t) => process.stderr.write(journal ? t.replace(/^(?=.)/gm, '<3>') : t),
     env: process.env,
     platform: process.platform,
     homeDir: os.homedir(),
@@ -84,7 +95,7 @@ function cliIo(): CliIo {
 
 async function start(loaded: ResolvedConfig, opts: { logFormat: LogFormat | undefined; keyOnCommandLine: boolean }): Promise<number> {
   const config = loaded.config;
-  const format = chooseLogFormat({ flag: opts.logFormat, configured: config.log.format, env: process.env });
+  const format = chooseLogFormat({ flag: opts.logFormat, configured: config.log.format, stderrIsJournal: stderrIsJournal() });
   const log = createLogger({ level: config.log.level, nowMs: systemClock.nowMs, format: logFormatter(format), sink: (_r, line) => process.stderr.write(`${line}\n`) });
   log.info('starting inference-mesh', { version: AGENT_VERSION, config: loaded.configPath ?? '(defaults)', dataDir: config.dataDir, pid: process.pid });
   if (opts.keyOnCommandLine) {

@@ -1,36 +1,80 @@
 /**
- * Issue 16, "logs for their reader" and "the development bin breaks the UI outside the repo": `node <checkout>/bin/inference-mesh.js
- * start` run from another folder (what `npm link` gives) must compile the pages with the checkout's
- * JSX settings, not look for a tsconfig.json in the current folder ("React is not defined").
+ * Issue 16, "the development bin breaks the UI outside the repo" and "logs for their reader":
+ * `node <checkout>/bin/inference-mesh.js start` run from another folder (what `npm link` gives)
+ * must compile the pages with the checkout's JSX settings, not look for a tsconfig.json in the
+ * current folder ("React is not defined"); and under systemd (stderr is the stream JOURNAL_STREAM
+ * names) every line starts with a `<N>` priority and carries no timestamp.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, startCliAgent, type RunningAgent } from '../helpers/cli.js';
+import { BIN, cleanEnv, eventually, freePort, startCliAgent, type RunningAgent } from '../helpers/cli.js';
 
-let dir: string | undefined;
-let agent: RunningAgent | undefined;
+let dir: string;
+const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
-  await agent?.stop('SIGKILL');
-  if (dir) await rm(dir, { recursive: true, force: true });
+  while (cleanups.length) await cleanups.pop()?.();
 });
 
+async function tempDir(): Promise<string> {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'im-bin-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The bin with stderr on a file, as systemd connects it to the journal, and JOURNAL_STREAM naming it. */
+async function startUnderJournal(args: string[]): Promise<{ child: ChildProcess; log: () => Promise<string>; exited: Promise<number | null> }> {
+  const file = path.join(dir, 'journal.log');
+  const handle = await open(file, 'w');
+  const { dev, ino } = await handle.stat();
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: '/', env: cleanEnv({ JOURNAL_STREAM: `${dev}:${ino}` }), stdio: ['ignore', 'ignore', handle.fd] });
+  await handle.close();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  return { child, log: () => readFile(file, 'utf8'), exited };
+}
+
 describe('the bin started from /', () => {
-  it('serves the web UI; with JOURNAL_STREAM set (under systemd) every log line starts with <N>', async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'im-bin-'));
-    // One agent for both checks: each start loads the TypeScript tree through tsx.
-    agent = await startCliAgent(['--data-dir', dir], { port: await freePort(), cwd: '/', env: { JOURNAL_STREAM: '8:4242' } });
+  it('serves the web UI; a JOURNAL_STREAM that is not its stderr keeps the terminal format', async () => {
+    await tempDir();
+    const agent: RunningAgent = await startCliAgent(['--data-dir', dir], { port: await freePort(), cwd: '/', env: { JOURNAL_STREAM: '8:4242' } });
+    cleanups.push(() => agent.stop('SIGKILL'));
     const res = await fetch(`${agent.url}/`);
     const html = await res.text();
     expect(res.status).toBe(200);
     expect(html).toMatch(/^<!DOCTYPE html>/);
     expect(html).toContain('Overview');
     expect(agent.output()).not.toContain('React is not defined');
-    const logLines = agent.output().trimEnd().split('\n');
-    expect(logLines.length).toBeGreaterThan(2);
-    for (const line of logLines) expect(line).toMatch(/^<[3467]>\S/);
-    expect(logLines.some((l) => l.startsWith('<6>starting inference-mesh'))).toBe(true);
-    expect(agent.output()).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/); // the journal stamps the time
+    expect(agent.output()).toMatch(/^\d{4}-\d\d-\d\dT\S+ INFO {2}starting inference-mesh/m);
+  });
+
+  it('under the journal every log line starts with <N> and has no timestamp; a bad config is <3>', async () => {
+    await tempDir();
+    const port = await freePort();
+    const agent = await startUnderJournal(['start', '--port', String(port), '--data-dir', path.join(dir, 'data'), '--mdns-interface', '127.0.0.1']);
+    await eventually(async () => ((await agent.log()).includes('agent ready') ? true : undefined), 60_000);
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+    const lines = (await agent.log()).trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) expect(line).toMatch(/^<[3467]>\S/);
+    expect(lines).toContain('<6>stopped');
+    expect(lines.some((l) => l.startsWith('<6>starting inference-mesh'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('<4>node: Ollama is down'))).toBe(true);
+    expect(lines.join('\n')).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/); // the journal stamps the time
+
+    const bad = path.join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ api: { port: 99999 } }));
+    const failed = await startUnderJournal(['start', '--config', bad]);
+    expect(await failed.exited).toBe(78);
+    const out = (await failed.log()).trimEnd().split('\n');
+    expect(out[0]).toMatch(/^<3>inference-mesh: invalid configuration/);
+    expect(out.some((l) => l.startsWith('<3>  api.port: must be a port between 1 and 65535'))).toBe(true);
+    for (const line of out) expect(line).toMatch(/^<3>/);
   });
 });

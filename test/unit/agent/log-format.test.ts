@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createLogger, type LogRecord } from '../../../agent/log.js';
-import { chooseLogFormat, logFormatter, type LogFormat } from '../../../agent/log-format.js';
+import { chooseLogFormat, isJournalStream, logFormatter, type LogFormat } from '../../../agent/log-format.js';
 
 const AT_MS = Date.UTC(2026, 11, 6, 21, 0, 0);
 
@@ -45,11 +45,20 @@ describe('log formats', () => {
   });
 
   it.each([
-    [{ flag: undefined, configured: 'auto', env: { JOURNAL_STREAM: '8:12345' } }, 'journal'],
-    [{ flag: undefined, configured: 'auto', env: {} }, 'text'],
-    [{ flag: undefined, configured: 'json', env: { JOURNAL_STREAM: '8:12345' } }, 'json'],
-    [{ flag: 'text', configured: 'json', env: { JOURNAL_STREAM: '8:12345' } }, 'text'],
+    [{ flag: undefined, configured: 'auto', stderrIsJournal: true }, 'journal'],
+    [{ flag: undefined, configured: 'auto', stderrIsJournal: false }, 'text'],
+    [{ flag: undefined, configured: 'json', stderrIsJournal: true }, 'json'],
+    [{ flag: 'text', configured: 'json', stderrIsJournal: true }, 'text'],
   ] as const)('chooses %j → %s (flag > config > environment)', (opts, expected) => {
     expect(chooseLogFormat(opts)).toBe(expected);
+  });
+
+  it('stderr is the journal only when JOURNAL_STREAM names its device and inode', () => {
+    expect(isJournalStream('8:12345', { dev: 8, ino: 12345 })).toBe(true);
+    expect(isJournalStream('8:12345', { dev: 8n, ino: 12345n })).toBe(true);
+    // Inherited by a shell whose stderr is a terminal now.
+    expect(isJournalStream('8:12345', { dev: 22, ino: 3 })).toBe(false);
+    expect(isJournalStream(undefined, { dev: 8, ino: 12345 })).toBe(false);
+    expect(isJournalStream('8:12345', null)).toBe(false);
   });
 });
