@@ -27,7 +27,10 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a command to completion (bounded by `timeoutMs`, after which it is killed). */
+/**
+ * Runs a command to completion (bounded by `timeoutMs`, after which it is killed). The bounds here
+ * are generous: a loaded 2-core CI takes ~6 s just to load the TypeScript tree through tsx.
+ */
 export function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; input?: string; cwd?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...pinMdns(args)], {
@@ -40,7 +43,7 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; tim
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.once('error', reject);
     child.once('close', (code, signal) => {
       clearTimeout(timer);
@@ -73,7 +76,7 @@ export async function startCliAgent(args: string[], opts: { env?: Record<string,
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`agent did not become ready:\n${output}`));
-    }, 20_000);
+    }, 60_000);
     const onData = (d: Buffer): void => {
       output += d.toString();
       if (output.includes('agent ready')) {

@@ -39,7 +39,9 @@ async function startUnderJournal(args: string[]): Promise<{ child: ChildProcess;
   return { child, log: () => readFile(file, 'utf8'), exited };
 }
 
-describe('the bin started from /', () => {
+// Each real agent loads the TypeScript tree through tsx: ~6 s on a loaded 2-core machine, and some
+// tests start three. A bound for a busy CI, not a timing assertion.
+describe('the bin started from /', { timeout: 120_000 }, () => {
   it('serves the web UI; a JOURNAL_STREAM that is not its stderr keeps the terminal format', async () => {
     await tempDir();
     const agent: RunningAgent = await startCliAgent(['--data-dir', dir], { port: await freePort(), cwd: '/', env: { JOURNAL_STREAM: '8:4242' } });

@@ -39,7 +39,9 @@ async function writeConfig(config: unknown): Promise<string> {
   return file;
 }
 
-describe('inference-mesh CLI', () => {
+// Each real agent loads the TypeScript tree through tsx: ~6 s on a loaded 2-core machine, and some
+// tests start three. A bound for a busy CI, not a timing assertion.
+describe('inference-mesh CLI', { timeout: 120_000 }, () => {
   it("the real bin: a command's --help exits 0, an unknown command or flag exits 2 with a suggestion", async () => {
     const help = await runChild(['status', '--help']);
     expect(help.code).toBe(0);
