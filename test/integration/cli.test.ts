@@ -123,8 +123,10 @@ describe('inference-mesh CLI', { timeout: 120_000 }, () => {
     expect(a.output()).toMatch(/WARN .*Ollama is down .*reason="connection refused/);
   });
 
-  it('SIGTERM exits 0; a restart keeps the node id; a second agent on the same data dir refuses', async () => {
-    const first = await agent([]);
+  it('SIGTERM exits 0; a restart keeps the node id; a second agent on the same data dir refuses; --key warns once', async () => {
+    const first = await agent(['--key', 'a-key-typed-on-the-command-line']);
+    // issue 11: the key sits in the process list for the agent's whole life.
+    expect(first.output().match(/WARN .*--key leaves the mesh key visible to every user of this machine in the process list/g)).toHaveLength(1);
     const id = ((await (await fetch(`${first.url}/api/v1/node`)).json()) as { nodeId: string }).nodeId;
     expect(id).toMatch(/^[0-9a-f]{32}$/);
 
@@ -139,6 +141,8 @@ describe('inference-mesh CLI', { timeout: 120_000 }, () => {
     const again = await agent([]);
     const id2 = ((await (await fetch(`${again.url}/api/v1/node`)).json()) as { nodeId: string }).nodeId;
     expect(id2).toBe(id);
+    expect(again.output()).not.toContain('--key leaves');
+    expect((await runCli(['key', '--data-dir', dir])).stdout.trim()).toBe('a-key-typed-on-the-command-line');
     expect(await again.stop('SIGINT')).toBe(0);
   });
 
