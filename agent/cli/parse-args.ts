@@ -54,9 +54,9 @@ const DURATION_HELP = '\nDURATION: 2h, 30m, 1h30m, 1d (none = until changed).';
 
 const ROOT_HELP = `
 Every command takes --help. Flags beat the environment, which beats the config file.
-Config file: --config FILE, else INFERENCE_MESH_CONFIG, else the machine's config.json when it exists
-(Linux /etc/inference-mesh, Windows %ProgramData%\\inference-mesh, macOS /Library/Application Support/inference-mesh)
-or the per-user one.
+Config file: --config FILE, else INFERENCE_MESH_CONFIG, else your own config.json when it exists
+(Linux ~/.config/inference-mesh), else the machine's (Linux /etc/inference-mesh, Windows
+%ProgramData%\\inference-mesh, macOS /Library/Application Support/inference-mesh); its data dir goes with it.
 Environment: INFERENCE_MESH_CONFIG, INFERENCE_MESH_DATA_DIR, INFERENCE_MESH_PORT, INFERENCE_MESH_KEY,
 OLLAMA_HOST (local Ollama, Ollama's own rules), IMMICH_MACHINE_LEARNING_URL.
 Exit codes: 0 ok, 1 failure, 2 usage error, 78 bad configuration.`;
