@@ -168,7 +168,7 @@ export const configSchema = z.strictObject({
     .describe('How this agent finds its peers.'),
   mesh: z
     .strictObject({
-      /** The shared mesh key. Prefer INFERENCE_MESH_KEY or --key over writing it here. */
+      /** The shared mesh key. Prefer `inference-mesh join` (it stores mesh.key in the data dir) over writing it here. */
       key: z.string().min(16, 'must be at least 16 characters').optional().describe('The shared mesh key. Usually left out: the first machine generates one (`inference-mesh key` prints it), the others run `inference-mesh join` once, which stores it in mesh.key in the data dir.'),
     })
     .prefault({})
