@@ -66,7 +66,7 @@ export async function runJoin(opts: JoinOptions, deps: JoinDeps): Promise<CliRes
     const replaced = previous === null ? '' : ` (it was in mesh ${meshFingerprint(previous)})`;
     return {
       exitCode: 0,
-      stdout: `joined mesh ${fingerprint}: stored the key in ${file}, readable by its owner only${replaced}.\nRestart the agent to use it (a service: inference-mesh service install, or systemctl restart inference-mesh).`,
+      stdout: `joined mesh ${fingerprint}: stored the key in ${file}, readable by its owner only${replaced}.\nA running agent uses it after a restart (a service: run \`inference-mesh service install\` again).`,
       ...stderr(warnings),
     };
   } catch (err) {
