@@ -125,7 +125,7 @@ function defineCommands(program: Program, set: (c: Command) => void): void {
       .description("join a mesh: read its key (from `inference-mesh key` on a member) from standard input, a prompt or --key-file, and keep it in mesh.key")
       .option('--key-file <file>', 'read the key from this file instead of standard input'),
   )
-    .addHelpText('after', '\nExamples:\n  inference-mesh join                      # asks for the key (not shown as you type)\n  ssh hub inference-mesh key | inference-mesh join\n  inference-mesh join --key-file ./mesh.key')
+    .addHelpText('after', '\nExamples:\n  inference-mesh join                      # asks for the key (not shown as you type)\n  ssh hub sudo inference-mesh key | inference-mesh join\n  inference-mesh join --key-file ./mesh.key')
     .action((o: { keyFile?: string; config?: string; dataDir?: string }) => set({ command: 'join', keyFile: o.keyFile, flags: configFlags(o) }));
 
   withClientOptions(program.command('status').description('show what the local agent knows about this machine')).action((o: ClientValues) =>
