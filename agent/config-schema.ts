@@ -8,6 +8,7 @@ import { cidrSchema, DEFAULT_ALLOWED_CIDRS } from '../api/proxy/access.js';
 import { serviceEndpointSchema } from '../discovery/endpoint-schema.js';
 import { offerSchema, placementPolicySchema } from '../scheduler/offer-schema.js';
 import { logLevels } from './log.js';
+import { LOG_FORMATS } from './log-format.js';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 const seconds = (min: number) => z.number().int().min(min, `must be at least ${min} seconds`);
@@ -38,7 +39,7 @@ export const configSchema = z.strictObject({
     .prefault({})
     .describe("The agent's one HTTP listener."),
   /** Where state lives (identity, registry). Default: the OS's per-user state directory. */
-  dataDir: z.string().min(1).optional().describe('Where the agent keeps state.json, mesh.key, admin.token and its lock. Default: Linux $XDG_STATE_HOME/inference-mesh or ~/.local/state/inference-mesh; Windows %LOCALAPPDATA%\\inference-mesh; macOS ~/Library/Application Support/inference-mesh. Overridden by --data-dir and INFERENCE_MESH_DATA_DIR.'),
+  dataDir: z.string().min(1).optional().describe('Where the agent keeps state.json, mesh.key, admin.token and its lock. Default: the data dir of the machine config location when that file is used (Linux /var/lib/inference-mesh; Windows %ProgramData%\\inference-mesh; macOS /Library/Application Support/inference-mesh), else Linux $XDG_STATE_HOME/inference-mesh or ~/.local/state/inference-mesh; Windows %LOCALAPPDATA%\\inference-mesh; macOS ~/Library/Application Support/inference-mesh. Overridden by --data-dir and INFERENCE_MESH_DATA_DIR.'),
   services: z
     .strictObject({
       ollama: z
@@ -180,14 +181,18 @@ export const configSchema = z.strictObject({
     .describe('How this agent finds its peers.'),
   mesh: z
     .strictObject({
-      /** The shared mesh key. Prefer INFERENCE_MESH_KEY or --key over writing it here. */
-      key: z.string().min(16, 'must be at least 16 characters').optional().describe('The shared mesh key. Usually left out: the first machine generates one (`inference-mesh key` prints it), the others join once with --key or INFERENCE_MESH_KEY, and it is stored in mesh.key in the data dir.'),
+      /** The shared mesh key. Prefer `inference-mesh join` (it stores mesh.key in the data dir) over writing it here. */
+      key: z.string().min(16, 'must be at least 16 characters').optional().describe('The shared mesh key. Usually left out: the first machine generates one (`inference-mesh key` prints it), the others run `inference-mesh join` once, which stores it in mesh.key in the data dir.'),
     })
     .prefault({})
     .describe('Membership: only agents holding the same key are peers.'),
   log: z
     .strictObject({
       level: z.enum(logLevels).default('info').describe('How much the agent logs.'),
+      format: z
+        .enum(['auto', ...LOG_FORMATS])
+        .default('auto')
+        .describe('Log lines for a terminal (`text`), the systemd journal (`journal`: `<N>` priority prefixes, no timestamp) or log shippers (`json`). `auto`: journal when stderr is the journal (JOURNAL_STREAM names it), else text. Overridden by --log-format.'),
     })
     .prefault({})
     .describe('Logging.'),

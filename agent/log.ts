@@ -35,6 +35,8 @@ export interface LoggerOptions {
   nowMs: () => number;
   sink: (record: LogRecord, line: string) => void;
   scope?: string;
+  /** How a record becomes a line (agent/log-format.ts); default formatLogRecord. */
+  format?: (record: LogRecord) => string;
 }
 
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
@@ -52,7 +54,7 @@ export function createLogger(opts: LoggerOptions, onceKeys = new Set<string>()):
   const emit = (level: EventLevel, message: string, fields: LogFields = {}): void => {
     if (rank[level] < rank[opts.level]) return;
     const record: LogRecord = { timeMs: opts.nowMs(), level, scope, message, fields };
-    opts.sink(record, formatLogRecord(record));
+    opts.sink(record, (opts.format ?? formatLogRecord)(record));
   };
   return {
     debug: (m, f) => emit('debug', m, f),

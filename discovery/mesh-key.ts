@@ -8,6 +8,8 @@
  * atomic writes, moving aside) is handled by agent/secret-file.ts, as the admin credential's is.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { chown, mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { AgentError } from '../agent/errors.js';
 import type { Logger } from '../agent/log.js';
 import { secretFile, type SecretKind } from '../agent/secret-file.js';
@@ -131,4 +133,32 @@ export async function loadOrCreateMeshKey(opts: LoadMeshKeyOptions): Promise<Loa
  */
 export async function readMeshKey(dataDir: string): Promise<string | null> {
   return secretFile(MESH_KEY, dataDir).read();
+}
+
+/** Why `key` (trimmed) cannot be a mesh key, or null when it can: the rule the key file is read with. */
+export function meshKeyProblem(key: string): string | null {
+  return MESH_KEY.problemWith(key);
+}
+
+/**
+ * Stores a key for later starts (`inference-mesh join`, issue 11: the key never on a command
+ * line). Creates `dataDir` (0700) when missing; the file is written 0600 and atomically.
+ * @throws AgentError `mesh_key_unwritable`
+ */
+export async function storeMeshKey(dataDir: string, key: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await secretFile(MESH_KEY, dataDir).write(key);
+  await keepDirOwner(dataDir, path.join(dataDir, MESH_KEY_FILE));
+}
+
+/**
+ * `sudo inference-mesh join` for a service that runs as its own user (systemd DynamicUser=, whose
+ * StateDirectory= it owns): a root-owned 0600 key would be unreadable to the agent, so the file
+ * takes the data dir's owner. Only root can give a file away (chown(2)); anyone else already owns
+ * both, and platforms without POSIX owners report 0 for both.
+ */
+async function keepDirOwner(dataDir: string, file: string): Promise<void> {
+  const [dir, written] = await Promise.all([stat(dataDir), stat(file)]);
+  if (dir.uid === written.uid && dir.gid === written.gid) return;
+  await chown(file, dir.uid, dir.gid);
 }

@@ -3,6 +3,7 @@
  * install, remove and query it, and what to tell the user when one fails. Pure: service.ts runs it.
  */
 import path from 'node:path';
+import { systemConfigLocation } from '../config-location.js';
 import { defaultDataDir } from '../data-dir.js';
 import {
   LAUNCHD_LABEL,
@@ -41,6 +42,12 @@ export interface PlatformPlan {
   notes: string[];
   /** What to do when a step or a write fails for lack of rights. */
   permissionHint: string;
+  /**
+   * A machine-wide service's config file at the OS's shared location (agent/config-location.ts),
+   * written as `{}` when absent, so every CLI command finds the service's data dir. Absent for
+   * --user services (their data dir is the user's default anyway) and when --config names a file.
+   */
+  machineConfig?: { dir: string; file: string };
 }
 
 export interface PlanInput {
@@ -78,6 +85,18 @@ function templateInput(input: PlanInput, extra: Partial<ServiceTemplateInput>): 
   };
 }
 
+/**
+ * The system unit's own user (DynamicUser=) cannot enter /root or other users' homes (mode 0700,
+ * and ProtectHome= comes with DynamicUser=, systemd.exec(5)): a Node from nvm or a checkout there
+ * would fail at every start. Said at install time, where it can still be fixed.
+ */
+function privateHomeWarning(input: PlanInput): string[] {
+  const inHome = [input.nodePath, input.entry].filter((p) => /^\/(root|home)\//.test(p));
+  return inHome.length === 0
+    ? []
+    : [`warning: the service runs as its own user, which cannot read ${inHome.join(' or ')}; install Node.js and the package system-wide (e.g. /usr/bin/node, npm install -g), or use --user`];
+}
+
 function systemdPlan(input: PlanInput): PlatformPlan {
   const sc = (...args: string[]): [string, ...string[]] => ['systemctl', ...(input.user ? ['--user'] : []), ...args];
   const dir = input.user ? path.posix.join(input.homeDir, '.config', 'systemd', 'user') : '/etc/systemd/system';
@@ -103,6 +122,7 @@ function systemdPlan(input: PlanInput): PlatformPlan {
     ],
     notes: [
       `logs: ${journal}`,
+      ...(input.user ? [] : privateHomeWarning(input)),
       ...(input.user ? ['a user service stops when you log out; to keep it running and start it at boot: loginctl enable-linger $USER'] : []),
     ],
     permissionHint: input.user
@@ -170,8 +190,7 @@ function windowsPlan(input: PlanInput): PlatformPlan {
   };
 }
 
-/** The plan for this platform, or undefined where there is no supported service manager. */
-export function planFor(input: PlanInput): PlatformPlan | undefined {
+function platformPlan(input: PlanInput): PlatformPlan | undefined {
   switch (input.platform) {
     case 'linux':
       return systemdPlan(input);
@@ -182,4 +201,15 @@ export function planFor(input: PlanInput): PlatformPlan | undefined {
     default:
       return undefined;
   }
+}
+
+/** The plan for this platform, or undefined where there is no supported service manager. */
+export function planFor(input: PlanInput): PlatformPlan | undefined {
+  const plan = platformPlan(input);
+  if (!plan || input.user) return plan;
+  const location = systemConfigLocation(input);
+  const p = input.platform === 'win32' ? path.win32 : path.posix;
+  if (input.configPath === undefined) return { ...plan, machineConfig: { dir: p.dirname(location.configFile), file: location.configFile } };
+  // The service reads its own file; the CLI finds it only when told.
+  return { ...plan, notes: [...plan.notes, `the CLI reads ${location.configFile} by default: give commands such as \`inference-mesh key\` the same --config`] };
 }

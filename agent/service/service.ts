@@ -45,6 +45,9 @@ export interface ServiceResult {
   stderr: string;
 }
 
+/** A new machine config: every setting at its default (docs/configuration.md lists them). */
+const MACHINE_CONFIG = '{}\n';
+
 /** A service manager answers within seconds; a hung one must not hang the CLI. */
 const EXEC_TIMEOUT_MS = 30_000;
 
@@ -102,6 +105,7 @@ async function exists(deps: ServiceDeps, file: string): Promise<boolean> {
 async function install(plan: PlatformPlan, cmd: ServiceCommand, deps: ServiceDeps, report: Report): Promise<ServiceResult> {
   if (cmd.dryRun) {
     report.out.push(`would write ${plan.file}:`, plan.content.replace(/\r\n/g, '\n'));
+    if (plan.machineConfig) report.out.push(`would write ${plan.machineConfig.file} (when absent): ${MACHINE_CONFIG.trim()}`);
     if (plan.encoding === 'utf16le') report.out.push('(as UTF-16, which Task Scheduler reads)');
     dryRunSteps(plan.install, report);
     return report.result(0);
@@ -114,6 +118,16 @@ async function install(plan: PlatformPlan, cmd: ServiceCommand, deps: ServiceDep
     return report.fail(`cannot write ${plan.file}`, err, plan);
   }
   report.out.push(`wrote ${plan.file}`);
+  const config = plan.machineConfig;
+  if (config && !(await exists(deps, config.file))) {
+    try {
+      await deps.mkdir(config.dir);
+      await deps.writeFile(config.file, MACHINE_CONFIG);
+    } catch (err) {
+      return report.fail(`cannot write ${config.file}`, err, plan);
+    }
+    report.out.push(`wrote ${config.file}: this machine's configuration, read by the service and every inference-mesh command`);
+  }
   const failed = await runSteps(plan.install, deps, report, plan);
   if (failed) return failed;
   report.out.push(...plan.notes);

@@ -85,10 +85,16 @@ export function renderSystemdUnit(input: ServiceTemplateInput): string {
     `# Logs: journalctl${system ? '' : ' --user'} -u ${SERVICE_NAME}`,
     ...(system
       ? [
-          '# Runs as root unless you add User= (and make that user own /var/lib/inference-mesh, or',
-          '# add DynamicUser=yes). Left to the admin: the activity probe may need to see every process.',
-          '#User=inference-mesh',
+          // issue 16: never root. systemd.exec(5): DynamicUser= allocates a user for the service's
+          // lifetime; StateDirectory= creates /var/lib/inference-mesh owned by it (and chowns a
+          // directory left by an agent that ran as root); ConfigurationDirectory= is
+          // /etc/inference-mesh, where every inference-mesh command finds the same config.json.
+          '# Runs as its own unprivileged user, made up by systemd; it owns /var/lib/inference-mesh.',
+          '# The agent needs no privileges: its port is above 1024 and the process list is readable.',
+          'DynamicUser=yes',
           'StateDirectory=inference-mesh',
+          'StateDirectoryMode=0700',
+          'ConfigurationDirectory=inference-mesh',
         ]
       : []),
     '',

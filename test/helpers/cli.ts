@@ -27,15 +27,23 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a command to completion (bounded by `timeoutMs`, after which it is killed). */
-export function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
+/**
+ * Runs a command to completion (bounded by `timeoutMs`, after which it is killed). The bounds here
+ * are generous: a loaded 2-core CI takes ~6 s just to load the TypeScript tree through tsx.
+ */
+export function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; input?: string; cwd?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...pinMdns(args)], { env: cleanEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...pinMdns(args)], {
+      env: cleanEnv(opts.env),
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.once('error', reject);
     child.once('close', (code, signal) => {
       clearTimeout(timer);
@@ -54,9 +62,10 @@ export interface RunningAgent {
 }
 
 /** Starts `inference-mesh start` and resolves once it logs "agent ready" (or rejects with its output). */
-export async function startCliAgent(args: string[], opts: { env?: Record<string, string>; port: number }): Promise<RunningAgent> {
+export async function startCliAgent(args: string[], opts: { env?: Record<string, string>; port: number; cwd?: string }): Promise<RunningAgent> {
   const child = spawn(process.execPath, [BIN, ...pinMdns(['start', '--port', String(opts.port), ...args])], {
     env: cleanEnv(opts.env),
+    ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -67,7 +76,7 @@ export async function startCliAgent(args: string[], opts: { env?: Record<string,
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`agent did not become ready:\n${output}`));
-    }, 20_000);
+    }, 60_000);
     const onData = (d: Buffer): void => {
       output += d.toString();
       if (output.includes('agent ready')) {

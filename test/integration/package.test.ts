@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, eventually, freePort } from '../helpers/cli.js';
+import { runBounded } from '../helpers/run-bounded.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,9 +22,11 @@ let bin: string;
 describe('the npm package', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'im-pack-'));
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 });
+    // Each npm call is bounded below the hook's own timeout and killed with its children (npm → sh
+    // → tsc), so a slow registry never leaves an `npm install` running after the test gave up.
+    const { stdout } = await runBounded('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, env: cleanEnv(), timeoutMs: 100_000 });
     const tarball = path.join(dir, (JSON.parse(stdout) as { filename: string }[])[0]?.filename ?? '');
-    await run('npm', ['install', '-g', '--omit=dev', '--no-audit', '--no-fund', '--prefix', path.join(dir, 'prefix'), tarball], { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 });
+    await runBounded('npm', ['install', '-g', '--omit=dev', '--no-audit', '--no-fund', '--prefix', path.join(dir, 'prefix'), tarball], { env: cleanEnv(), timeoutMs: 120_000 });
     bin = path.join(dir, 'prefix', 'bin', 'inference-mesh');
   }, 240_000);
 
@@ -44,7 +47,7 @@ describe('the npm package', () => {
   });
 
   it('`inference-mesh --help` lists the commands', async () => {
-    const { stdout } = await run(bin, ['--help'], { env: cleanEnv() });
+    const { stdout } = await run(bin, ['--help'], { env: cleanEnv(), timeout: 60_000, killSignal: 'SIGKILL' });
     for (const command of ['start', 'status', 'nodes', 'placement', 'offer', 'pin', 'key', 'admin-token']) expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 
@@ -64,6 +67,9 @@ describe('the npm package', () => {
     } finally {
       child.kill('SIGTERM');
     }
+    // The agent stops within 5 s on SIGTERM; a hung one is killed rather than left behind.
+    const hung = setTimeout(() => child.kill('SIGKILL'), 20_000);
     expect(await exited).toBe(0);
+    clearTimeout(hung);
   });
 });

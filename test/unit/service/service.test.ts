@@ -181,7 +181,34 @@ describe('linux (systemd)', () => {
     const r = await runService(cmd({ user: false }), deps({ exec: x.exec, ...fs }));
     expect(r.exitCode).toBe(0);
     expect(String(fs.files.get('/etc/systemd/system/inference-mesh.service'))).toContain('--data-dir /var/lib/inference-mesh');
+    expect(String(fs.files.get('/etc/systemd/system/inference-mesh.service'))).toContain('\nDynamicUser=yes\n');
     expect(x.calls).toEqual(['systemctl daemon-reload', 'systemctl enable inference-mesh', 'systemctl restart inference-mesh']);
+    // The machine's config file, where every CLI command finds the service's data dir (issue 16).
+    expect(fs.files.get('/etc/inference-mesh/config.json')).toBe('{}\n');
+    expect(fs.dirs).toContain('/etc/inference-mesh');
+    expect(r.stdout).toContain("wrote /etc/inference-mesh/config.json: this machine's configuration");
+  });
+
+  it('system install keeps an existing machine config; with --config it writes none and says the CLI needs it too', async () => {
+    const fs = memoryFs();
+    fs.files.set('/etc/inference-mesh/config.json', '{"node":{"name":"hub"}}');
+    const r = await runService(cmd({ user: false }), deps({ exec: fakeExec().exec, ...fs }));
+    expect(r.exitCode).toBe(0);
+    expect(fs.files.get('/etc/inference-mesh/config.json')).toBe('{"node":{"name":"hub"}}');
+    expect(r.stdout).not.toContain('wrote /etc/inference-mesh/config.json');
+
+    const other = memoryFs();
+    other.files.set('/srv/hub.json', '{}');
+    const named = await runService(cmd({ user: false, configPath: '/srv/hub.json' }), deps({ exec: fakeExec().exec, ...other }));
+    expect(named.exitCode).toBe(0);
+    expect(other.files.has('/etc/inference-mesh/config.json')).toBe(false);
+    expect(named.stdout).toContain('the CLI reads /etc/inference-mesh/config.json by default: give commands such as `inference-mesh key` the same --config');
+
+    const fromHome = await runService(cmd({ user: false }), deps({ exec: fakeExec().exec, ...memoryFs(), nodePath: '/root/.nvm/versions/node/v20.20.0/bin/node' }));
+    expect(fromHome.stdout).toContain('warning: the service runs as its own user, which cannot read /root/.nvm/versions/node/v20.20.0/bin/node');
+    expect(named.stdout).not.toContain('cannot read');
+    const dry = await runService(cmd({ user: false, dryRun: true }), deps({ exec: fakeExec().exec, ...memoryFs() }));
+    expect(dry.stdout).toContain('would write /etc/inference-mesh/config.json (when absent): {}');
   });
 });
 
@@ -208,6 +235,7 @@ describe('darwin (launchd)', () => {
     const plist = '/Library/LaunchDaemons/com.inference-mesh.agent.plist';
     expect(String(fs.files.get(plist))).toContain('<string>/Library/Application Support/inference-mesh</string>');
     expect(x.calls.at(-1)).toBe(`launchctl bootstrap system ${plist}`);
+    expect(fs.files.get('/Library/Application Support/inference-mesh/config.json')).toBe('{}\n');
     x.calls.length = 0;
     const u = await runService(cmd({ action: 'uninstall', user: false }), d);
     expect(u.exitCode).toBe(0);
@@ -251,6 +279,7 @@ describe('win32 (Task Scheduler)', () => {
     const x = fakeExec({ 'schtasks /Create': new ExecError('EXIT', 'schtasks failed: ERROR: Access is denied.') });
     const r = await runService(cmd({ user: false }), win(x, fs));
     expect(String(Buffer.from(fs.files.get('C:\\ProgramData\\inference-mesh\\inference-mesh-task.xml') as Uint8Array).toString('utf16le'))).toContain('S-1-5-18');
+    expect(fs.files.get('C:\\ProgramData\\inference-mesh\\config.json')).toBe('{}\n');
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('hint: needs an administrator: run it from an elevated prompt (Run as administrator), or use --user');
   });

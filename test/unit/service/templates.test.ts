@@ -39,9 +39,9 @@ describe('systemd unit', () => {
     );
     expect(unit.some((l) => l.startsWith('Description='))).toBe(true);
     expect(unit).toContain('Documentation=file:///usr/lib/node_modules/inference-mesh/README.md');
-    // User= is the admin's choice: present only as a comment.
+    // Never root (issue 16): a user of its own that owns the state directory; the config in /etc.
+    expect(unit).toEqual(expect.arrayContaining(['DynamicUser=yes', 'StateDirectoryMode=0700', 'ConfigurationDirectory=inference-mesh']));
     expect(unit.filter((l) => /^User=/.test(l))).toEqual([]);
-    expect(unit.some((l) => l.startsWith('#User='))).toBe(true);
   });
 
   it('user: no StateDirectory or forced data dir, WantedBy=default.target, mentions linger and the user journal', () => {
@@ -50,6 +50,7 @@ describe('systemd unit', () => {
     expect(unit).toContain('WantedBy=default.target');
     expect(unit).not.toContain('WantedBy=multi-user.target');
     expect(unit.filter((l) => l.startsWith('StateDirectory='))).toEqual([]);
+    expect(unit.filter((l) => /^(DynamicUser|ConfigurationDirectory)=/.test(l))).toEqual([]);
     expect(execStart(text)).not.toContain('--data-dir');
     expect(text).toContain('loginctl enable-linger');
     expect(text).toContain('journalctl --user -u inference-mesh');
