@@ -6,6 +6,7 @@ import http from 'node:http';
 import { createAccessPolicy } from '../api/proxy/access.js';
 import { createImmichHandler } from '../api/proxy/immich-handler.js';
 import { createOllamaHandler } from '../api/proxy/ollama-handler.js';
+import { advertListVersion } from '../api/proxy/model-list-cache.js';
 import { createRelayHandler } from '../api/proxy/relay-handler.js';
 import { createProxyRouter, type ProxyRouter } from '../api/proxy/router.js';
 import type { RelayCredentials } from '../api/proxy/upstream.js';
@@ -75,7 +76,13 @@ export function createProxy(
       log: log.child('relay'),
       sighted: parts.sighted,
     }),
-    ollama: createOllamaHandler({ ...common, log: log.child('ollama'), firstByteTimeoutMs: p.ollamaFirstByteTimeoutMs, modelFallbacks: p.modelFallbacks }),
+    ollama: createOllamaHandler({
+      ...common,
+      log: log.child('ollama'),
+      firstByteTimeoutMs: p.ollamaFirstByteTimeoutMs,
+      modelFallbacks: p.modelFallbacks,
+      listVersion: (nodeId, path) => advertListVersion(parts.registry()?.get(nodeId)?.advert?.services.ollama, path),
+    }),
     immich: createImmichHandler({ ...common, log: log.child('immich-ml'), timeoutMs: p.immichTimeoutMs, holdMs: p.holdForWakeSec * 1000, batchNodeWaking: parts.batchNodeWaking }),
     log,
   });

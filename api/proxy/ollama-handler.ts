@@ -12,6 +12,7 @@ import type { Logger } from '../../agent/log.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody, type Attempt } from './forward.js';
 import { isModelNotFound, ollamaErrorBody, ollamaErrorFrame } from './ollama-errors.js';
 import { mergeModelLists, openAiModel } from './ollama-lists.js';
+import { createModelListCache, type ListPath, type ModelEntry } from './model-list-cache.js';
 import { responseModelRewriter, rewriteRequestModel } from './model-rewrite.js';
 import type { Routing } from './routing.js';
 import type { ProxyStats } from './stats.js';
@@ -28,9 +29,13 @@ export interface OllamaHandlerDeps {
   maxBodyBytes: number;
   modelFallbacks: Readonly<Record<string, string>>;
   relay: RelayCredentials;
+  /** What a node's advert says of its model list (model-list-cache.ts); null: unknown. */
+  listVersion: (nodeId: string, path: ListPath) => string | null;
 }
 
 const LIST_TIMEOUT_MS = 5000;
+/** How long a node's list is kept while its advert shows no change (ps carries expiry times). */
+const LIST_MAX_AGE_MS: Record<ListPath, number> = { '/api/tags': 60_000, '/api/ps': 5000 };
 
 /** GET a small JSON document from a target (its own service, or through its agent). */
 function getJson(target: Target, path: string, deps: Pick<OllamaHandlerDeps, 'agent' | 'clock' | 'relay'>, timeoutMs: number): Promise<unknown> {
@@ -76,21 +81,17 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
     res.end(body);
   };
 
-  /** Each eligible node's list, fetched in parallel, each bounded by its own timeout. */
-  const list = async (path: '/api/tags' | '/api/ps'): Promise<{ models: Record<string, unknown>[]; served: Target[] }> => {
+  const cache = createModelListCache({
+    fetch: async (t, path) => ((await getJson(t, path, deps, LIST_TIMEOUT_MS)) as { models?: ModelEntry[] | null }).models ?? [],
+    version: deps.listVersion,
+    nowMs: deps.clock.nowMs,
+    maxAgeMs: LIST_MAX_AGE_MS,
+    onError: (t, err) => deps.log.debug('model list from a node failed', { node: t.name, error: describeError(err) }),
+  });
+  /** Each eligible node's list (model-list-cache.ts), merged. */
+  const list = async (path: ListPath): Promise<{ models: ModelEntry[]; served: Target[] }> => {
     const targets = deps.routing.targets('ollama');
-    const answers = await Promise.all(
-      targets.map(async (t) => {
-        try {
-          const json = (await getJson(t, path, deps, LIST_TIMEOUT_MS)) as { models?: Record<string, unknown>[] | null };
-          return json.models ?? [];
-        } catch (err) {
-          deps.log.debug('model list from a node failed', { node: t.name, error: describeError(err) });
-          return [];
-        }
-      }),
-    );
-    return { models: mergeModelLists(answers), served: targets };
+    return { models: mergeModelLists(await cache.lists(targets, path)), served: targets };
   };
 
   return async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
