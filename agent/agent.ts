@@ -94,6 +94,9 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       offer: { ...config.offer, timeZone: config.offer.timeZone ?? deps.timeZone },
       offerState: busy,
       offerOverride: store.get().overrides.offer,
+      pins: store.get().overrides.pins,
+      serving: placement?.serving() ?? null,
+      pausesImmichQueues: config.immich !== undefined,
     };
   };
   const stats = createProxyStats({ nowMs: deps.clock.nowMs });
@@ -246,7 +249,6 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       registry: reg,
       store: s,
       displayZone: config.offer.timeZone ?? deps.timeZone,
-      selfHasGpu: () => (facts.snapshot().hardware?.gpus.length ?? 0) > 0,
       offerChanged: advertChanged,
       onHistory: (entry) => meshEvents.emit('event', { event: 'history', data: entry }),
     });

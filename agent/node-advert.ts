@@ -15,7 +15,7 @@ import {
 } from './probe/facts.js';
 import { busyStateSchema } from '../scheduler/busy.js';
 import { offerSchema } from '../scheduler/offer-schema.js';
-import { offerOverrideSchema } from '../scheduler/override-schema.js';
+import { offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
 
 export const ADVERT_VERSION = 1;
 
@@ -38,5 +38,14 @@ export const nodeAdvertSchema = z.object({
   offerState: busyStateSchema.nullable().default(null),
   /** A manual "offer now" or "take out", set on the node itself. */
   offerOverride: offerOverrideSchema.nullable().default(null),
+  /** Pins set on this agent (or taken from peers), with the time they were set: the newest per kind counts mesh-wide (issue 12). */
+  pins: z.array(pinSchema).max(16).default([]),
+  /**
+   * Since when this node serves each kind by its own election (null = not): the shared memory that
+   * hysteresis reads, so an agent that restarts keeps the winner its peers keep (issue 12).
+   */
+  serving: z.object({ ollama: z.number().nullable(), 'immich-ml': z.number().nullable(), batch: z.number().nullable() }).nullable().default(null),
+  /** This node can pause Immich's queues (an Immich API key is configured), so batch work may be held. */
+  pausesImmichQueues: z.boolean().default(false),
 });
 export type NodeAdvert = z.infer<typeof nodeAdvertSchema>;

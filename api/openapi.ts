@@ -11,7 +11,7 @@ import { nodeAdvertSchema } from '../agent/node-advert.js';
 import { AUTH_HEADERS } from '../discovery/peer-auth.js';
 import { agentUrlSchema, serviceEndpointSchema } from '../discovery/endpoint-schema.js';
 import { nodeRecordSchema, nodeStateSchema, peerPathSchema, peerSourceSchema } from '../discovery/types.js';
-import { candidateSchema, kindPlacementSchema, placementSchema } from '../scheduler/election.js';
+import { candidateSchema, kindPlacementSchema, placementSchema } from '../scheduler/placement-view.js';
 import { historyEntrySchema } from '../scheduler/history-schema.js';
 import { serviceKindSchema } from '../scheduler/offer-schema.js';
 import { offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';

@@ -101,5 +101,8 @@ function advertFor(
     offer: null,
     offerState: null,
     offerOverride: null,
+    pins: [],
+    serving: null,
+    pausesImmichQueues: false,
   };
 }

@@ -5,7 +5,7 @@
  * evaluates windows exactly as the election does.
  */
 import type { NodeRecord } from '../discovery/types.js';
-import type { Placement } from '../scheduler/election.js';
+import type { Placement } from '../scheduler/placement-view.js';
 import type { HistoryEntry } from '../scheduler/history-schema.js';
 import type { RecentRequest } from '../api/proxy/stats.js';
 

@@ -5,7 +5,7 @@
  * When a better-ranked node is out, its reason is what the user wants to know.
  */
 import type { NodeRecord } from '../../discovery/types.js';
-import type { Placement } from '../../scheduler/election.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 
 export function formatPlacementSummary(placement: Placement, nodes: readonly NodeRecord[]): string[] {
   const byId = new Map(nodes.map((n) => [n.nodeId, n]));

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { timeoutSignal, type Clock } from '../clock.js';
 import { describeFetchError } from '../fetch-error.js';
-import { placementSchema, type Placement } from '../../scheduler/election.js';
+import { placementSchema, type Placement } from '../../scheduler/placement-view.js';
 
 export interface CliResult {
   exitCode: number;

@@ -7,7 +7,7 @@ import { timeoutSignal, type Clock } from '../clock.js';
 import { describeFetchError } from '../fetch-error.js';
 import { nodeAdvertSchema } from '../node-advert.js';
 import { nodeRecordSchema } from '../../discovery/types.js';
-import { placementSchema } from '../../scheduler/election.js';
+import { placementSchema } from '../../scheduler/placement-view.js';
 import { formatNodes } from './format-nodes.js';
 import { formatPlacementSummary } from './format-summary.js';
 import { formatStatus } from './format-status.js';

@@ -9,7 +9,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { BadRequestError } from '../../agent/errors.js';
-import type { Placement } from '../../scheduler/election.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
 import { serviceKindSchema, type ServiceKind } from '../../scheduler/offer-schema.js';
 import type { OfferOverride, Pin } from '../../scheduler/override-schema.js';

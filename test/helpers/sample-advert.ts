@@ -45,6 +45,9 @@ export function sampleAdvert(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
     offer: null,
     offerState: null,
     offerOverride: null,
+    pins: [],
+    serving: null,
+    pausesImmichQueues: false,
     ...overrides,
   };
 }

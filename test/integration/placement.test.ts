@@ -4,7 +4,7 @@
  * nvidia-smi) and a game rule; "starting the game" adds a process to its fake /proc.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Placement } from '../../scheduler/election.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
 import { createFakeImmichApi } from '../fakes/fake-immich-api.js';
 import { createFakeImmichMl } from '../fakes/fake-immich-ml.js';

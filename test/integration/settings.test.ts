@@ -3,7 +3,7 @@
  * one; Test connection answers in plain words (fake Ollama per PROTOCOLS.md §1; a real agent).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Placement } from '../../scheduler/election.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 import { createFakeOllama } from '../fakes/fake-ollama.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { eventually, freePort } from '../helpers/cli.js';

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Placement } from '../../scheduler/election.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
 import { BIN } from '../helpers/cli.js';
 import { AGENT_PORT, startLabAgent, waitUntil, type LabAgent } from './agents.js';

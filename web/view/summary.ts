@@ -4,7 +4,7 @@
  * out, its reason is what people want to know, so it replaces the winner's own reason.
  */
 import type { NodeRecord } from '../../discovery/types.js';
-import type { Placement } from '../../scheduler/election.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 import { SERVICE_KINDS, type ServiceKind } from '../../scheduler/offer-schema.js';
 import { kindLabel, shortGpuName } from './format.js';
 

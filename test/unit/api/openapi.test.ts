@@ -11,6 +11,7 @@ import { createProxyRouter } from '../../../api/proxy/router.js';
 import { createProxyStats } from '../../../api/proxy/stats.js';
 import { openApiRoutes } from '../../../api/routes/openapi.js';
 import { elect } from '../../../scheduler/election.js';
+import { describePlacement } from '../../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../../scheduler/history-schema.js';
 import { placementPolicySchema } from '../../../scheduler/offer-schema.js';
 import type { OfferOverride, Pin } from '../../../scheduler/override-schema.js';
@@ -197,7 +198,7 @@ function deps(): AppDeps {
     staticPeers: () => staticPeers,
     peer: { key: () => KEY, nowMs: () => NOW, nodeId: () => sampleAdvert().nodeId, seq: () => 7, leaving: () => false },
     placement: {
-      placement: () => elect({ nodes, policy: placementPolicySchema.parse({}), pins: [pin], nowMs: NOW, previous: null, displayZone: 'Europe/London' }),
+      placement: () => describePlacement(elect({ nodes, policy: placementPolicySchema.parse({}), pins: [pin], nowMs: NOW }), 'Europe/London'),
       history: () => history,
       overrides: () => ({ offer: { mode: 'out', untilMs: null, setAtMs: NOW }, pins: [pin] }),
       setOfferOverride: async (mode, forSec): Promise<OfferOverride | null> =>

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../../../agent/log.js';
 import { createPeerRegistry, type PeerRegistry } from '../../../discovery/registry.js';
-import type { Placement } from '../../../scheduler/election.js';
+import type { Placement } from '../../../scheduler/placement-view.js';
 import { createElector, type Elector } from '../../../scheduler/elector.js';
 import type { Pin } from '../../../scheduler/override-schema.js';
 import { captureLog } from '../../helpers/capture-log.js';

@@ -6,7 +6,7 @@
 import { createContext, runInContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { NodeRecord } from '../../../discovery/types.js';
-import type { Placement } from '../../../scheduler/election.js';
+import type { Placement } from '../../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../../scheduler/history-schema.js';
 import { formatDuration } from '../../../scheduler/windows.js';
 import { VIEW_JS } from '../../../web/static/view-js.js';
