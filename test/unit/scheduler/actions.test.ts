@@ -146,6 +146,21 @@ describe('actions: Ollama on this node', () => {
     expect(fake.loadedModels()).toEqual([]);
   });
 
+  it('unloads on a machine whose GPU the probe does not see, when a game starts there (issue 12)', async () => {
+    const fake = await startFakeOllama();
+    await loadModel(fake, 'llama3.1:8b');
+    const noGpu = (busy: boolean): Placement => {
+      const pc = gamingPc({ hardware: { ...(gamingPc().hardware as NonNullable<NodeAdvert['hardware']>), gpus: [] }, offer: { ...gamingPc().offer!, windows: [] } });
+      return placementAt(nodesWith(node(busy ? { ...pc, offerState: { busy: GAME, busySinceMs: WED(23, 5), gpuHotSinceMs: null, coolDownUntilMs: null, lastBusy: GAME } } : pc)), WED(23, 5));
+    };
+    const h = setup({ initial: noGpu(false), localOllamaUrl: fake.url });
+    await start(h.actions);
+    h.elector.emit(noGpu(true));
+    await vi.waitFor(() => expect(actionEntries(h, 'unload')).toHaveLength(1), WAIT);
+    expect(actionEntries(h, 'unload')[0]?.message).toBe('unloaded llama3.1:8b to free VRAM: game running: cs2.exe');
+    expect(fake.loadedModels()).toEqual([]);
+  });
+
   it('says so when nothing was loaded', async () => {
     const fake = await startFakeOllama();
     const h = setup({ initial: eligible(), localOllamaUrl: fake.url });
