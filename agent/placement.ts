@@ -83,6 +83,11 @@ export async function createPlacement(
       log: log.child('immich'),
     });
   }
+  // The peers known from the last run (restored as down): settled once each has answered (issue 12).
+  const knownAtStart = registry
+    .snapshot()
+    .filter((n) => n.nodeId !== parts.selfId)
+    .map((n) => n.nodeId);
   const actions = createActions({
     selfId: parts.selfId,
     elector,
@@ -95,6 +100,8 @@ export async function createPlacement(
     warmUpModels: config.offer.warmUpModels,
     queuePauser,
     ...(config.immich ? { settleMs: config.immich.settleSec * 1000 } : {}),
+    // With no peer known from the last run, discovery may still find one: settleSec decides then.
+    peersAnswered: () => knownAtStart.length > 0 && knownAtStart.every((id) => (registry.get(id)?.state ?? 'up') !== 'down'),
   });
   const waker = config.wakeOnLan.enabled
     ? createWaker({

@@ -37,10 +37,13 @@ export interface ActionsOptions {
   queuePauser: ReturnType<typeof createQueuePauser> | null;
   retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
   /**
-   * Right after start the registry knows only the peers that answered so far: queues are not paused
-   * before this has passed, so a restart of the hub does not pause and resume them in a blink.
+   * Right after start the registry knows only the peers that answered so far: queues are not touched
+   * until every peer known from the last run has answered (`peersAnswered`) or this has passed, so a
+   * restart of the hub does not pause and resume them in a blink (issue 12).
    */
   settleMs?: number;
+  /** True once every peer known at start has answered since (checked at each placement change). */
+  peersAnswered?: () => boolean;
 }
 
 /** Why this node stopped serving, when that is the owner's doing (not "it is gone", nor a pin elsewhere). */
@@ -114,7 +117,16 @@ export function createActions(opts: ActionsOptions): Service {
         return `preloaded ${r.loaded.join(', ') || 'nothing'}${r.missing.length ? `; not on this node: ${r.missing.join(', ')}` : ''}`;
       });
     }
-    if (settled) syncQueues(next);
+    if (!settled && opts.peersAnswered?.()) settle();
+    else if (settled) syncQueues(next);
+  };
+
+  const settle = (): void => {
+    cancelSettle?.();
+    cancelSettle = null;
+    settled = true;
+    const now = opts.elector.current();
+    if (now) syncQueues(now);
   };
 
   const syncQueues = (next: Placement): void => {
@@ -158,13 +170,9 @@ export function createActions(opts: ActionsOptions): Service {
       if (signal.aborted || abort) return;
       abort = new AbortController();
       off = opts.elector.onChange(onChange);
+      cancelSettle = opts.clock.setTimeout(settle, opts.settleMs ?? 15_000);
       const current = opts.elector.current();
       if (current) onChange(current, null);
-      cancelSettle = opts.clock.setTimeout(() => {
-        settled = true;
-        const now = opts.elector.current();
-        if (now) syncQueues(now);
-      }, opts.settleMs ?? 15_000);
     },
     async stop() {
       cancelSettle?.();

@@ -367,6 +367,35 @@ describe('actions: Immich queues (hub)', () => {
   });
 });
 
+describe('actions: settling at start (issue 12)', () => {
+  it('acts on the queues as soon as every known peer has answered, not at settleMs; no pause/resume blink', async () => {
+    const calls: boolean[] = [];
+    const pauser: QueuePauser = { setBatchAvailable: (available) => (calls.push(available), Promise.resolve({ paused: [], resumed: [], skipped: [] })) };
+    let answered = false;
+    // The hub restarts at night: the gaming PC is known from the last run but has not answered yet.
+    const waiting = placementAt(nodesWith(node(gamingPc(), { state: 'down', downSinceMs: WED(22) })), WED(23));
+    expect(waiting.kinds['immich-ml'].batchElected).toBeNull();
+    const h = setup({ initial: waiting, selfId: HUB, queuePauser: pauser, settleMs: 60_000, peersAnswered: () => answered, nowMs: WED(23) });
+    await start(h.actions);
+    await h.clock.advance(1000);
+    expect(calls).toEqual([]); // not paused while the PC has not answered
+    answered = true;
+    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(23, 0)));
+    await h.clock.advance(0);
+    expect(calls).toEqual([true]); // settled on the answer, long before settleMs: batch work goes to the PC
+    expect(h.clock.pendingTimers()).toBe(0); // the settle timer is cancelled
+  });
+
+  it('when every known peer has already answered at start, settles at once', async () => {
+    const calls: boolean[] = [];
+    const pauser: QueuePauser = { setBatchAvailable: (available) => (calls.push(available), Promise.resolve({ paused: [], resumed: [], skipped: [] })) };
+    const h = setup({ initial: closed(), selfId: HUB, queuePauser: pauser, settleMs: 60_000, peersAnswered: () => true, nowMs: WED(18, 48) });
+    await start(h.actions);
+    await h.clock.advance(0);
+    expect(calls).toEqual([false]);
+  });
+});
+
 describe('actions: Immich queues after a failure', () => {
   it('a pause that finally failed is tried again at the next election that still has no batch node', async () => {
     const calls: boolean[] = [];
