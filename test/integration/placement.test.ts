@@ -137,6 +137,27 @@ describe('placement', () => {
     ]);
   });
 
+  it('a restarted hub settles as soon as the peers it knew have answered: batch work goes on, no pause in between (issue 12)', async () => {
+    const immich = createFakeImmichApi({ version: '3.1.0', apiKeys: { admin: 'admin-key' } });
+    await immich.start();
+    cleanups.push(() => immich.stop());
+    // settleSec far beyond the test's patience: only "the known peers answered" can settle in time.
+    const immichConfig = { serverUrl: immich.url, apiKey: 'admin-key', settleSec: 600 };
+    const { hub, pc } = await mesh({ immich: immichConfig });
+    await eventually(async () => ((await placement(hub)).kinds['immich-ml'].batchElected !== null ? true : undefined));
+    await hub.agent.stop(); // the registry (with the gaming PC) is saved in the data dir
+
+    const again = await startTestAgent({
+      dataDir: hub.dataDir,
+      config: { node: { name: 'hub' }, mesh: { key: KEY }, immich: immichConfig, discovery: { mdns: { enabled: false }, healthIntervalMs: 200, peers: [pc.url] } },
+    });
+    cleanups.push(() => again.agent.stop());
+    const history = async () => ((await (await fetch(`${again.url}/api/v1/history`)).json()) as { entries: HistoryEntry[] }).entries;
+    await eventually(async () => ((await history()).some((e) => e.action === 'resume-queues' && e.status === 'ok') ? true : undefined), 10_000);
+    expect((await history()).some((e) => e.action === 'pause-queues')).toBe(false);
+    expect(immich.calls.filter((c) => c.method === 'PUT')).toEqual([]);
+  });
+
   it('overrides survive a restart', async () => {
     const first = await startTestAgent({ config: { node: { name: 'pc' }, mesh: { key: KEY }, discovery: { mdns: { enabled: false } } } });
     expect((await put(first, '/overrides/offer', { mode: 'out', forSec: null })).status).toBe(200);
