@@ -22,7 +22,7 @@ import { createMeshDiscovery } from './mesh.js';
 import { createNodeFacts, type NodeFacts } from './node-facts.js';
 import type { ProbeLoop } from './probe/probe-loop.js';
 import { createProbes } from './probes.js';
-import { applySettings, saveSettings, settingsView, testConnection } from './settings.js';
+import { applySavedSettings, resetSettings, saveSettings, settingsView, testConnection } from './settings.js';
 import { idleBusyState, trackBusy, type BusyState } from '../scheduler/busy.js';
 import { createPlacement, type PlacementParts } from './placement.js';
 import { createProxyStats } from '../api/proxy/stats.js';
@@ -56,6 +56,8 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
   // The live configuration: settings saved from the web UI are written into this copy, and every
   // part reads from it, so they take effect without a restart.
   const config: ResolvedConfig = structuredClone(initial);
+  /** The configuration as the file (with env and flags) says: the Setup page's overlay goes over it. */
+  const fileConfig: ResolvedConfig = structuredClone(initial);
   const log = deps.log;
   const facts = createNodeFacts(log.child('node'));
   const startedAtMs = deps.clock.nowMs();
@@ -140,16 +142,14 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     },
     admin: { token: () => adminToken, nowMs: deps.clock.nowMs },
     settings: {
-      view: () => settingsView(config),
+      view: () => settingsView(config, store?.get().settings),
       save: (change) => {
         if (!store) throw notStarted();
-        return saveSettings(store, config, change, {
-          offerChanged: () => advertChanged(),
-          placementChanged: () => placement?.elector.refresh(),
-          servicesChanged: () => {
-            for (const loop of probeLoops) if (loop.name === 'probe:ollama' || loop.name === 'probe:immichMl') void loop.runNow(); // never rejects
-          },
-        });
+        return saveSettings(store, config, fileConfig, change, settingsEffects);
+      },
+      reset: (keys) => {
+        if (!store) throw notStarted();
+        return resetSettings(store, config, fileConfig, keys, settingsEffects);
       },
       test: (req) => testConnection(req, { fetch: deps.fetch, clock: deps.clock, timeoutMs: config.probes.timeoutMs }),
     },
@@ -163,6 +163,14 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       displayZone: config.offer.timeZone ?? deps.timeZone,
     },
   });
+
+  const settingsEffects = {
+    offerChanged: () => advertChanged(),
+    placementChanged: () => placement?.elector.refresh(),
+    servicesChanged: () => {
+      for (const loop of probeLoops) if (loop.name === 'probe:ollama' || loop.name === 'probe:immichMl') void loop.runNow(); // never rejects
+    },
+  };
 
   /** What has started, newest last: stop() unwinds it. */
   const running: { name: string; stop: () => Promise<void> }[] = [];
@@ -185,7 +193,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
 
     const s = await openStore({ dataDir: config.dataDir, nowMs: deps.clock.nowMs, log: log.child('store'), initial: freshState });
     store = s;
-    applySettings(config, s.get().settings);
+    await applySavedSettings(s, config, fileConfig, log);
     // Stopped last: writes queued by the parts' own stops (history, peers) reach the disk.
     running.push({ name: 'state store', stop: () => s.flush() });
     if (signal.aborted) return;

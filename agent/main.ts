@@ -15,6 +15,7 @@ import { createLocalApiReader } from '../discovery/tailscale-client.js';
 import { runStatus } from './cli/status.js';
 import { parseCommand, UsageError, type Command } from './cli/parse-args.js';
 import { callAgent, showPlacement, type CliResult } from './cli/placement-commands.js';
+import { runSettingsReset } from './cli/settings-commands.js';
 import { USAGE } from './cli/usage.js';
 import { createAgent } from './agent.js';
 import { systemClock } from './clock.js';
@@ -64,6 +65,15 @@ async function main(argv: string[]): Promise<number> {
     case 'pin':
     case 'unpin':
       return placementCommand(command);
+    case 'settings': {
+      const resolved = await resolveConfig(command.flags);
+      if (typeof resolved === 'number') return resolved;
+      const url = command.url ?? `http://127.0.0.1:${process.env.INFERENCE_MESH_PORT || 7650}`;
+      const result = await runSettingsReset({ fetch, clock: systemClock }, { url, timeoutMs: command.timeoutMs, json: command.json, keys: command.keys, token: await readAdminToken(resolved.config.dataDir) });
+      if (result.stdout) process.stdout.write(`${result.stdout}\n`);
+      if (result.stderr) process.stderr.write(`${result.stderr}\n`);
+      return result.exitCode;
+    }
     case 'start':
       return start(command.flags);
     case 'key':

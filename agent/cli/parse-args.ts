@@ -27,6 +27,7 @@ export type Command =
   | ({ command: 'offer'; mode: 'offer' | 'out' | 'auto'; forSec: number | null } & ClientOptions)
   | ({ command: 'pin'; kind: ServiceKind; node: string; forSec: number | null } & ClientOptions)
   | ({ command: 'unpin'; kind: ServiceKind } & ClientOptions)
+  | ({ command: 'settings'; keys: string[] } & ClientOptions)
   | { command: 'key' | 'admin-token'; flags: ConfigFlags }
   | { command: 'doctor'; json: boolean; flags: ConfigFlags }
   | { command: 'service'; action: 'install' | 'uninstall' | 'status'; user: boolean; dryRun: boolean; configPath: string | undefined }
@@ -136,6 +137,11 @@ export function parseCommand(argv: readonly string[]): Command {
       case 'unpin': {
         const { opts, args } = client(rest, { min: 1, max: 1, usage: 'unpin <ollama|immich-ml>' });
         return { command: 'unpin', kind: kind(args[0]), ...opts };
+      }
+      case 'settings': {
+        const { opts, args } = client(rest, { min: 1, max: 100, usage: 'settings reset [KEY…]' });
+        if (args[0] !== 'reset') throw new UsageError('usage: inference-mesh settings reset [KEY…]');
+        return { command: 'settings', keys: args.slice(1), ...opts };
       }
       case 'help':
       case '--help':

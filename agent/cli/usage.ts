@@ -12,6 +12,7 @@ Commands:
   offer     offer now [DURATION] | off [DURATION] | auto — override this node's offer
   pin       pin <ollama|immich-ml> <node> [DURATION] — route a kind to one node
   unpin     unpin <ollama|immich-ml>
+  settings  settings reset [KEY…] — drop settings saved on the Setup page (e.g. offer.coolDownSec; none = all): the config file decides again
   help      show this text
   version   print the version
 
@@ -36,11 +37,11 @@ service options:
 
 DURATION: 2h, 30m, 1h30m, 1d (none = until changed).
 
-status, nodes, placement, offer, pin and unpin options:
+status, nodes, placement, offer, pin, unpin and settings options:
   --url URL              agent to ask, default http://127.0.0.1:7650 (or INFERENCE_MESH_PORT)
   --json                 print the raw JSON
   --timeout-ms N         give up after this long, default 3000
-  --config FILE, --data-dir DIR   offer, pin, unpin: where to read the admin credential
+  --config FILE, --data-dir DIR   offer, pin, unpin, settings: where to read the admin credential
 
 Environment: OLLAMA_HOST (local Ollama, Ollama's own rules), IMMICH_MACHINE_LEARNING_URL.
 Exit codes: 0 ok, 1 failure, 2 usage error, 78 bad configuration.`;

@@ -213,6 +213,7 @@ function deps(): AppDeps {
     settings: {
       view: () => settingsView(configSchema.parse({})),
       save: async () => settingsView(configSchema.parse({})),
+      reset: async () => ({ dropped: ['offer.coolDownSec'], settings: settingsView(configSchema.parse({})) }),
       test: async () => ({ ok: true, version: '0.33.0', models: ['llama3.2:3b'] }),
     },
   };
@@ -248,6 +249,7 @@ const EXAMPLE_BODIES: Record<string, Json> = {
   login: { token: TOKEN },
   saveSettings: { offer: { windows: [{ days: ['sat', 'sun'], from: '00:00', to: '24:00' }] }, placement: { ollama: { prefer: ['gaming-pc'] } } },
   testConnection: { kind: 'ollama', url: 'http://127.0.0.1:11434' },
+  resetSettings: { keys: ['offer.coolDownSec'] },
 };
 
 /** One request to a fresh app, with the credential the operation needs unless `headers` says otherwise. */
@@ -522,6 +524,7 @@ describe('request body schemas refuse what the routes refuse', () => {
       { placement: { whisper: {} } },
       { colour: 'blue' },
     ],
+    resetSettings: [{}, { keys: [] }, { keys: ['offer', 'placement.ollama.prefer'] }, { keys: ['colour'] }, { keys: 'offer' }, { all: true }],
     testConnection: [
       { kind: 'ollama', url: 'http://127.0.0.1:11434' },
       { kind: 'agent', url: 'http://10.0.0.5:7650' },
