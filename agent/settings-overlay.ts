@@ -41,7 +41,9 @@ export function overlayAfterSave(overlay: SettingsOverlay, file: AgentConfig, ch
   const fileFlat = flattenSettings(editable(file));
   const next = { ...flattenSettings(overlay) };
   for (const [key, value] of Object.entries(flattenSettings(change))) {
-    if (isDeepStrictEqual(value, fileFlat[key])) delete next[key];
+    // An absent list and an empty one mean the same (no windows = always offered): not a change.
+    const same = isDeepStrictEqual(value, fileFlat[key]) || (fileFlat[key] === undefined && Array.isArray(value) && value.length === 0);
+    if (same) delete next[key];
     else next[key] = value;
   }
   return next;

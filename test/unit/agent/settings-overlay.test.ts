@@ -21,6 +21,8 @@ describe('settings overlay (issue 12)', () => {
     expect(once).toEqual({ 'offer.vramReserveMb': 2048 });
     const back = overlayAfterSave(once, file, settingsSchema.parse({ offer: { ...file.offer, vramReserveMb: 0 } }));
     expect(back).toEqual({});
+    // The form sends no windows as [], the file leaves them out: the same thing, not an override.
+    expect(overlayAfterSave({}, file, settingsSchema.parse({ offer: { ...file.offer, windows: [] } }))).toEqual({});
     const url = overlayAfterSave(once, file, { services: { ollama: { url: 'http://10.0.0.5:11434' } } });
     expect(url).toEqual({ 'offer.vramReserveMb': 2048, 'services.ollama.url': 'http://10.0.0.5:11434' });
   });
