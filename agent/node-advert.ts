@@ -15,7 +15,7 @@ import {
 } from './probe/facts.js';
 import { busyStateSchema } from '../scheduler/busy.js';
 import { offerSchema } from '../scheduler/offer-schema.js';
-import { offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
+import { offerOverrideForSchema, offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
 
 export const ADVERT_VERSION = 1;
 
@@ -38,6 +38,8 @@ export const nodeAdvertSchema = z.object({
   offerState: busyStateSchema.nullable().default(null),
   /** A manual "offer now" or "take out", set on the node itself. */
   offerOverride: offerOverrideSchema.nullable().default(null),
+  /** Offer overrides set on this agent, for any node, with the time they were set; each node adopts the newest for itself (issue 12). */
+  offerOverrides: z.array(offerOverrideForSchema).max(64).default([]),
   /** Pins set on this agent (or taken from peers), with the time they were set: the newest per kind counts mesh-wide (issue 12). */
   pins: z.array(pinSchema).max(16).default([]),
   /**

@@ -9,7 +9,8 @@ import { createActions } from '../scheduler/actions.js';
 import { createElector, type Elector } from '../scheduler/elector.js';
 import { createImmichQueues } from '../scheduler/immich-queues.js';
 import type { HistoryEntry } from '../scheduler/history-schema.js';
-import { newestPins, type OfferOverride, type Pin } from '../scheduler/override-schema.js';
+import { newestPins, type Pin } from '../scheduler/override-schema.js';
+import { createOfferOverrides } from './offer-overrides.js';
 import type { NodeAdvert } from './node-advert.js';
 import { createQueuePauser } from '../scheduler/queue-pauser.js';
 import { createWaker, type Waker } from '../scheduler/waker.js';
@@ -64,6 +65,7 @@ export async function createPlacement(
     serving = updated;
     parts.offerChanged();
   });
+  const offerOverrides = createOfferOverrides({ selfId: parts.selfId, registry, store, clock, log, changed: parts.offerChanged });
   const servingTracker: Service = { name: 'serving tracker', start: async () => undefined, stop: async () => offServing() };
 
   let queuePauser: ReturnType<typeof createQueuePauser> | null = null;
@@ -124,13 +126,10 @@ export async function createPlacement(
     placement: () => elector.snapshot(),
     history: (o) => history.list(o),
     overrides: () => ({ offer: store.get().overrides.offer, pins: effectivePins() }),
-    async setOfferOverride(mode, forSec) {
-      const next: OfferOverride | null = mode === 'auto' ? null : { mode, untilMs: until(forSec), setAtMs: clock.nowMs() };
-      await store.update((s) => {
-        s.overrides.offer = next;
-      });
-      log.info(mode === 'auto' ? 'manual offer override cleared' : `this node is ${mode === 'offer' ? 'offered' : 'taken out'} manually`, { untilMs: next?.untilMs ?? undefined });
-      parts.offerChanged();
+    async setOfferOverride(mode, forSec, nodeRef) {
+      const next = await offerOverrides.set(mode, forSec, nodeRef);
+      const whom = nodeRef === undefined ? 'this node' : nodeRef;
+      log.info(mode === 'auto' ? `manual offer override of ${whom} cleared` : `${whom} is ${mode === 'offer' ? 'offered' : 'taken out'} manually`, { untilMs: next?.untilMs ?? undefined });
       return next;
     },
     async setPin(kind, nodeRef, forSec) {
@@ -158,5 +157,5 @@ export async function createPlacement(
       return true;
     },
   };
-  return { elector, serving: () => serving, waker, services: [servingTracker, actions, ...(waker ? [waker] : [])], routes };
+  return { elector, serving: () => serving, waker, services: [servingTracker, offerOverrides, actions, ...(waker ? [waker] : [])], routes };
 }

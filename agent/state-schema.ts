@@ -8,7 +8,7 @@ import { agentUrlSchema, serviceEndpointSchema } from '../discovery/endpoint-sch
 import { nodeRecordSchema } from '../discovery/types.js';
 import { historyEntrySchema } from '../scheduler/history-schema.js';
 import { settingsOverlaySchema } from './settings-overlay.js';
-import { offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
+import { offerOverrideForSchema, offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
 
 export const STATE_VERSION = 1;
 
@@ -32,6 +32,8 @@ export const stateSchema = z.object({
     .object({
       offer: offerOverrideSchema.nullable().default(null),
       pins: z.array(pinSchema).default([]),
+      /** Offer overrides set here, for this node or another, one per node (advertised: issue 12). */
+      offerFor: z.array(offerOverrideForSchema).default([]),
     })
     .prefault({}),
   /** Placement changes and actions, newest last, bounded (HISTORY_LIMIT). */

@@ -101,6 +101,7 @@ function advertFor(
     offer: null,
     offerState: null,
     offerOverride: null,
+    offerOverrides: [],
     pins: [],
     serving: null,
     pausesImmichQueues: false,

@@ -16,6 +16,30 @@ export const offerOverrideSchema = z.object({
 });
 export type OfferOverride = z.infer<typeof offerOverrideSchema>;
 
+/**
+ * An offer override set on some agent for some node (itself or another), advertised by that agent
+ * with the time it was set; `auto` clears. The target node adopts the newest one for itself into its
+ * own `offerOverride`, which is what every agent elects from (issue 12).
+ */
+export const offerOverrideForSchema = z.object({
+  nodeId: z.string(),
+  mode: z.enum(['offer', 'out', 'auto']),
+  untilMs: z.number().nullable(),
+  setAtMs: z.number(),
+});
+export type OfferOverrideFor = z.infer<typeof offerOverrideForSchema>;
+
+/** The newest override for `nodeId` among `entries` (ties: `out` beats `offer` beats `auto`, so every agent picks the same). */
+export function newestOfferOverrideFor(nodeId: string, entries: Iterable<OfferOverrideFor>): OfferOverrideFor | undefined {
+  const rank = { out: 2, offer: 1, auto: 0 } as const;
+  let best: OfferOverrideFor | undefined;
+  for (const e of entries) {
+    if (e.nodeId !== nodeId) continue;
+    if (!best || e.setAtMs > best.setAtMs || (e.setAtMs === best.setAtMs && rank[e.mode] > rank[best.mode])) best = e;
+  }
+  return best;
+}
+
 export const pinSchema = z.object({
   kind: serviceKindSchema,
   /** null = the pin was cleared at `setAtMs` (kept so the clearing spreads like a pin does). */

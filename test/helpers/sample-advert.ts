@@ -45,6 +45,7 @@ export function sampleAdvert(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
     offer: null,
     offerState: null,
     offerOverride: null,
+    offerOverrides: [],
     pins: [],
     serving: null,
     pausesImmichQueues: false,

@@ -158,6 +158,26 @@ describe('placement', () => {
     expect(immich.calls.filter((c) => c.method === 'PUT')).toEqual([]);
   });
 
+  it('an offer override set on the hub for the gaming PC is adopted by the PC; the PC\'s own later "auto" wins (issue 12)', async () => {
+    const { hub, pc } = await mesh();
+    // No mDNS here: the PC learns of the hub as a static peer (mDNS does this on a LAN).
+    expect((await fetch(`${pc.url}/api/v1/peers`, { method: 'POST', headers: await pc.admin(), body: JSON.stringify({ url: hub.url }) })).status).toBe(201);
+    await eventually(async () => ((await electedName(hub)) === 'gaming-pc' && (await placement(pc)).kinds.ollama.candidates.length === 2 ? true : undefined));
+    const out = await put(hub, '/overrides/offer', { mode: 'out', node: 'gaming-pc', forSec: 3600 });
+    expect(out.status).toBe(200);
+    expect(((await out.json()) as { offer: { mode: string } }).offer.mode).toBe('out');
+    // The PC adopts it: its own advert says so, and both agents elect the hub.
+    await eventually(async () => (((await (await fetch(`${pc.url}/api/v1/node`)).json()) as { offerOverride: { mode: string } | null }).offerOverride?.mode === 'out' ? true : undefined));
+    await eventually(async () => ((await electedName(hub)) === 'hub' && (await electedName(pc)) === 'hub' ? true : undefined));
+    expect((await placement(pc)).kinds.ollama.candidates.find((c) => c.name === 'gaming-pc')?.why.code).toBe('taken-out');
+
+    expect((await put(pc, '/overrides/offer', { mode: 'auto' })).status).toBe(200);
+    await eventually(async () => ((await electedName(hub)) === 'gaming-pc' && (await electedName(pc)) === 'gaming-pc' ? true : undefined));
+    // The hub's older "out" stays in its advert but no longer counts.
+    expect((await (await fetch(`${pc.url}/api/v1/node`)).json()) as { offerOverride: unknown }).toMatchObject({ offerOverride: null });
+    expect((await put(hub, '/overrides/offer', { mode: 'out', node: 'nope' })).status).toBe(404);
+  });
+
   it('overrides survive a restart', async () => {
     const first = await startTestAgent({ config: { node: { name: 'pc' }, mesh: { key: KEY }, discovery: { mdns: { enabled: false } } } });
     expect((await put(first, '/overrides/offer', { mode: 'out', forSec: null })).status).toBe(200);
