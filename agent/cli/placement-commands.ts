@@ -59,7 +59,8 @@ export function formatPlacement(p: Placement): string {
     const label = kind === 'ollama' ? 'Ollama' : 'Immich ML';
     const elected = k.candidates.find((c) => c.nodeId === k.elected)?.name ?? 'nowhere';
     lines.push(`${label} → ${elected} — ${k.reason}`);
-    if (kind === 'immich-ml') lines.push(`  batch work → ${k.candidates.find((c) => c.nodeId === k.batchElected)?.name ?? 'held: no batch node is offered'}`);
+    const batch = k.candidates.find((c) => c.nodeId === k.batchElected);
+    if (kind === 'immich-ml') lines.push(`  batch work → ${batch ? `${batch.name}${batch.gpu ? '' : ' (CPU)'}${k.batchReason ? `: ${k.batchReason}` : ''}` : 'held: no batch node is offered'}`);
     for (const c of k.candidates) lines.push(`  ${c.eligible ? '✓' : '✗'} ${c.name.padEnd(16)} ${c.reason}`);
   }
   return lines.join('\n');

@@ -146,10 +146,10 @@ var IMView = (function () {
         for (var j = 0; j < idx; j++) if (!k.candidates[j].eligible) { better = k.candidates[j]; break; }
         text = label + ' → ' + elected.name + hw + ' — ' + (better ? better.name + ': ' + better.reason : elected.reason);
       }
-      if (kind === 'immich-ml' && k.batchElected !== k.elected) {
+      if (kind === 'immich-ml' && (k.batchElected !== k.elected || k.batchReason !== null)) {
         var batch = null;
         for (var b = 0; b < k.candidates.length; b++) if (k.candidates[b].nodeId === k.batchElected) batch = k.candidates[b];
-        text += batch ? '; indexing → ' + batch.name : '; indexing waits until a GPU computer is offered';
+        text += batch ? '; indexing → ' + batch.name + (k.batchReason === null ? '' : ' (' + k.batchReason + ')') : '; indexing waits until a GPU computer is offered';
       }
       return { kind: kind, text: text };
     });

@@ -36,6 +36,14 @@ const client = loadClientView();
 const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 describe('client view (web/static/view-js.ts) = server view', () => {
+  it('indexing on the CPU says why, on both sides (issue 12: no Immich API key, no GPU node offered)', () => {
+    const nodes = meshNodes(NOW).map((n) => (n.advert?.name === 'hub' ? { ...n, advert: { ...n.advert, pausesImmichQueues: false } } : n));
+    const placement = meshPlacement(nodes, NOW);
+    const server = summaryLines(placement, nodes);
+    expect(server[1]?.text).toMatch(/; indexing → hub \(no GPU node offered, and no Immich API key to pause the queues\)$/);
+    expect(plain(client.summaryLines(placement, nodes))).toEqual(server);
+  });
+
   for (const [label, nowMs] of [
     ['afternoon: the hub serves', NOW],
     ['night: the gaming PC serves', WED(23)],
