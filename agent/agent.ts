@@ -96,8 +96,9 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       offer: { ...config.offer, timeZone: config.offer.timeZone ?? deps.timeZone },
       offerState: busy,
       offerOverride: store.get().overrides.offer,
-      offerOverrides: store.get().overrides.offerFor,
-      pins: store.get().overrides.pins,
+      // Newest last; capped to what peers' schema accepts (agent/node-advert.ts).
+      offerOverrides: [...store.get().overrides.offerFor].sort((a, b) => a.setAtMs - b.setAtMs).slice(-64),
+      pins: store.get().overrides.pins.slice(-16),
       serving: placement?.serving() ?? null,
       pausesImmichQueues: config.immich !== undefined,
     };
