@@ -289,11 +289,19 @@ describe.skipIf(!available)('placement follows the game (netns, issues 4 and 12)
     await cli(l, 'hub', baseDir, ['unpin', 'ollama']);
   }, 60_000);
 
-  it('the hub (no GPU, no Immich API key) answers Immich image work itself with 200, and says why', async () => {
+  it('the hub (no GPU, no Immich API key) answers Immich image work itself with 200, and says why; also once it is alone', async () => {
     if (!lab) throw new Error('no lab');
     const p = await waitOn('hub', (x) => x.kinds['immich-ml'].batchElected !== null, 'a batch node for Immich ML');
     expect(p.kinds['immich-ml'].batchReason).toBe('no GPU node offered, and no Immich API key to pause the queues');
-    const r = JSON.parse(await lab.exec('hub', [process.execPath, '-e', IMMICH_SCRIPT, `${AGENT_URL}/immich-ml/predict`], { timeoutMs: 15_000 })) as { status: number; node: string | null };
-    expect(r).toEqual({ status: 200, node: 'hub' });
-  }, 30_000);
+    const predict = async (): Promise<{ status: number; node: string | null }> =>
+      JSON.parse(await (lab as Lab).exec('hub', [process.execPath, '-e', IMMICH_SCRIPT, `${AGENT_URL}/immich-ml/predict`], { timeoutMs: 15_000 })) as { status: number; node: string | null };
+    expect(await predict()).toEqual({ status: 200, node: 'hub' });
+
+    // The hub alone: the pc's agent stops (last test, so nothing after needs it); image work still gets 200.
+    const pc = agents.get('pc');
+    pc?.child.kill('SIGTERM');
+    await pc?.exited;
+    await waitOn('hub', (x) => x.kinds.ollama.candidates.find((c) => c.name === 'pc')?.why.code === 'down', 'the hub to see the pc down');
+    expect(await predict()).toEqual({ status: 200, node: 'hub' });
+  }, 40_000);
 });
