@@ -344,7 +344,8 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     operationId: 'getPlacement',
     tag: 'placement',
     summary: 'Who serves what, and why',
-    description: 'For Ollama and Immich ML: the elected node, the node batch work goes to, and every candidate in order with the reason it is or is not eligible (outside its window, a game running, down, missing the model).',
+    description:
+      'For Ollama and Immich ML: the elected node, the node batch work goes to, and every candidate in order with the reason it is or is not eligible (outside its window, a game running, down, missing the model). Each reason is data, `why` = `{code, params}` (e.g. `outside-window {window, opensAtMs}`, `game {process}`, `gpu-busy {pct, sinceMs, forSec}`, `pinned {untilMs}`, `pin-waiting {pinnedTo, because}`, `down {sinceMs}`): scripts switch on `why.code`; `reason` is the same in words, in this node\'s time zone.',
     access: 'public',
     success: { status: 200, description: 'The current placement.', body: json('Placement') },
     errors: { 503: notStarted },
