@@ -1,7 +1,9 @@
 /**
  * The elector: re-elects when the registry changes (coalescing bursts into one election) and arms
- * ONE timer for the next moment the result can change by itself — a window boundary, a cool-down
- * or an override ending — instead of polling (DESIGN.md §4).
+ * ONE timer for the next moment the result can change by itself — a window boundary, a GPU load
+ * reaching its `forSec`, a cool-down, an override or pin ending — instead of polling (DESIGN.md §4).
+ * The election is pure and zone-free; the elector adds the words (in `displayZone`) for the API
+ * and UI, and tells listeners only when a verdict's code changes, never for words alone.
  */
 import type { CancelTimer, Clock } from '../agent/clock.js';
 import { createEmitter, type Unsubscribe } from '../agent/events.js';
