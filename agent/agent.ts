@@ -23,7 +23,7 @@ import { createMeshDiscovery } from './mesh.js';
 import { createNodeFacts, type NodeFacts } from './node-facts.js';
 import type { ProbeLoop } from './probe/probe-loop.js';
 import { createProbes } from './probes.js';
-import { applySettings, saveSettings, settingsView, testConnection } from './settings.js';
+import { applySavedSettings, resetSettings, saveSettings, settingsView, testConnection } from './settings.js';
 import { idleBusyState, trackBusy, type BusyState } from '../scheduler/busy.js';
 import { createPlacement, type PlacementParts } from './placement.js';
 import { createProxyStats } from '../api/proxy/stats.js';
@@ -61,6 +61,8 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
   // The live configuration: settings saved from the web UI are written into this copy, and every
   // part reads from it, so they take effect without a restart.
   const config: ResolvedConfig = structuredClone(initial);
+  /** The configuration as the file (with env and flags) says: the Setup page's overlay goes over it. */
+  const fileConfig: ResolvedConfig = structuredClone(initial);
   const log = deps.log;
   const facts = createNodeFacts(log.child('node'));
   const startedAtMs = deps.clock.nowMs();
@@ -113,6 +115,11 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       offerState: busy,
       offerOverride: store.get().overrides.offer,
       members: verifiedMembers(),
+      // Newest last; capped to what peers' schema accepts (agent/node-advert.ts).
+      offerOverrides: [...store.get().overrides.offerFor].sort((a, b) => a.setAtMs - b.setAtMs).slice(-64),
+      pins: store.get().overrides.pins.slice(-16),
+      serving: placement?.serving() ?? null,
+      pausesImmichQueues: config.immich !== undefined,
     };
   };
   const stats = createProxyStats({ nowMs: deps.clock.nowMs });
@@ -147,7 +154,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       placement: () => ({ ...routes().placement(), routing: proxy.routing.status() }),
       history: (o) => routes().history(o),
       overrides: () => routes().overrides(),
-      setOfferOverride: (mode, forSec) => routes().setOfferOverride(mode, forSec),
+      setOfferOverride: (mode, forSec, node) => routes().setOfferOverride(mode, forSec, node),
       setPin: (kind, node, forSec) => routes().setPin(kind, node, forSec),
       clearPin: (kind) => routes().clearPin(kind),
     },
@@ -162,16 +169,14 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     },
     admin: { token: () => adminToken, nowMs: deps.clock.nowMs },
     settings: {
-      view: () => settingsView(config),
+      view: () => settingsView(config, store?.get().settings),
       save: (change) => {
         if (!store) throw notStarted();
-        return saveSettings(store, config, change, {
-          offerChanged: () => advertChanged(),
-          placementChanged: () => placement?.elector.refresh(),
-          servicesChanged: () => {
-            for (const loop of probeLoops) if (loop.name === 'probe:ollama' || loop.name === 'probe:immichMl') void loop.runNow(); // never rejects
-          },
-        });
+        return saveSettings(store, config, fileConfig, change, settingsEffects);
+      },
+      reset: (keys) => {
+        if (!store) throw notStarted();
+        return resetSettings(store, config, fileConfig, keys, settingsEffects);
       },
       test: (req) => testConnection(req, { fetch: deps.fetch, clock: deps.clock, timeoutMs: config.probes.timeoutMs }),
     },
@@ -185,6 +190,14 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       displayZone: config.offer.timeZone ?? deps.timeZone,
     },
   });
+
+  const settingsEffects = {
+    offerChanged: () => advertChanged(),
+    placementChanged: () => placement?.elector.refresh(),
+    servicesChanged: () => {
+      for (const loop of probeLoops) if (loop.name === 'probe:ollama' || loop.name === 'probe:immichMl') void loop.runNow(); // never rejects
+    },
+  };
 
   /** What has started, newest last: stop() unwinds it. */
   const running: { name: string; stop: () => Promise<void> }[] = [];
@@ -207,7 +220,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
 
     const s = await openStore({ dataDir: config.dataDir, nowMs: deps.clock.nowMs, log: log.child('store'), initial: freshState });
     store = s;
-    applySettings(config, s.get().settings);
+    await applySavedSettings(s, config, fileConfig, log);
     // Stopped last: writes queued by the parts' own stops (history, peers) reach the disk.
     running.push({ name: 'state store', stop: () => s.flush() });
     if (signal.aborted) return;
@@ -300,7 +313,6 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       registry: reg,
       store: s,
       displayZone: config.offer.timeZone ?? deps.timeZone,
-      selfHasGpu: () => (facts.snapshot().hardware?.gpus.length ?? 0) > 0,
       offerChanged: advertChanged,
       onHistory: (entry) => meshEvents.emit('event', { event: 'history', data: entry }),
     });

@@ -15,7 +15,7 @@ import {
 } from './probe/facts.js';
 import { busyStateSchema } from '../scheduler/busy.js';
 import { offerSchema } from '../scheduler/offer-schema.js';
-import { offerOverrideSchema } from '../scheduler/override-schema.js';
+import { offerOverrideForSchema, offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
 
 export const ADVERT_VERSION = 1;
 
@@ -47,5 +47,16 @@ export const nodeAdvertSchema = z.object({
     .array(z.object({ nodeId: z.string().regex(/^[0-9a-f]{32}$/), addr: z.string().max(64) }))
     .max(256)
     .default([]),
+  /** Offer overrides set on this agent, for any node, with the time they were set; each node adopts the newest for itself (issue 12). */
+  offerOverrides: z.array(offerOverrideForSchema).max(64).default([]),
+  /** Pins set on this agent (or taken from peers), with the time they were set: the newest per kind counts mesh-wide (issue 12). */
+  pins: z.array(pinSchema).max(16).default([]),
+  /**
+   * Since when this node serves each kind by its own election (null = not): the shared memory that
+   * hysteresis reads, so an agent that restarts keeps the winner its peers keep (issue 12).
+   */
+  serving: z.object({ ollama: z.number().nullable(), 'immich-ml': z.number().nullable(), batch: z.number().nullable() }).nullable().default(null),
+  /** This node can pause Immich's queues (an Immich API key is configured), so batch work may be held. */
+  pausesImmichQueues: z.boolean().default(false),
 });
 export type NodeAdvert = z.infer<typeof nodeAdvertSchema>;

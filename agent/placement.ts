@@ -9,7 +9,9 @@ import { createActions } from '../scheduler/actions.js';
 import { createElector, type Elector } from '../scheduler/elector.js';
 import { createImmichQueues } from '../scheduler/immich-queues.js';
 import type { HistoryEntry } from '../scheduler/history-schema.js';
-import type { OfferOverride, Pin } from '../scheduler/override-schema.js';
+import { newestPins, type Pin } from '../scheduler/override-schema.js';
+import { createOfferOverrides } from './offer-overrides.js';
+import type { NodeAdvert } from './node-advert.js';
 import { createQueuePauser } from '../scheduler/queue-pauser.js';
 import { createWaker, type Waker } from '../scheduler/waker.js';
 import type { AgentConfig } from './config-schema.js';
@@ -21,11 +23,15 @@ import type { Store } from './store.js';
 
 export interface PlacementParts {
   elector: Elector;
+  /** Since when this node serves each kind by its election: advertised for hysteresis (issue 12). */
+  serving(): Serving;
   waker: Waker | null;
   /** Started after the elector, stopped before it. */
   services: Service[];
   routes: PlacementRouteDeps;
 }
+
+export type Serving = NonNullable<NodeAdvert['serving']>;
 
 export async function createPlacement(
   config: AgentConfig,
@@ -35,7 +41,6 @@ export async function createPlacement(
     registry: PeerRegistry;
     store: Store;
     displayZone: string;
-    selfHasGpu: () => boolean;
     offerChanged: () => void;
     onHistory: (entry: HistoryEntry) => void;
   },
@@ -44,7 +49,24 @@ export async function createPlacement(
   const log = deps.log.child('placement');
   const history = createHistory(store, clock.nowMs, log, parts.onHistory);
   const pins = (): Pin[] => store.get().overrides.pins;
+  /** The pins the mesh follows: this agent's and every advert's, newest per kind (cleared ones left out). */
+  const effectivePins = (): Pin[] => newestPins(pins(), registry.snapshot()).filter((p) => p.nodeId !== null);
   const elector = createElector({ registry, policy: () => config.placement, pins, clock, log, displayZone: parts.displayZone });
+
+  let serving: Serving = { ollama: null, 'immich-ml': null, batch: null };
+  const offServing = elector.onChange((next) => {
+    const mine = (id: string | null, since: number | null): number | null => (id === parts.selfId ? (since ?? clock.nowMs()) : null);
+    const updated: Serving = {
+      ollama: mine(next.kinds.ollama.elected, serving.ollama),
+      'immich-ml': mine(next.kinds['immich-ml'].elected, serving['immich-ml']),
+      batch: mine(next.kinds['immich-ml'].batchElected, serving.batch),
+    };
+    if (updated.ollama === serving.ollama && updated['immich-ml'] === serving['immich-ml'] && updated.batch === serving.batch) return;
+    serving = updated;
+    parts.offerChanged();
+  });
+  const offerOverrides = createOfferOverrides({ selfId: parts.selfId, registry, store, clock, log, changed: parts.offerChanged });
+  const servingTracker: Service = { name: 'serving tracker', start: async () => undefined, stop: async () => offServing() };
 
   let queuePauser: ReturnType<typeof createQueuePauser> | null = null;
   if (config.immich) {
@@ -63,6 +85,11 @@ export async function createPlacement(
       log: log.child('immich'),
     });
   }
+  // The peers known from the last run (restored as down): settled once each has answered (issue 12).
+  const knownAtStart = registry
+    .snapshot()
+    .filter((n) => n.nodeId !== parts.selfId)
+    .map((n) => n.nodeId);
   const actions = createActions({
     selfId: parts.selfId,
     elector,
@@ -71,10 +98,12 @@ export async function createPlacement(
     log: log.child('actions'),
     fetch: deps.fetch,
     localOllamaUrl: config.services.ollama.enabled ? config.services.ollama.url : null,
-    selfHasGpu: parts.selfHasGpu,
+    unloadOnLeave: config.offer.unloadOnLeave,
     warmUpModels: config.offer.warmUpModels,
     queuePauser,
     ...(config.immich ? { settleMs: config.immich.settleSec * 1000 } : {}),
+    // With no peer known from the last run, discovery may still find one: settleSec decides then.
+    peersAnswered: () => knownAtStart.length > 0 && knownAtStart.every((id) => (registry.get(id)?.state ?? 'up') !== 'down'),
   });
   const waker = config.wakeOnLan.enabled
     ? createWaker({
@@ -90,38 +119,43 @@ export async function createPlacement(
       })
     : null;
 
+  /** Now, or just after the newest pin of `kind` when another agent's clock runs ahead: the latest action wins. */
+  const newerThanAny = (kind: Pin['kind']): number => Math.max(clock.nowMs(), ...newestPins(pins(), registry.snapshot()).filter((p) => p.kind === kind).map((p) => p.setAtMs + 1));
   const until = (forSec: number | null): number | null => (forSec === null ? null : clock.nowMs() + forSec * 1000);
   const routes: PlacementRouteDeps = {
     placement: () => elector.snapshot(),
     history: (o) => history.list(o),
-    overrides: () => store.get().overrides,
-    async setOfferOverride(mode, forSec) {
-      const next: OfferOverride | null = mode === 'auto' ? null : { mode, untilMs: until(forSec), setAtMs: clock.nowMs() };
-      await store.update((s) => {
-        s.overrides.offer = next;
-      });
-      log.info(mode === 'auto' ? 'manual offer override cleared' : `this node is ${mode === 'offer' ? 'offered' : 'taken out'} manually`, { untilMs: next?.untilMs ?? undefined });
-      parts.offerChanged();
+    overrides: () => ({ offer: store.get().overrides.offer, pins: effectivePins() }),
+    async setOfferOverride(mode, forSec, nodeRef) {
+      const next = await offerOverrides.set(mode, forSec, nodeRef);
+      const whom = nodeRef === undefined ? 'this node' : nodeRef;
+      log.info(mode === 'auto' ? `manual offer override of ${whom} cleared` : `${whom} is ${mode === 'offer' ? 'offered' : 'taken out'} manually`, { untilMs: next?.untilMs ?? undefined });
       return next;
     },
     async setPin(kind, nodeRef, forSec) {
       const node = registry.snapshot().find((n) => n.nodeId === nodeRef || n.name === nodeRef);
       if (!node) throw new NotFoundError(`no node named "${nodeRef}"; known: ${registry.snapshot().map((n) => n.name).join(', ')}`);
-      const pin: Pin = { kind, nodeId: node.nodeId, untilMs: until(forSec), setAtMs: clock.nowMs() };
+      const pin: Pin = { kind, nodeId: node.nodeId, untilMs: until(forSec), setAtMs: newerThanAny(kind) };
       await store.update((s) => {
         s.overrides.pins = [...s.overrides.pins.filter((p) => p.kind !== kind), pin];
       });
+      // Advertised: every agent follows the newest pin (issue 12).
+      parts.offerChanged();
       elector.refresh();
       return pin;
     },
     async clearPin(kind) {
-      const had = pins().some((p) => p.kind === kind);
+      const had = effectivePins().some((p) => p.kind === kind);
+      if (!had) return false;
+      // A cleared pin is kept (nodeId null) and advertised, so it beats the older pin on every agent.
+      const cleared: Pin = { kind, nodeId: null, untilMs: null, setAtMs: newerThanAny(kind) };
       await store.update((s) => {
-        s.overrides.pins = s.overrides.pins.filter((p) => p.kind !== kind);
+        s.overrides.pins = [...s.overrides.pins.filter((p) => p.kind !== kind), cleared];
       });
+      parts.offerChanged();
       elector.refresh();
-      return had;
+      return true;
     },
   };
-  return { elector, waker, services: [actions, ...(waker ? [waker] : [])], routes };
+  return { elector, serving: () => serving, waker, services: [servingTracker, offerOverrides, actions, ...(waker ? [waker] : [])], routes };
 }

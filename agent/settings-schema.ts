@@ -22,6 +22,11 @@ export const settingsSchema = z.strictObject({
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
+/** `POST /api/v1/settings/reset`: the overlay keys to drop (a key drops those under it); empty = all. */
+export const settingsResetSchema = z.strictObject({
+  keys: z.array(z.string().regex(/^(services|offer|placement)(\.[A-Za-z0-9-]+)*$/, 'must be a settings key such as offer.coolDownSec')).max(100).default([]),
+});
+
 export const testConnectionSchema = z.strictObject({
   kind: z.enum(['ollama', 'immich-ml', 'agent']),
   url: httpUrl,
@@ -46,4 +51,6 @@ export const settingsViewSchema = z.object({
   }),
   offer: offerSchema,
   placement: placementPolicySchema,
+  overridden: z.array(z.string()).describe('Keys saved from the Setup page that override the config file, e.g. "offer.coolDownSec"; `inference-mesh settings reset [KEY]` drops them.'),
+  immichKey: z.boolean().describe('An Immich API key is configured, so batch work can wait for a GPU node.'),
 });

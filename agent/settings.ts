@@ -10,50 +10,79 @@ import { nodeAdvertSchema } from './node-advert.js';
 import { probeImmichMl } from './probe/immich-ml.js';
 import { probeOllama } from './probe/ollama.js';
 import type { Settings, TestConnectionRequest, TestConnectionResult } from './settings-schema.js';
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from './log.js';
+import { applyOverlay, editable, flattenSettings, overlayAfterSave, overlayWithout, type SettingsOverlay } from './settings-overlay.js';
 import type { Store } from './store.js';
 
 export interface SettingsView {
   services: { ollama: { url: string; enabled: boolean }; immichMl: { url: string; enabled: boolean } };
   offer: AgentConfig['offer'];
   placement: AgentConfig['placement'];
+  /** Keys saved from the Setup page that override the config file (`inference-mesh settings reset` drops them). */
+  overridden: string[];
+  /** An Immich API key is configured: batch work can wait for a GPU node (the Setup page recommends one otherwise). */
+  immichKey: boolean;
 }
 
-export function settingsView(config: AgentConfig): SettingsView {
+export function settingsView(config: AgentConfig, overlay: SettingsOverlay = {}): SettingsView {
   const { ollama, immichMl } = config.services;
   return {
     services: { ollama: { enabled: ollama.enabled, url: ollama.url }, immichMl: { enabled: immichMl.enabled, url: immichMl.url } },
     offer: config.offer,
     placement: config.placement,
+    overridden: Object.keys(flattenSettings(overlay)).sort(),
+    immichKey: config.immich !== undefined,
   };
 }
 
-/** Writes `settings` into the live configuration (a mutable copy owned by the agent). */
-export function applySettings(config: AgentConfig, settings: Settings): void {
-  if (settings.services?.ollama) config.services.ollama.url = settings.services.ollama.url;
-  if (settings.services?.immichMl) config.services.immichMl.url = settings.services.immichMl.url;
-  if (settings.offer) config.offer = settings.offer;
-  if (settings.placement) config.placement = settings.placement;
-}
+type Effects = { offerChanged: () => void; placementChanged: () => void; servicesChanged: () => void };
 
-export async function saveSettings(
-  store: Store,
-  config: AgentConfig,
-  change: Settings,
-  effects: { offerChanged: () => void; placementChanged: () => void; servicesChanged: () => void },
-): Promise<SettingsView> {
+/**
+ * Saves a change from the Setup page: only keys that differ from the config file go into the
+ * overlay (issue 12), so the file keeps deciding every key nobody changed here.
+ */
+export async function saveSettings(store: Store, config: AgentConfig, file: AgentConfig, change: Settings, effects: Effects): Promise<SettingsView> {
+  const overlay = overlayAfterSave(store.get().settings, file, change);
   await store.update((s) => {
-    s.settings = {
-      ...s.settings,
-      ...(change.services ? { services: { ...s.settings.services, ...change.services } } : {}),
-      ...(change.offer ? { offer: change.offer } : {}),
-      ...(change.placement ? { placement: change.placement } : {}),
-    };
+    s.settings = overlay;
   });
-  applySettings(config, change);
+  applyOverlay(config, file, overlay);
   if (change.offer) effects.offerChanged();
   if (change.placement) effects.placementChanged();
   if (change.services) effects.servicesChanged();
-  return settingsView(config);
+  return settingsView(config, overlay);
+}
+
+/**
+ * At start: the overlay goes over the file, and the log names every key it overrides, so an edit of
+ * agent.config.json that seems ignored explains itself (issue 12). Keys that equal the file's value
+ * (older state files kept whole objects) are dropped: they follow the file from now on.
+ */
+export async function applySavedSettings(store: Store, config: AgentConfig, file: AgentConfig, log: Logger): Promise<void> {
+  const fileFlat = flattenSettings(editable(file));
+  const kept = Object.fromEntries(Object.entries(flattenSettings(store.get().settings)).filter(([k, v]) => !isDeepStrictEqual(v, fileFlat[k])));
+  if (!isDeepStrictEqual(kept, store.get().settings)) {
+    await store.update((s) => {
+      s.settings = kept;
+    });
+  }
+  applyOverlay(config, file, kept);
+  const keys = Object.keys(kept).sort();
+  if (keys.length > 0) log.info('settings saved from the Setup page override the config file for these keys (inference-mesh settings reset [KEY] drops them)', { keys });
+}
+
+/** `inference-mesh settings reset [KEY…]`: drops overlay keys (all when none given); the file's values apply again at once. */
+export async function resetSettings(store: Store, config: AgentConfig, file: AgentConfig, keys: readonly string[], effects: Effects): Promise<{ dropped: string[]; settings: SettingsView }> {
+  const { overlay, dropped } = overlayWithout(store.get().settings, keys);
+  await store.update((s) => {
+    s.settings = overlay;
+  });
+  applyOverlay(config, file, overlay);
+  if (dropped.some((k) => k.startsWith('offer.'))) effects.offerChanged();
+  if (dropped.some((k) => k.startsWith('placement.'))) effects.placementChanged();
+  if (dropped.some((k) => k.startsWith('services.'))) effects.servicesChanged();
+  return { dropped, settings: settingsView(config, overlay) };
 }
 
 /** "Test connection" on the setup page: one probe of the URL, in plain words. */

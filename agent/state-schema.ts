@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { agentUrlSchema, serviceEndpointSchema } from '../discovery/endpoint-schema.js';
 import { nodeRecordSchema } from '../discovery/types.js';
 import { historyEntrySchema } from '../scheduler/history-schema.js';
-import { settingsSchema } from './settings-schema.js';
-import { offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
+import { settingsOverlaySchema } from './settings-overlay.js';
+import { offerOverrideForSchema, offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
 
 export const STATE_VERSION = 1;
 
@@ -32,12 +32,14 @@ export const stateSchema = z.object({
     .object({
       offer: offerOverrideSchema.nullable().default(null),
       pins: z.array(pinSchema).default([]),
+      /** Offer overrides set here, for this node or another, one per node (advertised: issue 12). */
+      offerFor: z.array(offerOverrideForSchema).default([]),
     })
     .prefault({}),
   /** Placement changes and actions, newest last, bounded (HISTORY_LIMIT). */
   history: z.array(historyEntrySchema).default([]),
-  /** Settings saved from the web UI, applied over the config file. */
-  settings: settingsSchema.default({}),
+  /** Settings saved from the web UI: only the keys changed there, applied over the config file (agent/settings-overlay.ts). */
+  settings: settingsOverlaySchema.default({}),
   /** Immich queues this agent paused: only these are ever resumed by it. */
   immichPausedByUs: z.array(z.string()).default([]),
 });

@@ -11,12 +11,12 @@ import { nodeAdvertSchema } from '../agent/node-advert.js';
 import { AUTH_HEADERS } from '../discovery/peer-auth.js';
 import { agentUrlSchema, serviceEndpointSchema } from '../discovery/endpoint-schema.js';
 import { nodeRecordSchema, nodeStateSchema, peerPathSchema, peerSourceSchema } from '../discovery/types.js';
-import { candidateSchema, kindPlacementSchema } from '../scheduler/election.js';
+import { candidateSchema, kindPlacementSchema } from '../scheduler/placement-view.js';
 import { placementAnswerSchema } from '../scheduler/routing-status.js';
 import { historyEntrySchema } from '../scheduler/history-schema.js';
 import { serviceKindSchema } from '../scheduler/offer-schema.js';
 import { offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
-import { settingsSchema, settingsViewSchema, testConnectionResultSchema, testConnectionSchema } from '../agent/settings-schema.js';
+import { settingsResetSchema, settingsSchema, settingsViewSchema, testConnectionResultSchema, testConnectionSchema } from '../agent/settings-schema.js';
 // Request bodies: the same schemas the routes parse with (one schema per shape).
 import { loginBody, SESSION_COOKIE } from './admin-auth.js';
 import { addPeerSchema as addPeerBody, removePeerSchema as removePeerBody } from './routes/peers.js';
@@ -53,6 +53,7 @@ function requestSchemas(): z.core.$ZodRegistry<Meta> {
   });
   reg.add(pinBody, { id: 'PinRequest', description: 'Route the service kind to this node (name or id), for `forSec` seconds (null or absent: until unpinned).' });
   reg.add(loginBody, { id: 'LoginRequest', description: "The admin credential (`inference-mesh admin-token` prints it on the agent's machine)." });
+  reg.add(settingsResetSchema, { id: 'SettingsResetRequest', description: 'The saved keys to drop, e.g. ["offer.coolDownSec"] or ["offer"]; none = all.' });
   reg.add(settingsSchema, { id: 'SettingsRequest', description: 'Any of: where this node\'s services are, its offer, the placement policy. Saved over the config file; in effect at once.' });
   reg.add(testConnectionSchema, { id: 'TestConnectionRequest', description: 'A URL to try once: an Ollama server, an Immich ML server, or another agent.' });
   return reg;
@@ -105,6 +106,7 @@ function responseSchemas(): z.core.$ZodRegistry<Meta> {
   });
   reg.add(z.object({ seq: z.number().int().nonnegative(), advert: nodeAdvertSchema }), { id: 'PeerAdvert', description: 'The advert with its change counter.' });
   reg.add(settingsViewSchema, { id: 'Settings', description: "This node's services, offer and placement policy as in effect now." });
+  reg.add(z.object({ dropped: z.array(z.string()), settings: settingsViewSchema }), { id: 'SettingsResetResult', description: 'The keys dropped and the settings now in effect.' });
   reg.add(testConnectionResultSchema, { id: 'TestConnectionResult', description: 'Reachable or not (with the reason), and what answered: version, models, GPU, name.' });
   reg.add(z.object({ error: z.string() }), { id: 'OllamaError', description: "Ollama's own error shape, used by the routed Ollama endpoint." });
   reg.add(z.object({ detail: z.string() }), { id: 'ImmichMlError', description: "Immich ML's own error shape, used by the routed Immich ML endpoint." });
@@ -347,7 +349,8 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     operationId: 'getPlacement',
     tag: 'placement',
     summary: 'Who serves what, and why',
-    description: 'For Ollama and Immich ML: the elected node, the node batch work goes to, and every candidate in order with the reason it is or is not eligible (outside its window, a game running, down, missing the model).',
+    description:
+      'For Ollama and Immich ML: the elected node, the node batch work goes to, and every candidate in order with the reason it is or is not eligible (outside its window, a game running, down, missing the model). Each reason is data, `why` = `{code, params}` (e.g. `outside-window {window, opensAtMs}`, `game {process}`, `gpu-busy {pct, sinceMs, forSec}`, `pinned {untilMs}`, `pin-waiting {pinnedTo, because}`, `down {sinceMs}`): scripts switch on `why.code`; `reason` is the same in words, in this node\'s time zone.',
     access: 'public',
     success: { status: 200, description: 'The current placement.', body: json('Placement') },
     errors: { 503: notStarted },
@@ -391,6 +394,19 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     access: 'admin',
     requestBody: 'SettingsRequest',
     success: { status: 200, description: 'The settings now in effect.', body: json('Settings') },
+    errors: { 400: badBody, 503: notStarted },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/settings/reset',
+    servedBy: 'app',
+    operationId: 'resetSettings',
+    tag: 'setup',
+    summary: 'Drop saved settings',
+    description: 'Drops settings saved from the Setup page (the listed keys and the keys under them; all when `keys` is empty or left out), so the config file decides them again, at once. `inference-mesh settings reset [KEY]` calls this.',
+    access: 'admin',
+    requestBody: 'SettingsResetRequest',
+    success: { status: 200, description: 'The keys dropped and the settings now in effect.', body: json('SettingsResetResult') },
     errors: { 400: badBody, 503: notStarted },
   },
   {

@@ -102,5 +102,9 @@ function advertFor(
     offerState: null,
     offerOverride: null,
     members: [],
+    offerOverrides: [],
+    pins: [],
+    serving: null,
+    pausesImmichQueues: false,
   };
 }

@@ -13,11 +13,12 @@ import type { Unsubscribe } from '../agent/events.js';
 import type { History } from '../agent/history.js';
 import type { Service } from '../agent/lifecycle.js';
 import type { Logger } from '../agent/log.js';
-import type { Candidate, Placement } from './election.js';
+import type { Candidate, Placement } from './placement-view.js';
 import type { Elector } from './elector.js';
 import type { HistoryEntry } from './history-schema.js';
 import { preloadModels, unloadAllModels } from './ollama-actions.js';
 import type { createQueuePauser } from './queue-pauser.js';
+import { GONE_CODES } from './reason.js';
 import { retryWithBackoff } from './retry.js';
 
 export interface ActionsOptions {
@@ -29,20 +30,27 @@ export interface ActionsOptions {
   fetch: typeof fetch;
   /** The local Ollama (null when disabled). */
   localOllamaUrl: string | null;
-  selfHasGpu: () => boolean;
+  /** Unload this node's models when the owner takes it back (game, GPU load, window, `offer out`), GPU seen or not. */
+  unloadOnLeave: boolean;
   warmUpModels: readonly string[];
   /** Set on the node that talks to Immich (the hub). */
   queuePauser: ReturnType<typeof createQueuePauser> | null;
   retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
   /**
-   * Right after start the registry knows only the peers that answered so far: queues are not paused
-   * before this has passed, so a restart of the hub does not pause and resume them in a blink.
+   * Right after start the registry knows only the peers that answered so far: queues are not touched
+   * until every peer known from the last run has answered (`peersAnswered`) or this has passed, so a
+   * restart of the hub does not pause and resume them in a blink (issue 12).
    */
   settleMs?: number;
+  /** True once every peer known at start has answered since (checked at each placement change). */
+  peersAnswered?: () => boolean;
 }
 
-/** Reasons that mean "the owner needs the machine", as opposed to "it is gone" (then there is nothing to unload). */
-const gone = /^(down|not answering|no Ollama|Ollama is )/;
+/** Why this node stopped serving, when that is the owner's doing (not "it is gone", nor a pin elsewhere). */
+function ownerReason(c: Candidate): boolean {
+  const code = c.why.code === 'pin-waiting' ? c.why.params.because.code : c.why.code;
+  return !GONE_CODES.has(code) && code !== 'no-model';
+}
 
 export function createActions(opts: ActionsOptions): Service {
   const retry = opts.retry ?? { attempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 };
@@ -97,7 +105,7 @@ export function createActions(opts: ActionsOptions): Service {
     const now = self(next);
     const ollama = opts.localOllamaUrl;
     const meta = { kind: 'ollama' as const, nodeId: opts.selfId, nodeName: now?.name ?? null };
-    if (ollama && before?.eligible && now && !now.eligible && !gone.test(now.reason) && opts.selfHasGpu()) {
+    if (ollama && opts.unloadOnLeave && before?.eligible && now && !now.eligible && ownerReason(now)) {
       act('unload', `unloading Ollama models (${now.reason})`, meta, async (signal) => {
         const names = await unloadAllModels({ url: ollama, fetch: opts.fetch, signal });
         return names.length ? `unloaded ${names.join(', ')} to free VRAM: ${now.reason}` : `no Ollama model was loaded (${now.reason})`;
@@ -109,7 +117,16 @@ export function createActions(opts: ActionsOptions): Service {
         return `preloaded ${r.loaded.join(', ') || 'nothing'}${r.missing.length ? `; not on this node: ${r.missing.join(', ')}` : ''}`;
       });
     }
-    if (settled) syncQueues(next);
+    if (!settled && opts.peersAnswered?.()) settle();
+    else if (settled) syncQueues(next);
+  };
+
+  const settle = (): void => {
+    cancelSettle?.();
+    cancelSettle = null;
+    settled = true;
+    const now = opts.elector.current();
+    if (now) syncQueues(now);
   };
 
   const syncQueues = (next: Placement): void => {
@@ -138,7 +155,9 @@ export function createActions(opts: ActionsOptions): Service {
       if (p && p.elected === n.elected && p.batchElected === n.batchElected) continue;
       const name = n.candidates.find((c) => c.nodeId === n.elected)?.name ?? null;
       const label = kind === 'ollama' ? 'Ollama' : 'Immich ML';
-      const batch = kind === 'immich-ml' ? `; batch → ${n.candidates.find((c) => c.nodeId === n.batchElected)?.name ?? 'held (no batch node)'}` : '';
+      const batchNode = n.candidates.find((c) => c.nodeId === n.batchElected);
+      const batchTo = batchNode ? `${batchNode.name}${batchNode.gpu ? '' : ' (CPU)'}${n.batchReason ? `: ${n.batchReason}` : ''}` : 'held (no batch node)';
+      const batch = kind === 'immich-ml' ? `; batch → ${batchTo}` : '';
       const message = `${label} → ${name ?? 'nowhere'} (${n.reason})${batch}`;
       opts.log.info(message);
       opts.history.add({ type: 'placement', kind, nodeId: n.elected, nodeName: name, action: null, status: 'info', message });
@@ -151,13 +170,9 @@ export function createActions(opts: ActionsOptions): Service {
       if (signal.aborted || abort) return;
       abort = new AbortController();
       off = opts.elector.onChange(onChange);
+      cancelSettle = opts.clock.setTimeout(settle, opts.settleMs ?? 15_000);
       const current = opts.elector.current();
       if (current) onChange(current, null);
-      cancelSettle = opts.clock.setTimeout(() => {
-        settled = true;
-        const now = opts.elector.current();
-        if (now) syncQueues(now);
-      }, opts.settleMs ?? 15_000);
     },
     async stop() {
       cancelSettle?.();

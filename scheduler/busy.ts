@@ -6,17 +6,21 @@
 import { z } from 'zod';
 import type { ActivityFacts } from '../agent/probe/facts.js';
 import type { Offer } from './offer-schema.js';
+import { busyReasonSchema, type BusyReason } from './reason.js';
 
 export const busyStateSchema = z.object({
-  /** Why the node is busy now ("game running: cs2.exe", "GPU busy: 85 % for 30 s"), or null. */
-  busy: z.string().nullable(),
+  /** What the node is busy with now (a game; a GPU load past `forSec` when the facts last changed), or null. */
+  busy: busyReasonSchema.nullable(),
   busySinceMs: z.number().nullable(),
-  /** Since when GPU utilisation has been above the threshold (null while below). */
+  /**
+   * Since when GPU utilisation has been above the threshold (null while below). Peers judge
+   * `forSec` from it with their own timer (scheduler/eligibility.ts), as a steady load changes no facts.
+   */
   gpuHotSinceMs: z.number().nullable(),
   /** After the busy spell ends, the node is offered again only from this time on. */
   coolDownUntilMs: z.number().nullable(),
   /** What the node was last busy with (for "cooling down after cs2.exe"). */
-  lastBusy: z.string().nullable(),
+  lastBusy: busyReasonSchema.nullable(),
 });
 export type BusyState = z.infer<typeof busyStateSchema>;
 
@@ -27,16 +31,26 @@ export function trackBusy(prev: BusyState, activity: ActivityFacts | null, offer
   const games = (activity?.runningProcesses ?? []).filter((p) => watched.has(p.toLowerCase()));
   const threshold = offer.notWhile.gpuUtilizationPct;
   const util = activity?.gpuUtilizationPct ?? null;
+  const forMs = offer.notWhile.forSec * 1000;
   const hot = threshold !== null && util !== null && util > threshold;
   const gpuHotSinceMs = hot ? (prev.gpuHotSinceMs ?? nowMs) : null;
-  const gpuBusy = hot && gpuHotSinceMs !== null && nowMs - gpuHotSinceMs >= offer.notWhile.forSec * 1000;
-  const reason = games.length > 0 ? `game running: ${games.join(', ')}` : gpuBusy ? `GPU busy: ${util} % for over ${offer.notWhile.forSec} s` : null;
+  const gpuBusy = hot && gpuHotSinceMs !== null && nowMs - gpuHotSinceMs >= forMs;
+  // A hot spell that ended now had taken the node out (on the elector's timer) if it lasted forSec.
+  const gpuSpellEnded = !hot && threshold !== null && prev.gpuHotSinceMs !== null && nowMs - prev.gpuHotSinceMs >= forMs;
+  const reason: BusyReason | null =
+    games.length > 0
+      ? { code: 'game', params: { process: games.join(', ') } }
+      : gpuBusy && gpuHotSinceMs !== null
+        ? { code: 'gpu-busy', params: { pct: util, sinceMs: gpuHotSinceMs, forSec: offer.notWhile.forSec } }
+        : null;
 
   if (reason !== null) {
     return { busy: reason, busySinceMs: prev.busy !== null ? prev.busySinceMs : nowMs, gpuHotSinceMs, coolDownUntilMs: null, lastBusy: reason };
   }
+  const ended = prev.busy !== null || gpuSpellEnded;
   let coolDownUntilMs = prev.coolDownUntilMs;
-  if (prev.busy !== null) coolDownUntilMs = offer.coolDownSec > 0 ? nowMs + offer.coolDownSec * 1000 : null;
+  if (ended) coolDownUntilMs = offer.coolDownSec > 0 ? nowMs + offer.coolDownSec * 1000 : null;
   if (coolDownUntilMs !== null && nowMs >= coolDownUntilMs) coolDownUntilMs = null;
-  return { busy: null, busySinceMs: null, gpuHotSinceMs, coolDownUntilMs, lastBusy: prev.busy ?? prev.lastBusy };
+  const spell: BusyReason | null = gpuSpellEnded && prev.gpuHotSinceMs !== null ? { code: 'gpu-busy', params: { pct: null, sinceMs: prev.gpuHotSinceMs, forSec: offer.notWhile.forSec } } : null;
+  return { busy: null, busySinceMs: null, gpuHotSinceMs, coolDownUntilMs, lastBusy: prev.busy ?? spell ?? prev.lastBusy };
 }

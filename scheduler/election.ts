@@ -1,62 +1,63 @@
 /**
- * The election (issue 4 §3, DESIGN.md §4): a pure, total, deterministic function of the registry
- * snapshot, the policy, the pins and `nowMs`. Agents with the same inputs elect the same result;
- * ties break by node id. Hysteresis: the previous winner is kept while it stays eligible unless a
- * candidate is clearly better (earlier in `prefer`, or a higher priority) — VRAM and id only order
- * new decisions, they never unseat a winner.
+ * The election (issue 4 §3, issue 12, DESIGN.md §4): a pure, total, deterministic function of the
+ * registry snapshot (adverts), the policy, the pins and `nowMs`. It reads only what nodes advertise,
+ * never an agent's memory, so agents with the same adverts elect the same result whatever their
+ * history; ties break by node id. Hysteresis comes from the adverts too: the node that advertises it
+ * has served a kind the longest keeps it while eligible, unless a candidate is clearly better
+ * (earlier in `prefer`, or a higher priority). Reasons are data; words are made by `placement-view.ts`.
  */
 import { z } from 'zod';
 import type { NodeRecord } from '../discovery/types.js';
 import { effectivePriority, evaluate, hasGpu, maxVramMb } from './eligibility.js';
 import type { PlacementPolicy, ServiceKind } from './offer-schema.js';
 import { SERVICE_KINDS } from './offer-schema.js';
-import { inForce, type Pin } from './override-schema.js';
-import { formatLocalTime } from './windows.js';
+import { inForce, newestPins, type Pin } from './override-schema.js';
+import { PIN_OVERRIDES, batchReasonSchema, reason, reasonSchema, type BatchReason, type Reason } from './reason.js';
 
-export const candidateSchema = z.object({
+export const electedCandidateSchema = z.object({
   nodeId: z.string(),
   name: z.string(),
   eligible: z.boolean(),
-  reason: z.string(),
+  why: reasonSchema,
   priority: z.number(),
   /** May take batch work (Immich indexing). */
   batch: z.boolean(),
+  /** The node advertises a GPU (for "batch → hub (CPU)"). */
+  gpu: z.boolean(),
 });
-export type Candidate = z.infer<typeof candidateSchema>;
+export type ElectedCandidate = z.infer<typeof electedCandidateSchema>;
 
-export const kindPlacementSchema = z.object({
+export const kindElectionSchema = z.object({
   elected: z.string().nullable(),
-  /** Why the elected node serves (or why nothing can). */
-  reason: z.string(),
-  candidates: z.array(candidateSchema),
+  /** Why the elected node serves (or why nothing can, or which pin waits). */
+  why: reasonSchema,
+  candidates: z.array(electedCandidateSchema),
   /** Immich ML: the node batch work goes to (null = hold batch work, e.g. pause the queues). */
   batchElected: z.string().nullable(),
+  /** Why batch work goes where it goes when that is not the plain batch rule. */
+  batchWhy: batchReasonSchema.nullable(),
 });
-export type KindPlacement = z.infer<typeof kindPlacementSchema>;
+export type KindElection = z.infer<typeof kindElectionSchema>;
 
-export const placementSchema = z.object({
-  atMs: z.number(),
-  kinds: z.object({ ollama: kindPlacementSchema, 'immich-ml': kindPlacementSchema }),
+export interface Election {
+  atMs: number;
+  kinds: Record<ServiceKind, KindElection>;
   /** When the result may change with no other input (a window boundary, an expiry); null = never. */
-  nextChangeAtMs: z.number().nullable(),
-});
-export type Placement = z.infer<typeof placementSchema>;
+  nextChangeAtMs: number | null;
+}
 
 export interface ElectionInput {
   nodes: readonly NodeRecord[];
   policy: PlacementPolicy;
+  /** Pins this agent holds; merged with the pins every node advertises (the newest per kind wins). */
   pins: readonly Pin[];
   nowMs: number;
-  /** The last result, for hysteresis. */
-  previous: Placement | null;
-  /** The zone times are shown in (the routing node's). */
-  displayZone: string;
 }
 
 interface Ranked {
   node: NodeRecord;
   eligible: boolean;
-  reason: string;
+  why: Reason;
   priority: number;
   preferIndex: number;
   batch: boolean;
@@ -71,64 +72,102 @@ function clearlyBetter(challenger: Ranked, incumbent: Ranked): boolean {
   return challenger.preferIndex < incumbent.preferIndex || (challenger.preferIndex === incumbent.preferIndex && challenger.priority > incumbent.priority);
 }
 
-function pick(ranked: readonly Ranked[], previousId: string | null): Ranked | null {
+type ServingKey = 'ollama' | 'immich-ml' | 'batch';
+
+/** The eligible node that advertises it has served `key` the longest (ties: lowest id). */
+function incumbentOf(eligible: readonly Ranked[], key: ServingKey): Ranked | null {
+  let best: { r: Ranked; sinceMs: number } | null = null;
+  for (const r of eligible) {
+    const sinceMs = r.node.advert?.serving?.[key] ?? null;
+    if (sinceMs === null) continue;
+    if (!best || sinceMs < best.sinceMs || (sinceMs === best.sinceMs && r.node.nodeId < best.r.node.nodeId)) best = { r, sinceMs };
+  }
+  return best?.r ?? null;
+}
+
+function pick(ranked: readonly Ranked[], key: ServingKey): Ranked | null {
   const eligible = ranked.filter((r) => r.eligible);
   const best = eligible[0] ?? null;
-  const incumbent = eligible.find((r) => r.node.nodeId === previousId) ?? null;
+  const incumbent = incumbentOf(eligible, key);
   if (incumbent && best && best !== incumbent && !clearlyBetter(best, incumbent)) return incumbent;
   return best;
 }
 
-export function electKind(kind: ServiceKind, input: ElectionInput, opts: { model?: string } = {}): { placement: KindPlacement; changesAtMs: number[] } {
+export function electKind(kind: ServiceKind, input: ElectionInput, opts: { model?: string } = {}): { placement: KindElection; changesAtMs: number[] } {
   const policy = input.policy[kind];
   const batchNames = kind === 'immich-ml' ? input.policy['immich-ml'].batchNodes : undefined;
+  // With no batchNodes and no GPU anywhere, the CPUs did this work before the agent came: let them (issue 12).
+  const gpuInMesh = input.nodes.some(hasGpu);
   const changes: number[] = [];
   const ranked = input.nodes
     .map((node): Ranked => {
-      const e = evaluate(node, kind, input.nowMs, { model: opts.model, displayZone: input.displayZone });
-      if (e.changesAtMs !== null) changes.push(e.changesAtMs);
+      const e = evaluate(node, kind, input.nowMs, { model: opts.model });
+      changes.push(...e.changesAtMs);
       const idx = policy.prefer.indexOf(node.name);
       return {
         node,
         eligible: e.eligible,
-        reason: e.reason,
+        why: e.why,
         priority: effectivePriority(node),
         preferIndex: idx === -1 ? Number.MAX_SAFE_INTEGER : idx,
-        batch: batchNames ? batchNames.includes(node.name) : hasGpu(node),
+        batch: batchNames ? batchNames.includes(node.name) : gpuInMesh ? hasGpu(node) : true,
       };
     })
     .sort(compare);
 
-  const pin = input.pins.find((p) => p.kind === kind && inForce(p, input.nowMs));
+  const pin = newestPins(input.pins, input.nodes).find((p) => p.kind === kind && p.nodeId !== null && inForce(p, input.nowMs));
   if (pin?.untilMs) changes.push(pin.untilMs);
-  const prev = input.previous?.kinds[kind] ?? null;
   let winner: Ranked | null = null;
-  let why = '';
+  let why: Reason = reason('no-eligible', {});
   const pinned = pin ? ranked.find((r) => r.node.nodeId === pin.nodeId) : undefined;
-  // A pin overrides windows and ranking, but cannot make a down node or a missing service serve.
-  if (pinned && pinned.node.state === 'up' && serviceUp(pinned.node, kind)) {
+  // A pin overrides windows and ranking; the owner's rules (game, GPU load, `offer out`, cool-down,
+  // VRAM reserve) and a node that is down beat it, and the pin waits (issue 12).
+  if (pin && pinned && (pinned.eligible || PIN_OVERRIDES.has(pinned.why.code))) {
     winner = pinned;
-    why = `pinned manually${pin?.untilMs ? ` until ${formatLocalTime(pin.untilMs, input.displayZone)}` : ''}`;
+    why = reason('pinned', { untilMs: pin.untilMs });
     pinned.eligible = true;
-    pinned.reason = why;
+    pinned.why = why;
   } else {
-    winner = pick(ranked, prev?.elected ?? null);
-    why = winner ? winner.reason : 'no eligible node';
+    winner = pick(ranked, kind);
+    if (winner) why = winner.why;
+    if (pin?.nodeId) {
+      const because = pinned && pinned.why.code !== 'pin-waiting' && pinned.why.code !== 'pinned' ? pinned.why : reason('down', { sinceMs: null });
+      why = reason('pin-waiting', { pinnedTo: pin.nodeId, pinnedName: pinned?.node.name ?? pin.nodeId.slice(0, 8), untilMs: pin.untilMs, because });
+      if (pinned) pinned.why = why;
+    }
   }
-  const batchWinner = kind === 'immich-ml' ? pick(ranked.filter((r) => r.batch), prev?.batchElected ?? null) : null;
+
+  let batchWinner: Ranked | null = null;
+  let batchWhy: BatchReason | null = null;
+  if (kind === 'immich-ml') {
+    batchWinner = pick(
+      ranked.filter((r) => r.batch),
+      'batch',
+    );
+    if (batchWinner && !batchNames && !gpuInMesh) batchWhy = { code: 'batch-any-node', params: {} };
+    // Holding batch work needs someone to pause Immich's queues; if nobody can, a job sent to us
+    // fails for good (Immich drops it), so the best eligible node (the CPU) takes it (issue 12).
+    const canHold = input.nodes.some((n) => n.state === 'up' && n.advert?.pausesImmichQueues === true);
+    if (!batchWinner && !canHold && winner) {
+      batchWinner = winner;
+      batchWhy = { code: 'batch-unpausable', params: {} };
+      for (const r of ranked) if (r.eligible) r.batch = true;
+    }
+  }
   return {
     placement: {
       elected: winner?.node.nodeId ?? null,
-      reason: why,
-      candidates: ranked.map((r) => ({ nodeId: r.node.nodeId, name: r.node.name, eligible: r.eligible, reason: r.reason, priority: r.priority, batch: r.batch })),
+      why,
+      candidates: ranked.map((r) => ({ nodeId: r.node.nodeId, name: r.node.name, eligible: r.eligible, why: r.why, priority: r.priority, batch: r.batch, gpu: hasGpu(r.node) })),
       batchElected: batchWinner?.node.nodeId ?? null,
+      batchWhy,
     },
     changesAtMs: changes,
   };
 }
 
-export function elect(input: ElectionInput): Placement {
-  const kinds = {} as Placement['kinds'];
+export function elect(input: ElectionInput): Election {
+  const kinds = {} as Election['kinds'];
   const changes: number[] = [];
   for (const kind of SERVICE_KINDS) {
     const r = electKind(kind, input);
@@ -137,9 +176,4 @@ export function elect(input: ElectionInput): Placement {
   }
   const future = changes.filter((t) => t > input.nowMs);
   return { atMs: input.nowMs, kinds, nextChangeAtMs: future.length ? Math.min(...future) : null };
-}
-
-function serviceUp(node: NodeRecord, kind: ServiceKind): boolean {
-  const s = kind === 'ollama' ? node.advert?.services.ollama : node.advert?.services.immichMl;
-  return s?.state === 'up';
 }

@@ -1,14 +1,18 @@
 /**
  * The elector: re-elects when the registry changes (coalescing bursts into one election) and arms
- * ONE timer for the next moment the result can change by itself — a window boundary, a cool-down
- * or an override ending — instead of polling (DESIGN.md §4).
+ * ONE timer for the next moment the result can change by itself — a window boundary, a GPU load
+ * reaching its `forSec`, a cool-down, an override or pin ending — instead of polling (DESIGN.md §4).
+ * The election is pure and zone-free; the elector adds the words (in `displayZone`) for the API
+ * and UI, and tells listeners only when a verdict's code changes, never for words alone.
  */
 import type { CancelTimer, Clock } from '../agent/clock.js';
 import { createEmitter, type Unsubscribe } from '../agent/events.js';
 import type { Service } from '../agent/lifecycle.js';
 import type { Logger } from '../agent/log.js';
 import type { PeerRegistry } from '../discovery/registry.js';
-import { elect, electKind, type KindPlacement, type Placement } from './election.js';
+import { elect, electKind, type Election } from './election.js';
+import { describeKind, describePlacement, type KindPlacement, type Placement } from './placement-view.js';
+import { reasonKey } from './reason.js';
 import type { PlacementPolicy, ServiceKind } from './offer-schema.js';
 import type { Pin } from './override-schema.js';
 
@@ -38,20 +42,23 @@ export function createElector(opts: {
   const subscriptions: Unsubscribe[] = [];
   const events = createEmitter<{ change: { next: Placement; previous: Placement | null } }>((err) => opts.log.error('placement listener failed', { error: String(err) }));
 
+  // No previous result goes in: hysteresis reads what nodes advertise they serve (issue 12).
   const input = () => ({
     nodes: opts.registry.snapshot(),
     policy: opts.policy(),
     pins: opts.pins(),
     nowMs: opts.clock.nowMs(),
-    previous: current,
-    displayZone: opts.displayZone,
   });
+  let currentElection: Election | null = null;
 
   const run = (): void => {
     cancelPending = null;
     if (!running) return;
     const previous = current;
-    const next = elect(input());
+    const previousElection = currentElection;
+    const election = elect(input());
+    const next = describePlacement(election, opts.displayZone);
+    currentElection = election;
     current = next;
     cancelTimer?.();
     cancelTimer = null;
@@ -59,7 +66,7 @@ export function createElector(opts: {
       // +1 ms: the boundary itself belongs to the new state (windows are [from, to)).
       cancelTimer = opts.clock.setTimeout(run, Math.max(0, next.nextChangeAtMs - opts.clock.nowMs() + 1));
     }
-    if (!previous || changed(previous, next)) events.emit('change', { next, previous });
+    if (!previous || !previousElection || changed(previousElection, election)) events.emit('change', { next, previous });
   };
 
   /** Registry events come in bursts (a peer's advert and state at once): elect once per burst. */
@@ -85,9 +92,10 @@ export function createElector(opts: {
       cancelPending = null;
     },
     current: () => current,
-    snapshot: () => elect(input()),
+    snapshot: () => describePlacement(elect(input()), opts.displayZone),
     electFor(kind, model) {
-      return electKind(kind, input(), model === undefined ? {} : { model }).placement;
+      const nowMs = opts.clock.nowMs();
+      return describeKind(electKind(kind, { ...input(), nowMs }, model === undefined ? {} : { model }).placement, { nowMs, zone: opts.displayZone });
     },
     refresh: () => {
       if (running) run();
@@ -96,7 +104,15 @@ export function createElector(opts: {
   };
 }
 
-/** A change worth telling: who serves, who batches, or any candidate's verdict or reason. */
-function changed(a: Placement, b: Placement): boolean {
-  return JSON.stringify(a.kinds) !== JSON.stringify(b.kinds);
+/**
+ * A change worth telling: who serves, who batches, or any candidate's verdict or reason code. Words
+ * and params that move with every probe ("GPU busy: 93 %", "opens in 3 h") are not changes.
+ */
+function changed(a: Election, b: Election): boolean {
+  return fingerprint(a) !== fingerprint(b);
+}
+function fingerprint(e: Election): string {
+  return Object.entries(e.kinds)
+    .map(([kind, k]) => [kind, k.elected, k.batchElected, k.batchWhy?.code ?? '', reasonKey(k.why), ...k.candidates.map((c) => `${c.nodeId}:${c.eligible}:${c.batch}:${reasonKey(c.why)}`)].join('|'))
+    .join('\n');
 }

@@ -1,18 +1,19 @@
 /**
- * Whether one node may serve one kind of work now, with the reason in plain words (issue 4 §3):
- * "outside window 22:00–07:00, opens in 3 h 12 min", "game running: cs2.exe", "down since 14:02",
- * "no model llama3.1:8b". Pure: a registry record, the kind, the time and (for Ollama) the model.
+ * Whether one node may serve one kind of work now, and why, as data (issue 12): `outside-window
+ * {window, opensAtMs}`, `game {process}`, `down {sinceMs}`, `no-model {model}`. Words are made at the
+ * edges (`reason-words.ts`). Pure: a registry record, the kind, the time and (for Ollama) the model.
  */
 import type { NodeRecord } from '../discovery/types.js';
 import type { ServiceKind } from './offer-schema.js';
 import { inForce } from './override-schema.js';
-import { formatDuration, formatLocalTime, formatWindow, windowState } from './windows.js';
+import { reason, type NodeReason } from './reason.js';
+import { windowState, type TimeWindow } from './windows.js';
 
 export interface Eligibility {
   eligible: boolean;
-  reason: string;
-  /** When this verdict may change on its own (a window boundary, a cool-down or override ending). */
-  changesAtMs: number | null;
+  why: NodeReason;
+  /** Moments this verdict may change on their own (a window boundary, a GPU load crossing its `forSec`, a cool-down or override ending). */
+  changesAtMs: number[];
 }
 
 /** Ollama's model names default the tag to `latest` (PROTOCOLS.md §1.3). */
@@ -28,45 +29,41 @@ export function nodeHasModel(node: NodeRecord, model: string): boolean {
 
 const MIB = 1024 * 1024;
 
-export function evaluate(node: NodeRecord, kind: ServiceKind, nowMs: number, opts: { model?: string | undefined; displayZone: string }): Eligibility {
-  const no = (reason: string, changesAtMs: number | null = null): Eligibility => ({ eligible: false, reason, changesAtMs });
+const plain = (w: TimeWindow | null) => (w ? { days: [...w.days], from: w.from, to: w.to } : null);
+
+export function evaluate(node: NodeRecord, kind: ServiceKind, nowMs: number, opts: { model?: string | undefined } = {}): Eligibility {
+  const changesAtMs: number[] = [];
+  const no = (why: NodeReason): Eligibility => ({ eligible: false, why, changesAtMs });
   const advert = node.advert;
-  const zone = advert?.offer?.timeZone ?? opts.displayZone;
-  if (node.state === 'down') return no(node.downSinceMs === null ? 'down' : `down since ${formatLocalTime(node.downSinceMs, opts.displayZone)}`);
-  if (node.state === 'suspect') return no('not answering (suspect)');
+  const zone = advert?.offer?.timeZone ?? 'UTC';
+  if (node.state === 'down') return no(reason('down', { sinceMs: node.downSinceMs }));
+  if (node.state === 'suspect') return no(reason('suspect', {}));
   const service = kind === 'ollama' ? advert?.services.ollama : advert?.services.immichMl;
-  const label = kind === 'ollama' ? 'Ollama' : 'Immich ML';
-  if (!service) return no(`no ${label}`);
-  if (service.state !== 'up') return no(`${label} is ${service.state}${service.reason ? `: ${service.reason}` : ''}`);
+  if (!service) return no(reason('no-service', { kind }));
+  if (service.state !== 'up') return no(reason('service-down', { kind, state: service.state, detail: service.reason }));
 
-  const manual = advert?.offerOverride && inForce(advert.offerOverride, nowMs) ? advert.offerOverride : null;
-  const manualEnds = manual?.untilMs ?? null;
-  const until = manualEnds === null ? '' : ` until ${formatLocalTime(manualEnds, zone)}`;
-  if (manual?.mode === 'out') return no(`taken out manually${until}`, manualEnds);
-
+  // What the owner is doing comes first: it is the most telling reason (and the card shows it).
   const offer = advert?.offer ?? null;
   const state = advert?.offerState ?? null;
   if (state?.busy) return no(state.busy);
 
-  let windowNote = 'always offered';
-  let changesAtMs: number | null = manualEnds;
-  if (manual?.mode === 'offer') {
-    windowNote = `offered manually${until}`;
-  } else if (offer?.windows && offer.windows.length > 0) {
-    const w = windowState(offer.windows, zone, nowMs);
-    changesAtMs = w.changesAtMs;
-    const name = w.window ? formatWindow(w.window) : 'its windows';
-    if (!w.open) {
-      const opens = w.changesAtMs === null ? '' : `, opens in ${formatDuration(w.changesAtMs - nowMs)}`;
-      return no(`outside window ${name}${opens}`, w.changesAtMs);
-    }
-    windowNote = w.changesAtMs === null ? `window ${name} open` : `window open until ${formatLocalTime(w.changesAtMs, zone)}`;
-  }
-  if (manual?.mode !== 'offer' && state?.coolDownUntilMs && state.coolDownUntilMs > nowMs) {
-    const after = state.lastBusy ? ` after ${state.lastBusy.replace(/^game running: /, '')}` : '';
-    return no(`cooling down${after}, back in ${formatDuration(state.coolDownUntilMs - nowMs)}`, state.coolDownUntilMs);
+  const manual = advert?.offerOverride && inForce(advert.offerOverride, nowMs) ? advert.offerOverride : null;
+  const manualEnds = manual?.untilMs ?? null;
+  if (manualEnds !== null) changesAtMs.push(manualEnds);
+  if (manual?.mode === 'out') return no(reason('taken-out', { untilMs: manualEnds }));
+  // A GPU load is judged here, from the advertised start of the hot spell, so a steady load crosses
+  // `forSec` on the elector's timer on every agent alike (issue 12: the facts do not change then).
+  const threshold = offer?.notWhile.gpuUtilizationPct ?? null;
+  if (threshold !== null && state?.gpuHotSinceMs != null) {
+    const busyAtMs = state.gpuHotSinceMs + (offer?.notWhile.forSec ?? 0) * 1000;
+    if (nowMs >= busyAtMs) return no(reason('gpu-busy', { pct: advert?.activity?.gpuUtilizationPct ?? null, sinceMs: state.gpuHotSinceMs, forSec: offer?.notWhile.forSec ?? 0 }));
+    changesAtMs.push(busyAtMs);
   }
 
+  if (manual?.mode !== 'offer' && state?.coolDownUntilMs && state.coolDownUntilMs > nowMs) {
+    changesAtMs.push(state.coolDownUntilMs);
+    return no(reason('cooling-down', { untilMs: state.coolDownUntilMs, after: state.lastBusy }));
+  }
   const reserveMb = offer?.vramReserveMb ?? 0;
   const gpus = advert?.hardware?.gpus ?? [];
   if (reserveMb > 0 && gpus.length > 0) {
@@ -75,11 +72,21 @@ export function evaluate(node: NodeRecord, kind: ServiceKind, nowMs: number, opt
     const known = gpus.filter((g) => g.vramTotalMb !== null && g.vramUsedMb !== null);
     if (known.length > 0) {
       const freeMb = known.reduce((sum, g) => sum + (g.vramTotalMb ?? 0) - (g.vramUsedMb ?? 0), 0) + ollamaVramMb;
-      if (freeMb < reserveMb) return no(`only ${(freeMb / 1024).toFixed(1)} GB VRAM free (keeps ${(reserveMb / 1024).toFixed(1)} GB for the owner)`, changesAtMs);
+      if (freeMb < reserveMb) return no(reason('vram-low', { freeMb, reserveMb }));
     }
   }
-  if (kind === 'ollama' && opts.model !== undefined && !nodeHasModel(node, opts.model)) return no(`no model ${opts.model}`, changesAtMs);
-  return { eligible: true, reason: windowNote, changesAtMs };
+  // The schedule comes after the owner's rules: a pin overrides the schedule, never the owner (issue 12).
+  let offered: NodeReason = reason('always-offered', {});
+  if (manual?.mode === 'offer') {
+    offered = reason('offered-manually', { untilMs: manualEnds });
+  } else if (offer?.windows && offer.windows.length > 0) {
+    const w = windowState(offer.windows, zone, nowMs);
+    if (w.changesAtMs !== null) changesAtMs.push(w.changesAtMs);
+    if (!w.open) return no(reason('outside-window', { window: plain(w.window), opensAtMs: w.changesAtMs }));
+    offered = reason('window-open', { window: plain(w.window), closesAtMs: w.changesAtMs });
+  }
+  if (kind === 'ollama' && opts.model !== undefined && !nodeHasModel(node, opts.model)) return no(reason('no-model', { model: opts.model }));
+  return { eligible: true, why: offered, changesAtMs };
 }
 
 /** Default priority from the hardware: CPU-only lowest, then by VRAM (issue 4 §1). */

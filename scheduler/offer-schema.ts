@@ -30,6 +30,8 @@ export const offerSchema = z.strictObject({
   vramReserveMb: z.number().int().min(0).default(0).describe('VRAM to keep free for the owner (a game); the node is not offered while less is free.'),
   /** After a game or GPU load ends, wait this long before offering the node again. */
   coolDownSec: z.number().int().min(0).max(86_400).default(300).describe('After a game or GPU load ends, wait this long before offering the node again.'),
+  /** Free memory for the owner: unload this node's Ollama models when it leaves (issue 12), GPU detected or not. */
+  unloadOnLeave: z.boolean().default(true).describe("Unload this node's Ollama models when the owner takes it back (a game starts, GPU load, a window closes, `offer out`, cool-down, VRAM reserve), whether or not a GPU was detected."),
   /** Models to load into Ollama when a window opens here (warm-up); empty = none. */
   warmUpModels: z.array(z.string().min(1)).default([]).describe('Ollama models to load when this node becomes eligible (warm-up); empty = none.'),
 });

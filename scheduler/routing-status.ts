@@ -5,7 +5,7 @@
  * these words: "elected gaming-pc, unreachable: connection refused; serving from hub".
  */
 import { z } from 'zod';
-import { placementSchema } from './election.js';
+import { placementSchema } from './placement-view.js';
 import { SERVICE_KINDS, type ServiceKind } from './offer-schema.js';
 
 export const unreachableNodeSchema = z.object({

@@ -11,7 +11,7 @@ import type { Service } from '../agent/lifecycle.js';
 import type { Logger } from '../agent/log.js';
 import type { PeerRegistry } from '../discovery/registry.js';
 import type { NodeRecord } from '../discovery/types.js';
-import type { Placement } from './election.js';
+import type { Placement } from './placement-view.js';
 import type { Elector } from './elector.js';
 import { sendMagicPacket } from './wake-on-lan.js';
 import { windowState } from './windows.js';

@@ -21,6 +21,6 @@ export interface WebDeps {
   /** Recent routed requests, newest first (ProxyStats.snapshot().recent). */
   recentRequests: () => RecentRequest[];
   nowMs: () => number;
-  /** The IANA zone times are shown in (the same one the election writes its reasons in). */
+  /** The IANA zone times are shown in (the same one the placement's words are made in, scheduler/placement-view.ts). */
   displayZone: string;
 }

@@ -31,6 +31,7 @@ export type Command =
   | ({ command: 'offer'; mode: 'offer' | 'out' | 'auto'; forSec: number | null } & ClientOptions)
   | ({ command: 'pin'; kind: ServiceKind; node: string; forSec: number | null } & ClientOptions)
   | ({ command: 'unpin'; kind: ServiceKind } & ClientOptions)
+  | ({ command: 'settings'; keys: string[] } & ClientOptions)
   | { command: 'key' | 'admin-token'; flags: ConfigFlags }
   | { command: 'doctor'; json: boolean; flags: ConfigFlags }
   | { command: 'service'; action: 'install' | 'uninstall' | 'status'; user: boolean; dryRun: boolean; configPath: string | undefined }
@@ -48,7 +49,7 @@ export type ParseOutcome = { command: Command } | { exitCode: number };
 const EXIT_USAGE = 2;
 
 /** Every command the CLI knows, for the `--help` table test and the docs. */
-export const COMMAND_NAMES = ['start', 'join', 'status', 'nodes', 'placement', 'offer', 'pin', 'unpin', 'key', 'admin-token', 'doctor', 'service', 'version'] as const;
+export const COMMAND_NAMES = ['start', 'join', 'status', 'nodes', 'placement', 'offer', 'pin', 'unpin', 'settings', 'key', 'admin-token', 'doctor', 'service', 'version'] as const;
 
 const DURATION_HELP = '\nDURATION: 2h, 30m, 1h30m, 1d (none = until changed).';
 
@@ -168,6 +169,14 @@ function defineCommands(program: Program, set: (c: Command) => void): void {
   withClientOptions(program.command('unpin').description('remove the pin of a kind of work').addArgument(kindArgument())).action((kind: ServiceKind, o: ClientValues) =>
     set({ command: 'unpin', kind, ...clientOptions(o) }),
   );
+
+  withClientOptions(
+    program
+      .command('settings')
+      .description('settings saved on the Setup page: `settings reset [KEY…]` drops them (all when no key is given), so the config file decides again')
+      .addArgument(new Argument('<action>', 'reset').choices(['reset']))
+      .argument('[keys...]', 'dotted keys, e.g. offer.coolDownSec (a key also drops those under it)'),
+  ).action((_action: 'reset', keys: string[], o: ClientValues) => set({ command: 'settings', keys, ...clientOptions(o) }));
 
   withConfigFlags(program.command('key').description("print this machine's mesh key (give it to other machines' `inference-mesh join`)")).action(
     (o: { config?: string; dataDir?: string }) => set({ command: 'key', flags: configFlags(o) }),

@@ -61,7 +61,8 @@ export function formatPlacement(p: PlacementAnswer): string {
     lines.push(`${label} → ${elected} — ${k.reason}`);
     const note = unreachableNote(k.elected, p.routing?.[kind]);
     if (note) lines.push(`  ⚠ ${note}`);
-    if (kind === 'immich-ml') lines.push(`  batch work → ${k.candidates.find((c) => c.nodeId === k.batchElected)?.name ?? 'held: no batch node is offered'}`);
+    const batch = k.candidates.find((c) => c.nodeId === k.batchElected);
+    if (kind === 'immich-ml') lines.push(`  batch work → ${batch ? `${batch.name}${batch.gpu ? '' : ' (CPU)'}${k.batchReason ? `: ${k.batchReason}` : ''}` : 'held: no batch node is offered'}`);
     for (const c of k.candidates) lines.push(`  ${c.eligible ? '✓' : '✗'} ${c.name.padEnd(16)} ${c.reason}`);
   }
   return lines.join('\n');

@@ -20,6 +20,7 @@ import { readMeshKey } from '../../discovery/mesh-key.js';
 import { runJoin, type JoinDeps } from './join.js';
 import { parseCommand, type Command } from './parse-args.js';
 import { callAgent, showPlacement, type CliResult } from './placement-commands.js';
+import { runSettingsReset } from './settings-commands.js';
 import { runStatus } from './status.js';
 
 export const EXIT_OK = 0;
@@ -125,6 +126,12 @@ async function run(io: CliIo, command: Command): Promise<number> {
     case 'pin':
     case 'unpin':
       return clientCommand(io, command);
+    case 'settings': {
+      const resolved = await resolveConfig(io, command.flags);
+      if (typeof resolved === 'number') return resolved;
+      const token = await readAdminToken(resolved.config.dataDir);
+      return write(io, await runSettingsReset({ fetch: io.fetch, clock: io.clock }, { url: agentUrl(io, command.url), timeoutMs: command.timeoutMs, json: command.json, keys: command.keys, token }));
+    }
     case 'key':
     case 'admin-token':
       return printSecret(io, command.flags, command.command);

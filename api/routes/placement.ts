@@ -3,7 +3,7 @@
  * - `GET /api/v1/placement`: per kind, the elected node and every candidate with its reason;
  * - `GET /api/v1/history?sinceMs=&limit=`: placement changes and actions;
  * - `GET /api/v1/overrides`; `PUT /api/v1/overrides/offer` `{ "mode": "offer" | "out" | "auto", "forSec"?: n }`
- *   (this node's own offer); `PUT /api/v1/overrides/pins/<kind>` `{ "node": "<name or id>", "forSec"?: n }`;
+ *   (this node's own offer; with `"node"`: another node's, which that node adopts, issue 12); `PUT /api/v1/overrides/pins/<kind>` `{ "node": "<name or id>", "forSec"?: n }`;
  *   `DELETE /api/v1/overrides/pins/<kind>`. Changes need the admin credential (api/admin-auth.ts).
  */
 import { Hono, type MiddlewareHandler } from 'hono';
@@ -19,13 +19,14 @@ export interface PlacementRouteDeps {
   placement: () => PlacementAnswer;
   history: (opts: { sinceMs?: number; limit?: number }) => HistoryEntry[];
   overrides: () => { offer: OfferOverride | null; pins: Pin[] };
-  setOfferOverride: (mode: 'offer' | 'out' | 'auto', forSec: number | null) => Promise<OfferOverride | null>;
+  /** `node` (name or id) absent = this node; set for another node, it is advertised and that node adopts it (issue 12). */
+  setOfferOverride: (mode: 'offer' | 'out' | 'auto', forSec: number | null, node?: string) => Promise<OfferOverride | null>;
   setPin: (kind: ServiceKind, node: string, forSec: number | null) => Promise<Pin>;
   clearPin: (kind: ServiceKind) => Promise<boolean>;
 }
 
 const forSec = z.number().int().min(1).max(366 * 86_400).nullable().default(null);
-export const offerBody = z.strictObject({ mode: z.enum(['offer', 'out', 'auto']), forSec });
+export const offerBody = z.strictObject({ mode: z.enum(['offer', 'out', 'auto']), forSec, node: z.string().min(1).optional() });
 export const pinBody = z.strictObject({ node: z.string().min(1), forSec });
 
 function kindParam(raw: string): ServiceKind {
@@ -52,7 +53,7 @@ export function placementRoutes(deps: PlacementRouteDeps, requireAdmin: Middlewa
   app.get('/overrides', (c) => c.json(deps.overrides()));
   app.put('/overrides/offer', requireAdmin, async (c) => {
     const body = await parseBody(c.req.raw, offerBody);
-    return c.json({ offer: await deps.setOfferOverride(body.mode, body.forSec) });
+    return c.json({ offer: await deps.setOfferOverride(body.mode, body.forSec, body.node) });
   });
   app.put('/overrides/pins/:kind', requireAdmin, async (c) => {
     const kind = kindParam(c.req.param('kind'));

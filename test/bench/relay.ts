@@ -28,7 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeRecord } from '../../discovery/types.js';
-import type { Placement } from '../../scheduler/election.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 import { collectOutput, createNetnsLab, netnsAvailable, type Lab, type OutputCollector } from '../netns/netns.js';
 import type { FailoverAnswer, RelayClientOptions, RelayClientResult } from './relay-client.js';
 

@@ -34,6 +34,7 @@ const PAGES = [
 interface SettingsBody {
   services: { ollama: { url: string }; immichMl: { url: string } };
   offer: { coolDownSec: number };
+  overridden: string[];
 }
 
 interface PlacementBody {
@@ -340,6 +341,12 @@ describe('setup', () => {
       expect(after.offer.coolDownSec).toBe(coolDown);
       expect(after.services.ollama.url).toBe(before.services.ollama.url);
       expect(await page.getByLabel('Cool-down after a game ends (seconds)').inputValue()).toBe(String(coolDown));
+      // Only the edited key overrides the config file, and the page says which and how to undo it (issue 12).
+      expect(after.overridden).toEqual(['offer.coolDownSec']);
+      expect(await page.locator('#overlay-note').innerText()).toBe(
+        'Saved here, these override agent.config.json: offer.coolDownSec. Edits of them in the file are ignored until you run: inference-mesh settings reset offer.coolDownSec.',
+      );
+      await page.screenshot({ path: `${SHOTS}setup-saved-desktop.png`, fullPage: true });
       expect(errors).toEqual([]);
     } finally {
       await context.close();

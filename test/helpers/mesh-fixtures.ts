@@ -42,6 +42,8 @@ export function hub(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
       immichMl: { url: 'http://127.0.0.1:3003', state: 'up', reason: null, checkedAtMs: 0 },
     },
     offer: offerSchema.parse({ timeZone: 'Europe/London' }),
+    // A hub with an Immich API key: batch work can be held while no GPU node is offered.
+    pausesImmichQueues: true,
     ...overrides,
   };
 }

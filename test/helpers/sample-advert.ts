@@ -46,6 +46,10 @@ export function sampleAdvert(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
     offerState: null,
     offerOverride: null,
     members: [],
+    offerOverrides: [],
+    pins: [],
+    serving: null,
+    pausesImmichQueues: false,
     ...overrides,
   };
 }

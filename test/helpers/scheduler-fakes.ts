@@ -5,7 +5,8 @@
  */
 import type { History } from '../../agent/history.js';
 import type { NodeRecord } from '../../discovery/types.js';
-import { elect, type KindPlacement, type Placement } from '../../scheduler/election.js';
+import { elect } from '../../scheduler/election.js';
+import { describePlacement, type KindPlacement, type Placement } from '../../scheduler/placement-view.js';
 import type { Elector } from '../../scheduler/elector.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
 import { placementPolicySchema } from '../../scheduler/offer-schema.js';
@@ -31,9 +32,9 @@ export function memoryHistory(nowMs: () => number): MemoryHistory {
 
 export const DEFAULT_POLICY = placementPolicySchema.parse({});
 
-/** The real election over `nodes` at `nowMs` (London display zone, no pins). */
-export function placementAt(nodes: readonly NodeRecord[], nowMs: number, previous: Placement | null = null): Placement {
-  return elect({ nodes, policy: DEFAULT_POLICY, pins: [], nowMs, previous, displayZone: 'Europe/London' });
+/** The real election over `nodes` at `nowMs` (London display zone, no pins), with its words. */
+export function placementAt(nodes: readonly NodeRecord[], nowMs: number): Placement {
+  return describePlacement(elect({ nodes, policy: DEFAULT_POLICY, pins: [], nowMs }), 'Europe/London');
 }
 
 export interface FakeElector extends Elector {

@@ -181,6 +181,15 @@ describe('inference-mesh CLI', { timeout: 120_000 }, () => {
     const unknownNode = await runCli(['pin', 'ollama', 'nope', '--url', a.url, '--data-dir', dir]);
     expect(unknownNode.code).toBe(1);
     expect(unknownNode.stderr).toContain('no node named "nope"');
+
+    // A setting saved on the Setup page overrides the file until `settings reset` drops it (issue 12).
+    const token = (await runCli(['admin-token', '--data-dir', dir])).stdout.trim();
+    const saved = await fetch(`${a.url}/api/v1/settings`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ offer: { coolDownSec: 30 } }) });
+    expect(((await saved.json()) as { overridden: string[] }).overridden).toEqual(['offer.coolDownSec']);
+    const reset = await runCli(['settings', 'reset', 'offer.coolDownSec', '--url', a.url, '--data-dir', dir]);
+    expect(reset).toMatchObject({ code: 0, stdout: 'the config file decides again: offer.coolDownSec\n' });
+    expect((await runCli(['settings', 'reset', '--url', a.url, '--data-dir', dir])).stdout).toContain('nothing to reset');
+    expect((await runCli(['settings', 'clear', '--url', a.url])).code).toBe(2);
   });
 
   it('doctor finds the agent port taken by another program and says how to fix it; --json gives the results', async () => {

@@ -4,7 +4,7 @@
  * nvidia-smi) and a game rule; "starting the game" adds a process to its fake /proc.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Placement } from '../../scheduler/election.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
 import { createFakeImmichApi } from '../fakes/fake-immich-api.js';
 import { createFakeImmichMl } from '../fakes/fake-immich-ml.js';
@@ -135,6 +135,47 @@ describe('placement', () => {
       '/api/queues/smartSearch {"isPaused":false}',
       '/api/queues/faceDetection {"isPaused":false}',
     ]);
+  });
+
+  it('a restarted hub settles as soon as the peers it knew have answered: batch work goes on, no pause in between (issue 12)', async () => {
+    const immich = createFakeImmichApi({ version: '3.1.0', apiKeys: { admin: 'admin-key' } });
+    await immich.start();
+    cleanups.push(() => immich.stop());
+    // settleSec far beyond the test's patience: only "the known peers answered" can settle in time.
+    const immichConfig = { serverUrl: immich.url, apiKey: 'admin-key', settleSec: 600 };
+    const { hub, pc } = await mesh({ immich: immichConfig });
+    await eventually(async () => ((await placement(hub)).kinds['immich-ml'].batchElected !== null ? true : undefined));
+    await hub.agent.stop(); // the registry (with the gaming PC) is saved in the data dir
+
+    const again = await startTestAgent({
+      dataDir: hub.dataDir,
+      config: { node: { name: 'hub' }, mesh: { key: KEY }, immich: immichConfig, discovery: { mdns: { enabled: false }, healthIntervalMs: 200, peers: [pc.url] } },
+    });
+    cleanups.push(() => again.agent.stop());
+    const history = async () => ((await (await fetch(`${again.url}/api/v1/history`)).json()) as { entries: HistoryEntry[] }).entries;
+    await eventually(async () => ((await history()).some((e) => e.action === 'resume-queues' && e.status === 'ok') ? true : undefined), 10_000);
+    expect((await history()).some((e) => e.action === 'pause-queues')).toBe(false);
+    expect(immich.calls.filter((c) => c.method === 'PUT')).toEqual([]);
+  });
+
+  it('an offer override set on the hub for the gaming PC is adopted by the PC; the PC\'s own later "auto" wins (issue 12)', async () => {
+    const { hub, pc } = await mesh();
+    // No mDNS here: the PC learns of the hub as a static peer (mDNS does this on a LAN).
+    expect((await fetch(`${pc.url}/api/v1/peers`, { method: 'POST', headers: await pc.admin(), body: JSON.stringify({ url: hub.url }) })).status).toBe(201);
+    await eventually(async () => ((await electedName(hub)) === 'gaming-pc' && (await placement(pc)).kinds.ollama.candidates.length === 2 ? true : undefined));
+    const out = await put(hub, '/overrides/offer', { mode: 'out', node: 'gaming-pc', forSec: 3600 });
+    expect(out.status).toBe(200);
+    expect(((await out.json()) as { offer: { mode: string } }).offer.mode).toBe('out');
+    // The PC adopts it: its own advert says so, and both agents elect the hub.
+    await eventually(async () => (((await (await fetch(`${pc.url}/api/v1/node`)).json()) as { offerOverride: { mode: string } | null }).offerOverride?.mode === 'out' ? true : undefined));
+    await eventually(async () => ((await electedName(hub)) === 'hub' && (await electedName(pc)) === 'hub' ? true : undefined));
+    expect((await placement(pc)).kinds.ollama.candidates.find((c) => c.name === 'gaming-pc')?.why.code).toBe('taken-out');
+
+    expect((await put(pc, '/overrides/offer', { mode: 'auto' })).status).toBe(200);
+    await eventually(async () => ((await electedName(hub)) === 'gaming-pc' && (await electedName(pc)) === 'gaming-pc' ? true : undefined));
+    // The hub's older "out" stays in its advert but no longer counts.
+    expect((await (await fetch(`${pc.url}/api/v1/node`)).json()) as { offerOverride: unknown }).toMatchObject({ offerOverride: null });
+    expect((await put(hub, '/overrides/offer', { mode: 'out', node: 'nope' })).status).toBe(404);
   });
 
   it('overrides survive a restart', async () => {

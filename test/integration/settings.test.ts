@@ -3,7 +3,7 @@
  * one; Test connection answers in plain words (fake Ollama per PROTOCOLS.md §1; a real agent).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Placement } from '../../scheduler/election.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 import { createFakeOllama } from '../fakes/fake-ollama.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { eventually, freePort } from '../helpers/cli.js';
@@ -43,6 +43,34 @@ describe('settings and test connection', () => {
     expect(view.services.ollama.url).toBe(ollama.url);
     expect(view.placement.ollama.prefer).toEqual(['pc']);
     await eventually(async () => ((await reason(again)).startsWith('outside window mon 03:00–03:01') ? true : undefined));
+  });
+
+  it('only keys changed on the Setup page override the file; the others follow the file after an edit; the log names them; reset drops them (issue 12)', async () => {
+    const file = (coolDownSec: number) => ({ node: { name: 'pc' }, offer: { coolDownSec }, services: { ollama: { enabled: false }, immichMl: { enabled: false } }, discovery: { mdns: { enabled: false } } });
+    const first = await startTestAgent({ config: file(120) });
+    const before = (await (await fetch(`${first.url}/api/v1/settings`)).json()) as { offer: Record<string, unknown>; overridden: string[] };
+    expect(before.overridden).toEqual([]);
+    // The Setup page sends the whole offer as loaded, with one field edited.
+    expect((await api(first, 'PUT', '/settings', { offer: { ...before.offer, vramReserveMb: 2048 } })).status).toBe(200);
+    await first.agent.stop();
+
+    // The file is edited: coolDownSec 120 → 30. It was not changed on the Setup page, so the file decides.
+    const again = await startTestAgent({ dataDir: first.dataDir, config: file(30) });
+    cleanups.push(async () => {
+      await again.agent.stop();
+      await first.stop();
+    });
+    const view = async () => (await (await fetch(`${again.url}/api/v1/settings`)).json()) as { offer: { coolDownSec: number; vramReserveMb: number }; overridden: string[] };
+    expect(await view()).toMatchObject({ offer: { coolDownSec: 30, vramReserveMb: 2048 }, overridden: ['offer.vramReserveMb'] });
+    expect(again.deps.lines.some((l) => l.includes('override the config file') && l.includes('offer.vramReserveMb'))).toBe(true);
+
+    const reset = await api(again, 'POST', '/settings/reset', { keys: ['offer'] });
+    expect(reset.status).toBe(200);
+    expect(((await reset.json()) as { dropped: string[] }).dropped).toEqual(['offer.vramReserveMb']);
+    expect(await view()).toMatchObject({ offer: { coolDownSec: 30, vramReserveMb: 0 }, overridden: [] });
+    // In the advert at once: peers see the file's offer again.
+    expect(((await (await fetch(`${again.url}/api/v1/node`)).json()) as { offer: { vramReserveMb: number } }).offer.vramReserveMb).toBe(0);
+    expect((await api(again, 'POST', '/settings/reset', { keys: ['colour'] })).status).toBe(400);
   });
 
   it('a bad settings body is a 400 that lists every problem, and changes nothing', async () => {

@@ -1,15 +1,20 @@
 /**
- * Issue 4's acceptance test, on two hosts (network namespaces on one bridge, real mDNS, real
- * agents, a fake Ollama inside each namespace on 127.0.0.1:11434):
+ * Issue 4's and issue 12's acceptance tests, on two hosts (network namespaces on one bridge, real
+ * mDNS, real agents, a fake Ollama inside each namespace on 127.0.0.1:11434):
  *
- *   hub: CPU only, Ollama with llama3.2:3b;
- *   pc:  a (fake) NVIDIA GPU, Ollama with llama3.1:8b and llama3.2:3b, "not while fakegame runs".
+ *   hub: CPU only, Ollama with llama3.2:3b, a fake Immich ML, no Immich API key;
+ *   pc:  a (fake) NVIDIA GPU whose load is read from a file, Ollama with llama3.1:8b and
+ *        llama3.2:3b, "not while fakegame runs" and "not while the GPU is above 60 % for 5 s",
+ *        cool-down 3 s.
  *
  * Ollama is placed on the pc (the GPU wins). A process named `fakegame` starts on the pc → within
  * one activity probe plus one election the hub elects itself, the pc's candidate says
  * 'game running: fakegame', and the pc unloads its Ollama models (history: 'unload', 'ok'). The
- * game ends → placement returns to the pc. Needs root (CI runs as root); namespaces are deleted in
- * afterAll, also when the test fails.
+ * game ends → placement returns to the pc (after its cool-down). Issue 12: a steady GPU load takes the
+ * pc out on time and it returns after its cool-down; a pin set on the pc is followed by both agents;
+ * a pin to the pc loses to a game there (and says so); the hub answers Immich image work itself.
+ * The tests share the two agents and run in order. Needs root (CI runs as root); namespaces are
+ * deleted in afterAll, also when the test fails.
  */
 import type { ChildProcess } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,7 +22,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Placement } from '../../scheduler/election.js';
+import type { NodeAdvert } from '../../agent/node-advert.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
 import { BIN } from '../helpers/cli.js';
 import { AGENT_PORT, startLabAgent, waitUntil, type LabAgent } from './agents.js';
@@ -33,8 +39,13 @@ const AGENT_URL = `http://127.0.0.1:${AGENT_PORT}`;
 const WAIT_MS = 20_000;
 /** Every poll runs a node process inside a namespace: poll gently on a 2-core box. */
 const POLL_MS = 250;
-/** The fake GPU: `nvidia-smi --query-gpu=name,pci.bus_id,memory.total,memory.used,utilization.gpu --format=csv,noheader,nounits`. */
-const FAKE_NVIDIA_SMI = '#!/bin/sh\necho "NVIDIA GeForce RTX 4080, 00000000:01:00.0, 16376, 1200, 3"\n';
+/**
+ * The fake GPU: `nvidia-smi --query-gpu=name,pci.bus_id,memory.total,memory.used,utilization.gpu --format=csv,noheader,nounits`,
+ * its load read from a file the test writes (a steady load is the same number every probe).
+ */
+const fakeNvidiaSmi = (loadFile: string): string => `#!/bin/sh\necho "NVIDIA GeForce RTX 4080, 00000000:01:00.0, 16376, 1200, $(cat '${loadFile}' 2>/dev/null || echo 3)"\n`;
+const IMMICH_ML_PORT = 3003;
+const IMMICH_ML_URL = `http://127.0.0.1:${IMMICH_ML_PORT}`;
 /**
  * lab.spawn merges its env over process.env, so a developer's OLLAMA_HOST cannot be deleted, only
  * emptied: the agent ignores empty overrides and keeps the configured URL (agent/config.ts).
@@ -53,6 +64,16 @@ fetch(url, { method, ...(body ? { body, headers: { 'content-type': 'application/
   .catch((e) => { console.error(String(e)); process.exit(1); });
 `;
 
+/** An Immich face-detection request (image work: batch) to the hub's routed endpoint; prints status and serving node. */
+const IMMICH_SCRIPT = `
+const form = new FormData();
+form.append('entries', JSON.stringify({ 'facial-recognition': { detection: { modelName: 'buffalo_l' }, recognition: { modelName: 'buffalo_l' } } }));
+form.append('image', new Blob([new Uint8Array([1, 2, 3])]), 'image.jpg');
+fetch(process.argv[1], { method: 'POST', body: form })
+  .then(async (r) => { await r.arrayBuffer(); process.stdout.write(JSON.stringify({ status: r.status, node: r.headers.get('x-inference-mesh-node') })); })
+  .catch((e) => { console.error(String(e)); process.exit(1); });
+`;
+
 async function labHttp<T>(lab: Lab, host: string, url: string, method = 'GET', body?: unknown): Promise<T> {
   const args = [process.execPath, '-e', HTTP_SCRIPT, url, method, ...(body === undefined ? [] : [JSON.stringify(body)])];
   return JSON.parse(await lab.exec(host, args, { timeoutMs: 15_000 })) as T;
@@ -62,6 +83,16 @@ async function labHttp<T>(lab: Lab, host: string, url: string, method = 'GET', b
 async function hubPlacement(lab: Lab): Promise<Placement> {
   const out = await lab.exec('hub', [process.execPath, BIN, 'placement', '--json', '--url', AGENT_URL], { timeoutMs: 15_000 });
   return JSON.parse(out) as Placement;
+}
+
+/** The placement as `host`'s own agent sees it (the API, JSON). */
+async function placementOn(lab: Lab, host: string): Promise<Placement> {
+  return labHttp<Placement>(lab, host, `${AGENT_URL}/api/v1/placement`);
+}
+
+/** `inference-mesh pin|unpin …` inside `host`'s namespace, with that host's admin credential. */
+async function cli(lab: Lab, host: string, baseDir: string, args: string[]): Promise<string> {
+  return lab.exec(host, [process.execPath, BIN, ...args, '--url', AGENT_URL, '--data-dir', path.join(baseDir, host, 'data')], { timeoutMs: 15_000 });
 }
 
 function ollamaElected(p: Placement): string | null {
@@ -85,10 +116,11 @@ async function startFakeOllama(lab: Lab, host: string, models: string[]): Promis
   return child;
 }
 
-describe.skipIf(!available)('placement follows the game (netns, issue 4)', () => {
+describe.skipIf(!available)('placement follows the game (netns, issues 4 and 12)', () => {
   let lab: Lab | undefined;
   let baseDir: string | undefined;
   let fakeGamePath = '';
+  let gpuLoadFile = '';
   const agents = new Map<string, LabAgent>();
   /** Read on failure so the report says what the agents did. */
   const logs = (): string => [...agents.values()].map((a) => `----- agent ${a.host} -----\n${a.output()}`).join('\n');
@@ -99,7 +131,9 @@ describe.skipIf(!available)('placement follows the game (netns, issue 4)', () =>
 
     const binDir = path.join(baseDir, 'bin');
     await mkdir(binDir, { recursive: true });
-    await writeFile(path.join(binDir, 'nvidia-smi'), FAKE_NVIDIA_SMI);
+    gpuLoadFile = path.join(baseDir, 'gpu-load');
+    await writeFile(gpuLoadFile, '3\n');
+    await writeFile(path.join(binDir, 'nvidia-smi'), fakeNvidiaSmi(gpuLoadFile));
     await chmod(path.join(binDir, 'nvidia-smi'), 0o755);
     // A copy of sleep: its comm and argv[0] basename are 'fakegame', as a game's would be.
     const gameDir = path.join(baseDir, 'game');
@@ -110,9 +144,11 @@ describe.skipIf(!available)('placement follows the game (netns, issue 4)', () =>
 
     await startFakeOllama(lab, 'hub', ['llama3.2:3b']);
     await startFakeOllama(lab, 'pc', ['llama3.1:8b', 'llama3.2:3b']);
+    const ml = lab.spawn('hub', [process.execPath, '--import', 'tsx', 'test/fakes/cli.ts', 'immich-ml', '--port', String(IMMICH_ML_PORT)], { cwd: REPO });
+    await collectOutput(ml).waitFor(IMMICH_ML_URL, 20_000);
 
     const services = { ollama: { enabled: true, url: OLLAMA_URL }, immichMl: { enabled: false } };
-    agents.set('hub', await startLabAgent(lab, 'hub', { key: KEY, baseDir, env: AGENT_ENV, config: { services } }));
+    agents.set('hub', await startLabAgent(lab, 'hub', { key: KEY, baseDir, env: AGENT_ENV, config: { services: { ...services, immichMl: { enabled: true, url: IMMICH_ML_URL } } } }));
     agents.set(
       'pc',
       await startLabAgent(lab, 'pc', {
@@ -121,7 +157,7 @@ describe.skipIf(!available)('placement follows the game (netns, issue 4)', () =>
         env: { ...AGENT_ENV, PATH: `${binDir}${path.delimiter}${process.env['PATH'] ?? '/usr/bin:/bin'}` },
         config: {
           services,
-          offer: { notWhile: { processes: ['fakegame'] }, coolDownSec: 0 },
+          offer: { notWhile: { processes: ['fakegame'], gpuUtilizationPct: 60, forSec: 5 }, coolDownSec: 3 },
           probes: { activityIntervalSec: 2, servicesIntervalSec: 2 },
         },
       }),
@@ -188,9 +224,84 @@ describe.skipIf(!available)('placement follows the game (netns, issue 4)', () =>
     expect(unload?.message).toContain('llama3.1:8b');
     expect(unload?.message).toContain('game running: fakegame');
 
-    // 6. The game ends (coolDownSec 0): Ollama goes back to the pc.
+    // 6. The game ends: after its 3 s cool-down, Ollama goes back to the pc.
     game.kill('SIGKILL');
     await gameExited;
     await wait((p) => ollamaElected(p) === 'pc' && candidate(p, 'pc')?.eligible === true, 'placement to return to pc after the game');
   }, 60_000);
+
+  /** Polls the placement on `host` until `check` holds; the failure says what was last seen, and the logs. */
+  const waitOn = async (host: string, check: (p: Placement) => boolean, what: string): Promise<Placement> => {
+    if (!lab) throw new Error('no lab');
+    const l = lab;
+    let last: Placement | undefined;
+    try {
+      await waitUntil(async () => check((last = await placementOn(l, host))), WAIT_MS, what, POLL_MS);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nlast placement on ${host}: ${describePlacement(last)}\n${logs()}`, { cause: err });
+    }
+    return last as Placement;
+  };
+
+  it('a steady 95 % GPU load (rule: 60 % for 5 s) takes the pc out on time on both agents; it returns after its cool-down', async () => {
+    await writeFile(gpuLoadFile, '95\n');
+    const out = (p: Placement): boolean => ollamaElected(p) === 'hub' && candidate(p, 'pc')?.why.code === 'gpu-busy';
+    const onHub = await waitOn('hub', out, 'hub to take the pc out for its GPU load');
+    expect(candidate(onHub, 'pc')?.reason).toBe('GPU busy: 95 % for over 5 s');
+    await waitOn('pc', out, 'the pc to take itself out for its GPU load');
+
+    await writeFile(gpuLoadFile, '3\n');
+    await waitOn('hub', (p) => ollamaElected(p) === 'pc' && candidate(p, 'pc')?.eligible === true, 'the pc to return after its cool-down');
+    const backAtMs = Date.now();
+    // The pc advertised a cool-down after the GPU load, and the hub took it back only once it had passed.
+    const { offerState } = await labHttp<NodeAdvert>(lab as Lab, 'pc', `${AGENT_URL}/api/v1/node`);
+    expect(offerState?.lastBusy?.code).toBe('gpu-busy');
+    expect(offerState?.coolDownUntilMs).not.toBeNull();
+    expect(backAtMs).toBeGreaterThanOrEqual(offerState?.coolDownUntilMs ?? Infinity);
+  }, 60_000);
+
+  it('a pin set on the pc to the hub is followed by both agents; cleared, both return to the pc', async () => {
+    if (!lab || !baseDir) throw new Error('no lab');
+    await cli(lab, 'pc', baseDir, ['pin', 'ollama', 'hub']);
+    for (const host of ['hub', 'pc']) await waitOn(host, (p) => ollamaElected(p) === 'hub' && p.kinds.ollama.why.code === 'pinned', `${host} to follow the pin to the hub`);
+    await cli(lab, 'hub', baseDir, ['unpin', 'ollama']);
+    for (const host of ['hub', 'pc']) await waitOn(host, (p) => ollamaElected(p) === 'pc' && p.kinds.ollama.why.code !== 'pinned', `${host} to drop the pin cleared on the hub`);
+  }, 60_000);
+
+  it('a pin to the pc loses to a game started there, and says both; when the game ends the pin applies again', async () => {
+    if (!lab || !baseDir) throw new Error('no lab');
+    const l = lab;
+    await cli(l, 'hub', baseDir, ['pin', 'ollama', 'pc']);
+    await waitOn('hub', (p) => ollamaElected(p) === 'pc' && p.kinds.ollama.why.code === 'pinned', 'the pin to the pc to apply');
+    const game = l.spawn('pc', [fakeGamePath, '600'], { stdio: 'ignore' });
+    const gameExited = new Promise<void>((resolve) => game.once('exit', () => resolve()));
+    try {
+      const p = await waitOn('hub', (x) => ollamaElected(x) === 'hub' && x.kinds.ollama.why.code === 'pin-waiting', 'the game to beat the pin');
+      expect(p.kinds.ollama.reason).toBe('pin to pc waiting: game running: fakegame');
+      expect(candidate(p, 'pc')?.reason).toMatch(/pin.*game/);
+      const status = await l.exec('hub', [process.execPath, BIN, 'placement', '--url', AGENT_URL], { timeoutMs: 15_000 });
+      expect(status).toContain('pin to pc waiting: game running: fakegame');
+    } finally {
+      game.kill('SIGKILL');
+      await gameExited;
+    }
+    await waitOn('hub', (p) => ollamaElected(p) === 'pc' && p.kinds.ollama.why.code === 'pinned', 'the pin to apply again after the game and its cool-down');
+    await cli(l, 'hub', baseDir, ['unpin', 'ollama']);
+  }, 60_000);
+
+  it('the hub (no GPU, no Immich API key) answers Immich image work itself with 200, and says why; also once it is alone', async () => {
+    if (!lab) throw new Error('no lab');
+    const p = await waitOn('hub', (x) => x.kinds['immich-ml'].batchElected !== null, 'a batch node for Immich ML');
+    expect(p.kinds['immich-ml'].batchReason).toBe('no GPU node offered, and no Immich API key to pause the queues');
+    const predict = async (): Promise<{ status: number; node: string | null }> =>
+      JSON.parse(await (lab as Lab).exec('hub', [process.execPath, '-e', IMMICH_SCRIPT, `${AGENT_URL}/immich-ml/predict`], { timeoutMs: 15_000 })) as { status: number; node: string | null };
+    expect(await predict()).toEqual({ status: 200, node: 'hub' });
+
+    // The hub alone: the pc's agent stops (last test, so nothing after needs it); image work still gets 200.
+    const pc = agents.get('pc');
+    pc?.child.kill('SIGTERM');
+    await pc?.exited;
+    await waitOn('hub', (x) => x.kinds.ollama.candidates.find((c) => c.name === 'pc')?.why.code === 'down', 'the hub to see the pc down');
+    expect(await predict()).toEqual({ status: 200, node: 'hub' });
+  }, 40_000);
 });

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANY_RECIPIENT, AUTH_HEADERS, signRequest } from '../../discovery/peer-auth.js';
 import type { NodeRecord } from '../../discovery/types.js';
-import type { Placement } from '../../scheduler/election.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 import { AGENT_PORT, startLabAgent, waitUntil, type LabAgent } from './agents.js';
 import { collectOutput, createNetnsLab, netnsAvailable, type Lab, type OutputCollector } from './netns.js';
 

@@ -5,7 +5,7 @@
  */
 import type { FC } from 'hono/jsx';
 import type { NodeRecord } from '../../discovery/types.js';
-import type { Placement } from '../../scheduler/election.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 import { formatSeen, vramText } from '../view/format.js';
 import { nodeStatus } from '../view/node-status.js';
 

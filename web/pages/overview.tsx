@@ -5,7 +5,7 @@
  */
 import type { FC } from 'hono/jsx';
 import type { NodeRecord } from '../../discovery/types.js';
-import type { Placement } from '../../scheduler/election.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 import { NodeCard } from '../components/node-card.js';
 import { nextChangeText } from '../view/format.js';
 import { summaryLines } from '../view/summary.js';

@@ -99,6 +99,11 @@ const Where: FC<{ choices: NodeChoice[] }> = ({ choices }) => (
     <NodePicker choices={choices} />
     <UrlField id="f-services-ollama-url" label="Ollama address" kind="ollama" example="http://127.0.0.1:11434" />
     <UrlField id="f-services-immichMl-url" label="Immich machine learning address" kind="immich-ml" example="http://127.0.0.1:3003" />
+    <p id="immich-key-hint" class="muted" hidden>
+      Tip: on the computer Immich sends its machine-learning requests to, give the agent an Immich admin API key (<code>immich.serverUrl</code> and{' '}
+      <code>immich.apiKeyFile</code> in agent.config.json). Then photo indexing waits for a GPU computer instead of running on this one's CPU; without
+      it, indexing never fails but may be slow.
+    </p>
   </section>
 );
 
@@ -200,6 +205,8 @@ export const SetupPage: FC<{ nodes: NodeRecord[] }> = ({ nodes }) => (
     <p id="load-status" class="result" aria-live="polite">
       Loading the current settings…
     </p>
+    {/* Filled from GET /api/v1/settings: which saved keys override the config file (issue 12). */}
+    <p id="overlay-note" class="muted" hidden></p>
     <noscript>
       <p class="problems">This page needs JavaScript to load and save settings.</p>
     </noscript>

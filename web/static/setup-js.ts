@@ -135,6 +135,15 @@ export const SETUP_JS = String.raw`
   }
 
   // ---- fill and collect ------------------------------------------------------------------------
+  // Saved keys override agent.config.json; say which, and how to give them back to the file (issue 12).
+  function showOverlay(s) {
+    var keys = s.overridden || [];
+    $('overlay-note').textContent = keys.length
+      ? 'Saved here, these override agent.config.json: ' + keys.join(', ') + '. Edits of them in the file are ignored until you run: inference-mesh settings reset ' + (keys.length === 1 ? keys[0] : '[KEY]') + '.'
+      : '';
+    $('overlay-note').hidden = keys.length === 0;
+    $('immich-key-hint').hidden = s.immichKey !== false;
+  }
   function fill(s) {
     loaded = clone(s);
     $('f-services-ollama-url').value = s.services.ollama.url;
@@ -148,6 +157,7 @@ export const SETUP_JS = String.raw`
     renumber();
     $('f-offer-notWhile-processes').value = (s.offer.notWhile && s.offer.notWhile.processes || []).join('\n');
     $('f-offer-vramReserveMb').value = String(s.offer.vramReserveMb || 0);
+    showOverlay(s);
     $('f-offer-coolDownSec').value = String(s.offer.coolDownSec === undefined ? 300 : s.offer.coolDownSec);
     $('f-placement-ollama-prefer').value = (s.placement.ollama.prefer || []).join('\n');
     var batch = s.placement['immich-ml'].batchNodes;

@@ -84,12 +84,13 @@ var IMView = (function () {
     for (var i = 0; i < list.length; i++) if (list[i].nodeId === nodeId) return list[i];
     return null;
   }
+  // Each reason as its code (a waiting pin counts as what it waits on) and the words the API wrote.
   function reasons(node, placement) {
     if (!placement) return [];
     var bad = [], good = [];
     KINDS.forEach(function (k) {
       var c = candidate(placement, k, node.nodeId);
-      if (c) (c.eligible ? good : bad).push(c.reason);
+      if (c) (c.eligible ? good : bad).push({ code: c.why.code === 'pin-waiting' ? c.why.params.because.code : c.why.code, words: c.reason });
     });
     return bad.concat(good);
   }
@@ -101,12 +102,13 @@ var IMView = (function () {
     if (im.batchElected === node.nodeId && im.elected !== node.nodeId) labels.push('Immich ML indexing');
     return labels.length ? labels.join(' and ') : null;
   }
-  function firstStarting(list, prefix) {
-    for (var i = 0; i < list.length; i++) if (list[i].indexOf(prefix) === 0) return list[i];
+  function firstWithCode(list, code) {
+    for (var i = 0; i < list.length; i++) if (list[i].code === code) return list[i].words;
     return null;
   }
   function nodeStatus(node, placement, zone) {
-    var why = reasons(node, placement);
+    var all = reasons(node, placement);
+    var why = all.map(function (r) { return r.words; });
     function make(key, detail) { return { key: key, words: WORDS[key], detail: detail === WORDS[key] ? null : detail, serves: serves(node, placement) }; }
     if (node.state === 'down') {
       var detail = why.length ? why[0] : (node.downSinceMs === null ? null : 'down since ' + formatLocalTime(node.downSinceMs, zone));
@@ -114,9 +116,9 @@ var IMView = (function () {
     }
     if (node.state === 'suspect') return make('not-answering', 'missed its last health checks');
     var busy = node.advert && node.advert.offerState ? node.advert.offerState.busy : null;
-    var game = busy && busy.indexOf('game running') === 0 ? busy : firstStarting(why, 'game running');
-    if (game) return make('in-game', game);
-    var outside = firstStarting(why, 'outside window');
+    var game = firstWithCode(all, 'game');
+    if (game || (busy && busy.code === 'game')) return make('in-game', game);
+    var outside = firstWithCode(all, 'outside-window');
     if (outside) return make('outside-window', outside);
     return make('online', why.length ? why[0] : null);
   }
@@ -151,10 +153,10 @@ var IMView = (function () {
         for (var j = 0; j < idx; j++) if (!k.candidates[j].eligible) { better = k.candidates[j]; break; }
         text = label + ' → ' + elected.name + hw + ' — ' + (better ? better.name + ': ' + better.reason : elected.reason);
       }
-      if (kind === 'immich-ml' && k.batchElected !== k.elected) {
+      if (kind === 'immich-ml' && (k.batchElected !== k.elected || k.batchReason !== null)) {
         var batch = null;
         for (var b = 0; b < k.candidates.length; b++) if (k.candidates[b].nodeId === k.batchElected) batch = k.candidates[b];
-        text += batch ? '; indexing → ' + batch.name : '; indexing waits until a GPU computer is offered';
+        text += batch ? '; indexing → ' + batch.name + (k.batchReason === null ? '' : ' (' + k.batchReason + ')') : '; indexing waits until a GPU computer is offered';
       }
       return { kind: kind, text: text };
     });

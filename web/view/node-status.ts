@@ -4,7 +4,7 @@
  * node's own busy state and the election's reasons, so the card never contradicts the summary.
  */
 import type { NodeRecord } from '../../discovery/types.js';
-import type { Placement } from '../../scheduler/election.js';
+import type { Placement } from '../../scheduler/placement-view.js';
 import { SERVICE_KINDS } from '../../scheduler/offer-schema.js';
 import { formatLocalTime } from '../../scheduler/windows.js';
 import { kindLabel } from './format.js';
@@ -30,14 +30,14 @@ const WORDS: Record<NodeStatusKey, string> = {
 };
 
 /** The election's reasons for this node, ineligible ones first: they say why it is not serving. */
-function reasons(node: NodeRecord, placement: Placement | null): string[] {
+function reasons(node: NodeRecord, placement: Placement | null): { code: string; words: string }[] {
   if (!placement) return [];
-  const out: { reason: string; eligible: boolean }[] = [];
+  const out: { code: string; words: string; eligible: boolean }[] = [];
   for (const kind of SERVICE_KINDS) {
     const c = placement.kinds[kind].candidates.find((x) => x.nodeId === node.nodeId);
-    if (c) out.push({ reason: c.reason, eligible: c.eligible });
+    if (c) out.push({ code: c.why.code === 'pin-waiting' ? c.why.params.because.code : c.why.code, words: c.reason, eligible: c.eligible });
   }
-  return [...out.filter((r) => !r.eligible), ...out.filter((r) => r.eligible)].map((r) => r.reason);
+  return [...out.filter((r) => !r.eligible), ...out.filter((r) => r.eligible)];
 }
 
 function serves(node: NodeRecord, placement: Placement | null): string | null {
@@ -51,7 +51,8 @@ function serves(node: NodeRecord, placement: Placement | null): string | null {
 }
 
 export function nodeStatus(node: NodeRecord, placement: Placement | null, zone: string): NodeStatus {
-  const why = reasons(node, placement);
+  const all = reasons(node, placement);
+  const why = all.map((r) => r.words);
   // A reason that only repeats the words ("down — down") is left out.
   const make = (key: NodeStatusKey, detail: string | null): NodeStatus => ({ key, words: WORDS[key], detail: detail === WORDS[key] ? null : detail, serves: serves(node, placement) });
   if (node.state === 'down') {
@@ -62,9 +63,9 @@ export function nodeStatus(node: NodeRecord, placement: Placement | null, zone: 
   if (node.state === 'suspect') return make('not-answering', 'missed its last health checks');
   // The busy state is checked before the service, so a game shows even while Ollama is stopped.
   const busy = node.advert?.offerState?.busy ?? null;
-  const game = busy?.startsWith('game running') ? busy : why.find((r) => r.startsWith('game running'));
-  if (game) return make('in-game', game);
-  const outside = why.find((r) => r.startsWith('outside window'));
+  const game = all.find((r) => r.code === 'game')?.words;
+  if (game !== undefined || busy?.code === 'game') return make('in-game', game ?? null);
+  const outside = all.find((r) => r.code === 'outside-window')?.words;
   if (outside) return make('outside-window', outside);
   return make('online', why[0] ?? null);
 }

@@ -36,9 +36,10 @@ export function summaryLines(placement: PlacementAnswer | null, nodes: readonly 
       const better = k.candidates.slice(0, idx).find((c) => !c.eligible);
       text = `${label} → ${elected.name}${hw} — ${better ? `${better.name}: ${better.reason}` : elected.reason}`;
     }
-    if (kind === 'immich-ml' && k.batchElected !== k.elected) {
+    // Batch work that goes somewhere unusual says why (issue 12: the CPU, since nobody can pause Immich).
+    if (kind === 'immich-ml' && (k.batchElected !== k.elected || k.batchReason !== null)) {
       const batch = k.candidates.find((c) => c.nodeId === k.batchElected);
-      text += batch ? `; indexing → ${batch.name}` : '; indexing waits until a GPU computer is offered';
+      text += batch ? `; indexing → ${batch.name}${k.batchReason === null ? '' : ` (${k.batchReason})`}` : '; indexing waits until a GPU computer is offered';
     }
     return { kind, text };
   });

@@ -11,9 +11,18 @@ const base = { id: 'immich-key', title: 'Immich API key' } as const;
 export const ADMIN_KEY_FIX =
   'create an admin API key: log in to Immich as an admin, Account Settings → API Keys → New API Key (permission "all", or queue.read + queue.update), and put it in immich.apiKeyFile';
 
+export const NO_KEY_DETAIL = 'no Immich API key: while no GPU node is offered, photo indexing runs on the CPU (the queues cannot be paused)';
+export const NO_KEY_FIX =
+  'on the node Immich sends its ML requests to, so indexing waits for the GPU: set immich.serverUrl (the Immich server, port 2283) and immich.apiKeyFile with an admin API key (Immich: Account Settings → API Keys → New API Key, permission "all", or queue.read + queue.update)';
+
 export const checkImmichKey: DoctorCheck = async (config, deps) => {
   const immich = config.immich;
-  if (!immich) return { ...base, status: 'skipped', detail: 'immich is not configured' };
+  if (!immich) {
+    if (!config.services.immichMl.enabled) return { ...base, status: 'skipped', detail: 'immich is not configured' };
+    // Without a key nobody can pause the queues, so indexing runs on whatever is eligible, the CPU
+    // included, rather than failing (issue 12); with one it waits for a GPU node.
+    return { ...base, status: 'warn', detail: NO_KEY_DETAIL, fix: NO_KEY_FIX };
+  }
   const key = await readKey(immich, deps);
   if (typeof key !== 'string') return key;
   const server = immich.serverUrl.replace(/\/+$/, '');

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { formatPlacementSummary } from '../../../agent/cli/format-summary.js';
 import { elect } from '../../../scheduler/election.js';
+import { describePlacement } from '../../../scheduler/placement-view.js';
 import { placementPolicySchema } from '../../../scheduler/offer-schema.js';
 import { WED, gamingPc, hub, node } from '../../helpers/mesh-fixtures.js';
 
 const run = (nodes: ReturnType<typeof node>[], t: number) =>
-  formatPlacementSummary(elect({ nodes, policy: placementPolicySchema.parse({}), pins: [], nowMs: t, previous: null, displayZone: 'Europe/London' }), nodes);
+  formatPlacementSummary(describePlacement(elect({ nodes, policy: placementPolicySchema.parse({}), pins: [], nowMs: t }), 'Europe/London'), nodes);
 
 describe('status summary line', () => {
   it('names the node, its GPU, and the reason', () => {
@@ -16,7 +17,7 @@ describe('status summary line', () => {
   });
 
   it('when a better node is out, says why', () => {
-    const gaming = gamingPc({ offerState: { busy: 'game running: cs2.exe', busySinceMs: 0, gpuHotSinceMs: null, coolDownUntilMs: null, lastBusy: null } });
+    const gaming = gamingPc({ offerState: { busy: { code: 'game', params: { process: 'cs2.exe' } }, busySinceMs: 0, gpuHotSinceMs: null, coolDownUntilMs: null, lastBusy: null } });
     expect(run([node(hub()), node(gaming)], WED(23))[0]).toBe('Ollama     → hub (CPU) — gaming-pc: game running: cs2.exe');
   });
 

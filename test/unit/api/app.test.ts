@@ -22,6 +22,7 @@ const rest = {
       throw new Error('unused');
     },
     save: () => Promise.reject(new Error('unused')),
+    reset: () => Promise.reject(new Error('unused')),
     test: () => Promise.reject(new Error('unused')),
   },
   placement: new Proxy({} as AppDeps['placement'], {

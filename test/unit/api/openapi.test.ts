@@ -11,6 +11,7 @@ import { createProxyRouter } from '../../../api/proxy/router.js';
 import { createProxyStats } from '../../../api/proxy/stats.js';
 import { openApiRoutes } from '../../../api/routes/openapi.js';
 import { elect } from '../../../scheduler/election.js';
+import { describePlacement } from '../../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../../scheduler/history-schema.js';
 import { placementPolicySchema } from '../../../scheduler/offer-schema.js';
 import type { OfferOverride, Pin } from '../../../scheduler/override-schema.js';
@@ -201,7 +202,7 @@ function deps(): AppDeps {
     staticPeers: () => staticPeers,
     peer: { key: () => KEY, verifier: () => verifier, nowMs: () => NOW, nodeId: () => sampleAdvert().nodeId, seq: () => 7, leaving: () => false },
     placement: {
-      placement: () => elect({ nodes, policy: placementPolicySchema.parse({}), pins: [pin], nowMs: NOW, previous: null, displayZone: 'Europe/London' }),
+      placement: () => describePlacement(elect({ nodes, policy: placementPolicySchema.parse({}), pins: [pin], nowMs: NOW }), 'Europe/London'),
       history: () => history,
       overrides: () => ({ offer: { mode: 'out', untilMs: null, setAtMs: NOW }, pins: [pin] }),
       setOfferOverride: async (mode, forSec): Promise<OfferOverride | null> =>
@@ -216,6 +217,7 @@ function deps(): AppDeps {
     settings: {
       view: () => settingsView(configSchema.parse({})),
       save: async () => settingsView(configSchema.parse({})),
+      reset: async () => ({ dropped: ['offer.coolDownSec'], settings: settingsView(configSchema.parse({})) }),
       test: async () => ({ ok: true, version: '0.33.0', models: ['llama3.2:3b'] }),
     },
   };
@@ -251,6 +253,7 @@ const EXAMPLE_BODIES: Record<string, Json> = {
   login: { token: TOKEN },
   saveSettings: { offer: { windows: [{ days: ['sat', 'sun'], from: '00:00', to: '24:00' }] }, placement: { ollama: { prefer: ['gaming-pc'] } } },
   testConnection: { kind: 'ollama', url: 'http://127.0.0.1:11434' },
+  resetSettings: { keys: ['offer.coolDownSec'] },
 };
 
 /** One request to a fresh app, with the credential the operation needs unless `headers` says otherwise. */
@@ -526,6 +529,7 @@ describe('request body schemas refuse what the routes refuse', () => {
       { placement: { whisper: {} } },
       { colour: 'blue' },
     ],
+    resetSettings: [{}, { keys: [] }, { keys: ['offer', 'placement.ollama.prefer'] }, { keys: ['colour'] }, { keys: 'offer' }, { all: true }],
     testConnection: [
       { kind: 'ollama', url: 'http://127.0.0.1:11434' },
       { kind: 'agent', url: 'http://10.0.0.5:7650' },

@@ -29,6 +29,7 @@ const OWN_WORDS: Record<(typeof COMMAND_NAMES)[number], string> = {
   offer: '<mode> [duration]',
   pin: '<kind> <node> [duration]',
   unpin: '<kind>',
+  settings: '<action> [keys...]',
   key: '--data-dir',
   'admin-token': '--data-dir',
   doctor: '--port',

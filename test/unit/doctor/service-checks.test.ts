@@ -33,6 +33,13 @@ describe('checkTailscale', () => {
 describe('checkImmichKey', () => {
   const immich = { immich: { serverUrl: 'http://immich.test:2283', apiKey: 'key-123' } };
 
+  it('recommends the key when this node serves Immich ML and none is configured (issue 12); skipped without Immich ML', async () => {
+    const r = await checkImmichKey(config(), fakeDeps());
+    expect(r).toMatchObject({ status: 'warn', detail: 'no Immich API key: while no GPU node is offered, photo indexing runs on the CPU (the queues cannot be paused)' });
+    expect(r.fix).toMatch(/^on the node Immich sends its ML requests to, so indexing waits for the GPU: set immich.serverUrl .* and immich.apiKeyFile with an admin API key/);
+    expect((await checkImmichKey(config({ services: { immichMl: { enabled: false } } }), fakeDeps())).status).toBe('skipped');
+  });
+
   it('problem "key without admin rights" with the admin-key fix on 403', async () => {
     const f = fakeFetch({ 'http://immich.test:2283/api/queues': json({ message: 'Forbidden' }, 403) });
     const r = await checkImmichKey(config(immich), fakeDeps({ fetch: f.fetch }));
@@ -66,9 +73,6 @@ describe('checkImmichKey', () => {
     ]);
   });
 
-  it('skipped without immich configuration', async () => {
-    expect((await checkImmichKey(config(), fakeDeps())).status).toBe('skipped');
-  });
 });
 
 describe('checkClock', () => {

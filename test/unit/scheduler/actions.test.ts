@@ -8,7 +8,7 @@ import type { NodeAdvert } from '../../../agent/node-advert.js';
 import type { Service } from '../../../agent/lifecycle.js';
 import type { NodeRecord } from '../../../discovery/types.js';
 import { createActions, type ActionsOptions } from '../../../scheduler/actions.js';
-import type { Placement } from '../../../scheduler/election.js';
+import type { Placement } from '../../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../../scheduler/history-schema.js';
 import type { QueuePauser, QueueSyncResult } from '../../../scheduler/queue-pauser.js';
 import { createFakeOllama, type FakeOllama } from '../../fakes/fake-ollama.js';
@@ -24,9 +24,10 @@ const WAIT = { timeout: 5000, interval: 5 };
 
 // ---- placements as the real election makes them; "self" is the gaming PC unless said otherwise ----
 
+const GAME = { code: 'game' as const, params: { process: 'cs2.exe' } };
 const nodesWith = (pc: NodeRecord): NodeRecord[] => [node(hub()), pc];
 const busyPc = (): NodeAdvert =>
-  gamingPc({ offerState: { busy: 'game running: cs2.exe', busySinceMs: WED(23, 5), gpuHotSinceMs: null, coolDownUntilMs: null, lastBusy: 'game running: cs2.exe' } });
+  gamingPc({ offerState: { busy: GAME, busySinceMs: WED(23, 5), gpuHotSinceMs: null, coolDownUntilMs: null, lastBusy: GAME } });
 const ollamaDownPc = (): NodeAdvert => {
   const a = gamingPc();
   a.services.ollama = { ...(a.services.ollama as NonNullable<NodeAdvert['services']['ollama']>), state: 'down', reason: 'connection refused at http://127.0.0.1:11434' };
@@ -99,7 +100,7 @@ function setup(opts: Partial<ActionsOptions> & { initial: Placement | null; nowM
     log,
     fetch: recordingFetch,
     localOllamaUrl: null,
-    selfHasGpu: () => true,
+    unloadOnLeave: true,
     warmUpModels: [],
     queuePauser: null,
     retry: RETRY,
@@ -145,6 +146,21 @@ describe('actions: Ollama on this node', () => {
     expect(fake.loadedModels()).toEqual([]);
   });
 
+  it('unloads on a machine whose GPU the probe does not see, when a game starts there (issue 12)', async () => {
+    const fake = await startFakeOllama();
+    await loadModel(fake, 'llama3.1:8b');
+    const noGpu = (busy: boolean): Placement => {
+      const pc = gamingPc({ hardware: { ...(gamingPc().hardware as NonNullable<NodeAdvert['hardware']>), gpus: [] }, offer: { ...gamingPc().offer!, windows: [] } });
+      return placementAt(nodesWith(node(busy ? { ...pc, offerState: { busy: GAME, busySinceMs: WED(23, 5), gpuHotSinceMs: null, coolDownUntilMs: null, lastBusy: GAME } } : pc)), WED(23, 5));
+    };
+    const h = setup({ initial: noGpu(false), localOllamaUrl: fake.url });
+    await start(h.actions);
+    h.elector.emit(noGpu(true));
+    await vi.waitFor(() => expect(actionEntries(h, 'unload')).toHaveLength(1), WAIT);
+    expect(actionEntries(h, 'unload')[0]?.message).toBe('unloaded llama3.1:8b to free VRAM: game running: cs2.exe');
+    expect(fake.loadedModels()).toEqual([]);
+  });
+
   it('says so when nothing was loaded', async () => {
     const fake = await startFakeOllama();
     const h = setup({ initial: eligible(), localOllamaUrl: fake.url });
@@ -158,11 +174,11 @@ describe('actions: Ollama on this node', () => {
   it.each([
     ['the node is down', 'down' as const, true],
     ['its Ollama is down', 'ollamaDown' as const, true],
-    ['the node has no GPU', 'busy' as const, false],
-  ])('does not unload when %s', async (_what, key, gpu) => {
+    ['unloadOnLeave is off', 'busy' as const, false],
+  ])('does not unload when %s', async (_what, key, unloadOnLeave) => {
     const fake = await startFakeOllama();
     await loadModel(fake, 'llama3.1:8b');
-    const h = setup({ initial: eligible(), localOllamaUrl: fake.url, selfHasGpu: () => gpu });
+    const h = setup({ initial: eligible(), localOllamaUrl: fake.url, unloadOnLeave });
     await start(h.actions);
     const next = transitions[key]();
     expect(next.kinds.ollama.candidates.find((c) => c.nodeId === GAMING_PC)?.eligible).toBe(false);
@@ -284,7 +300,7 @@ describe('actions: Immich queues (hub)', () => {
   }
 
   const hubSetup = (initial: Placement | null, pauser: QueuePauser, nowMs = WED(18, 48)): Harness =>
-    setup({ initial, nowMs, selfId: HUB, selfHasGpu: () => false, queuePauser: pauser, settleMs: SETTLE_MS });
+    setup({ initial, nowMs, selfId: HUB, queuePauser: pauser, settleMs: SETTLE_MS });
 
   it('does nothing before settleMs; then pauses while no batch node is elected and resumes when one is', async () => {
     const { pauser, calls } = stubPauser();
@@ -294,7 +310,7 @@ describe('actions: Immich queues (hub)', () => {
     await start(h.actions);
 
     await h.clock.advance(SETTLE_MS - 1);
-    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(19), h.elector.current())); // still held, before settle
+    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(19))); // still held, before settle
     await h.clock.advance(0);
     expect(calls).toEqual([]);
     expect(actionEntries(h, 'pause-queues')).toEqual([]);
@@ -314,7 +330,7 @@ describe('actions: Immich queues (hub)', () => {
       },
     ]);
 
-    const available = placementAt(nodesWith(node(gamingPc())), WED(23), h.elector.current());
+    const available = placementAt(nodesWith(node(gamingPc())), WED(23));
     expect(available.kinds['immich-ml'].batchElected).toBe(GAMING_PC);
     h.elector.emit(available);
     await h.clock.advance(0);
@@ -330,10 +346,10 @@ describe('actions: Immich queues (hub)', () => {
     ]);
 
     // Same availability: no call. Held again: paused again.
-    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(23, 30), h.elector.current()));
+    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(23, 30)));
     await h.clock.advance(0);
     expect(calls).toEqual([false, true]);
-    h.elector.emit(placementAt(nodesWith(node(gamingPc())), THU(7), h.elector.current()));
+    h.elector.emit(placementAt(nodesWith(node(gamingPc())), THU(7)));
     await h.clock.advance(0);
     expect(calls).toEqual([false, true, false]);
     expect(actionEntries(h, 'pause-queues')).toHaveLength(2);
@@ -343,11 +359,40 @@ describe('actions: Immich queues (hub)', () => {
     const { pauser, calls } = stubPauser();
     const h = hubSetup(closed(), pauser);
     await start(h.actions);
-    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(23), h.elector.current()));
+    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(23)));
     await h.clock.advance(SETTLE_MS);
     expect(calls).toEqual([true]);
     expect(actionEntries(h, 'pause-queues')).toEqual([]);
     expect(actionEntries(h, 'resume-queues').map((e) => e.status)).toEqual(['ok']);
+  });
+});
+
+describe('actions: settling at start (issue 12)', () => {
+  it('acts on the queues as soon as every known peer has answered, not at settleMs; no pause/resume blink', async () => {
+    const calls: boolean[] = [];
+    const pauser: QueuePauser = { setBatchAvailable: (available) => (calls.push(available), Promise.resolve({ paused: [], resumed: [], skipped: [] })) };
+    let answered = false;
+    // The hub restarts at night: the gaming PC is known from the last run but has not answered yet.
+    const waiting = placementAt(nodesWith(node(gamingPc(), { state: 'down', downSinceMs: WED(22) })), WED(23));
+    expect(waiting.kinds['immich-ml'].batchElected).toBeNull();
+    const h = setup({ initial: waiting, selfId: HUB, queuePauser: pauser, settleMs: 60_000, peersAnswered: () => answered, nowMs: WED(23) });
+    await start(h.actions);
+    await h.clock.advance(1000);
+    expect(calls).toEqual([]); // not paused while the PC has not answered
+    answered = true;
+    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(23, 0)));
+    await h.clock.advance(0);
+    expect(calls).toEqual([true]); // settled on the answer, long before settleMs: batch work goes to the PC
+    expect(h.clock.pendingTimers()).toBe(0); // the settle timer is cancelled
+  });
+
+  it('when every known peer has already answered at start, settles at once', async () => {
+    const calls: boolean[] = [];
+    const pauser: QueuePauser = { setBatchAvailable: (available) => (calls.push(available), Promise.resolve({ paused: [], resumed: [], skipped: [] })) };
+    const h = setup({ initial: closed(), selfId: HUB, queuePauser: pauser, settleMs: 60_000, peersAnswered: () => true, nowMs: WED(18, 48) });
+    await start(h.actions);
+    await h.clock.advance(0);
+    expect(calls).toEqual([false]);
   });
 });
 
@@ -361,7 +406,7 @@ describe('actions: Immich queues after a failure', () => {
         return immichUp ? Promise.resolve({ paused: ['smartSearch'], resumed: [], skipped: [] }) : Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:2283'));
       },
     };
-    const h = setup({ initial: closed(), selfId: HUB, selfHasGpu: () => false, queuePauser: pauser, settleMs: 1000, nowMs: WED(18, 48) });
+    const h = setup({ initial: closed(), selfId: HUB, queuePauser: pauser, settleMs: 1000, nowMs: WED(18, 48) });
     await start(h.actions);
     await h.clock.advance(1000 + RETRY.maxDelayMs * RETRY.attempts);
     expect(actionEntries(h, 'pause-queues').map((e) => e.status)).toEqual(['retrying', 'retrying', 'failed']);
@@ -369,7 +414,7 @@ describe('actions: Immich queues after a failure', () => {
 
     // Immich is back; the queues are still running although no node may take batch work.
     immichUp = true;
-    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(19), h.elector.current()));
+    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(19)));
     await h.clock.advance(0);
 
     expect(calls).toEqual([false, false, false, false]);
@@ -379,7 +424,7 @@ describe('actions: Immich queues after a failure', () => {
 
 describe('actions: placement history', () => {
   it('records who serves each kind as "<label> → <name> (<reason>)", only when the elected node changes', async () => {
-    const h = setup({ initial: closed(), selfId: HUB, selfHasGpu: () => false, nowMs: WED(18, 48) });
+    const h = setup({ initial: closed(), selfId: HUB, nowMs: WED(18, 48) });
     await start(h.actions);
     const placements = (): HistoryEntry[] => h.history.entries.filter((e) => e.type === 'placement');
 
@@ -398,16 +443,16 @@ describe('actions: placement history', () => {
     ]);
 
     // Only a countdown changed: nothing to record.
-    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(19), h.elector.current()));
+    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(19)));
     expect(placements()).toHaveLength(2);
 
-    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(23), h.elector.current()));
+    h.elector.emit(placementAt(nodesWith(node(gamingPc())), WED(23)));
     expect(placements().slice(2).map((e) => [e.kind, e.nodeId, e.nodeName, e.message])).toEqual([
       ['ollama', GAMING_PC, 'gaming-pc', 'Ollama → gaming-pc (window open until 07:00)'],
       ['immich-ml', GAMING_PC, 'gaming-pc', 'Immich ML → gaming-pc (window open until 07:00); batch → gaming-pc'],
     ]);
 
-    h.elector.emit(placementAt([], WED(23, 10), h.elector.current()));
+    h.elector.emit(placementAt([], WED(23, 10)));
     expect(placements().slice(4).map((e) => [e.nodeId, e.nodeName, e.message])).toEqual([
       [null, null, 'Ollama → nowhere (no eligible node)'],
       [null, null, 'Immich ML → nowhere (no eligible node); batch → held (no batch node)'],
@@ -424,7 +469,7 @@ describe('actions: stop()', () => {
           finish = resolve; // ignores the signal: stop() must still wait for it
         }),
     };
-    const h = setup({ initial: closed(), selfId: HUB, selfHasGpu: () => false, queuePauser: pauser, settleMs: 1000, nowMs: WED(18, 48) });
+    const h = setup({ initial: closed(), selfId: HUB, queuePauser: pauser, settleMs: 1000, nowMs: WED(18, 48) });
     await start(h.actions);
     await h.clock.advance(1000);
 
@@ -457,7 +502,7 @@ describe('actions: stop()', () => {
           fail = reject;
         }),
     };
-    const h = setup({ initial: closed(), selfId: HUB, selfHasGpu: () => false, queuePauser: pauser, settleMs: 1000, nowMs: WED(18, 48) });
+    const h = setup({ initial: closed(), selfId: HUB, queuePauser: pauser, settleMs: 1000, nowMs: WED(18, 48) });
     await start(h.actions);
     await h.clock.advance(1000);
     fail(new Error('Immich answered 503'));
@@ -474,7 +519,7 @@ describe('actions: stop()', () => {
   });
 
   it('before settleMs, stop() cancels the settle timer', async () => {
-    const h = setup({ initial: closed(), selfId: HUB, selfHasGpu: () => false, queuePauser: { setBatchAvailable: () => Promise.reject(new Error('unused')) }, nowMs: WED(18, 48) });
+    const h = setup({ initial: closed(), selfId: HUB, queuePauser: { setBatchAvailable: () => Promise.reject(new Error('unused')) }, nowMs: WED(18, 48) });
     await start(h.actions);
     expect(h.clock.pendingTimers()).toBe(1);
     await h.actions.stop();

@@ -3,6 +3,7 @@ import { idleBusyState, trackBusy, type BusyState } from '../../../scheduler/bus
 import { offerSchema } from '../../../scheduler/offer-schema.js';
 
 const offer = offerSchema.parse({ notWhile: { processes: ['cs2.exe', 'steam'], gpuUtilizationPct: 60, forSec: 30 }, coolDownSec: 300 });
+const game = (process: string) => ({ code: 'game', params: { process } });
 const act = (runningProcesses: string[], gpuUtilizationPct: number | null = 0) => ({ runningProcesses, gpuUtilizationPct, checkedAtMs: 0 });
 
 function run(steps: [number, ReturnType<typeof act>][]): BusyState[] {
@@ -18,9 +19,9 @@ describe('busy tracking (notWhile + cool-down)', () => {
       [20, act([])],
       [320, act([])],
     ]);
-    expect(s1).toMatchObject({ busy: 'game running: cs2.exe', busySinceMs: 0 });
-    expect(s2).toMatchObject({ busy: 'game running: cs2.exe, steam', busySinceMs: 0 });
-    expect(s3).toMatchObject({ busy: null, coolDownUntilMs: 320_000, lastBusy: 'game running: cs2.exe, steam' });
+    expect(s1).toMatchObject({ busy: game('cs2.exe'), busySinceMs: 0 });
+    expect(s2).toMatchObject({ busy: game('cs2.exe, steam'), busySinceMs: 0 });
+    expect(s3).toMatchObject({ busy: null, coolDownUntilMs: 320_000, lastBusy: game('cs2.exe, steam') });
     expect(s4).toMatchObject({ busy: null, coolDownUntilMs: null });
   });
 
@@ -33,7 +34,8 @@ describe('busy tracking (notWhile + cool-down)', () => {
       [50, act([], 90)],
       [79, act([], 90)],
     ]);
-    expect(states.map((s) => s.busy)).toEqual([null, null, 'GPU busy: 80 % for over 30 s', null, null, null]);
+    expect(states.map((s) => s.busy)).toEqual([null, null, { code: 'gpu-busy', params: { pct: 80, sinceMs: 0, forSec: 30 } }, null, null, null]);
+    expect(states.map((s) => s.gpuHotSinceMs)).toEqual([0, 0, 0, null, 50_000, 50_000]);
     expect(states[3]?.coolDownUntilMs).toBe(340_000);
   });
 
@@ -43,8 +45,16 @@ describe('busy tracking (notWhile + cool-down)', () => {
     expect(trackBusy(idleBusyState, act([], 100), noThreshold, 0).busy).toBeNull();
   });
 
+  it('a steady load that crossed forSec (judged by the elector on its timer) starts a cool-down when it ends; a shorter spell does not', () => {
+    let state = trackBusy(idleBusyState, act([], 95), offer, 0);
+    state = trackBusy(state, act([], 10), offer, 45_000); // no facts change in between: the load was steady
+    expect(state).toMatchObject({ busy: null, coolDownUntilMs: 345_000, lastBusy: { code: 'gpu-busy', params: { sinceMs: 0, forSec: 30 } } });
+    const short = trackBusy(trackBusy(idleBusyState, act([], 95), offer, 0), act([], 10), offer, 20_000);
+    expect(short.coolDownUntilMs).toBeNull();
+  });
+
   it('a game starting during cool-down makes it busy again and clears the cool-down', () => {
     const [, , s3] = run([[0, act(['steam'])], [10, act([])], [20, act(['steam'])]]);
-    expect(s3).toMatchObject({ busy: 'game running: steam', coolDownUntilMs: null, busySinceMs: 20_000 });
+    expect(s3).toMatchObject({ busy: game('steam'), coolDownUntilMs: null, busySinceMs: 20_000 });
   });
 });

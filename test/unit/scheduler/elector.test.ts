@@ -6,12 +6,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../../../agent/log.js';
 import { createPeerRegistry, type PeerRegistry } from '../../../discovery/registry.js';
-import type { Placement } from '../../../scheduler/election.js';
+import type { Placement } from '../../../scheduler/placement-view.js';
 import { createElector, type Elector } from '../../../scheduler/elector.js';
 import type { Pin } from '../../../scheduler/override-schema.js';
 import { captureLog } from '../../helpers/capture-log.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { GAMING_PC, HUB, WED, WORKSTATION, gamingPc, hub } from '../../helpers/mesh-fixtures.js';
+import { GAMING_PC, HUB, WED, WORKSTATION, gamingOffer, gamingPc, hub } from '../../helpers/mesh-fixtures.js';
 import { DEFAULT_POLICY } from '../../helpers/scheduler-fakes.js';
 import { sampleAdvert } from '../../helpers/sample-advert.js';
 
@@ -171,6 +171,29 @@ describe('elector', () => {
     expect(ollamaWinner(h.elector.current())).toBe(HUB);
     expect(reasonOf(h.elector.current(), GAMING_PC)).toMatch(/^outside window mon–fri 22:00–07:00, opens in /);
     expect(h.clock.pendingTimers()).toBe(1);
+  });
+
+  it('a steady GPU load crosses forSec on the same timer, with no registry event; its cool-down end too (issue 12)', async () => {
+    const h = setup({ nowMs: WED(23) });
+    const offer = { ...gamingOffer, notWhile: { ...gamingOffer.notWhile, gpuUtilizationPct: 60, forSec: 5 } };
+    const idle = { busy: null, busySinceMs: null, gpuHotSinceMs: null, coolDownUntilMs: null, lastBusy: null };
+    const hot = gamingPc({ offer, activity: { runningProcesses: [], gpuUtilizationPct: 95, checkedAtMs: WED(23) }, offerState: { ...idle, gpuHotSinceMs: WED(23) } });
+    h.registry.upsertMember({ advert: hot, seq: 2, source: 'mdns', url: 'http://127.0.0.2:7650', nowMs: h.clock.nowMs() });
+    await h.start();
+    expect(ollamaWinner(h.elector.current())).toBe(GAMING_PC);
+    expect(h.elector.current()?.nextChangeAtMs).toBe(WED(23) + 5000);
+    await h.clock.advance(5001);
+    expect(ollamaWinner(h.elector.current())).toBe(HUB);
+    expect(reasonOf(h.elector.current(), GAMING_PC)).toBe('GPU busy: 95 % for over 5 s');
+    expect(h.elections()).toBe(2);
+
+    // The load ends: the PC advertises a cool-down; it comes back when that ends, again by the timer alone.
+    const cooling = gamingPc({ offer, offerState: { ...idle, coolDownUntilMs: h.clock.nowMs() + 3000, lastBusy: { code: 'gpu-busy', params: { pct: null, sinceMs: WED(23), forSec: 5 } } } });
+    h.registry.upsertMember({ advert: cooling, seq: 3, source: 'mdns', url: 'http://127.0.0.2:7650', nowMs: h.clock.nowMs() });
+    await h.clock.advance(0);
+    expect(reasonOf(h.elector.current(), GAMING_PC)).toBe('cooling down after GPU load, back in under a minute');
+    await h.clock.advance(3001);
+    expect(ollamaWinner(h.elector.current())).toBe(GAMING_PC);
   });
 
   it('refresh() re-elects after a pin change, and the pin expiry gets its own timer', async () => {

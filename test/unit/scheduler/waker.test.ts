@@ -79,7 +79,7 @@ function setup(opts: { nowMs: number; peers: NodeRecord[]; elector?: (registry: 
 /** Moves the fake clock to `atMs` and has the fake elector announce an election made then. */
 async function electAt(h: Harness & { elector: Elector }, atMs: number): Promise<void> {
   await h.clock.advance(atMs - h.clock.nowMs());
-  (h.elector as FakeElector).emit(placementAt(h.registry.snapshot(), atMs, h.elector.current()));
+  (h.elector as FakeElector).emit(placementAt(h.registry.snapshot(), atMs));
   await h.clock.advance(0);
 }
 

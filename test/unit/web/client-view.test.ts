@@ -6,7 +6,7 @@
 import { createContext, runInContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { NodeRecord } from '../../../discovery/types.js';
-import type { Placement } from '../../../scheduler/election.js';
+import type { Placement } from '../../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../../scheduler/history-schema.js';
 import { formatDuration } from '../../../scheduler/windows.js';
 import { VIEW_JS } from '../../../web/static/view-js.js';
@@ -36,6 +36,14 @@ const client = loadClientView();
 const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 describe('client view (web/static/view-js.ts) = server view', () => {
+  it('indexing on the CPU says why, on both sides (issue 12: no Immich API key, no GPU node offered)', () => {
+    const nodes = meshNodes(NOW).map((n) => (n.advert?.name === 'hub' ? { ...n, advert: { ...n.advert, pausesImmichQueues: false } } : n));
+    const placement = meshPlacement(nodes, NOW);
+    const server = summaryLines(placement, nodes);
+    expect(server[1]?.text).toMatch(/; indexing → hub \(no GPU node offered, and no Immich API key to pause the queues\)$/);
+    expect(plain(client.summaryLines(placement, nodes))).toEqual(server);
+  });
+
   for (const [label, nowMs] of [
     ['afternoon: the hub serves', NOW],
     ['night: the gaming PC serves', WED(23)],

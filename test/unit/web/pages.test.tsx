@@ -56,8 +56,8 @@ describe('web UI pages', () => {
       expect(html).toContain(
         '<li data-kind="immich-ml">Immich ML → hub (CPU) — gaming-pc: outside window mon–fri 22:00–07:00, opens in 7 h 58 min; indexing waits until a GPU computer is offered</li>',
       );
-      // The workstation's manual "out" ends first, at 16:02.
-      expect(html).toContain('Next scheduled change at 16:02 (in 2 h).');
+      // The workstation's manual "out" ends at 16:02, but its game keeps it out: the next change is the PC's window.
+      expect(html).toContain('Next scheduled change at 22:00 (in 7 h 58 min).');
     });
 
     it('inside the window the GPU node serves: "Ollama → gaming-pc (RTX 4080) — window open until 07:00"', async () => {

@@ -7,6 +7,7 @@
 import type { NodeRecord } from '../../../discovery/types.js';
 import type { RecentRequest } from '../../../api/proxy/stats.js';
 import { elect } from '../../../scheduler/election.js';
+import { describePlacement } from '../../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../../scheduler/history-schema.js';
 import { placementPolicySchema } from '../../../scheduler/offer-schema.js';
 import type { WebDeps } from '../../../web/routes.js';
@@ -21,13 +22,13 @@ export const LAPTOP = '6'.repeat(32);
 
 export function meshNodes(nowMs = NOW): NodeRecord[] {
   return [
-    node(hub(), { sources: ['self'], lastSeenMs: nowMs }),
+    node(hub({ pausesImmichQueues: true }), { sources: ['self'], lastSeenMs: nowMs }),
     node(gamingPc(), { lastSeenMs: nowMs - 2000 }),
     node(
       gamingPc({
         nodeId: WORKSTATION,
         name: 'workstation',
-        offerState: { busy: 'game running: cs2.exe', busySinceMs: nowMs - HOUR, gpuHotSinceMs: null, coolDownUntilMs: null, lastBusy: 'game running: cs2.exe' },
+        offerState: { busy: { code: 'game', params: { process: 'cs2.exe' } }, busySinceMs: nowMs - HOUR, gpuHotSinceMs: null, coolDownUntilMs: null, lastBusy: { code: 'game', params: { process: 'cs2.exe' } } },
         offerOverride: { mode: 'out', untilMs: nowMs + 2 * HOUR, setAtMs: nowMs - HOUR },
       }),
       { lastSeenMs: nowMs - 1000 },
@@ -39,7 +40,7 @@ export function meshNodes(nowMs = NOW): NodeRecord[] {
 }
 
 export function meshPlacement(nodes: NodeRecord[], nowMs = NOW) {
-  return elect({ nodes, policy: placementPolicySchema.parse({}), pins: [], nowMs, previous: null, displayZone: ZONE });
+  return describePlacement(elect({ nodes, policy: placementPolicySchema.parse({}), pins: [], nowMs }), ZONE);
 }
 
 const entry = (e: Partial<HistoryEntry> & Pick<HistoryEntry, 'atMs' | 'type'>): HistoryEntry => ({
