@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
-import type { AppDeps } from '../app.js';
+import type { NodeAdvert } from '../../agent/node-advert.js';
 
 /** `GET /api/v1/node`: this node's full advert (identity, hardware, services, activity). */
-export function nodeRoutes(deps: Pick<AppDeps, 'advert'>): Hono {
+export function nodeRoutes(deps: { advert: () => NodeAdvert }): Hono {
   return new Hono().get('/node', (c) => c.json(deps.advert()));
 }

@@ -51,13 +51,14 @@ interface Running {
 
 /** CPU seconds used so far by a process (utime + stime, /proc/<pid>/stat fields 14 and 15). */
 async function cpuSec(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (stat === null) return Number.NaN; // the agent exited
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
@@ -156,11 +157,14 @@ async function runSize(n: number): Promise<Record<string, string>> {
       return last;
     }, KILL_TIMEOUT_MS);
 
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+    const exited = agents.filter((a) => a !== victim && a.child.exitCode !== null);
+    for (const a of exited) console.error(`agent ${a.host} exited early:\n${a.out.split('\n').slice(-15).join('\n')}`);
+    const alive = (xs: number[]): number[] => xs.filter((x) => Number.isFinite(x));
+    const median = (xs: number[]): number => [...alive(xs)].sort((a, b) => a - b)[Math.floor(alive(xs).length / 2)] ?? NaN;
     return {
       N: String(n),
       formation: formedAt === null ? `not formed in ${FORM_TIMEOUT_MS / 1000} s (${missing} of ${n * (n - 1)} sightings missing)` : `${((formedAt - t0) / 1000).toFixed(1)} s`,
-      'idle CPU / agent (median, max)': `${median(pct).toFixed(2)} %, ${Math.max(...pct).toFixed(2)} %`,
+      'idle CPU / agent (median, max)': `${median(pct).toFixed(2)} %, ${Math.max(...alive(pct)).toFixed(2)} %${exited.length ? ` (${exited.length} exited)` : ''}`,
       'RSS / agent (median)': `${median(rss).toFixed(1)} MB`,
       'SIGKILL → down on all': downAt === null ? `not within ${KILL_TIMEOUT_MS / 1000} s` : `${((downAt - tKill) / 1000).toFixed(1)} s`,
     };
