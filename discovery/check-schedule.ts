@@ -3,8 +3,10 @@
  * as `nowMs`, state as plain values.
  *
  * - Pings adapt to the mesh: each peer is checked every `intervalMs`, or less often when that would
- *   exceed `maxChecksPerSec` for this agent, so a mesh of n agents makes O(n · maxChecksPerSec)
- *   exchanges a second instead of n² a second.
+ *   exceed `maxChecksPerSec` for this agent (but at least every `MAX_PEER_INTERVAL_MS`, so a crash
+ *   is still seen within seconds), so a mesh of n agents makes about n · maxChecksPerSec exchanges a
+ *   second instead of n² a second. The nodes that serve now are checked every `intervalMs` whatever
+ *   the size: agents routing to a node notice its crash first.
  * - A sign of life (our ping answered, or the peer's own signed request, or a relayed answer) counts
  *   as a check: a peer heard from lately is not pinged.
  * - The nodes that serve now go first; then the longest unheard.
@@ -23,9 +25,12 @@ export interface ScheduleOptions {
   maxChecksPerSec: number;
 }
 
-/** How often each of `peers` peers is checked. */
+/** The longest a peer that does not serve goes unchecked (and unheard) in a large mesh. */
+export const MAX_PEER_INTERVAL_MS = 4000;
+
+/** How often each of `peers` peers is checked (the nodes that serve: every `intervalMs`). */
 export function perPeerIntervalMs(peers: number, o: ScheduleOptions): number {
-  return Math.max(o.intervalMs, Math.ceil((peers / o.maxChecksPerSec) * 1000));
+  return Math.max(o.intervalMs, Math.min(MAX_PEER_INTERVAL_MS, Math.ceil((peers / o.maxChecksPerSec) * 1000)));
 }
 
 /**
@@ -33,8 +38,13 @@ export function perPeerIntervalMs(peers: number, o: ScheduleOptions): number {
  * ones every round (their state is what matters most), up ones once unheard for a per-peer interval.
  */
 export function dueChecks(nodes: readonly CheckCandidate[], nowMs: number, o: ScheduleOptions & { inFlight: ReadonlySet<string>; serving: ReadonlySet<string> }): string[] {
-  const every = perPeerIntervalMs(nodes.length, o);
-  const due = nodes.filter((n) => !o.inFlight.has(n.nodeId) && (!n.up || n.lastSeenMs === null || nowMs - n.lastSeenMs >= every - o.intervalMs / 2));
+  const slow = perPeerIntervalMs(nodes.length, o);
+  const due = nodes.filter((n) => {
+    if (o.inFlight.has(n.nodeId)) return false;
+    if (!n.up || n.lastSeenMs === null) return true;
+    const every = o.serving.has(n.nodeId) ? o.intervalMs : slow;
+    return nowMs - n.lastSeenMs >= every - o.intervalMs / 2;
+  });
   due.sort((a, b) => Number(o.serving.has(b.nodeId)) - Number(o.serving.has(a.nodeId)) || (a.lastSeenMs ?? 0) - (b.lastSeenMs ?? 0));
   const budget = Math.max(1, Math.floor((o.maxChecksPerSec * o.intervalMs) / 1000));
   return due.slice(0, budget).map((n) => n.nodeId);
