@@ -33,7 +33,9 @@ export async function probeActivity(
   signal?: AbortSignal,
 ): Promise<ActivityFacts> {
   const [running, gpuUtilizationPct] = await Promise.all([
-    deps.listProcessNames(signal),
+    // Nothing to watch (a hub, usually): no process list, which is the probe's main cost and grows
+    // with the machine's process count.
+    watched.length === 0 ? Promise.resolve(new Set<string>()) : deps.listProcessNames(signal),
     deps.readGpuUtilization(signal).catch((err: unknown) => {
       const error = describeError(err);
       deps.log?.once(`probe.activity.gpu:${error}`, 'warn', 'cannot read GPU utilisation', { error });

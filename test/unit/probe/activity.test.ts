@@ -50,6 +50,13 @@ describe('probeActivity', () => {
     expect(signals).toEqual([signal, signal]);
   });
 
+  it('with nothing to watch, no process list is taken (its cost grows with the process count); the GPU load still is', async () => {
+    let listed = 0;
+    const facts = await probeActivity({ listProcessNames: () => (listed++, Promise.resolve(new Set(['steam']))), readGpuUtilization: () => Promise.resolve(7), nowMs: () => 1 }, []);
+    expect(listed).toBe(0);
+    expect(facts).toEqual({ runningProcesses: [], gpuUtilizationPct: 7, checkedAtMs: 1 });
+  });
+
   it('a failed GPU read leaves the load unknown but keeps game detection, and is logged once', async () => {
     const records: LogRecord[] = [];
     const log = createLogger({ level: 'debug', nowMs: () => 0, sink: (r) => records.push(r) });
