@@ -117,7 +117,7 @@ async function runSize(n: number): Promise<Record<string, string>> {
     }
     const formedAt = await waitUntil(() => {
       const seen = firstSeen(agents, 'up', t0);
-      let last = 0;
+      let last = t0;
       for (const a of agents) {
         const m = seen.get(a.host) ?? new Map<string, number>();
         for (const other of hosts) {
@@ -152,7 +152,7 @@ async function runSize(n: number): Promise<Record<string, string>> {
     const others = agents.filter((a) => a !== victim);
     const downAt = await waitUntil(() => {
       const seen = firstSeen(others, 'down', tKill);
-      let last = 0;
+      let last = tKill;
       for (const a of others) {
         const t = seen.get(a.host)?.get(victim.host);
         if (t === undefined) return null;
