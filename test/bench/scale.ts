@@ -1,5 +1,5 @@
 /**
- * npm run bench:scale [-- --sizes 2,5,10,20 --idle-sec 60 --form-timeout-sec 120]
+ * npm run bench:scale [-- --sizes 2,5,10,20 --idle-sec 60 --settle-sec 30 --form-timeout-sec 120]
  *
  * The mesh after a power cut (issue 17): N agents in network namespaces, each with its own host
  * name (`unshare --uts`), all started within one second, with real mDNS on the lab's bridge. For each
@@ -8,7 +8,8 @@
  *    agents' own `peer X is up` log lines; ISO ms timestamps, one clock), and the same from the
  *    moment the last agent was ready (on a 2-core box, starting 20 agents alone takes seconds of CPU
  *    that real machines, each with its own, do not share);
- *  - idle CPU per agent (% of one core, from /proc/<pid>/stat) over `--idle-sec` once formed, and RSS;
+ *  - idle CPU per agent (% of one core, from /proc/<pid>/stat) over `--idle-sec`, from `--settle-sec`
+ *    after formation, and RSS;
  *  - the time until every other agent logs a SIGKILLed agent as down.
  * The built agent runs (`dist/`, with `npm start`'s node flags), so start-up costs what it costs an
  * installed agent. Prints figures; asserts nothing (DESIGN.md §7). Needs root; cleans up its
@@ -26,11 +27,14 @@ const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '2,5,10,20' },
     'idle-sec': { type: 'string', default: '60' },
+    'settle-sec': { type: 'string', default: '30' },
     'form-timeout-sec': { type: 'string', default: '120' },
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
 const IDLE_MS = Number(values['idle-sec']) * 1000;
+/** After formation the start-up traffic (announcements, RFC 6762 queries at 1, 2, 4 … s, advert fetches) dies down first. */
+const SETTLE_MS = Number(values['settle-sec']) * 1000;
 const FORM_TIMEOUT_MS = Number(values['form-timeout-sec']) * 1000;
 const KILL_TIMEOUT_MS = 30_000;
 const KEY = 'bench-scale-mesh-key-0123456789ab';
@@ -137,7 +141,8 @@ async function runSize(n: number): Promise<Record<string, string>> {
       for (const a of agents) missing += hosts.filter((o) => o !== a.host && !seen.get(a.host)?.has(o)).length;
     }
 
-    // Idle: every agent's CPU over the window, once formed (or after the timeout).
+    // Idle: every agent's CPU over the window, once formed (or after the timeout) and settled.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
     const pids = agents.map((a) => a.child.pid ?? 0);
     const cpu0 = await Promise.all(pids.map(cpuSec));
     await new Promise((r) => setTimeout(r, IDLE_MS));
@@ -188,7 +193,7 @@ for (const n of SIZES) {
 }
 const cols = Object.keys(rows[0] ?? {});
 const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
-console.log(`\nbench:scale (idle window ${IDLE_MS / 1000} s, ${os.cpus().length} cores)`);
+console.log(`\nbench:scale (idle window ${IDLE_MS / 1000} s after ${SETTLE_MS / 1000} s of settling, ${os.cpus().length} cores, load average ${os.loadavg()[0]?.toFixed(1)})`);
 console.log(cols.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | '));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
 for (const r of rows) console.log(cols.map((c, i) => (r[c] ?? '').padEnd(widths[i] ?? 0)).join(' | '));
