@@ -56,13 +56,21 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
 
   const publish = (before: NodeRecord | undefined, after: NodeRecord): void => {
     nodes.set(after.nodeId, after);
-    version++;
     if (!before) {
+      version++;
       events.emit('node-added', { node: after });
       return;
     }
-    if (before.state !== after.state) events.emit('node-state', { node: after, from: before.state, to: after.state });
-    else if (JSON.stringify(before) !== JSON.stringify(after)) events.emit('node-updated', { node: after });
+    if (before.state !== after.state) {
+      version++;
+      events.emit('node-state', { node: after, from: before.state, to: after.state });
+    } else if (!sameButTimes(before, after)) {
+      version++;
+      events.emit('node-updated', { node: after });
+    }
+    // Only the times of the last check moved: kept, but told to no one. Every successful health
+    // check is one of these; announcing each made every agent re-elect, re-render and persist once
+    // per peer per second, a cost that grew with the square of the mesh (issue 17).
   };
 
   const withState = (node: NodeRecord, nowMs: number, definitive: boolean): NodeRecord => {
@@ -192,6 +200,13 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
     on: (event, listener) => events.on(event, listener),
     version: () => version,
   };
+}
+
+/** Equal but for when it was last seen or last answered on a path (the advert compared by reference first: it is replaced, never edited). */
+function sameButTimes(a: NodeRecord, b: NodeRecord): boolean {
+  const strip = (n: NodeRecord) => ({ ...n, lastSeenMs: 0, advert: null, paths: n.paths.map((p) => ({ ...p, lastOkMs: 0 })) });
+  if (a.advert !== b.advert && JSON.stringify(a.advert) !== JSON.stringify(b.advert)) return false;
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }
 
 function macsOf(advert: NodeAdvert): string[] {

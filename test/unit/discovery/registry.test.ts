@@ -20,6 +20,20 @@ const peerAdvert = (overrides: Partial<NodeAdvert> = {}): NodeAdvert => sampleAd
 const fail = (definitive = false) => ({ ok: false as const, error: definitive ? 'connection refused' : 'no answer within 1000 ms', definitive });
 
 describe('peer registry', () => {
+  it('a health check that only moves the times is kept quietly: no event, no version change (issue 17)', () => {
+    const { registry, events } = setup();
+    registry.upsertMember({ advert: peerAdvert(), seq: 1, source: 'mdns', url: LAN, nowMs: 1000, addr: '192.168.1.20:7650' });
+    const version = registry.version();
+    const before = events.length;
+    for (let t = 2000; t <= 10_000; t += 1000) registry.recordCheck(PEER, LAN, { ok: true, seq: 1, addr: '192.168.1.20:7650' }, t);
+    expect(events.length).toBe(before);
+    expect(registry.version()).toBe(version);
+    expect(registry.get(PEER)?.lastSeenMs).toBe(10_000);
+    registry.recordCheck(PEER, LAN, { ok: false, error: 'no answer within 1000 ms', definitive: false }, 10_500);
+    expect(events.slice(before).map((e) => e.event)).toEqual(['node-state']); // a real change is told
+    expect(registry.version()).toBe(version + 1);
+  });
+
   it('lists self first and deduplicates a node seen on two sources by node id', () => {
     const { registry } = setup();
     registry.setSelf(sampleAdvert({ nodeId: SELF, name: 'hub' }), 1, 'http://127.0.0.1:7650', 1000);
