@@ -3,7 +3,9 @@
  * handlers, client access control, statistics, and the optional dedicated listeners.
  */
 import http from 'node:http';
-import { createAccessPolicy } from '../api/proxy/access.js';
+import { createAccessPolicy, type AccessPolicy } from '../api/proxy/access.js';
+import { createAdminAuth } from '../api/admin-auth.js';
+import { createModelManagementGuard } from '../api/proxy/model-management.js';
 import { createImmichHandler } from '../api/proxy/immich-handler.js';
 import { createOllamaHandler } from '../api/proxy/ollama-handler.js';
 import { createProxyRouter, type ProxyRouter } from '../api/proxy/router.js';
@@ -17,6 +19,8 @@ import type { AgentDeps } from './deps.js';
 
 export interface ProxyParts {
   router: ProxyRouter;
+  /** The one client access policy; the API and UI use it too (issue 11). */
+  access: AccessPolicy;
   /** Dedicated listeners (proxy.ollamaPort / immichMlPort), started after the main one. */
   servers: HttpServer[];
   /** Upstream connections are kept alive between requests; stop() closes them. */
@@ -26,7 +30,7 @@ export interface ProxyParts {
 export function createProxy(
   config: AgentConfig,
   deps: AgentDeps,
-  parts: { stats: ProxyStats; elector: () => Elector | null; registry: () => PeerRegistry | null; selfId: () => string; batchNodeWaking: () => boolean },
+  parts: { adminToken: () => string | null; stats: ProxyStats; elector: () => Elector | null; registry: () => PeerRegistry | null; selfId: () => string; batchNodeWaking: () => boolean },
 ): ProxyParts {
   const log = deps.log.child('proxy');
   const p = config.proxy;
@@ -35,8 +39,10 @@ export function createProxy(
   const routing = createRouting({ elector: parts.elector, registry: parts.registry, selfId: parts.selfId, clock: deps.clock, suspectMs: p.suspectSec * 1000 });
   const access = createAccessPolicy({ allowedCidrs: p.allowedCidrs, apiKey: p.apiKey });
   const common = { routing, stats: parts.stats, clock: deps.clock, agent, maxBodyBytes: p.maxBodyMb * 1024 * 1024 };
+  const admin = createAdminAuth({ token: parts.adminToken, nowMs: deps.clock.nowMs });
   const router = createProxyRouter({
     access: () => access,
+    manage: createModelManagementGuard({ open: p.openModelManagement, access: () => access, admin }),
     ollama: createOllamaHandler({ ...common, log: log.child('ollama'), firstByteTimeoutMs: p.ollamaFirstByteTimeoutMs, modelFallbacks: p.modelFallbacks }),
     immich: createImmichHandler({ ...common, log: log.child('immich-ml'), timeoutMs: p.immichTimeoutMs, holdMs: p.holdForWakeSec * 1000, batchNodeWaking: parts.batchNodeWaking }),
     log,
@@ -61,5 +67,5 @@ export function createProxy(
   };
   dedicated('ollama-port', p.ollamaPort, 'ollama');
   dedicated('immich-ml-port', p.immichMlPort, 'immich-ml');
-  return { router, servers, agent };
+  return { router, access, servers, agent };
 }

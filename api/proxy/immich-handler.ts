@@ -47,8 +47,8 @@ export async function isInteractive(contentType: string, body: Buffer): Promise<
 }
 
 export function createImmichHandler(deps: ImmichHandlerDeps) {
-  const send = (res: ServerResponse, status: number, body: string, contentType = 'application/json'): void => {
-    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  const send = (res: ServerResponse, status: number, body: string, contentType = 'application/json', headers: http.OutgoingHttpHeaders = {}): void => {
+    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
     res.end(body);
   };
 
@@ -74,7 +74,7 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
     if (bare !== '/predict' || method !== 'POST') return send(res, 404, detail('Not Found'));
 
     const body = await readBody(req, deps.maxBodyBytes);
-    if (body === null) return send(res, 413, detail(`request body larger than ${deps.maxBodyBytes} bytes`));
+    if (body === null) return send(res, 413, detail(`request body larger than ${deps.maxBodyBytes} bytes`), undefined, { connection: 'close' });
     const interactive = await isInteractive(String(req.headers['content-type'] ?? ''), body);
     const targets = interactive ? deps.routing.targets('immich-ml') : await holdForBatch();
     if (targets.length === 0) {

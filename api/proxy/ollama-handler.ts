@@ -105,7 +105,7 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
     }
 
     const body = await readBody(req, deps.maxBodyBytes);
-    if (body === null) return send(res, 413, ollamaErrorBody(bare, `request body larger than ${deps.maxBodyBytes} bytes`, 413));
+    if (body === null) return send(res, 413, ollamaErrorBody(bare, `request body larger than ${deps.maxBodyBytes} bytes`, 413), undefined, { connection: 'close' });
     let model: string | undefined;
     if (MODEL_PATHS.has(bare) && body.length > 0) {
       try {

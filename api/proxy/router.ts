@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/log.js';
 import type { AccessPolicy } from './access.js';
+import type { ModelManagementGuard } from './model-management.js';
 
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
 
@@ -20,16 +21,16 @@ export interface ProxyRouter {
 
 const PREFIXES = { ollama: '/ollama', 'immich-ml': '/immich-ml' } as const;
 
-export function createProxyRouter(opts: { access: () => AccessPolicy; ollama: RawHandler; immich: RawHandler; log: Logger }): ProxyRouter {
+export function createProxyRouter(opts: { access: () => AccessPolicy; manage: ModelManagementGuard; ollama: RawHandler; immich: RawHandler; log: Logger }): ProxyRouter {
   const run = (kind: 'ollama' | 'immich-ml', req: IncomingMessage, res: ServerResponse, path: string): void => {
-    const verdict = opts.access().check(req.socket.remoteAddress, req.headers.authorization);
+    const verdict = opts.manage(kind, req, path) ?? opts.access().check(req.socket.remoteAddress, req.headers.authorization);
     if (!verdict.ok) {
       opts.log.once(`proxy-denied:${req.socket.remoteAddress ?? '?'}:${verdict.code}`, 'warn', 'refused a client of the routed endpoints', {
         client: req.socket.remoteAddress,
         reason: verdict.message,
       });
       const body = kind === 'ollama' ? JSON.stringify({ error: verdict.message }) : JSON.stringify({ detail: verdict.message });
-      res.writeHead(403, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.writeHead(verdict.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close', ...('headers' in verdict ? verdict.headers : {}) });
       res.end(body);
       req.resume();
       return;
