@@ -10,7 +10,9 @@ import type { Logger } from '../agent/log.js';
 import { createCandidateVerifier } from './candidates.js';
 import type { ServiceEndpoint } from './endpoint-schema.js';
 import { createEndpointNodes } from './endpoint-nodes.js';
-import { createMdnsDiscovery, type MdnsDiscovery, type MdnsOptions } from './mdns.js';
+import { createAdvertNoise } from './advert-noise.js';
+import { MAX_ENTRIES as MAX_MDNS_ENTRIES, createMdnsDiscovery, type MdnsDiscovery, type MdnsOptions } from './mdns.js';
+import { createVerifyBackoff } from './verify-backoff.js';
 import type { PeerClient } from './peer-client.js';
 import { createPeerChecker } from './peer-checker.js';
 import type { PeerRegistry } from './registry.js';
@@ -55,6 +57,11 @@ export interface Discovery extends Service {
 }
 
 const PERSIST_DEBOUNCE_MS = 1000;
+/** A failed mDNS candidate waits 30 s, then 1, 2, 4 … up to 30 min, before it is fetched again. */
+const VERIFY_BACKOFF_BASE_MS = 30_000;
+const VERIFY_BACKOFF_MAX_MS = 30 * 60_000;
+/** Each verification may download up to 256 KB (peer-client.ts); a flood must not start thousands. */
+const MAX_MDNS_VERIFYING = 8;
 const TXT_REPUBLISH_MIN_MS = 60_000;
 
 export function createDiscovery(opts: DiscoveryOptions): Discovery {
@@ -63,6 +70,9 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
   const checker = createPeerChecker({ registry, client: opts.client, clock, log: log.child('health'), intervalMs: opts.healthIntervalMs, timeoutMs: opts.peerTimeoutMs });
   const endpoints = createEndpointNodes({ registry, fetch: opts.fetch, clock, log: log.child('endpoints'), intervalMs: opts.servicesIntervalMs, timeoutMs: opts.peerTimeoutMs * 2 });
   const instanceToNode = new Map<string, string>();
+  const noise = createAdvertNoise({ clock, log: log.child('mdns') });
+  const backoff = createVerifyBackoff({ baseMs: VERIFY_BACKOFF_BASE_MS, maxMs: VERIFY_BACKOFF_MAX_MS, maxEntries: 1024 });
+  let mdnsVerifying = 0;
   let mdns: MdnsDiscovery | null = null;
   let abort: AbortController | null = null;
   let cancelStatic: CancelTimer | null = null;
@@ -79,24 +89,58 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
     void verifier.verify(candidate, signal); // never rejects: failures are logged inside
   };
 
+  /**
+   * Issue 11: a LAN host can send any number of adverts. Only members of this mesh are kept, the
+   * rest are counted and summarised once a minute; an address list whose verification failed waits
+   * (verify-backoff.ts); at most MAX_MDNS_VERIFYING verifications run at once.
+   */
   const onSighting: MdnsOptions['onSighting'] = (s) => {
     const decoded = decodeTxt(s.txt);
     if (!decoded.ok) {
-      log.once(`mdns-bad:${s.instance}:${decoded.reason}`, 'warn', 'ignoring a malformed mDNS advert', { instance: s.instance, reason: decoded.reason });
-      return;
+      noise.ignored(s.source, `malformed: ${decoded.reason}`, { instance: s.instance.slice(0, 100) });
+      return false;
     }
     const { nodeId, meshFingerprint, seq } = decoded.value;
-    if (nodeId === opts.selfId) return;
+    if (nodeId === opts.selfId) return true;
     if (meshFingerprint !== opts.meshFingerprint) {
-      log.once(`mdns-other-mesh:${s.instance}`, 'info', 'ignoring an agent of another mesh', { instance: s.instance, mesh: meshFingerprint });
-      return;
+      noise.ignored(s.source, `another mesh (${meshFingerprint})`, { instance: s.instance.slice(0, 100) });
+      return false;
     }
-    instanceToNode.set(s.instance, nodeId);
     const urls = s.addresses.map((a) => `http://${a}:${s.port}`);
     const known = registry.get(nodeId);
     const knownUrls = new Set(known?.paths.map((p) => p.url));
-    if (known && known.state === 'up' && known.seq === seq && urls.some((u) => knownUrls.has(u))) return;
-    verify({ urls, source: 'mdns', expectedNodeId: nodeId });
+    if (known && known.state === 'up' && known.seq === seq && urls.some((u) => knownUrls.has(u))) {
+      rememberInstance(s.instance, nodeId);
+      return true;
+    }
+    const key = urls.join(',');
+    if (backoff.blocked(key, clock.nowMs())) return false;
+    if (mdnsVerifying >= MAX_MDNS_VERIFYING) {
+      noise.ignored(s.source, 'too many adverts to verify at once', { instance: s.instance.slice(0, 100) });
+      return false;
+    }
+    rememberInstance(s.instance, nodeId);
+    const signal = abort?.signal;
+    if (!signal || signal.aborted) return true;
+    mdnsVerifying++;
+    void verifier
+      .verify({ urls, source: 'mdns', expectedNodeId: nodeId }, signal)
+      .then((admitted) => {
+        if (admitted === null) backoff.failed(key, clock.nowMs());
+        else backoff.succeeded(key);
+      })
+      .finally(() => mdnsVerifying--); // verify never rejects: failures are logged inside
+    return true;
+  };
+
+  /** Bounded like the browser's entries (mdns.ts): a flood of names cannot grow it. */
+  const rememberInstance = (instance: string, nodeId: string): void => {
+    instanceToNode.delete(instance);
+    if (instanceToNode.size >= MAX_MDNS_ENTRIES) {
+      const oldest = instanceToNode.keys().next();
+      if (!oldest.done) instanceToNode.delete(oldest.value);
+    }
+    instanceToNode.set(instance, nodeId);
   };
 
   const onGoodbye = (instance: string): void => {
@@ -199,6 +243,7 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
       // mDNS goodbye first, so peers stop routing here before the HTTP server closes.
       await mdns?.stop();
       mdns = null;
+      noise.stop();
       await opts.tailnet?.stop();
       await endpoints.stop();
       await checker.stop();
