@@ -9,7 +9,8 @@ import { timeoutSignal, TimeoutError, type Clock } from '../agent/clock.js';
 import { AgentError } from '../agent/errors.js';
 import { describeFetchError } from '../agent/fetch-error.js';
 import { nodeAdvertSchema, type NodeAdvert } from '../agent/node-advert.js';
-import { AUTH_HEADERS, signRequest, verifyResponse } from './peer-auth.js';
+import { formatClockOffset, peerClockOffsetMs } from './clock-skew.js';
+import { AUTH_HEADERS, DEFAULT_MAX_SKEW_MS, signRequest, verifyResponse } from './peer-auth.js';
 
 /** An advert is a few KB; anything far larger is not one of ours. */
 export const MAX_PEER_BODY_BYTES = 256 * 1024;
@@ -21,9 +22,12 @@ export const peerAdvertResponseSchema = z.object({ seq: z.number().int().nonnega
 /** Why a peer call failed, with `definitive` when the peer is certainly not serving. */
 export class PeerCallError extends AgentError {
   readonly definitive: boolean;
-  constructor(code: 'unreachable' | 'refused' | 'timeout' | 'not_member' | 'bad_response' | 'http', message: string, definitive = false) {
+  /** `clock_skew` only: the peer's clock minus ours (discovery/clock-skew.ts). */
+  readonly clockOffsetMs: number | null;
+  constructor(code: 'unreachable' | 'refused' | 'timeout' | 'not_member' | 'clock_skew' | 'bad_response' | 'http', message: string, definitive = false, clockOffsetMs: number | null = null) {
     super(`peer_${code}`, message, { httpStatus: 502 });
     this.definitive = definitive;
+    this.clockOffsetMs = clockOffsetMs;
   }
 }
 
@@ -50,6 +54,9 @@ export function createPeerClient(opts: { key: string; selfId: string; fetch: typ
         throw new PeerCallError('unreachable', describeFetchError(err, baseUrl));
       }
       const body = await readLimited(res, MAX_PEER_BODY_BYTES);
+      const offsetMs = res.status === 401 ? peerClockOffsetMs(new TextDecoder().decode(body)) : null;
+      // The peer answers, so it is certainly up but will refuse us until a clock is fixed: definitive.
+      if (offsetMs !== null) throw new PeerCallError('clock_skew', `${baseUrl} refused our request: ${formatClockOffset(offsetMs)} (allowed ±${DEFAULT_MAX_SKEW_MS / 1000} s); enable NTP on both machines`, true, offsetMs);
       if (res.status === 401 || res.status === 403) throw new PeerCallError('not_member', `${baseUrl} refused our mesh key (HTTP ${res.status})`);
       if (!verifyResponse({ key: opts.key, requestNonce: nonce, status: res.status, body, signature: res.headers.get(AUTH_HEADERS.signature) })) {
         throw new PeerCallError('not_member', `${baseUrl} did not prove it holds the mesh key`);

@@ -12,7 +12,7 @@ import type { NodeRecord, NodeState, PeerPath, PeerSource } from './types.js';
 export type PathCheck =
   | { ok: true; seq: number }
   /** `definitive`: the peer is certainly not serving (connection refused, or it said it is leaving). */
-  | { ok: false; error: string; definitive: boolean };
+  | { ok: false; error: string; definitive: boolean; clockOffsetMs?: number | null };
 
 export interface RegistryEvents extends Record<string, unknown> {
   'node-added': { node: NodeRecord };
@@ -120,7 +120,8 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
     upsertMember({ advert, seq, source, url, nowMs }) {
       if (advert.nodeId === opts.selfId) return;
       const before = nodes.get(advert.nodeId);
-      const base = before ?? emptyRecord(advert.nodeId, advert.name);
+      // A signed answer came back, so the clocks agree again: any recorded skew is over.
+      const { clockOffsetMs: _over, ...base } = before ?? emptyRecord(advert.nodeId, advert.name);
       const path: PeerPath = { source, url, ok: true, lastOkMs: nowMs, lastError: null };
       const paths = [...base.paths.filter((p) => p.url !== url), path];
       publish(before, withState({ ...base, name: advert.name, advert, seq, macs: macsOf(advert), lastSeenMs: nowMs, paths }, nowMs, false));
@@ -137,7 +138,9 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
             : { ...p, ok: false, lastError: result.error },
       );
       const lastSeenMs = result.ok ? nowMs : before.lastSeenMs;
-      publish(before, withState({ ...before, paths, lastSeenMs }, nowMs, !result.ok && result.definitive));
+      const { clockOffsetMs: _previous, ...rest } = before;
+      const skew = !result.ok && typeof result.clockOffsetMs === 'number' ? { clockOffsetMs: result.clockOffsetMs } : {};
+      publish(before, withState({ ...rest, ...skew, paths, lastSeenMs }, nowMs, !result.ok && result.definitive));
     },
 
     removePath(nodeId, url) {

@@ -15,8 +15,14 @@ var IMView = (function () {
   var MODELS_SHOWN = 8;
   var WORDS = {
     online: 'online', asleep: 'asleep', 'in-game': 'in a game', 'outside-window': 'outside its window',
-    down: 'down', 'not-answering': 'not answering'
+    down: 'down', 'not-answering': 'not answering', 'clock-off': 'clock off'
   };
+  var CLOCK_OFF_DETAIL = 'it answers, but refuses requests whose time is more than 30 s from its own; enable NTP on both machines';
+  // discovery/clock-skew.ts formatClockOffset
+  function clockOffWords(ms) {
+    var sec = Math.round(ms / 1000);
+    return 'clock off by ' + (sec > 0 ? '+' : sec < 0 ? '-' : '±') + Math.abs(sec) + ' s';
+  }
   var WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
   var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   var ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -108,6 +114,9 @@ var IMView = (function () {
   function nodeStatus(node, placement, zone) {
     var why = reasons(node, placement);
     function make(key, detail) { return { key: key, words: WORDS[key], detail: detail === WORDS[key] ? null : detail, serves: serves(node, placement) }; }
+    if (node.state !== 'up' && typeof node.clockOffsetMs === 'number') {
+      return { key: 'clock-off', words: clockOffWords(node.clockOffsetMs), detail: CLOCK_OFF_DETAIL, serves: serves(node, placement) };
+    }
     if (node.state === 'down') {
       var detail = why.length ? why[0] : (node.downSinceMs === null ? null : 'down since ' + formatLocalTime(node.downSinceMs, zone));
       return make(node.macs.length > 0 ? 'asleep' : 'down', detail);
