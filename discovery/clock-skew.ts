@@ -21,3 +21,8 @@ export function formatClockOffset(offsetMs: number): string {
   const sec = Math.round(offsetMs / 1000);
   return `clock off by ${sec > 0 ? '+' : sec < 0 ? '-' : '±'}${Math.abs(sec)} s`;
 }
+
+/** "clock off by +300 s" for a node that refuses us for its clock (types.ts clockOffsetMs), else null. */
+export function clockNote(node: { state: string; clockOffsetMs?: number | undefined }): string | null {
+  return node.state !== 'up' && node.clockOffsetMs !== undefined ? formatClockOffset(node.clockOffsetMs) : null;
+}

@@ -4,6 +4,7 @@
  * `Immich ML → hub (CPU) — gaming-pc: game running: cs2.exe`
  * When a better-ranked node is out, its reason is what the user wants to know.
  */
+import { clockNote } from '../../discovery/clock-skew.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import type { Placement } from '../../scheduler/election.js';
 
@@ -13,15 +14,20 @@ export function formatPlacementSummary(placement: Placement, nodes: readonly Nod
     const k = placement.kinds[kind];
     const label = (kind === 'ollama' ? 'Ollama' : 'Immich ML').padEnd(10);
     const idx = k.candidates.findIndex((c) => c.nodeId === k.elected);
+    // A node refusing us for its clock: say that, not the election's bare "down" (issue 11).
+    const reason = (c: (typeof k.candidates)[number]): string => {
+      const node = byId.get(c.nodeId);
+      return (node && clockNote(node)) ?? c.reason;
+    };
     if (idx === -1) {
-      const why = k.candidates.map((c) => `${c.name}: ${c.reason}`).join('; ') || 'no node offers it';
+      const why = k.candidates.map((c) => `${c.name}: ${reason(c)}`).join('; ') || 'no node offers it';
       return `${label} → nowhere — ${why}`;
     }
     const elected = k.candidates[idx] as (typeof k.candidates)[number];
     const gpu = byId.get(elected.nodeId)?.advert?.hardware?.gpus[0]?.model;
     const hw = byId.get(elected.nodeId)?.advert?.hardware ? ` (${gpu ?? 'CPU'})` : '';
     const better = k.candidates.slice(0, idx).find((c) => !c.eligible);
-    const why = better ? `${better.name}: ${better.reason}` : elected.reason;
+    const why = better ? `${better.name}: ${reason(better)}` : elected.reason;
     return `${label} → ${elected.name}${hw} — ${why}`;
   });
 }
