@@ -31,3 +31,11 @@ export function formatPlacementSummary(placement: Placement, nodes: readonly Nod
     return `${label} → ${elected.name}${hw} — ${why}`;
   });
 }
+
+/** One line per peer that refuses us for its clock, whatever the placement says (issue 11). */
+export function formatClockWarnings(nodes: readonly NodeRecord[]): string[] {
+  return nodes.flatMap((n) => {
+    const note = clockNote(n);
+    return note === null ? [] : [`${n.name}: ${note.replace('clock off by ', 'clock off by about ')} — it refuses this agent's requests; enable NTP on both machines`];
+  });
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatNodes } from '../../../agent/cli/format-nodes.js';
-import { formatPlacementSummary } from '../../../agent/cli/format-summary.js';
+import { formatClockWarnings, formatPlacementSummary } from '../../../agent/cli/format-summary.js';
 import { elect } from '../../../scheduler/election.js';
 import { placementPolicySchema } from '../../../scheduler/offer-schema.js';
 import { WED, gamingPc, hub, node } from '../../helpers/mesh-fixtures.js';
@@ -39,3 +39,9 @@ describe('nodes table', () => {
   });
 });
 
+describe('status clock warnings', () => {
+  it('one line per peer refusing us for its clock, none for the others', () => {
+    const pc = node(gamingPc(), { state: 'down', downSinceMs: WED(22), clockOffsetMs: 300_400 });
+    expect(formatClockWarnings([node(hub()), pc])).toEqual(['gaming-pc: clock off by about +300 s — it refuses this agent\'s requests; enable NTP on both machines']);
+  });
+});
