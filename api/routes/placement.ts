@@ -26,7 +26,7 @@ export interface PlacementRouteDeps {
 
 const forSec = z.number().int().min(1).max(366 * 86_400).nullable().default(null);
 export const offerBody = z.strictObject({ mode: z.enum(['offer', 'out', 'auto']), forSec });
-export const pinBody = z.strictObject({ node: z.string().min(1), forSec });
+export const pinBody = z.strictObject({ node: z.string().min(1).max(255), forSec });
 
 function kindParam(raw: string): ServiceKind {
   const parsed = serviceKindSchema.safeParse(raw);
