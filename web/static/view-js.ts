@@ -137,11 +137,15 @@ var IMView = (function () {
       var label = kindLabel(kind);
       if (!placement) return { kind: kind, text: label + ' → not decided yet — the agent is still starting' };
       var k = placement.kinds[kind];
+      var reason = function (c) {
+        var n = byId[c.nodeId];
+        return n && n.state !== 'up' && typeof n.clockOffsetMs === 'number' ? clockOffWords(n.clockOffsetMs) : c.reason;
+      };
       var idx = -1;
       for (var i = 0; i < k.candidates.length; i++) if (k.candidates[i].nodeId === k.elected) { idx = i; break; }
       var text;
       if (idx === -1) {
-        var why = k.candidates.map(function (c) { return c.name + ': ' + c.reason; }).join('; ') || 'no computer offers it';
+        var why = k.candidates.map(function (c) { return c.name + ': ' + reason(c); }).join('; ') || 'no computer offers it';
         text = label + ' → nowhere — ' + why;
       } else {
         var elected = k.candidates[idx];
@@ -151,7 +155,7 @@ var IMView = (function () {
         var hw = hardware ? ' (' + (gpu === null ? 'CPU' : shortGpuName(gpu)) + ')' : '';
         var better = null;
         for (var j = 0; j < idx; j++) if (!k.candidates[j].eligible) { better = k.candidates[j]; break; }
-        text = label + ' → ' + elected.name + hw + ' — ' + (better ? better.name + ': ' + better.reason : elected.reason);
+        text = label + ' → ' + elected.name + hw + ' — ' + (better ? better.name + ': ' + reason(better) : elected.reason);
       }
       if (kind === 'immich-ml' && k.batchElected !== k.elected) {
         var batch = null;

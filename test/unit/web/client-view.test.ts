@@ -93,6 +93,12 @@ describe('client view (web/static/view-js.ts) = server view', () => {
     expect(card).toContain('data-state="clock-off"');
     expect(card).not.toContain('asleep');
     expect(client.cardHtml(skewed, null, NOW, ZONE)).toBe(card);
+    // The summary names it too, the same on both sides.
+    const nodes = meshNodes(WED(23)).map((n) => (n.name === 'gaming-pc' ? { ...n, state: 'down' as const, clockOffsetMs: 299_900 } : n));
+    const placement = meshPlacement(nodes, WED(23));
+    const lines = summaryLines(placement, nodes);
+    expect(lines.some((l) => l.text.includes('gaming-pc: clock off by +300 s'))).toBe(true);
+    expect(plain(client.summaryLines(placement, nodes))).toEqual(lines);
   });
 
   it('action rows added live match the server-rendered ones', async () => {
