@@ -11,6 +11,7 @@ import { createCandidateVerifier } from './candidates.js';
 import type { ServiceEndpoint } from './endpoint-schema.js';
 import { createEndpointNodes } from './endpoint-nodes.js';
 import { createAdvertNoise } from './advert-noise.js';
+import { loggingClockSkew } from './clock-skew-log.js';
 import { MAX_ENTRIES as MAX_MDNS_ENTRIES, createMdnsDiscovery, type MdnsDiscovery, type MdnsOptions } from './mdns.js';
 import { createVerifyBackoff } from './verify-backoff.js';
 import type { PeerClient } from './peer-client.js';
@@ -66,8 +67,9 @@ const TXT_REPUBLISH_MIN_MS = 60_000;
 
 export function createDiscovery(opts: DiscoveryOptions): Discovery {
   const { registry, clock, log } = opts;
-  const verifier = createCandidateVerifier({ client: opts.client, registry, clock, log, selfId: opts.selfId });
-  const checker = createPeerChecker({ registry, client: opts.client, clock, log: log.child('health'), intervalMs: opts.healthIntervalMs, timeoutMs: opts.peerTimeoutMs });
+  const client = loggingClockSkew(opts.client, log);
+  const verifier = createCandidateVerifier({ client, registry, clock, log, selfId: opts.selfId });
+  const checker = createPeerChecker({ registry, client, clock, log: log.child('health'), intervalMs: opts.healthIntervalMs, timeoutMs: opts.peerTimeoutMs });
   const endpoints = createEndpointNodes({ registry, fetch: opts.fetch, clock, log: log.child('endpoints'), intervalMs: opts.servicesIntervalMs, timeoutMs: opts.peerTimeoutMs * 2 });
   const instanceToNode = new Map<string, string>();
   const noise = createAdvertNoise({ clock, log: log.child('mdns') });

@@ -49,6 +49,7 @@ describe('a peer whose clock is off', () => {
     expect(skewed.paths[0]?.lastError).toMatch(/clock off by \+300 s/);
     expect(skewed.paths[0]?.lastError).not.toMatch(/mesh key/);
     expect(hub.deps.lines.join('\n')).not.toMatch(/refused our mesh key/);
+    expect(hub.deps.lines.filter((l) => /refuses this agent's requests: clock off by \+300 s/.test(l))).toHaveLength(1);
 
     pcClock.offsetMs = 0;
     const fixed = await eventually(async () => {
@@ -69,5 +70,14 @@ describe('a peer whose clock is off', () => {
       return n?.clockOffsetMs !== undefined ? n : undefined;
     });
     expect(skewed.paths[0]?.lastError).toMatch(/clock off by -300 s/);
+  });
+
+  it('a new peer whose clock is off is never admitted, and the log says why (not "refused our mesh key")', async () => {
+    const pcClock = shiftedClock();
+    pcClock.offsetMs = 300_000;
+    const pc = await agent('gaming-pc', pcClock);
+    const hub = await agent('hub', systemClock, [pc.url]);
+    await eventually(async () => (hub.deps.lines.some((l) => l.includes(`the agent at ${pc.url} refuses this agent's requests: clock off by +300 s`)) ? true : undefined));
+    expect(await peer(hub, 'gaming-pc')).toBeUndefined();
   });
 });
