@@ -3,11 +3,13 @@
  * skew ("clock off by +300 s", with the signed offset) instead of "refused our mesh key", and forgets
  * it once the clocks agree again.
  */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../../agent/clock.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
-import { eventually } from '../helpers/cli.js';
+import { eventually, runCli } from '../helpers/cli.js';
 
 const KEY = 'clock-skew-test-mesh-key-0123456789';
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -50,6 +52,15 @@ describe('a peer whose clock is off', () => {
     expect(skewed.paths[0]?.lastError).not.toMatch(/mesh key/);
     expect(hub.deps.lines.join('\n')).not.toMatch(/refused our mesh key/);
     expect(hub.deps.lines.filter((l) => /refuses this agent's requests: clock off by \+300 s/.test(l))).toHaveLength(1);
+
+    // What a person runs: `status` and `doctor` against the hub, as child processes.
+    const status = await runCli(['status', '--url', hub.url]);
+    expect(status.stdout).toMatch(/^gaming-pc: clock off by about \+300 s/m);
+    const config = path.join(hub.dataDir, 'doctor.config.json');
+    await writeFile(config, JSON.stringify({ discovery: { mdns: { enabled: false }, tailnet: { enabled: false } } }));
+    const doctor = await runCli(['doctor', '--json', '--config', config, '--port', String(hub.agent.port())], { timeoutMs: 60_000 });
+    const clockCheck = (JSON.parse(doctor.stdout) as { id: string; status: string; detail: string }[]).find((c) => c.id === 'clock');
+    expect(clockCheck).toMatchObject({ status: 'problem', detail: expect.stringMatching(/clock off by about \+300 s \(ahead of this machine\)/) as unknown });
 
     pcClock.offsetMs = 0;
     const fixed = await eventually(async () => {

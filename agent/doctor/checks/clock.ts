@@ -24,7 +24,8 @@ export const checkClock: DoctorCheck = async (config, deps) => {
   const refs = (await references(config, deps)).slice(0, MAX_REFERENCES);
   if (refs.length === 0) return { ...base, status: 'skipped', detail: 'no peer agent or Immich server to compare with' };
   for (const ref of refs) {
-    const offsetMs = await measure(ref.url, deps);
+    // The agent's own record is exact (the peer's refusal names the skew); else the Date header.
+    const offsetMs = ref.knownOffsetMs !== undefined ? -ref.knownOffsetMs : await measure(ref.url, deps);
     if (offsetMs === null) continue;
     const seconds = Math.round(Math.abs(offsetMs) / 1000);
     if (Math.abs(offsetMs) <= WARN_SKEW_MS) return { ...base, status: 'ok', detail: `agrees with ${ref.name} within ${Math.max(seconds, 1)} s` };
@@ -48,11 +49,17 @@ interface Reference {
   url: string;
   /** A peer agent (signed requests between agents fail beyond MAX_SKEW_MS), not Immich. */
   agent: boolean;
+  /** The reference's clock minus ours, as the running agent recorded it (NodeRecord.clockOffsetMs). */
+  knownOffsetMs?: number;
 }
 
 async function references(config: DoctorConfig, deps: DoctorDeps): Promise<Reference[]> {
-  const peers = [...(await runningAgentPeers(config, deps)), ...config.discovery.peers].map((u) => u.replace(/\/+$/, ''));
-  const refs: Reference[] = [...new Set(peers)].map((u) => ({ name: `peer ${u}`, url: `${u}/api/v1/health`, agent: true }));
+  const known = await runningAgentPeers(config, deps);
+  const urls = [...new Set([...known.map((k) => k.url), ...config.discovery.peers].map((u) => u.replace(/\/+$/, '')))];
+  const refs: Reference[] = urls.map((u) => {
+    const offset = known.find((k) => k.url.replace(/\/+$/, '') === u)?.offsetMs;
+    return { name: `peer ${u}`, url: `${u}/api/v1/health`, agent: true, ...(offset === undefined ? {} : { knownOffsetMs: offset }) };
+  });
   if (config.immich) {
     const server = config.immich.serverUrl.replace(/\/+$/, '');
     // §3.1: /api/server/ping needs no key.
@@ -65,7 +72,7 @@ async function references(config: DoctorConfig, deps: DoctorDeps): Promise<Refer
  * URLs of the peer agents the local agent knows (none when no agent runs here): the up ones, and
  * those that answer but refuse us for their clock (`clockOffsetMs`), first, as they are the point.
  */
-async function runningAgentPeers(config: DoctorConfig, deps: DoctorDeps): Promise<string[]> {
+async function runningAgentPeers(config: DoctorConfig, deps: DoctorDeps): Promise<{ url: string; offsetMs?: number }[]> {
   if (config.api.port === 0) return [];
   try {
     const res = await httpGet(deps, `${localAgentUrl(config.api.host, config.api.port)}/api/v1/nodes`);
@@ -78,11 +85,11 @@ async function runningAgentPeers(config: DoctorConfig, deps: DoctorDeps): Promis
       // This node itself is no reference; plain endpoints are not agents.
       return !sources.includes('self') && !sources.includes('endpoint');
     });
-    const skewed = rows.filter((n) => typeof n.clockOffsetMs === 'number').flatMap((n) => {
+    const skewed = rows.flatMap((n) => {
       const url = typeof n.activeUrl === 'string' ? n.activeUrl : Array.isArray(n.paths) ? n.paths[0]?.url : undefined;
-      return typeof url === 'string' ? [url] : [];
+      return typeof n.clockOffsetMs === 'number' && typeof url === 'string' ? [{ url, offsetMs: n.clockOffsetMs }] : [];
     });
-    const up = rows.filter((n) => n.state === 'up' && typeof n.activeUrl === 'string').map((n) => n.activeUrl as string);
+    const up = rows.filter((n) => n.state === 'up' && typeof n.activeUrl === 'string').map((n) => ({ url: n.activeUrl as string }));
     return [...skewed, ...up];
   } catch {
     return [];

@@ -97,14 +97,15 @@ describe('checkClock', () => {
     expect((await checkClock(config(peer), fakeDeps({ fetch: f.fetch }))).status).toBe(status);
   });
 
-  it('a peer the agent knows refuses it for its clock (down, clockOffsetMs): measured first, "clock off by about +300 s"', async () => {
+  it('a peer the agent knows refuses it for its clock (down, clockOffsetMs): the recorded offset, "clock off by about +300 s"', async () => {
     const nodes = {
       nodes: [
         { state: 'up', sources: ['self'], activeUrl: 'http://127.0.0.1:7650' },
         { state: 'down', sources: ['mdns'], activeUrl: null, clockOffsetMs: 299_900, paths: [{ url: 'http://192.168.1.31:7650' }] },
       ],
     };
-    const f = fakeFetch({ 'http://127.0.0.1:7650/api/v1/nodes': json(nodes), 'http://192.168.1.31:7650/api/v1/health': dated(-300_000) });
+    // No Date header needed: the agent's record is used as it is.
+    const f = fakeFetch({ 'http://127.0.0.1:7650/api/v1/nodes': json(nodes) });
     expect(await checkClock(config(), fakeDeps({ fetch: f.fetch }))).toMatchObject({
       status: 'problem',
       detail: "peer http://192.168.1.31:7650: clock off by about +300 s (ahead of this machine): the agents refuse each other's requests, and windows would open at the wrong time",
