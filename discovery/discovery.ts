@@ -128,8 +128,12 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
     void verifier
       .verify({ urls, source: 'mdns', expectedNodeId: nodeId }, signal)
       .then((admitted) => {
-        if (admitted === null) backoff.failed(key, clock.nowMs());
-        else backoff.succeeded(key);
+        if (admitted === null) {
+          backoff.failed(key, clock.nowMs());
+          // The browser reports an unchanged advert only once: forgotten, its next announcement
+          // (or answer to our requery) is seen again, and the backoff decides.
+          mdns?.forget(s.instance);
+        } else backoff.succeeded(key);
       })
       .finally(() => mdnsVerifying--); // verify never rejects: failures are logged inside
     return true;

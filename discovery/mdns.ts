@@ -66,6 +66,8 @@ export interface MdnsOptions {
 export interface MdnsDiscovery extends Service {
   /** Re-publishes with the current TXT (e.g. after `seq` changed). */
   republish(): void;
+  /** Drops an advert (its verification failed), so its next announcement is a new sighting. */
+  forget(instance: string): void;
 }
 
 interface Instance {
@@ -168,6 +170,9 @@ export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
         interfaces: opts.interfaces.length ? opts.interfaces.join(',') : 'all',
       });
       requery();
+    },
+    forget(instance) {
+      for (const i of instances) forget(i.browser, (s) => s.name === instance);
     },
     republish() {
       if (!running) return;

@@ -3,43 +3,16 @@
  * class, fed parsed packets through a fake multicast-dns emitter: no sockets, thousands of
  * distinct adverts in milliseconds.
  */
-import { EventEmitter } from 'node:events';
-import { Browser, type Bonjour } from 'bonjour-service';
 import { describe, expect, it } from 'vitest';
 import { ENTRY_TTL_MS, MAX_ENTRIES, createMdnsDiscovery, type MdnsSighting } from '../../../discovery/mdns.js';
 import { captureLog } from '../../helpers/capture-log.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-
-const TYPE = '_inference-mesh._tcp.local';
-
-class FakeMdns extends EventEmitter {
-  query(): void {}
-}
-
-/** One DNS-SD answer (RFC 6763 §4, §6): PTR → instance, SRV, TXT and an A record. */
-function advert(name: string, txt: Record<string, string>, address = '10.0.0.13') {
-  const fqdn = `${name}.${TYPE}`;
-  return {
-    answers: [
-      { name: TYPE, type: 'PTR', ttl: 4500, data: fqdn },
-      { name: fqdn, type: 'SRV', ttl: 120, data: { target: `${name}.local`, port: 7650 } },
-      { name: fqdn, type: 'TXT', ttl: 4500, data: Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`)) },
-      { name: `${name}.local`, type: 'A', ttl: 120, data: address },
-    ],
-    additionals: [],
-  };
-}
+import { FakeMdns, advert, fakeBonjour } from '../../helpers/fake-bonjour.js';
 
 function setup(keep: (s: MdnsSighting) => boolean) {
   const mdns = new FakeMdns();
   const clock = new FakeClock();
-  let browser: Browser | null = null;
-  const fake = {
-    publish: () => ({ stop: (cb: () => void) => cb() }),
-    find: (o: { type: string }) => (browser = new Browser(mdns, o)),
-    unpublishAll: (cb: () => void) => cb(),
-    destroy: (cb: () => void) => cb(),
-  } as unknown as Bonjour;
+  const fake = fakeBonjour(mdns);
   const sightings: MdnsSighting[] = [];
   const goodbyes: string[] = [];
   const discovery = createMdnsDiscovery({
@@ -50,14 +23,14 @@ function setup(keep: (s: MdnsSighting) => boolean) {
     clock,
     log: captureLog().log,
     requeryIntervalMs: 30_000,
-    createBonjour: () => fake,
+    createBonjour: () => fake.bonjour,
     onSighting: (s) => {
       sightings.push(s);
       return keep(s);
     },
     onGoodbye: (i) => goodbyes.push(i),
   });
-  return { mdns, clock, discovery, sightings, goodbyes, browser: () => browser as Browser };
+  return { mdns, clock, discovery, sightings, goodbyes, browser: fake.browser };
 }
 
 const hugeTxt = { v: '1', junk: 'x'.repeat(8000) };
