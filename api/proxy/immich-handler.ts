@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../agent/clock.js';
 import type { Logger } from '../../agent/log.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
+import { closeAfterRefusal } from './linger.js';
 import type { Routing } from './routing.js';
 import type { ProxyStats } from './stats.js';
 
@@ -47,8 +48,8 @@ export async function isInteractive(contentType: string, body: Buffer): Promise<
 }
 
 export function createImmichHandler(deps: ImmichHandlerDeps) {
-  const send = (res: ServerResponse, status: number, body: string, contentType = 'application/json', headers: http.OutgoingHttpHeaders = {}): void => {
-    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
+  const send = (res: ServerResponse, status: number, body: string, contentType = 'application/json'): void => {
+    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };
 
@@ -74,7 +75,10 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
     if (bare !== '/predict' || method !== 'POST') return send(res, 404, detail('Not Found'));
 
     const body = await readBody(req, deps.maxBodyBytes);
-    if (body === null) return send(res, 413, detail(`request body larger than ${deps.maxBodyBytes} bytes`), undefined, { connection: 'close' });
+    if (body === null) {
+      send(res, 413, detail(`request body larger than ${deps.maxBodyBytes} bytes`));
+      return closeAfterRefusal(req, res, deps.clock);
+    }
     const interactive = await isInteractive(String(req.headers['content-type'] ?? ''), body);
     const targets = interactive ? deps.routing.targets('immich-ml') : await holdForBatch();
     if (targets.length === 0) {

@@ -10,6 +10,7 @@ import { TimeoutError, type Clock } from '../../agent/clock.js';
 import { describeError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/log.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody, type Attempt } from './forward.js';
+import { closeAfterRefusal } from './linger.js';
 import { isModelNotFound, ollamaErrorBody, ollamaErrorFrame } from './ollama-errors.js';
 import { mergeModelLists, openAiModel } from './ollama-lists.js';
 import { responseModelRewriter, rewriteRequestModel } from './model-rewrite.js';
@@ -105,7 +106,10 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
     }
 
     const body = await readBody(req, deps.maxBodyBytes);
-    if (body === null) return send(res, 413, ollamaErrorBody(bare, `request body larger than ${deps.maxBodyBytes} bytes`, 413), undefined, { connection: 'close' });
+    if (body === null) {
+      send(res, 413, ollamaErrorBody(bare, `request body larger than ${deps.maxBodyBytes} bytes`, 413));
+      return closeAfterRefusal(req, res, deps.clock);
+    }
     let model: string | undefined;
     if (MODEL_PATHS.has(bare) && body.length > 0) {
       try {
