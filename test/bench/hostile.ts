@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { meshFingerprint } from '../../discovery/mesh-key.js';
 import { createNetnsLab, netnsAvailable, type Lab } from '../netns/netns.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -125,28 +126,33 @@ try {
     agent.destroy();`);
   const kaBefore = await rssMb();
 
+  const linesBefore = output.split('\n').length;
   await measure('2,000 random UDP datagrams to 224.0.0.251:5353', async () => {
     const r = JSON.parse(await lab.exec('lan', [process.execPath, '--import', 'tsx', FLOOD, '--from', lanAddr, '--count', '2000', '--random', '--per-sec', '2000'], { cwd: ROOT, timeoutMs: 60_000 })) as { sent: number };
     return `${r.sent} sent`;
   });
-  const linesBefore = output.split('\n').length;
   for (const burst of [1, 2]) {
     await measure(`burst ${burst}: 20,000 distinct mDNS adverts, 8 KB TXT`, async () => {
       const r = JSON.parse(await lab.exec('lan', [process.execPath, '--import', 'tsx', FLOOD, '--from', lanAddr, '--count', '20000', '--pad', '8000', '--per-sec', '4000', '--prefix', `b${burst}`], { cwd: ROOT, timeoutMs: 120_000 })) as { sent: number; ms: number };
       return `${r.sent} sent in ${(r.ms / 1000).toFixed(1)} s`;
     });
   }
-  const floodLines = output.split('\n').slice(linesBefore - 1).filter((l) => /advert/i.test(l));
+  await measure('5,000 adverts copying the mesh fingerprint (each looks worth verifying)', async () => {
+    const r = JSON.parse(await lab.exec('lan', [process.execPath, '--import', 'tsx', FLOOD, '--from', lanAddr, '--count', '5000', '--mesh', meshFingerprint(KEY), '--per-sec', '2500', '--prefix', 'copy'], { cwd: ROOT, timeoutMs: 120_000 })) as { sent: number; ms: number };
+    return `${r.sent} sent in ${(r.ms / 1000).toFixed(1)} s`;
+  });
+  // Every line the agent wrote during the UDP attacks, not only those about adverts.
+  const floodLines = output.split('\n').slice(linesBefore - 1).filter((l) => l.trim() !== '');
   rows.push({ attack: 'idle keep-alive connection (during the floods)', answer: await keepAlive, before: kaBefore, after: await rssMb() });
   const settleBefore = await rssMb();
   await sleep(10_000);
-  rows.push({ attack: 'after 10 s of quiet', answer: `${floodLines.length} log lines about adverts during both bursts; ${await alive()}`, before: settleBefore, after: await rssMb() });
+  rows.push({ attack: 'after 10 s of quiet', answer: `${floodLines.length} log lines during the UDP attacks; ${await alive()}`, before: settleBefore, after: await rssMb() });
 
   rows.push({ attack: 'all of the above, from the idle agent after start', answer: `${((performance.now() - t0) / 1000).toFixed(0)} s of attacks; ${await alive()}`, before: startRss, after: await rssMb() });
   const w = Math.max(...rows.map((r) => r.attack.length));
   console.log(`\n${'attack'.padEnd(w)}  RSS before → after  answer`);
   for (const r of rows) console.log(`${r.attack.padEnd(w)}  ${r.before.toFixed(1).padStart(6)} → ${r.after.toFixed(1).padStart(6)} MB  ${r.answer}`);
-  console.log(`\nlog lines about adverts:\n${floodLines.map((l) => `  ${l.slice(0, 200)}`).join('\n')}`);
+  console.log(`\nlog lines during the UDP attacks:\n${floodLines.map((l) => `  ${l.slice(0, 200)}`).join('\n')}`);
 } finally {
   await lab.destroy();
   await rm(dir, { recursive: true, force: true });
