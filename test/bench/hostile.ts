@@ -61,7 +61,12 @@ try {
     await sleep(50);
   }
   const pid = agent.pid ?? 0;
-  const rssMb = async (): Promise<number> => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  /** NaN once the agent is gone (the attack killed it). */
+  const rssMb = async (): Promise<number> => {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
+    return kb === undefined ? Number.NaN : Number(kb) / 1024;
+  };
   const alive = async (): Promise<string> => {
     if (agent.exitCode !== null || agent.signalCode !== null) return `AGENT DIED (${agent.exitCode ?? agent.signalCode})`;
     const r = await run('lan', `const r = await fetch('${base}/api/v1/health', { signal: AbortSignal.timeout(5000) }); console.log(JSON.stringify(r.status));`).catch(() => 'no answer');
@@ -73,7 +78,7 @@ try {
   const measure = async (attack: string, act: () => Promise<string>): Promise<void> => {
     const before = await rssMb();
     const started = performance.now();
-    const answer = await act();
+    const answer = await act().catch((err: unknown) => `FAILED: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]?.slice(0, 120) ?? ''}`);
     await sleep(1000);
     rows.push({ attack, answer: `${answer}; ${await alive()}`, before, after: await rssMb() });
     console.error(`done in ${((performance.now() - started) / 1000).toFixed(1)} s: ${attack}`);
@@ -123,7 +128,7 @@ try {
     const first = await get(); await new Promise((r) => setTimeout(r, 20000));
     try { const second = await get(); console.log('HTTP ' + first.status + ' then, after 20 s idle, HTTP ' + second.status + ' on the ' + (second.reused ? 'same' : 'a NEW') + ' connection'); }
     catch (e) { console.log('after 20 s idle: ' + e.code); }
-    agent.destroy();`);
+    agent.destroy();`).catch((err: unknown) => `FAILED: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]?.slice(0, 120) ?? ''}`);
   const kaBefore = await rssMb();
 
   const linesBefore = output.split('\n').length;
@@ -151,8 +156,11 @@ try {
   rows.push({ attack: 'all of the above, from the idle agent after start', answer: `${((performance.now() - t0) / 1000).toFixed(0)} s of attacks; ${await alive()}`, before: startRss, after: await rssMb() });
   const w = Math.max(...rows.map((r) => r.attack.length));
   console.log(`\n${'attack'.padEnd(w)}  RSS before → after  answer`);
-  for (const r of rows) console.log(`${r.attack.padEnd(w)}  ${r.before.toFixed(1).padStart(6)} → ${r.after.toFixed(1).padStart(6)} MB  ${r.answer}`);
-  console.log(`\nlog lines during the UDP attacks:\n${floodLines.map((l) => `  ${l.slice(0, 200)}`).join('\n')}`);
+  const mb = (v: number): string => (Number.isNaN(v) ? 'gone' : v.toFixed(1)).padStart(6);
+  for (const r of rows) console.log(`${r.attack.padEnd(w)}  ${mb(r.before)} → ${mb(r.after)} MB  ${r.answer}`);
+  const shown = floodLines.slice(0, 10).map((l) => `  ${l.slice(0, 200)}`);
+  if (floodLines.length > shown.length) shown.push(`  … and ${floodLines.length - shown.length} more`);
+  console.log(`\nlog lines during the UDP attacks:\n${shown.join('\n')}`);
 } finally {
   await lab.destroy();
   await rm(dir, { recursive: true, force: true });
