@@ -77,6 +77,15 @@ describe('client access for the API and UI', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('peer_auth_failed');
   });
 
+  it.each(['/api/v1/peer/../nodes', '/api/v1/peer/%2e%2e/nodes', '/api/v1/peer%2F..%2Fnodes', '/API/V1/PEER/ping'])(
+    'the exemption cannot be borrowed: %s → 403 or a refusal, never the nodes',
+    async (path) => {
+      const res = await served.request(`http://hub${path}`, {}, from('198.51.100.7'));
+      expect(res.status === 403 || res.status === 404).toBe(true);
+      expect(await res.text()).not.toContain('"nodes"');
+    },
+  );
+
   it('a scanner is logged once per address, not once per request', async () => {
     const before = lines.filter((l) => l.includes('refused a client outside')).length;
     for (let i = 0; i < 5; i++) await served.request('/api/v1/nodes', {}, from('203.0.113.9'));
