@@ -126,6 +126,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
   /** Everything the live UI hears about (GET /api/v1/events). */
   const meshEvents = createEmitter<{ event: MeshEvent }>((err) => log.error('event listener failed', { error: String(err) }));
   const proxy = createProxy(config, deps, {
+    adminToken: () => adminToken,
     stats,
     elector: () => placement?.elector ?? null,
     registry: () => registry,
@@ -168,6 +169,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       subscribe: (listener) => meshEvents.on('event', listener),
     },
     admin: { token: () => adminToken, nowMs: deps.clock.nowMs },
+    access: () => proxy.access,
     settings: {
       view: () => settingsView(config, store?.get().settings),
       save: (change) => {

@@ -114,7 +114,7 @@ export const configSchema = z.strictObject({
       /** A dedicated Immich-ML-compatible listener (e.g. 3003). */
       immichMlPort: z.number().int().min(1).max(65535).nullable().default(null).describe('An extra Immich-ML-compatible listener (e.g. 3003) for clients that cannot take the /immich-ml/ path. null = none.'),
       /** Clients allowed to use the routed endpoints (default: loopback, private ranges, Tailscale). */
-      allowedCidrs: z.array(cidrSchema).default([...DEFAULT_ALLOWED_CIDRS]).describe("Client networks (CIDR) allowed to use the routed endpoints and read the API. Default: loopback, private ranges, Tailscale's 100.64.0.0/10 and IPv6 ULA. Others get 403."),
+      allowedCidrs: z.array(cidrSchema).default([...DEFAULT_ALLOWED_CIDRS]).describe("Client networks (CIDR) allowed to use the routed endpoints, the API, the web UI and /metrics (the signed peer protocol is exempt). Loopback is always allowed. Default: loopback, private ranges, Tailscale's 100.64.0.0/10 and IPv6 ULA. Others get 403."),
       /** When set, clients must send `Authorization: Bearer <apiKey>`. */
       apiKey: z.string().min(8, 'must be at least 8 characters').nullable().default(null).describe('When set, clients of the routed endpoints must also send `Authorization: Bearer <apiKey>`. null = the network check alone decides.'),
       /** When no offered node has a model, use this one instead: {"llama3.1:8b": "llama3.2:3b"}. */
@@ -128,6 +128,13 @@ export const configSchema = z.strictObject({
       /** A node that just failed a request is tried last for this long (passive health). */
       suspectSec: z.number().int().min(0).max(3600).default(15).describe('A node that just failed a request is tried last for this long.'),
       maxBodyMb: z.number().int().min(1).max(1024).default(64).describe('Largest request body the routed endpoints accept, in MB.'),
+      /** Issue 11: from the LAN, with no credential, DELETE /ollama/api/delete removed a model. */
+      openModelManagement: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Let clients from the allowed networks pull, push, create, copy and delete Ollama models through /ollama/ (and upload blobs) without the admin credential. false = those need `Authorization: Bearer <admin token>`; inference is unaffected.',
+        ),
     })
     .prefault({})
     .describe('The routed endpoints: /ollama/ and /immich-ml/ on the agent port, optional dedicated ports, who may call, failover timing.'),

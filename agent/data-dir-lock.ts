@@ -4,7 +4,8 @@
  */
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { DataDirLockedError } from './errors.js';
+import { diskWriteError } from './disk-error.js';
+import { AgentError, DataDirLockedError } from './errors.js';
 import type { Logger } from './log.js';
 
 export const LOCK_FILE = 'agent.lock';
@@ -24,11 +25,20 @@ export interface LockOptions {
 export async function acquireDataDirLock(opts: LockOptions): Promise<DataDirLock> {
   const file = path.join(opts.dataDir, LOCK_FILE);
   // First start on a machine: the per-user state directory does not exist yet (0700: it holds the mesh key).
-  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+    throw diskWriteError('data_dir_unwritable', opts.dataDir, err, 'the data directory');
+  });
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await open(file, 'wx', 0o600);
-      await handle.writeFile(`${opts.pid}\n`);
+      try {
+        await handle.writeFile(`${opts.pid}\n`);
+      } catch (err) {
+        // An empty lock (a full disk) would name no owner: never leave it behind.
+        await handle.close();
+        await unlink(file).catch(() => undefined);
+        throw diskWriteError('data_dir_unwritable', file, err, 'the lock');
+      }
       await handle.close();
       return {
         async release() {
@@ -38,7 +48,8 @@ export async function acquireDataDirLock(opts: LockOptions): Promise<DataDirLock
         },
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (err instanceof AgentError) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw diskWriteError('data_dir_unwritable', file, err, 'the lock');
     }
     const owner = await readOwner(file);
     if (owner !== null && owner !== opts.pid && opts.isProcessAlive(owner)) throw new DataDirLockedError(opts.dataDir, owner);

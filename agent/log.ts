@@ -25,7 +25,8 @@ export interface Logger {
   child(scope: string): Logger;
   /**
    * Logs at most once per `key` for the life of this logger tree, for input that would otherwise
-   * repeat on every poll (a malformed peer advert, a missing binary).
+   * repeat on every poll (a malformed peer advert, a missing binary). Only the newest
+   * MAX_ONCE_KEYS keys are remembered.
    */
   once(key: string, level: EventLevel, message: string, fields?: LogFields): void;
 }
@@ -38,6 +39,9 @@ export interface LoggerOptions {
   /** How a record becomes a line (agent/log-format.ts); default formatLogRecord. */
   format?: (record: LogRecord) => string;
 }
+
+/** How many `once` keys a logger tree remembers. */
+export const MAX_ONCE_KEYS = 1000;
 
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
@@ -64,6 +68,13 @@ export function createLogger(opts: LoggerOptions, onceKeys = new Set<string>()):
     child: (child) => createLogger({ ...opts, scope: scope ? `${scope}.${child}` : child }, onceKeys),
     once(key, level, message, fields) {
       if (onceKeys.has(key)) return;
+      // Keys often carry what a remote sent (an mDNS instance name, an address): bounded, or a
+      // flood of distinct names grows the Set for ever (issue 11). The oldest key goes first (a Set
+      // iterates in insertion order), so its message may be logged once more much later.
+      if (onceKeys.size >= MAX_ONCE_KEYS) {
+        const oldest = onceKeys.values().next();
+        if (!oldest.done) onceKeys.delete(oldest.value);
+      }
       onceKeys.add(key);
       emit(level, message, fields);
     },

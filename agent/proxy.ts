@@ -3,7 +3,9 @@
  * handlers, client access control, statistics, and the optional dedicated listeners.
  */
 import http from 'node:http';
-import { createAccessPolicy } from '../api/proxy/access.js';
+import { createAccessPolicy, type AccessPolicy } from '../api/proxy/access.js';
+import { createAdminAuth } from '../api/admin-auth.js';
+import { createModelManagementGuard } from '../api/proxy/model-management.js';
 import { createImmichHandler } from '../api/proxy/immich-handler.js';
 import { createOllamaHandler } from '../api/proxy/ollama-handler.js';
 import { advertListVersion } from '../api/proxy/model-list-cache.js';
@@ -25,6 +27,8 @@ export interface ProxyParts {
   router: ProxyRouter;
   /** Where requests go now and which nodes failed them lately (issue 10 §4). */
   routing: Routing;
+  /** The one client access policy; the API and UI use it too (issue 11). */
+  access: AccessPolicy;
   /** Dedicated listeners (proxy.ollamaPort / immichMlPort), started after the main one. */
   servers: HttpServer[];
   /** Upstream connections are kept alive between requests; stop() closes them. */
@@ -35,6 +39,7 @@ export function createProxy(
   config: AgentConfig,
   deps: AgentDeps,
   parts: {
+    adminToken: () => string | null;
     stats: ProxyStats;
     elector: () => Elector | null;
     registry: () => PeerRegistry | null;
@@ -61,8 +66,10 @@ export function createProxy(
   const relay: RelayCredentials = { key: parts.key, selfId: parts.selfId, nowMs: deps.clock.nowMs };
   const maxBodyBytes = p.maxBodyMb * 1024 * 1024;
   const common = { routing, stats: parts.stats, clock: deps.clock, agent, maxBodyBytes, relay };
+  const admin = createAdminAuth({ token: parts.adminToken, nowMs: deps.clock.nowMs });
   const router = createProxyRouter({
     access: () => access,
+    manage: createModelManagementGuard({ open: p.openModelManagement, access: () => access, admin }),
     relay: createRelayHandler({
       verifier: parts.verifier,
       relay,
@@ -106,5 +113,5 @@ export function createProxy(
   };
   dedicated('ollama-port', p.ollamaPort, 'ollama');
   dedicated('immich-ml-port', p.immichMlPort, 'immich-ml');
-  return { router, routing, servers, agent };
+  return { router, routing, access, servers, agent };
 }

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { diskWriteError } from './disk-error.js';
 import { AgentError, describeError } from './errors.js';
 import type { Logger } from './log.js';
 
@@ -154,7 +155,7 @@ async function writeAtomically(kind: SecretKind, file: string, value: string): P
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
-    throw new AgentError(`${kind.codePrefix}_unwritable`, `could not write the ${kind.label} to ${file}: ${describeError(err)}`, { cause: err });
+    throw diskWriteError(`${kind.codePrefix}_unwritable`, file, err, `the ${kind.label}`);
   }
 }
 

@@ -4,10 +4,11 @@
  * `state.json.corrupt-<time>` with a warning, and the agent starts fresh: data is never silently
  * overwritten, and a bad file never stops the agent from starting.
  */
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
+import { diskWriteError } from './disk-error.js';
 import { AgentError, describeError } from './errors.js';
 import type { Logger } from './log.js';
 import { asideName } from './secret-file.js';
@@ -35,10 +36,21 @@ export const STATE_FILE = 'state.json';
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const file = path.join(opts.dataDir, STATE_FILE);
-  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+    throw diskWriteError('state_unwritable', opts.dataDir, err, 'the data directory');
+  });
   const existing = await readState(file, opts);
   const db = new Low<AgentState>(new JSONFile<AgentState>(file), existing ?? opts.initial(opts.nowMs()));
-  if (existing === null) await db.write();
+  const write = async (): Promise<void> => {
+    try {
+      await db.write();
+    } catch (err) {
+      // steno (lowdb's writer) writes `.state.json.tmp` and leaves it behind when the write fails.
+      await unlink(stenoTempFile(file)).catch(() => undefined);
+      throw diskWriteError('state_unwritable', file, err, 'the state');
+    }
+  };
+  if (existing === null) await write();
 
   let queue: Promise<void> = Promise.resolve();
   return {
@@ -49,7 +61,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
         const draft = structuredClone(db.data);
         change(draft);
         db.data = stateSchema.parse(draft);
-        await db.write();
+        await write();
       };
       const next = queue.then(run, run);
       // Keep the queue alive after a failed write; the caller still sees the failure.
@@ -58,6 +70,11 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     },
     flush: () => queue,
   };
+}
+
+/** steno's temporary file for `file` (node_modules/steno/lib/index.js getTempFilename). */
+export function stenoTempFile(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
 }
 
 /** The stored state, or null when there is none or it had to be moved aside. */

@@ -55,9 +55,17 @@ export interface AdminAuthOptions {
   secureCookies?: boolean;
 }
 
+/** The answer to a Bearer credential outside Hono (the routed endpoints' model management). */
+export type BearerVerdict = { ok: true } | { ok: false; status: 401 | 403 | 429 | 503; code: string; message: string; headers: Record<string, string> };
+
 export interface AdminAuth {
   /** Put in front of every state-changing route. */
   middleware: MiddlewareHandler;
+  /**
+   * Checks `Authorization: Bearer <admin token>` from `client` (an address), with the same failure
+   * limit as the API. Cookies are not accepted: the routed endpoints have no CSRF check.
+   */
+  bearer(authorizationHeader: string | undefined, client: string): BearerVerdict;
   /** `POST /login`, `POST /logout`, `GET /session`; mount under `/api/v1`. */
   routes(): Hono;
 }
@@ -88,21 +96,40 @@ export function createAdminAuth(opts: AdminAuthOptions): AdminAuth {
   const sessions = createSessions(ttlMs);
   const limiter = createFailureLimiter();
 
+  const checkBearer = (header: string, client: string, token: string, now: number): Authenticated => {
+    // The scheme name is case-insensitive (RFC 9110 §11.1); the credential syntax is RFC 6750 §2.1.
+    const bearer = /^Bearer +(\S+) *$/i.exec(header)?.[1];
+    if (bearer === undefined) return { kind: 'none' };
+    const retryAfterSec = limiter.retryAfterSec(client, now);
+    // Checked before the comparison, or the limit would not slow guessing down.
+    if (retryAfterSec > 0) return { kind: 'limited', retryAfterSec };
+    if (sameSecret(bearer, token)) return { kind: 'bearer' };
+    limiter.fail(client, now);
+    return { kind: 'wrong' };
+  };
+
+  const bearer = (header: string | undefined, client: string): BearerVerdict => {
+    const token = opts.token();
+    if (token === null) return { ok: false, status: 503, code: 'admin_unavailable', message: NOT_READY_MESSAGE, headers: {} };
+    const auth = header === undefined ? ({ kind: 'none' } as const) : checkBearer(header, client.replace(/^::ffff:/i, ''), token, opts.nowMs());
+    switch (auth.kind) {
+      case 'bearer':
+      case 'cookie':
+        return { ok: true };
+      case 'limited':
+        return { ok: false, status: 429, code: 'too_many_failures', message: TOO_MANY_MESSAGE, headers: { 'retry-after': String(auth.retryAfterSec) } };
+      case 'wrong':
+        return { ok: false, status: 403, code: 'admin_token_wrong', message: 'the admin credential is wrong', headers: {} };
+      case 'none':
+      case 'stale':
+        return { ok: false, status: 401, code: 'admin_required', message: MODEL_ADMIN_MESSAGE, headers: { 'www-authenticate': WWW_AUTHENTICATE } };
+    }
+  };
+
   const authenticate = (c: Context, token: string): Authenticated => {
     const now = opts.nowMs();
     const header = c.req.header('authorization');
-    if (header !== undefined) {
-      // The scheme name is case-insensitive (RFC 9110 §11.1); the credential syntax is RFC 6750 §2.1.
-      const bearer = /^Bearer +(\S+) *$/i.exec(header)?.[1];
-      if (bearer === undefined) return { kind: 'none' };
-      const client = clientAddress(c);
-      const retryAfterSec = limiter.retryAfterSec(client, now);
-      // Checked before the comparison, or the limit would not slow guessing down.
-      if (retryAfterSec > 0) return { kind: 'limited', retryAfterSec };
-      if (sameSecret(bearer, token)) return { kind: 'bearer' };
-      limiter.fail(client, now);
-      return { kind: 'wrong' };
-    }
+    if (header !== undefined) return checkBearer(header, clientAddress(c), token, now);
     const id = getCookie(c, SESSION_COOKIE);
     if (id === undefined || id === '') return { kind: 'none' };
     return sessions.valid(id, digest(token), now) ? { kind: 'cookie' } : { kind: 'stale' };
@@ -183,23 +210,30 @@ export function createAdminAuth(opts: AdminAuthOptions): AdminAuth {
     return app;
   };
 
-  return { middleware, routes };
+  return { middleware, routes, bearer };
 }
 
+// RFC 9110 §15.5.2: a 401 carries WWW-Authenticate. "Bearer" (RFC 6750 §3) does not make
+// browsers pop up their own login dialog, as "Basic" would.
+const WWW_AUTHENTICATE = 'Bearer realm="inference-mesh"';
+const NOT_READY_MESSAGE = 'the agent is still starting and cannot check the admin credential yet; try again in a moment';
+const TOO_MANY_MESSAGE = 'too many failed logins; wait a minute';
+const MODEL_ADMIN_MESSAGE =
+  'managing models (pull, push, create, copy, delete) needs the admin credential: send Authorization: Bearer <token> ' +
+  "(print it with `inference-mesh admin-token` on the agent's machine), or set proxy.openModelManagement to true";
+
 function adminRequired(c: Context, message: string): Response {
-  // RFC 9110 §15.5.2: a 401 carries WWW-Authenticate. "Bearer" (RFC 6750 §3) does not make
-  // browsers pop up their own login dialog, as "Basic" would.
-  c.header('WWW-Authenticate', 'Bearer realm="inference-mesh"');
+  c.header('WWW-Authenticate', WWW_AUTHENTICATE);
   return errorResponse(c, 401, { code: 'admin_required', message });
 }
 
 function notReady(c: Context): Response {
-  return errorResponse(c, 503, { code: 'admin_unavailable', message: 'the agent is still starting and cannot check the admin credential yet; try again in a moment' });
+  return errorResponse(c, 503, { code: 'admin_unavailable', message: NOT_READY_MESSAGE });
 }
 
 function tooManyFailures(c: Context, retryAfterSec: number): Response {
   c.header('Retry-After', String(retryAfterSec)); // RFC 6585 §4
-  return errorResponse(c, 429, { code: 'too_many_failures', message: 'too many failed logins; wait a minute' });
+  return errorResponse(c, 429, { code: 'too_many_failures', message: TOO_MANY_MESSAGE });
 }
 
 /**

@@ -9,6 +9,9 @@ import type { NodeAdvert } from '../agent/node-advert.js';
 import type { NodeRecord } from '../discovery/types.js';
 import { createAdminAuth, type AdminAuthOptions } from './admin-auth.js';
 import { createErrorHandler, errorResponse } from './errors.js';
+import { apiBodyLimit } from './body-limit.js';
+import { clientAccess } from './client-access.js';
+import type { AccessPolicy } from './proxy/access.js';
 import { healthRoutes } from './routes/health.js';
 import { nodeRoutes } from './routes/node.js';
 import { nodesRoutes } from './routes/nodes.js';
@@ -39,11 +42,16 @@ export interface AppDeps {
   settings: SettingsRouteDeps;
   /** The web UI's view of the agent (web/deps.ts). */
   web: WebDeps;
+  /** Who may be served at all (`proxy.allowedCidrs`, the same policy as the routed endpoints). */
+  access: () => AccessPolicy;
 }
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError(createErrorHandler(deps.log));
+  // Before every route: a refused client's body is never read.
+  app.use('*', clientAccess(deps.access, deps.log.child('access')));
+  app.use('/api/v1/*', apiBodyLimit());
   app.route('/api/v1', healthRoutes());
   app.route('/api/v1', nodeRoutes(deps));
   app.route('/api/v1', nodesRoutes(deps));

@@ -586,6 +586,12 @@ function routedOperations(prefix: 'ollama' | 'immich-ml', name: string, methods:
       ...paragraphs,
       `The request and the answer are ${name}'s own, passed through as they are; they are not described here. \`{path}\` is the rest of the path and may contain slashes; \`/${prefix}\` alone is the root. Every answer names the node that served it in \`x-inference-mesh-node\`.`,
       `Clients from the allowed networks (\`proxy.allowedCidrs\`) may call; with \`proxy.apiKey\` set, also anyone with \`Authorization: Bearer <key>\`. Anyone else gets 403 in ${name}'s error shape.`,
+      ...(prefix === 'ollama'
+        ? [
+            'Model management (`api/pull`, `api/push`, `api/create`, `api/copy`, `api/delete`, `api/blobs/…`) needs `Authorization: Bearer <admin token>` unless `proxy.openModelManagement` is true: 401 without it, 403 with a wrong one, in Ollama\'s error shape. Inference needs no credential.',
+          ]
+        : []),
+      'A body larger than `proxy.maxBodyMb` answers 413, at once when `Content-Length` declares it.',
     ].join('\n\n'),
     access: 'routed',
     parameters: [{ name: 'path', in: 'path', description: `The ${name} path, e.g. ${prefix === 'ollama' ? '`api/chat` or `v1/chat/completions`' : '`ping` or `predict`'}.`, schema: { type: 'string' } }],
@@ -685,6 +691,7 @@ export function buildOpenApi(opts: { version: string }): object {
       description: [
         'One agent per home-lab machine: it finds its peers, elects where Ollama and Immich ML run, and routes them through one stable endpoint. This is the HTTP API of one agent.',
         'Request bodies are JSON, validated on arrival: a bad body is a 400 that lists every problem. Every error of the JSON API is `{ "error": { "code", "message", "details"? } }` with a stable code.',
+        'Every route but the signed peer protocol answers 403 (`forbidden_network`) to a client outside `proxy.allowedCidrs`; loopback is always allowed. A request body over 1 MiB answers 413 (`body_too_large`).',
         `Changes (\`POST\`, \`PUT\`, \`DELETE\`) need the admin credential: \`Authorization: Bearer <token>\` (\`inference-mesh admin-token\` prints it on the agent's machine), or the web page's \`${SESSION_COOKIE}\` session cookie from \`POST /api/v1/login\`. Without it they answer 401; with a wrong one, 403.`,
       ].join('\n\n'),
       license: { name: 'MIT', identifier: 'MIT' },

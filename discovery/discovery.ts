@@ -7,10 +7,13 @@ import type { Clock, CancelTimer } from '../agent/clock.js';
 import { describeError } from '../agent/errors.js';
 import type { Service } from '../agent/lifecycle.js';
 import type { Logger } from '../agent/log.js';
-import { createCandidateVerifier } from './candidates.js';
+import { createCandidateVerifier, type Candidate } from './candidates.js';
 import type { ServiceEndpoint } from './endpoint-schema.js';
 import { createEndpointNodes } from './endpoint-nodes.js';
-import { createMdnsDiscovery, type MdnsDiscovery, type MdnsOptions } from './mdns.js';
+import { createAdvertNoise } from './advert-noise.js';
+import { loggingClockSkew } from './clock-skew-log.js';
+import { MAX_ENTRIES as MAX_MDNS_ENTRIES, createMdnsDiscovery, type MdnsDiscovery, type MdnsOptions } from './mdns.js';
+import { createVerifyBackoff } from './verify-backoff.js';
 import type { PeerClient } from './peer-client.js';
 import { createPeerChecker } from './peer-checker.js';
 import type { PeerRegistry } from './registry.js';
@@ -72,6 +75,11 @@ export interface Discovery extends Service {
 }
 
 const PERSIST_DEBOUNCE_MS = 1000;
+/** A failed mDNS candidate waits 30 s, then 1, 2, 4 … up to 30 min, before it is fetched again. */
+const VERIFY_BACKOFF_BASE_MS = 30_000;
+const VERIFY_BACKOFF_MAX_MS = 30 * 60_000;
+/** Each verification may download up to 256 KB (peer-client.ts); a flood must not start thousands. */
+const MAX_MDNS_VERIFYING = 8;
 const TXT_REPUBLISH_MIN_MS = 60_000;
 /**
  * A candidate that gave no definite answer (refused, timed out: after a power cut every machine is
@@ -81,13 +89,16 @@ const TXT_REPUBLISH_MIN_MS = 60_000;
 const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 16_000] as const;
 /** A member told of by another (a request, an advert) is verified at most this often. */
 const HEARSAY_MIN_INTERVAL_MS = 5000;
+/** Retries waiting at once: a flood of adverts that never answer must not pile them up. */
+const MAX_PENDING_RETRIES = 64;
 
 export function createDiscovery(opts: DiscoveryOptions): Discovery {
   const { registry, clock, log } = opts;
-  const verifier = createCandidateVerifier({ client: opts.client, registry, clock, log, selfId: opts.selfId });
+  const client = loggingClockSkew(opts.client, log);
+  const verifier = createCandidateVerifier({ client, registry, clock, log, selfId: opts.selfId });
   const checker = createPeerChecker({
     registry,
-    client: opts.client,
+    client,
     clock,
     log: log.child('health'),
     intervalMs: opts.healthIntervalMs,
@@ -97,6 +108,9 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
   });
   const endpoints = createEndpointNodes({ registry, fetch: opts.fetch, clock, log: log.child('endpoints'), intervalMs: opts.servicesIntervalMs, timeoutMs: opts.peerTimeoutMs * 2 });
   const instanceToNode = new Map<string, string>();
+  const noise = createAdvertNoise({ clock, log: log.child('mdns') });
+  const backoff = createVerifyBackoff({ baseMs: VERIFY_BACKOFF_BASE_MS, maxMs: VERIFY_BACKOFF_MAX_MS, maxEntries: 1024 });
+  let mdnsVerifying = 0;
   let mdns: MdnsDiscovery | null = null;
   let abort: AbortController | null = null;
   let cancelStatic: CancelTimer | null = null;
@@ -110,13 +124,14 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
   const hearsayAtMs = new Map<string, number>();
   let running = false;
 
-  const verify = (candidate: Parameters<typeof verifier.verify>[0], attempt = 0): void => {
+  /** A static URL, the tailnet or hearsay: verified, and asked again soon while there is no definite answer (issue 17). */
+  const verify = (candidate: Candidate, attempt = 0): void => {
     const signal = abort?.signal;
     if (!signal || signal.aborted) return;
     // Never rejects: failures are logged inside.
     void verifier.verify(candidate, signal).then((outcome) => {
       const delayMs = RETRY_DELAYS_MS[attempt];
-      if (outcome.admitted !== null || !outcome.retry || delayMs === undefined || !running) return;
+      if (outcome.admitted !== null || !outcome.retry || delayMs === undefined || !running || retryTimers.size >= MAX_PENDING_RETRIES) return;
       const cancel = clock.setTimeout(() => {
         retryTimers.delete(cancel);
         const known = candidate.expectedNodeId ? registry.get(candidate.expectedNodeId) : undefined;
@@ -143,25 +158,86 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
     for (const m of node.advert?.members ?? []) verifyHearsay(m.nodeId, `http://${m.addr}`);
   };
 
+  /**
+   * Issue 11: a LAN host can send any number of adverts. Only members of this mesh are kept, the
+   * rest are counted and summarised once a minute; an address list whose verification failed waits
+   * (verify-backoff.ts); at most MAX_MDNS_VERIFYING verifications run at once.
+   */
   const onSighting: MdnsOptions['onSighting'] = (s) => {
     const decoded = decodeTxt(s.txt);
     if (!decoded.ok) {
-      log.once(`mdns-bad:${s.instance}:${decoded.reason}`, 'warn', 'ignoring a malformed mDNS advert', { instance: s.instance, reason: decoded.reason });
-      return;
+      noise.ignored(s.source, `malformed: ${decoded.reason}`, { instance: s.instance.slice(0, 100) });
+      return false;
     }
     const { nodeId, meshFingerprint, seq } = decoded.value;
-    if (nodeId === opts.selfId) return;
+    if (nodeId === opts.selfId) return true;
     if (meshFingerprint !== opts.meshFingerprint) {
-      log.once(`mdns-other-mesh:${s.instance}`, 'info', 'ignoring an agent of another mesh', { instance: s.instance, mesh: meshFingerprint });
-      return;
+      noise.ignored(s.source, `another mesh (${meshFingerprint})`, { instance: s.instance.slice(0, 100) });
+      return false;
     }
-    instanceToNode.set(s.instance, nodeId);
     const urls = s.addresses.map((a) => `http://${a}:${s.port}`);
     const known = registry.get(nodeId);
     // Known at one of these addresses already (unless only by hearsay: then the mDNS path is recorded as such).
     const knownFromHere = known?.paths.some((p) => p.source !== 'peer' && urls.includes(p.url)) ?? false;
-    if (known && known.state === 'up' && known.seq === seq && knownFromHere) return;
-    verify({ urls, source: 'mdns', expectedNodeId: nodeId });
+    if (known && known.state === 'up' && known.seq === seq && knownFromHere) {
+      rememberInstance(s.instance, nodeId);
+      return true;
+    }
+    const key = urls.join(',');
+    if (backoff.blocked(key, clock.nowMs())) return false;
+    if (mdnsVerifying >= MAX_MDNS_VERIFYING) {
+      noise.ignored(s.source, 'too many adverts to verify at once', { instance: s.instance.slice(0, 100) });
+      return false;
+    }
+    rememberInstance(s.instance, nodeId);
+    verifyMdns({ urls, source: 'mdns', expectedNodeId: nodeId }, key, s.instance, 0);
+    return true;
+  };
+
+  /**
+   * One verification of an mDNS advert, within the MAX_MDNS_VERIFYING budget. No definite answer (a
+   * peer still starting, as after a power cut) → asked again after RETRY_DELAYS_MS (issue 17); a
+   * definite refusal, or no answer after every retry → the backoff decides when it is tried again,
+   * and the browser forgets it so its next announcement is seen (issue 11).
+   */
+  const verifyMdns = (candidate: Candidate, key: string, instance: string, attempt: number): void => {
+    const signal = abort?.signal;
+    if (!signal || signal.aborted) return;
+    mdnsVerifying++;
+    void verifier
+      .verify(candidate, signal)
+      .then((outcome) => {
+        if (outcome.admitted !== null) {
+          backoff.succeeded(key);
+          return;
+        }
+        const delayMs = RETRY_DELAYS_MS[attempt];
+        if (outcome.retry && delayMs !== undefined && running && retryTimers.size < MAX_PENDING_RETRIES) {
+          const cancel = clock.setTimeout(() => {
+            retryTimers.delete(cancel);
+            if (candidate.expectedNodeId && registry.get(candidate.expectedNodeId)?.state === 'up') return;
+            if (mdnsVerifying >= MAX_MDNS_VERIFYING) backoff.failed(key, clock.nowMs());
+            else verifyMdns(candidate, key, instance, attempt + 1);
+          }, delayMs);
+          retryTimers.add(cancel);
+          return;
+        }
+        backoff.failed(key, clock.nowMs());
+        // The browser reports an unchanged advert only once: forgotten, its next announcement
+        // (or answer to our requery) is seen again, and the backoff decides.
+        mdns?.forget(instance);
+      })
+      .finally(() => mdnsVerifying--); // verify never rejects: failures are logged inside
+  };
+
+  /** Bounded like the browser's entries (mdns.ts): a flood of names cannot grow it. */
+  const rememberInstance = (instance: string, nodeId: string): void => {
+    instanceToNode.delete(instance);
+    if (instanceToNode.size >= MAX_MDNS_ENTRIES) {
+      const oldest = instanceToNode.keys().next();
+      if (!oldest.done) instanceToNode.delete(oldest.value);
+    }
+    instanceToNode.set(instance, nodeId);
   };
 
   const onGoodbye = (instance: string): void => {
@@ -277,6 +353,7 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
       // mDNS goodbye first, so peers stop routing here before the HTTP server closes.
       await mdns?.stop();
       mdns = null;
+      noise.stop();
       await opts.tailnet?.stop();
       await endpoints.stop();
       await checker.stop();

@@ -8,7 +8,13 @@
  * - A records list every address of the host: the packet's source comes first as the path to try;
  * - graceful stop is `unpublishAll(() => destroy())`, never both back to back;
  * - multicast-dns emits socket errors on an emitter bonjour-service leaves unhandled, which would
- *   crash the process: we listen on it.
+ *   crash the process: we listen on it;
+ * - the Browser keeps every service it has ever seen (node_modules/bonjour-service/dist/lib/
+ *   browser.js: `addService` pushes to `_services`, and `expire()` is never called by the library),
+ *   TXT included, and scans that list for every packet. Issue 11: 20,000 distinct names with 8 KB TXT
+ *   grew RSS by 135 MB for good and crashed a 128 MB heap. So a sighting the caller does not keep
+ *   is removed at once, kept ones expire after ENTRY_TTL_MS (peers answer our requery, which adds
+ *   them back), and at most MAX_ENTRIES are kept.
  */
 import { Bonjour, type Browser, type Service as BonjourService } from 'bonjour-service';
 import type { CancelTimer, Clock } from '../agent/clock.js';
@@ -24,6 +30,19 @@ export interface MdnsSighting {
   /** Addresses to try, best first: the packet's source, then the advertised IPv4 addresses. */
   addresses: string[];
   port: number;
+  /** The sender of the packet (for summarised logging); undefined when unknown. */
+  source: string | undefined;
+}
+
+/** A home lab has a handful of agents; more than this many live adverts is a flood. */
+export const MAX_ENTRIES = 64;
+/** Kept adverts are forgotten after this long; the next requery answer brings a live one back. */
+export const ENTRY_TTL_MS = 5 * 60_000;
+
+/** The Browser's private fields (bonjour-service 1.x browser.js), to drop entries without a 'down'. */
+interface BrowserInternals {
+  _services: BonjourService[];
+  serviceMap: Record<string, boolean>;
 }
 
 export interface MdnsOptions {
@@ -42,13 +61,16 @@ export interface MdnsOptions {
   requeryMaxMs?: number;
   /** Creates a bonjour instance; tests may wrap it. */
   createBonjour?: (opts: { interface?: string; bind?: string }, onError: (err: unknown) => void) => Bonjour;
-  onSighting: (sighting: MdnsSighting) => void;
+  /** Returns whether the advert belongs to the mesh and should be remembered (goodbyes, updates). */
+  onSighting: (sighting: MdnsSighting) => boolean;
   onGoodbye: (instance: string) => void;
 }
 
 export interface MdnsDiscovery extends Service {
   /** Re-publishes with the current TXT (e.g. after `seq` changed). */
   republish(): void;
+  /** Drops an advert (its verification failed), so its next announcement is a new sighting. */
+  forget(instance: string): void;
 }
 
 interface Instance {
@@ -73,15 +95,46 @@ export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
     // first announcement by ~1 s (TOOLCHAIN.md); disableIPv6 because we connect over IPv4.
     bonjour.publish({ name: opts.instanceName, type: MDNS_SERVICE_TYPE, port: opts.port, txt: opts.txt(), probe: false, disableIPv6: true });
 
-  const sighted = (service: BonjourService): void => {
-    try {
-      const addresses = [service.referer?.address, ...(service.addresses ?? [])].filter(
-        (a): a is string => typeof a === 'string' && /^\d+\.\d+\.\d+\.\d+$/.test(a),
-      );
-      opts.onSighting({ instance: service.name, txt: service.txt as unknown, addresses: [...new Set(addresses)], port: service.port });
-    } catch (err) {
-      opts.log.once(`mdns-sighting:${service.name}`, 'warn', 'ignoring a malformed mDNS advert', { instance: service.name, error: describeError(err) });
+  /** When each kept advert was last sighted, by our clock. */
+  const sightedAtMs = new WeakMap<BonjourService, number>();
+
+  const forget = (browser: Browser, drop: (s: BonjourService) => boolean): void => {
+    const b = browser as unknown as BrowserInternals;
+    if (!Array.isArray(b._services)) return;
+    const kept: BonjourService[] = [];
+    for (const s of b._services) {
+      if (drop(s)) delete b.serviceMap[s.fqdn];
+      else kept.push(s);
     }
+    b._services = kept;
+  };
+
+  const sighted = (browser: Browser, service: BonjourService): void => {
+    let keep = false;
+    const source = typeof service.referer?.address === 'string' ? service.referer.address : undefined;
+    try {
+      const addresses = [source, ...(service.addresses ?? [])].filter((a): a is string => typeof a === 'string' && /^\d+\.\d+\.\d+\.\d+$/.test(a));
+      keep = opts.onSighting({ instance: String(service.name), txt: service.txt as unknown, addresses: [...new Set(addresses)], port: service.port, source });
+    } catch (err) {
+      // Not logged per advert: onSighting summarises what it ignores, and this is a bug of ours.
+      opts.log.once('mdns-sighting-failed', 'warn', 'could not handle an mDNS advert', { instance: String(service.name).slice(0, 100), error: describeError(err) });
+    }
+    if (!keep) {
+      forget(browser, (s) => s === service);
+      return;
+    }
+    sightedAtMs.set(service, opts.clock.nowMs());
+    const list = (browser as unknown as BrowserInternals)._services;
+    if (Array.isArray(list) && list.length > MAX_ENTRIES) {
+      // The oldest sightings go first (the list is in order of first sighting).
+      const excess = new Set(list.slice(0, list.length - MAX_ENTRIES));
+      forget(browser, (s) => excess.has(s));
+    }
+  };
+
+  const expire = (browser: Browser): void => {
+    const now = opts.clock.nowMs();
+    forget(browser, (s) => now - (sightedAtMs.get(s) ?? 0) > ENTRY_TTL_MS);
   };
 
   // RFC 6762 §5.2 continuous querying: 1 s, 2 s, 4 s, … up to the cap. Machines that boot together
@@ -89,7 +142,10 @@ export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
   const requery = (delayMs: number): void => {
     if (!running) return;
     cancelRequery = opts.clock.setTimeout(() => {
-      for (const i of instances) i.browser.update();
+      for (const i of instances) {
+        expire(i.browser);
+        i.browser.update();
+      }
       requery(Math.min(delayMs * 2, opts.requeryMaxMs ?? 3_600_000));
     }, delayMs);
   };
@@ -106,9 +162,10 @@ export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
         (bonjour as unknown as { server?: { mdns?: { on(e: string, l: (err: unknown) => void): void } } }).server?.mdns?.on('error', onSocketError);
         const service = publish(bonjour);
         const browser = bonjour.find({ type: MDNS_SERVICE_TYPE });
-        browser.on('up', sighted);
-        browser.on('txt-update', sighted);
-        browser.on('srv-update', sighted);
+        const onService = (service: BonjourService): void => sighted(browser, service);
+        browser.on('up', onService);
+        browser.on('txt-update', onService);
+        browser.on('srv-update', onService);
         browser.on('down', (s: BonjourService) => opts.onGoodbye(s.name));
         instances.push({ bonjour, browser, service });
       }
@@ -118,6 +175,9 @@ export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
         interfaces: opts.interfaces.length ? opts.interfaces.join(',') : 'all',
       });
       requery(1000);
+    },
+    forget(instance) {
+      for (const i of instances) forget(i.browser, (s) => s.name === instance);
     },
     republish() {
       if (!running) return;

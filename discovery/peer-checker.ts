@@ -75,7 +75,8 @@ export function createPeerChecker(opts: {
         return;
       }
       const definitive = err instanceof PeerCallError && err.definitive;
-      registry.recordCheck(nodeId, url, { ok: false, error: describeError(err), definitive }, clock.nowMs());
+      const clockOffsetMs = err instanceof PeerCallError ? err.clockOffsetMs : null;
+      registry.recordCheck(nodeId, url, { ok: false, error: describeError(err), definitive, clockOffsetMs }, clock.nowMs());
     }
   };
 

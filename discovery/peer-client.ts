@@ -13,7 +13,8 @@ import { AgentError } from '../agent/errors.js';
 import { describeFetchError } from '../agent/fetch-error.js';
 import { nodeAdvertSchema, type NodeAdvert } from '../agent/node-advert.js';
 import { resolveAgentUrl, type LookupHost } from './peer-address.js';
-import { ANY_RECIPIENT, AUTH_HEADERS, signRequest, verifyResponse } from './peer-auth.js';
+import { formatClockOffset, peerClockOffsetMs } from './clock-skew.js';
+import { ANY_RECIPIENT, AUTH_HEADERS, DEFAULT_MAX_SKEW_MS, signRequest, verifyResponse } from './peer-auth.js';
 
 /** An advert is a few KB; anything far larger is not one of ours. */
 export const MAX_PEER_BODY_BYTES = 256 * 1024;
@@ -25,9 +26,17 @@ export const peerAdvertResponseSchema = z.object({ seq: z.number().int().nonnega
 /** Why a peer call failed, with `definitive` when the peer is certainly not serving. */
 export class PeerCallError extends AgentError {
   readonly definitive: boolean;
-  constructor(code: 'unreachable' | 'refused' | 'timeout' | 'not_member' | 'misdirected' | 'bad_response' | 'http', message: string, definitive = false) {
+  /** `clock_skew` only: the peer's clock minus ours (discovery/clock-skew.ts). */
+  readonly clockOffsetMs: number | null;
+  constructor(
+    code: 'unreachable' | 'refused' | 'timeout' | 'not_member' | 'misdirected' | 'clock_skew' | 'bad_response' | 'http',
+    message: string,
+    definitive = false,
+    clockOffsetMs: number | null = null,
+  ) {
     super(`peer_${code}`, message, { httpStatus: 502 });
     this.definitive = definitive;
+    this.clockOffsetMs = clockOffsetMs;
   }
 }
 
@@ -87,6 +96,9 @@ export function createPeerClient(opts: {
         throw new PeerCallError('unreachable', describeFetchError(err, baseUrl));
       }
       const body = await readLimited(res, MAX_PEER_BODY_BYTES);
+      const offsetMs = res.status === 401 ? peerClockOffsetMs(new TextDecoder().decode(body)) : null;
+      // The peer answers, so it is certainly up but will refuse us until a clock is fixed: definitive.
+      if (offsetMs !== null) throw new PeerCallError('clock_skew', `${baseUrl} refused our request: ${formatClockOffset(offsetMs)} (allowed ±${DEFAULT_MAX_SKEW_MS / 1000} s); enable NTP on both machines`, true, offsetMs);
       if (res.status === 401 || res.status === 403) throw new PeerCallError('not_member', `${baseUrl} refused our mesh key (HTTP ${res.status})`);
       // 421: the agent that got the request is not at the address we dialled (a relay in between),
       // or is not the node we meant (the address now belongs to another one).

@@ -13,7 +13,7 @@ export type PathCheck =
   /** `addr`: the `ip:port` the node proved it answers on (peer-auth.ts). */
   | { ok: true; seq: number; addr?: string | undefined }
   /** `definitive`: the peer is certainly not serving (connection refused, or it said it is leaving). */
-  | { ok: false; error: string; definitive: boolean };
+  | { ok: false; error: string; definitive: boolean; clockOffsetMs?: number | null };
 
 export interface RegistryEvents extends Record<string, unknown> {
   'node-added': { node: NodeRecord };
@@ -134,7 +134,8 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
     upsertMember({ advert, seq, source, url, nowMs, addr }) {
       if (advert.nodeId === opts.selfId) return;
       const before = nodes.get(advert.nodeId);
-      const base = before ?? emptyRecord(advert.nodeId, advert.name);
+      // A signed answer came back, so the clocks agree again: any recorded skew is over.
+      const { clockOffsetMs: _over, ...base } = before ?? emptyRecord(advert.nodeId, advert.name);
       // Hearsay ('peer') confirms a path, but never relabels one we found ourselves: a static path
       // must stay removable as static, an mDNS one keeps its preference.
       const existing = base.paths.find((p) => p.url === url);
@@ -155,7 +156,9 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
             : { ...p, ok: false, lastError: result.error },
       );
       const lastSeenMs = result.ok ? nowMs : before.lastSeenMs;
-      publish(before, withState({ ...before, paths, lastSeenMs }, nowMs, !result.ok && result.definitive));
+      const { clockOffsetMs: _previous, ...rest } = before;
+      const skew = !result.ok && typeof result.clockOffsetMs === 'number' ? { clockOffsetMs: result.clockOffsetMs } : {};
+      publish(before, withState({ ...rest, ...skew, paths, lastSeenMs }, nowMs, !result.ok && result.definitive));
     },
 
     sawAlive(nodeId, nowMs) {

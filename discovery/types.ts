@@ -53,5 +53,11 @@ export const nodeRecordSchema = z.object({
   activeUrl: z.string().nullable(),
   paths: z.array(peerPathSchema),
   advert: nodeAdvertSchema.nullable(),
+  /**
+   * The node's clock minus ours, in ms, while it refuses our signed requests for their time
+   * (discovery/clock-skew.ts); absent otherwise. Its answers prove it is up: say "clock off by
+   * +300 s", never "asleep" (issue 11).
+   */
+  clockOffsetMs: z.number().optional(),
 });
 export type NodeRecord = z.infer<typeof nodeRecordSchema>;

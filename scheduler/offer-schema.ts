@@ -6,6 +6,13 @@ import { z } from 'zod';
 import { isValidTimeZone, timeWindowSchema } from './windows.js';
 
 export const SERVICE_KINDS = ['ollama', 'immich-ml'] as const;
+
+/**
+ * Lists in an offer or policy come from a person (or a peer's advert): far more entries than anyone
+ * writes is an attack on memory, so every list and name is capped (issue 11).
+ */
+const MAX_LIST = 100;
+const MAX_NAME = 255;
 export const serviceKindSchema = z.enum(SERVICE_KINDS);
 export type ServiceKind = z.infer<typeof serviceKindSchema>;
 
@@ -15,11 +22,11 @@ export const offerSchema = z.strictObject({
   /** The zone the windows are written in (IANA). Default: this machine's zone. */
   timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/London').optional().describe("The IANA zone the windows are written in, e.g. Europe/London. Default: this machine's zone."),
   /** When this node's services may be used; absent or empty = always. */
-  windows: z.array(timeWindowSchema).optional().describe("When this node's services may be used; absent or empty = always. Each window starts on its days at `from` (local time, HH:MM) and ends at `to`, the next day when `to` is not later than `from` (22:00–07:00 crosses midnight); `24:00` ends a day; `from` and `to` must differ. `days` defaults to all seven."),
+  windows: z.array(timeWindowSchema).max(MAX_LIST, `at most ${MAX_LIST} windows`).optional().describe("When this node's services may be used; absent or empty = always. Each window starts on its days at `from` (local time, HH:MM) and ends at `to`, the next day when `to` is not later than `from` (22:00–07:00 crosses midnight); `24:00` ends a day; `from` and `to` must differ. `days` defaults to all seven."),
   notWhile: z
     .strictObject({
       /** Process names (a game, a launcher) that take this node out while they run; `.exe` and case are ignored. */
-      processes: z.array(z.string().trim().min(1)).default([]).describe('Process names (a game, a launcher) that take this node out while they run; `.exe` and case are ignored.'),
+      processes: z.array(z.string().trim().min(1).max(255)).max(MAX_LIST, `at most ${MAX_LIST} processes`).default([]).describe('Process names (a game, a launcher) that take this node out while they run; `.exe` and case are ignored.'),
       /** Take the node out while GPU utilisation stays above this (%), for `forSec`. null = never. */
       gpuUtilizationPct: z.number().min(1).max(100).nullable().default(null).describe('Take the node out while GPU utilisation stays above this (%) for `forSec`. null = never.'),
       forSec: z.number().int().min(0).max(3600).default(30).describe('How long GPU utilisation must stay above gpuUtilizationPct before the node is taken out.'),
@@ -33,11 +40,11 @@ export const offerSchema = z.strictObject({
   /** Free memory for the owner: unload this node's Ollama models when it leaves (issue 12), GPU detected or not. */
   unloadOnLeave: z.boolean().default(true).describe("Unload this node's Ollama models when the owner takes it back (a game starts, GPU load, a window closes, `offer out`, cool-down, VRAM reserve), whether or not a GPU was detected."),
   /** Models to load into Ollama when a window opens here (warm-up); empty = none. */
-  warmUpModels: z.array(z.string().min(1)).default([]).describe('Ollama models to load when this node becomes eligible (warm-up); empty = none.'),
+  warmUpModels: z.array(z.string().min(1).max(MAX_NAME)).max(MAX_LIST, `at most ${MAX_LIST} models`).default([]).describe('Ollama models to load when this node becomes eligible (warm-up); empty = none.'),
 });
 export type Offer = z.infer<typeof offerSchema>;
 
-const nodeNames = z.array(z.string().min(1));
+const nodeNames = z.array(z.string().min(1).max(MAX_NAME)).max(MAX_LIST, `at most ${MAX_LIST} nodes`);
 export const placementPolicySchema = z.strictObject({
   ollama: z
     .strictObject({

@@ -41,7 +41,7 @@ const HHMM_OR_24 = /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
  */
 export const timeWindowSchema = z
   .strictObject({
-    days: z.array(z.enum(DAYS)).min(1, 'list at least one day, or leave days out for every day').default(() => [...DAYS]),
+    days: z.array(z.enum(DAYS)).min(1, 'list at least one day, or leave days out for every day').max(7, 'at most the seven days').default(() => [...DAYS]),
     from: z.string().regex(HHMM, 'must be a 24-hour time HH:MM, 00:00–23:59'),
     to: z.string().regex(HHMM_OR_24, 'must be a 24-hour time HH:MM, 00:00–24:00'),
   })

@@ -1,6 +1,7 @@
 /**
  * `inference-mesh nodes` as a table: pure formatting of the registry view.
  */
+import { clockNote } from '../../discovery/clock-skew.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import { formatDuration, formatMb } from './format-status.js';
 
@@ -12,7 +13,7 @@ export function formatNodes(nodes: readonly NodeRecord[], nowMs: number): string
       const self = n.sources.includes('self');
       return [
         `${n.name}${self ? ' (this node)' : ''}`,
-        n.state === 'down' && n.downSinceMs !== null ? `down ${formatDuration(nowMs - n.downSinceMs)}` : n.state,
+        clockNote(n) ?? (n.state === 'down' && n.downSinceMs !== null ? `down ${formatDuration(nowMs - n.downSinceMs)}` : n.state),
         n.sources.join('+') || '-',
         n.activeUrl ? new URL(n.activeUrl).host : (n.addresses[0] ?? '-'),
         self ? 'now' : n.lastSeenMs === null ? 'never' : `${formatDuration(nowMs - n.lastSeenMs)} ago`,

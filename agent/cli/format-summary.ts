@@ -6,6 +6,7 @@
  * node fails routed requests, where requests really go is: `Ollama → elected gaming-pc,
  * unreachable: connection refused …; serving from hub`.
  */
+import { clockNote } from '../../discovery/clock-skew.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import { unreachableNote, type PlacementAnswer } from '../../scheduler/routing-status.js';
 
@@ -15,8 +16,13 @@ export function formatPlacementSummary(placement: PlacementAnswer, nodes: readon
     const k = placement.kinds[kind];
     const label = (kind === 'ollama' ? 'Ollama' : 'Immich ML').padEnd(10);
     const idx = k.candidates.findIndex((c) => c.nodeId === k.elected);
+    // A node refusing us for its clock: say that, not the election's bare "down" (issue 11).
+    const reason = (c: (typeof k.candidates)[number]): string => {
+      const node = byId.get(c.nodeId);
+      return (node && clockNote(node)) ?? c.reason;
+    };
     if (idx === -1) {
-      const why = k.candidates.map((c) => `${c.name}: ${c.reason}`).join('; ') || 'no node offers it';
+      const why = k.candidates.map((c) => `${c.name}: ${reason(c)}`).join('; ') || 'no node offers it';
       return `${label} → nowhere — ${why}`;
     }
     const elected = k.candidates[idx] as (typeof k.candidates)[number];
@@ -26,7 +32,15 @@ export function formatPlacementSummary(placement: PlacementAnswer, nodes: readon
     const gpu = byId.get(elected.nodeId)?.advert?.hardware?.gpus[0]?.model;
     const hw = byId.get(elected.nodeId)?.advert?.hardware ? ` (${gpu ?? 'CPU'})` : '';
     const better = k.candidates.slice(0, idx).find((c) => !c.eligible);
-    const why = better ? `${better.name}: ${better.reason}` : elected.reason;
+    const why = better ? `${better.name}: ${reason(better)}` : elected.reason;
     return `${label} → ${elected.name}${hw} — ${why}`;
+  });
+}
+
+/** One line per peer that refuses us for its clock, whatever the placement says (issue 11). */
+export function formatClockWarnings(nodes: readonly NodeRecord[]): string[] {
+  return nodes.flatMap((n) => {
+    const note = clockNote(n);
+    return note === null ? [] : [`${n.name}: ${note.replace('clock off by ', 'clock off by about ')} — it refuses this agent's requests; enable NTP on both machines`];
   });
 }

@@ -9,7 +9,7 @@ import { nodeAdvertSchema } from '../node-advert.js';
 import { nodeRecordSchema } from '../../discovery/types.js';
 import { placementAnswerSchema } from '../../scheduler/routing-status.js';
 import { formatNodes } from './format-nodes.js';
-import { formatPlacementSummary } from './format-summary.js';
+import { formatClockWarnings, formatPlacementSummary } from './format-summary.js';
 import { formatStatus } from './format-status.js';
 
 const nodesResponseSchema = z.object({ nodes: z.array(nodeRecordSchema) });
@@ -47,7 +47,7 @@ export async function runStatus(
       getJson(deps.fetch, `${base}/api/v1/nodes`, deadline.signal, nodesResponseSchema),
     ]);
     if (opts.json) return { exitCode: 0, stdout: JSON.stringify({ node: parsed.data, placement, nodes: mesh?.nodes ?? null }, null, 2) };
-    const summary = placement ? `${formatPlacementSummary(placement, mesh?.nodes ?? []).join('\n')}\n\n` : '';
+    const summary = placement ? `${[...formatPlacementSummary(placement, mesh?.nodes ?? []), ...formatClockWarnings(mesh?.nodes ?? [])].join('\n')}\n\n` : '';
     return { exitCode: 0, stdout: `${summary}${formatStatus(parsed.data, deps.clock.nowMs())}` };
   } catch (err) {
     return { exitCode: 1, stderr: `inference-mesh: no agent answering at ${base} (${describeFetchError(err, base).replace(` at ${base}`, '')}); start one with: inference-mesh start` };

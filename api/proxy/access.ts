@@ -50,8 +50,24 @@ export type AccessDenied = {
 export type AccessDecision = { ok: true } | AccessDenied;
 
 export interface AccessPolicy {
+  /** The routed endpoints: the network check, then `proxy.apiKey` when set. */
   check(remoteAddress: string | undefined, authorizationHeader: string | undefined): AccessDecision;
+  /**
+   * Everything else the agent serves (API reads, UI, /metrics, SSE, login): the network check
+   * alone, since browsers cannot send the proxy's Bearer key (issue 11).
+   */
+  checkNetwork(remoteAddress: string | undefined): AccessDecision;
 }
+
+/**
+ * Always allowed, whatever `proxy.allowedCidrs` says: the CLI, `doctor` and the service manager's
+ * health checks talk to the agent over loopback, and a list that left it out would lock the owner
+ * out of their own machine.
+ */
+const LOOPBACK: readonly Cidr[] = [
+  { address: '127.0.0.0', prefix: 8, family: 'ipv4' },
+  { address: '::1', prefix: 128, family: 'ipv6' },
+];
 
 interface Cidr {
   address: string;
@@ -62,6 +78,7 @@ interface Cidr {
 /** Throws ConfigError listing every bad entry: the schema should have caught them, but fail fast anyway. */
 export function createAccessPolicy(opts: AccessPolicyOptions): AccessPolicy {
   const allowed = new BlockList();
+  for (const cidr of LOOPBACK) allowed.addSubnet(cidr.address, cidr.prefix, cidr.family);
   const issues: ConfigIssue[] = [];
   opts.allowedCidrs.forEach((entry, i) => {
     const cidr = parseCidr(entry);
@@ -76,22 +93,28 @@ export function createAccessPolicy(opts: AccessPolicyOptions): AccessPolicy {
   // early length check that would tell an attacker how long the key is.
   const keyDigest = opts.apiKey === null ? null : sha256(opts.apiKey);
 
+  const checkNetwork = (remoteAddress: string | undefined): AccessDecision => {
+    const client = remoteAddress === undefined ? null : normalizeAddress(remoteAddress);
+    if (client === null) {
+      return deny(
+        'forbidden_network',
+        "the client's address is unknown, so it cannot be matched against the allowed networks (proxy.allowedCidrs)",
+      );
+    }
+    if (!allowed.check(client.address, client.family)) {
+      return deny(
+        'forbidden_network',
+        `${client.address} is not in the allowed networks (proxy.allowedCidrs); add it to the agent's configuration to let this client in`,
+      );
+    }
+    return { ok: true };
+  };
+
   return {
+    checkNetwork,
     check(remoteAddress, authorizationHeader) {
-      const client = remoteAddress === undefined ? null : normalizeAddress(remoteAddress);
-      if (client === null) {
-        return deny(
-          'forbidden_network',
-          "the client's address is unknown, so it cannot be matched against the allowed networks (proxy.allowedCidrs)",
-        );
-      }
-      if (!allowed.check(client.address, client.family)) {
-        return deny(
-          'forbidden_network',
-          `${client.address} is not in the allowed networks (proxy.allowedCidrs); add it to the agent's configuration to let this client in`,
-        );
-      }
-      if (keyDigest === null) return { ok: true };
+      const network = checkNetwork(remoteAddress);
+      if (!network.ok || keyDigest === null) return network;
       const token = bearerToken(authorizationHeader);
       if (token === null) {
         return deny('forbidden_key', 'this endpoint needs an API key: send Authorization: Bearer <proxy.apiKey>');

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../agent/clock.js';
 import type { Logger } from '../../agent/log.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
+import { closeAfterRefusal } from './linger.js';
 import type { Routing } from './routing.js';
 import type { RelayCredentials } from './upstream.js';
 import type { ProxyStats } from './stats.js';
@@ -76,7 +77,10 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
     if (bare !== '/predict' || method !== 'POST') return send(res, 404, detail('Not Found'));
 
     const body = await readBody(req, deps.maxBodyBytes);
-    if (body === null) return send(res, 413, detail(`request body larger than ${deps.maxBodyBytes} bytes`));
+    if (body === null) {
+      send(res, 413, detail(`request body larger than ${deps.maxBodyBytes} bytes`));
+      return closeAfterRefusal(req, res, deps.clock);
+    }
     const interactive = await isInteractive(String(req.headers['content-type'] ?? ''), body);
     const targets = interactive ? deps.routing.targets('immich-ml') : await holdForBatch();
     if (targets.length === 0) {

@@ -14,6 +14,8 @@ export type ListPath = '/api/tags' | '/api/ps';
 export interface ModelListCache {
   /** Every target's list, in the targets' order; a node whose fetch fails contributes []. */
   lists(targets: readonly Target[], path: ListPath): Promise<ModelEntry[][]>;
+  /** Forgets every list (a model was pulled, created, copied or deleted through the mesh). */
+  clear(): void;
 }
 
 export function createModelListCache(opts: {
@@ -46,6 +48,7 @@ export function createModelListCache(opts: {
 
   return {
     lists: (targets, path) => Promise.all(targets.map((t) => one(t, path))),
+    clear: () => entries.clear(),
   };
 }
 

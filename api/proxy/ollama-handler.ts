@@ -10,9 +10,11 @@ import { TimeoutError, type Clock } from '../../agent/clock.js';
 import { describeError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/log.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody, type Attempt } from './forward.js';
+import { closeAfterRefusal } from './linger.js';
 import { isModelNotFound, ollamaErrorBody, ollamaErrorFrame } from './ollama-errors.js';
 import { mergeModelLists, openAiModel } from './ollama-lists.js';
 import { createModelListCache, type ListPath, type ModelEntry } from './model-list-cache.js';
+import { isModelManagement } from './model-management.js';
 import { responseModelRewriter, rewriteRequestModel } from './model-rewrite.js';
 import type { Routing } from './routing.js';
 import type { ProxyStats } from './stats.js';
@@ -114,7 +116,10 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
     }
 
     const body = await readBody(req, deps.maxBodyBytes);
-    if (body === null) return send(res, 413, ollamaErrorBody(bare, `request body larger than ${deps.maxBodyBytes} bytes`, 413));
+    if (body === null) {
+      send(res, 413, ollamaErrorBody(bare, `request body larger than ${deps.maxBodyBytes} bytes`, 413));
+      return closeAfterRefusal(req, res, deps.clock);
+    }
     let model: string | undefined;
     if (MODEL_PATHS.has(bare) && body.length > 0) {
       try {
@@ -141,6 +146,8 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
     }
 
     const t0 = deps.clock.monotonicMs();
+    // A model pulled, created, copied or deleted: the lists must show it at once, not at the next probe.
+    if (isModelManagement(bare)) cache.clear();
     const result = await forwardWithFailover({
       req,
       res,
@@ -158,6 +165,7 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
       },
     });
     finishExhausted(res, result, ollamaErrorBody(bare, `every node failed: ${result.reason ?? 'no answer'}`, 502));
+    if (isModelManagement(bare)) cache.clear(); // and lists fetched while it ran
     const ran = attempts.find((a) => a.target === result.target);
     const substitutedModel = (ran?.headers['x-inference-mesh-model'] as string | undefined) ?? null;
     deps.stats.record(forwardEvent('ollama', result, res, { totalMs: deps.clock.monotonicMs() - t0, path: bare, model: model ?? null, substitutedModel }));

@@ -14,6 +14,7 @@ import type { AccessPolicy } from './access.js';
 import { kindErrorBody } from './relay-handler.js';
 import { checkRoutedPath } from './routed-path.js';
 import { RELAY_PREFIX } from './targets.js';
+import type { ModelManagementGuard } from './model-management.js';
 
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
 export type RelayHandler = (req: IncomingMessage, res: ServerResponse, kind: ServiceKind, path: string) => Promise<void>;
@@ -39,7 +40,7 @@ function under(url: string, prefix: string): boolean {
   return url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`);
 }
 
-export function createProxyRouter(opts: { access: () => AccessPolicy; ollama: RawHandler; immich: RawHandler; relay: RelayHandler; log: Logger }): ProxyRouter {
+export function createProxyRouter(opts: { access: () => AccessPolicy; manage: ModelManagementGuard; ollama: RawHandler; immich: RawHandler; relay: RelayHandler; log: Logger }): ProxyRouter {
   const failed = (kind: ServiceKind, path: string, res: ServerResponse) => (err: unknown) => {
     opts.log.error('routed request failed', { kind, path, error: describeError(err) });
     if (!res.headersSent) sendError(res, kind, path, 500, 'internal error in inference-mesh; see the agent log');
@@ -57,13 +58,16 @@ export function createProxyRouter(opts: { access: () => AccessPolicy; ollama: Ra
   };
 
   const run = (kind: ServiceKind, req: IncomingMessage, res: ServerResponse, raw: string): void => {
-    const verdict = opts.access().check(req.socket.remoteAddress, req.headers.authorization);
+    // Model management needs the admin credential (issue 11); everything else the client policy.
+    const verdict = opts.manage(kind, req, raw) ?? opts.access().check(req.socket.remoteAddress, req.headers.authorization);
     if (!verdict.ok) {
       opts.log.once(`proxy-denied:${req.socket.remoteAddress ?? '?'}:${verdict.code}`, 'warn', 'refused a client of the routed endpoints', {
         client: req.socket.remoteAddress,
         reason: verdict.message,
       });
-      sendError(res, kind, kind === 'ollama' ? raw : '/', 403, verdict.message);
+      const body = kindErrorBody(kind, kind === 'ollama' ? raw : '/', verdict.message, verdict.status);
+      res.writeHead(verdict.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close', ...('headers' in verdict ? verdict.headers : {}) });
+      res.end(body);
       req.resume();
       return;
     }

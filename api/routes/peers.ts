@@ -10,7 +10,7 @@ import { agentUrlSchema, serviceEndpointSchema } from '../../discovery/endpoint-
 import { parseBody } from '../body.js';
 
 export const addPeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), serviceEndpointSchema]);
-export const removePeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), z.strictObject({ name: z.string().min(1) })]);
+export const removePeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), z.strictObject({ name: z.string().min(1).max(63) })]);
 
 export function peersRoutes(deps: { staticPeers: () => StaticPeers; requireAdmin: MiddlewareHandler }): Hono {
   const app = new Hono();

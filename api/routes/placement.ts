@@ -26,8 +26,8 @@ export interface PlacementRouteDeps {
 }
 
 const forSec = z.number().int().min(1).max(366 * 86_400).nullable().default(null);
-export const offerBody = z.strictObject({ mode: z.enum(['offer', 'out', 'auto']), forSec, node: z.string().min(1).optional() });
-export const pinBody = z.strictObject({ node: z.string().min(1), forSec });
+export const offerBody = z.strictObject({ mode: z.enum(['offer', 'out', 'auto']), forSec, node: z.string().min(1).max(255).optional() });
+export const pinBody = z.strictObject({ node: z.string().min(1).max(255), forSec });
 
 function kindParam(raw: string): ServiceKind {
   const parsed = serviceKindSchema.safeParse(raw);

@@ -15,8 +15,14 @@ var IMView = (function () {
   var MODELS_SHOWN = 8;
   var WORDS = {
     online: 'online', asleep: 'asleep', 'in-game': 'in a game', 'outside-window': 'outside its window',
-    down: 'down', 'not-answering': 'not answering'
+    down: 'down', 'not-answering': 'not answering', 'clock-off': 'clock off'
   };
+  var CLOCK_OFF_DETAIL = 'it answers, but refuses requests whose time is more than 30 s from its own; enable NTP on both machines';
+  // discovery/clock-skew.ts formatClockOffset
+  function clockOffWords(ms) {
+    var sec = Math.round(ms / 1000);
+    return 'clock off by ' + (sec > 0 ? '+' : sec < 0 ? '-' : '±') + Math.abs(sec) + ' s';
+  }
   var WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
   var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   var ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -110,6 +116,9 @@ var IMView = (function () {
     var all = reasons(node, placement);
     var why = all.map(function (r) { return r.words; });
     function make(key, detail) { return { key: key, words: WORDS[key], detail: detail === WORDS[key] ? null : detail, serves: serves(node, placement) }; }
+    if (node.state !== 'up' && typeof node.clockOffsetMs === 'number') {
+      return { key: 'clock-off', words: clockOffWords(node.clockOffsetMs), detail: CLOCK_OFF_DETAIL, serves: serves(node, placement) };
+    }
     if (node.state === 'down') {
       var detail = why.length ? why[0] : (node.downSinceMs === null ? null : 'down since ' + formatLocalTime(node.downSinceMs, zone));
       return make(node.macs.length > 0 ? 'asleep' : 'down', detail);
@@ -130,6 +139,10 @@ var IMView = (function () {
       var label = kindLabel(kind);
       if (!placement) return { kind: kind, text: label + ' → not decided yet — the agent is still starting' };
       var k = placement.kinds[kind];
+      var reason = function (c) {
+        var n = byId[c.nodeId];
+        return n && n.state !== 'up' && typeof n.clockOffsetMs === 'number' ? clockOffWords(n.clockOffsetMs) : c.reason;
+      };
       var idx = -1;
       for (var i = 0; i < k.candidates.length; i++) if (k.candidates[i].nodeId === k.elected) { idx = i; break; }
       var text;
@@ -141,7 +154,7 @@ var IMView = (function () {
         var serving = routing.serving && routing.serving.nodeId !== k.elected ? 'serving from ' + routing.serving.name : 'no other node to serve from';
         text = label + ' → elected ' + down.name + ', unreachable: ' + down.reason + '; ' + serving;
       } else if (idx === -1) {
-        var why = k.candidates.map(function (c) { return c.name + ': ' + c.reason; }).join('; ') || 'no computer offers it';
+        var why = k.candidates.map(function (c) { return c.name + ': ' + reason(c); }).join('; ') || 'no computer offers it';
         text = label + ' → nowhere — ' + why;
       } else {
         var elected = k.candidates[idx];
@@ -151,7 +164,7 @@ var IMView = (function () {
         var hw = hardware ? ' (' + (gpu === null ? 'CPU' : shortGpuName(gpu)) + ')' : '';
         var better = null;
         for (var j = 0; j < idx; j++) if (!k.candidates[j].eligible) { better = k.candidates[j]; break; }
-        text = label + ' → ' + elected.name + hw + ' — ' + (better ? better.name + ': ' + better.reason : elected.reason);
+        text = label + ' → ' + elected.name + hw + ' — ' + (better ? better.name + ': ' + reason(better) : elected.reason);
       }
       if (kind === 'immich-ml' && (k.batchElected !== k.elected || k.batchReason !== null)) {
         var batch = null;

@@ -3,13 +3,14 @@
  * game?") rather than the registry's up/suspect/down. The words come from the registry state, the
  * node's own busy state and the election's reasons, so the card never contradicts the summary.
  */
+import { formatClockOffset } from '../../discovery/clock-skew.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import type { Placement } from '../../scheduler/placement-view.js';
 import { SERVICE_KINDS } from '../../scheduler/offer-schema.js';
 import { formatLocalTime } from '../../scheduler/windows.js';
 import { kindLabel } from './format.js';
 
-export type NodeStatusKey = 'online' | 'asleep' | 'in-game' | 'outside-window' | 'down' | 'not-answering';
+export type NodeStatusKey = 'online' | 'asleep' | 'in-game' | 'outside-window' | 'down' | 'not-answering' | 'clock-off';
 
 export interface NodeStatus {
   key: NodeStatusKey;
@@ -27,7 +28,11 @@ const WORDS: Record<NodeStatusKey, string> = {
   'outside-window': 'outside its window',
   down: 'down',
   'not-answering': 'not answering',
+  'clock-off': 'clock off',
 };
+
+/** Said for a node that answers but refuses our signed requests for their time (issue 11). */
+export const CLOCK_OFF_DETAIL = 'it answers, but refuses requests whose time is more than 30 s from its own; enable NTP on both machines';
 
 /** The election's reasons for this node, ineligible ones first: they say why it is not serving. */
 function reasons(node: NodeRecord, placement: Placement | null): { code: string; words: string }[] {
@@ -55,6 +60,10 @@ export function nodeStatus(node: NodeRecord, placement: Placement | null, zone: 
   const why = all.map((r) => r.words);
   // A reason that only repeats the words ("down — down") is left out.
   const make = (key: NodeStatusKey, detail: string | null): NodeStatus => ({ key, words: WORDS[key], detail: detail === WORDS[key] ? null : detail, serves: serves(node, placement) });
+  // Never "asleep" for a node that answers: its refusal named the skew (discovery/clock-skew.ts).
+  if (node.state !== 'up' && node.clockOffsetMs !== undefined) {
+    return { key: 'clock-off', words: formatClockOffset(node.clockOffsetMs), detail: CLOCK_OFF_DETAIL, serves: serves(node, placement) };
+  }
   if (node.state === 'down') {
     const detail = why[0] ?? (node.downSinceMs === null ? null : `down since ${formatLocalTime(node.downSinceMs, zone)}`);
     // Known MACs mean Wake-on-LAN can bring it back: to its owner it is asleep, not broken.

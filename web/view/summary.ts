@@ -3,6 +3,7 @@
  * web twin of `inference-mesh status` (agent/cli/format-summary.ts). When a better-ranked node is
  * out, its reason is what people want to know, so it replaces the winner's own reason.
  */
+import { clockNote } from '../../discovery/clock-skew.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import { unreachableNote, type PlacementAnswer } from '../../scheduler/routing-status.js';
 import { SERVICE_KINDS, type ServiceKind } from '../../scheduler/offer-schema.js';
@@ -19,6 +20,11 @@ export function summaryLines(placement: PlacementAnswer | null, nodes: readonly 
     const label = kindLabel(kind);
     if (!placement) return { kind, text: `${label} → not decided yet — the agent is still starting` };
     const k = placement.kinds[kind];
+    // A node refusing us for its clock: say that rather than the election's bare reason (issue 11).
+    const reason = (c: (typeof k.candidates)[number]): string => {
+      const node = byId.get(c.nodeId);
+      return (node && clockNote(node)) ?? c.reason;
+    };
     const idx = k.candidates.findIndex((c) => c.nodeId === k.elected);
     const elected = k.candidates[idx];
     let text: string;
@@ -27,14 +33,14 @@ export function summaryLines(placement: PlacementAnswer | null, nodes: readonly 
       // The election and the traffic disagree: traffic is what people see (issue 10 §4).
       text = `${label} → ${note}`;
     } else if (elected === undefined) {
-      const why = k.candidates.map((c) => `${c.name}: ${c.reason}`).join('; ') || 'no computer offers it';
+      const why = k.candidates.map((c) => `${c.name}: ${reason(c)}`).join('; ') || 'no computer offers it';
       text = `${label} → nowhere — ${why}`;
     } else {
       const hardware = byId.get(elected.nodeId)?.advert?.hardware;
       const gpu = hardware?.gpus[0]?.model;
       const hw = hardware ? ` (${gpu === undefined ? 'CPU' : shortGpuName(gpu)})` : '';
       const better = k.candidates.slice(0, idx).find((c) => !c.eligible);
-      text = `${label} → ${elected.name}${hw} — ${better ? `${better.name}: ${better.reason}` : elected.reason}`;
+      text = `${label} → ${elected.name}${hw} — ${better ? `${better.name}: ${reason(better)}` : elected.reason}`;
     }
     // Batch work that goes somewhere unusual says why (issue 12: the CPU, since nobody can pause Immich).
     if (kind === 'immich-ml' && (k.batchElected !== k.elected || k.batchReason !== null)) {

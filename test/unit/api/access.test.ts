@@ -93,14 +93,14 @@ describe('access policy: networks (defaults, no key)', () => {
 
 describe('access policy: custom networks', () => {
   it.each([
-    ['a custom list replaces the defaults', ['203.0.113.0/24'], [['203.0.113.9', true], ['203.0.114.1', false], ['127.0.0.1', false], ['192.168.1.5', false]]],
+    ['a custom list replaces the defaults (loopback stays)', ['203.0.113.0/24'], [['203.0.113.9', true], ['203.0.114.1', false], ['127.0.0.1', true], ['192.168.1.5', false]]],
     ['a bare IPv4 address is one host', ['192.168.1.5'], [['192.168.1.5', true], ['::ffff:192.168.1.5', true], ['192.168.1.6', false]]],
     ['a bare IPv6 address is one host', ['2001:db8::7'], [['2001:db8::7', true], ['2001:db8:0:0:0:0:0:7', true], ['2001:db8::8', false]]],
     ['/32 and /128 equal bare addresses', ['198.51.100.1/32', '2001:db8::1/128'], [['198.51.100.1', true], ['198.51.100.2', false], ['2001:db8::1', true], ['2001:db8::2', false]]],
     ['host bits in a CIDR are ignored', ['192.168.1.77/24'], [['192.168.1.200', true], ['192.168.2.1', false]]],
     ['/0 lets everyone of that family in', ['0.0.0.0/0'], [['8.8.8.8', true], ['::ffff:8.8.8.8', true], ['2001:db8::1', false]]],
     ['an IPv4-mapped entry matches the IPv4 client', ['::ffff:10.9.0.0/112'], [['10.9.1.2', true], ['::ffff:10.9.1.2', true], ['10.8.1.2', false]]],
-    ['an empty list lets nobody in', [], [['127.0.0.1', false], ['::1', false]]],
+    ['an empty list lets only loopback in', [], [['127.0.0.1', true], ['::1', true], ['192.168.1.5', false], ['10.0.0.1', false]]],
   ] as const)('%s', (_name, cidrs, cases) => {
     const policy = createAccessPolicy({ allowedCidrs: cidrs, apiKey: null });
     for (const [address, allowed] of cases) {
@@ -211,5 +211,23 @@ describe('cidrSchema', () => {
 
   it('rejects a non-string', () => {
     expect(cidrSchema.safeParse(24).success).toBe(false);
+  });
+});
+
+describe('access policy: loopback and the network-only check (issue 11)', () => {
+  it('loopback is allowed even when allowedCidrs leaves it out', () => {
+    const policy = createAccessPolicy({ allowedCidrs: ['192.168.1.0/24'], apiKey: null });
+    expect(policy.check('127.0.0.1', undefined).ok).toBe(true);
+    expect(policy.check('::1', undefined).ok).toBe(true);
+    expect(policy.check('::ffff:127.0.0.2', undefined).ok).toBe(true);
+    expect(policy.check('192.168.2.1', undefined).ok).toBe(false);
+  });
+
+  it('checkNetwork ignores proxy.apiKey (browsers cannot send it); check still asks for it', () => {
+    const policy = createAccessPolicy({ allowedCidrs: ['192.168.1.0/24'], apiKey: KEY });
+    expect(policy.checkNetwork('192.168.1.7')).toEqual({ ok: true });
+    expect(policy.check('192.168.1.7', undefined)).toMatchObject({ ok: false, code: 'forbidden_key' });
+    expect(policy.checkNetwork('198.51.100.7')).toMatchObject({ ok: false, status: 403, code: 'forbidden_network' });
+    expect(policy.checkNetwork(undefined)).toMatchObject({ ok: false, code: 'forbidden_network' });
   });
 });

@@ -6,6 +6,7 @@ import { AgentError } from '../../../agent/errors.js';
 import { nodeAdvertSchema, type NodeAdvert } from '../../../agent/node-advert.js';
 import { captureLog } from '../../helpers/capture-log.js';
 import { sampleAdvert } from '../../helpers/sample-advert.js';
+import { allowAll } from '../../helpers/allow-all.js';
 
 const rest = {
   nodes: () => [],
@@ -16,6 +17,7 @@ const rest = {
   stats: () => createProxyStats({ nowMs: () => 0 }),
   events: { clock: systemClock, initial: () => [], subscribe: () => () => undefined },
   admin: { token: () => null, nowMs: () => 0 },
+  access: () => allowAll,
   web: { selfName: () => 'test', nodes: () => [], placement: () => null, history: () => [], recentRequests: () => [], nowMs: () => 0, displayZone: 'UTC' },
   settings: {
     view: () => {

@@ -19,6 +19,7 @@ import { captureLog } from '../../helpers/capture-log.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { GAMING_PC, gamingPc, hub, node, WED } from '../../helpers/mesh-fixtures.js';
 import { sampleAdvert } from '../../helpers/sample-advert.js';
+import { allowAll } from '../../helpers/allow-all.js';
 
 // ---------------------------------------------------------------------------------------------
 // A small JSON Schema 2020-12 validator for the keywords the document uses. An unknown keyword
@@ -213,6 +214,7 @@ function deps(): AppDeps {
     stats: () => stats,
     events: { clock: new FakeClock(NOW), initial: () => [{ event: 'nodes', data: nodes }], subscribe: () => () => undefined },
     admin: { token: () => TOKEN, nowMs: () => NOW },
+    access: () => allowAll,
     web: { selfName: () => 'hub', nodes: () => nodes, placement: () => null, history: () => history, recentRequests: () => [], nowMs: () => NOW, displayZone: 'Europe/London' },
     settings: {
       view: () => settingsView(configSchema.parse({})),
@@ -342,7 +344,8 @@ describe('OpenAPI document', () => {
 
   it('the routed endpoints it describes as pass-through are the proxy router\'s', () => {
     const router = createProxyRouter({
-      access: () => ({ check: () => ({ ok: true }) }),
+      access: () => allowAll,
+      manage: () => null,
       ollama: async () => undefined,
       immich: async () => undefined,
       relay: async () => undefined,

@@ -79,18 +79,44 @@ describe('checkClock', () => {
   const peer = { discovery: { peers: ['http://gpu-box.test:7650'] } };
   const dated = (offsetMs: number) => json({ status: 'ok' }, 200, { date: new Date(NOW_MS - offsetMs).toUTCString() });
 
-  it('problem with the NTP fix when a peer is more than 60 s off', async () => {
+  it('problem with the NTP fix when a peer is more than 30 s off (said from the peer\'s side)', async () => {
     const f = fakeFetch({ 'http://gpu-box.test:7650/api/v1/health': dated(120_000) });
     expect(await checkClock(config(peer), fakeDeps({ fetch: f.fetch }))).toEqual({
       id: 'clock',
       title: 'Clock',
       status: 'problem',
-      detail: 'clock is 120 s off (ahead of peer http://gpu-box.test:7650): windows would open at the wrong time',
+      detail: "peer http://gpu-box.test:7650: clock off by about -120 s (behind this machine): the agents refuse each other's requests, and windows would open at the wrong time",
       fix: 'enable NTP (timedatectl set-ntp true)',
     });
   });
 
-  it('ok within 60 s, using a peer the running agent knows', async () => {
+  it.each([
+    [9_000, 'ok'],
+    [-12_000, 'warn'],
+    [20_000, 'warn'],
+    [29_000, 'warn'],
+    [31_000, 'problem'],
+  ])('a peer %s ms off → %s (warn from 10 s: the window is ±30 s)', async (offsetMs, status) => {
+    const f = fakeFetch({ 'http://gpu-box.test:7650/api/v1/health': dated(-offsetMs) });
+    expect((await checkClock(config(peer), fakeDeps({ fetch: f.fetch }))).status).toBe(status);
+  });
+
+  it('a peer the agent knows refuses it for its clock (down, clockOffsetMs): the recorded offset, "clock off by about +300 s"', async () => {
+    const nodes = {
+      nodes: [
+        { state: 'up', sources: ['self'], activeUrl: 'http://127.0.0.1:7650' },
+        { state: 'down', sources: ['mdns'], activeUrl: null, clockOffsetMs: 299_900, paths: [{ url: 'http://192.168.1.31:7650' }] },
+      ],
+    };
+    // No Date header needed: the agent's record is used as it is.
+    const f = fakeFetch({ 'http://127.0.0.1:7650/api/v1/nodes': json(nodes) });
+    expect(await checkClock(config(), fakeDeps({ fetch: f.fetch }))).toMatchObject({
+      status: 'problem',
+      detail: "peer http://192.168.1.31:7650: clock off by about +300 s (ahead of this machine): the agents refuse each other's requests, and windows would open at the wrong time",
+    });
+  });
+
+  it('ok within 10 s, using a peer the running agent knows', async () => {
     const nodes = {
       nodes: [
         { state: 'up', sources: ['self'], activeUrl: 'http://127.0.0.1:7650' },
@@ -104,7 +130,7 @@ describe('checkClock', () => {
   it('falls back to the Immich server', async () => {
     const f = fakeFetch({ 'http://immich.test:2283/api/server/ping': () => new Response('{"res":"pong"}', { headers: { date: new Date(NOW_MS + 300_000).toUTCString() } }) });
     const r = await checkClock(config({ immich: { serverUrl: 'http://immich.test:2283', apiKey: 'k' } }), fakeDeps({ fetch: f.fetch }));
-    expect(r).toMatchObject({ status: 'problem', detail: 'clock is 300 s off (behind Immich http://immich.test:2283): windows would open at the wrong time' });
+    expect(r).toMatchObject({ status: 'problem', detail: 'Immich http://immich.test:2283: clock off by about +300 s (ahead of this machine): windows would open at the wrong time' });
   });
 
   it('skipped without a reference, or when none answers', async () => {

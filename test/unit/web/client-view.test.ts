@@ -91,6 +91,24 @@ describe('client view (web/static/view-js.ts) = server view', () => {
     expect(plain(client.summaryLines(null, [big]))).toEqual(summaryLines(null, [big]));
   });
 
+  it('a node that answers but whose clock is off says so, never "asleep" (issue 11), on both sides', async () => {
+    const skewed = node(gamingPc(), { state: 'down', downSinceMs: NOW - 60_000, clockOffsetMs: 299_900 });
+    expect(skewed.macs.length).toBeGreaterThan(0); // a node with MACs would otherwise be "asleep"
+    const deps = webDeps({ nodes: () => [skewed], placement: () => null });
+    const html = await (await webRoutes(deps).request('/')).text();
+    const card = cards(html).get(skewed.nodeId) ?? '';
+    expect(card).toContain('clock off by +300 s');
+    expect(card).toContain('data-state="clock-off"');
+    expect(card).not.toContain('asleep');
+    expect(client.cardHtml(skewed, null, NOW, ZONE)).toBe(card);
+    // The summary names it too, the same on both sides.
+    const nodes = meshNodes(WED(23)).map((n) => (n.name === 'gaming-pc' ? { ...n, state: 'down' as const, clockOffsetMs: 299_900 } : n));
+    const placement = meshPlacement(nodes, WED(23));
+    const lines = summaryLines(placement, nodes);
+    expect(lines.some((l) => l.text.includes('gaming-pc: clock off by +300 s'))).toBe(true);
+    expect(plain(client.summaryLines(placement, nodes))).toEqual(lines);
+  });
+
   it('action rows added live match the server-rendered ones', async () => {
     const html = await (await webRoutes(webDeps()).request('/activity')).text();
     const body = html.slice(html.indexOf('<tbody id="actions-body" role="rowgroup">') + '<tbody id="actions-body" role="rowgroup">'.length, html.indexOf('</tbody>', html.indexOf('actions-body')));

@@ -1,0 +1,98 @@
+/**
+ * discovery.ts under a flood of adverts (issue 11), with bonjour-service's real Browser on a fake
+ * transport and a fake peer client: adverts of another mesh or malformed ones are logged once and
+ * then summarised; an address whose verification failed is not fetched again for a while; no more
+ * than a few verifications run at once.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDiscovery, type Discovery } from '../../../discovery/discovery.js';
+import { meshFingerprint } from '../../../discovery/mesh-key.js';
+import { PeerCallError, type PeerClient } from '../../../discovery/peer-client.js';
+import { createPeerRegistry } from '../../../discovery/registry.js';
+import { encodeTxt } from '../../../discovery/txt-record.js';
+import { captureLog } from '../../helpers/capture-log.js';
+import { FakeMdns, advert, fakeBonjour } from '../../helpers/fake-bonjour.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+
+const SELF = 'a'.repeat(32);
+const FP = meshFingerprint('discovery-flood-test-mesh-key-0123456789');
+const running: Discovery[] = [];
+afterEach(async () => {
+  while (running.length) await running.pop()?.stop();
+});
+
+async function setup(fetchAdvert: PeerClient['fetchAdvert']) {
+  const mdns = new FakeMdns();
+  const clock = new FakeClock();
+  const { log, lines } = captureLog();
+  const fake = fakeBonjour(mdns);
+  const registry = createPeerRegistry({ selfId: SELF, downAfterMs: 10_000, log });
+  const discovery = createDiscovery({
+    selfId: SELF,
+    hostname: 'hub',
+    port: 7650,
+    meshFingerprint: FP,
+    seq: () => 1,
+    mdns: { enabled: true, interfaces: ['127.0.0.1'] },
+    staticUrls: () => [],
+    endpoints: () => [],
+    healthIntervalMs: 600_000,
+    maxChecksPerSec: 4,
+    serving: () => new Set(),
+    peerTimeoutMs: 1000,
+    staticRetryMs: 600_000,
+    servicesIntervalMs: 600_000,
+    registry,
+    client: { ping: () => Promise.reject(new Error('unused')), fetchAdvert },
+    clock,
+    fetch: () => Promise.reject(new Error('unused')),
+    log,
+    createBonjour: () => fake.bonjour,
+    persist: async () => undefined,
+  });
+  await discovery.start(new AbortController().signal);
+  running.push(discovery);
+  return { mdns, clock, lines, browser: fake.browser };
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+const member = (i: number) => encodeTxt({ nodeId: i.toString(16).padStart(32, 'b'), meshFingerprint: FP, seq: 1 });
+
+describe('discovery under an mDNS flood', () => {
+  it('2,000 adverts of another mesh and 2,000 malformed ones: one log line, nothing kept', async () => {
+    const t = await setup(() => Promise.reject(new Error('unused')));
+    const other = encodeTxt({ nodeId: 'c'.repeat(32), meshFingerprint: meshFingerprint('another-mesh-key-0123456789abcdef'), seq: 1 });
+    for (let i = 0; i < 2000; i++) t.mdns.respond(advert(`other-${i}`, other), '10.0.0.13');
+    for (let i = 0; i < 2000; i++) t.mdns.respond(advert(`junk-${i}`, { v: '1', junk: 'x'.repeat(2000) }), '10.0.0.14');
+    expect(t.lines.filter((l) => /advert/.test(l))).toHaveLength(1);
+    expect(t.browser().services).toHaveLength(0);
+  });
+
+  it('an address whose verification failed is not fetched again on every re-announcement', async () => {
+    let fetches = 0;
+    const t = await setup(() => {
+      fetches++;
+      return Promise.reject(new PeerCallError('not_member', 'refused our mesh key (HTTP 401)'));
+    });
+    for (let i = 0; i < 20; i++) {
+      t.mdns.respond(advert('copycat', member(1)), '10.0.0.13');
+      await settle();
+    }
+    expect(fetches).toBe(1);
+    await t.clock.advance(30_000);
+    t.mdns.respond(advert('copycat', member(1)), '10.0.0.13');
+    await settle();
+    expect(fetches).toBe(2);
+  });
+
+  it('at most 8 verifications at once, whatever arrives', async () => {
+    let fetches = 0;
+    const t = await setup(() => {
+      fetches++;
+      return new Promise(() => undefined); // a peer that never answers
+    });
+    for (let i = 0; i < 500; i++) t.mdns.respond(advert(`fake-${i}`, member(i), `10.0.${i >> 8}.${i & 255}`), '10.0.0.13');
+    await settle();
+    expect(fetches).toBe(8);
+  });
+});
