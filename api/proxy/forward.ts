@@ -281,9 +281,10 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
  * Every candidate failed before answering: give the client the last real answer (e.g. the
  * model-not-found 404 of the last node), or a 502 with `fallbackBody` when no node answered at all.
  */
-export function finishExhausted(res: ServerResponse, result: ForwardResult, fallbackBody: string, answerHeaders: (status: number) => OutgoingHttpHeaders = () => ({})): void {
+export function finishExhausted(res: ServerResponse, result: ForwardResult, fallbackBody: () => string, answerHeaders: (status: number) => OutgoingHttpHeaders = () => ({})): void {
   if (result.outcome !== 'exhausted') return;
-  const answer = result.lastAnswer ?? { status: 502, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Buffer.from(fallbackBody) };
+  // The body is made only when needed: building it for every request was measurable (issue 14).
+  const answer = result.lastAnswer ?? { status: 502, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Buffer.from(fallbackBody()) };
   res.writeHead(answer.status, { ...answer.headers, ...answerHeaders(answer.status), 'content-length': answer.body.length });
   res.end(answer.body);
 }

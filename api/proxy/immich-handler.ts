@@ -106,7 +106,7 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
         deps.log.warn('failing over to the next machine-learning node', { node: target.name, reason });
       },
     });
-    finishExhausted(res, result, detail(`every machine-learning node failed: ${result.reason ?? 'no answer'}`));
+    finishExhausted(res, result, () => detail(`every machine-learning node failed: ${result.reason ?? 'no answer'}`));
     deps.stats.record(forwardEvent('immich-ml', result, res, { totalMs: deps.clock.monotonicMs() - t0, path: bare, model: null, substitutedModel: null }));
   };
 }

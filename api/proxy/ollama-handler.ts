@@ -164,7 +164,7 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
         deps.log.warn('failing over to the next node', { node: target.name, reason, path: bare });
       },
     });
-    finishExhausted(res, result, ollamaErrorBody(bare, `every node failed: ${result.reason ?? 'no answer'}`, 502));
+    finishExhausted(res, result, () => ollamaErrorBody(bare, `every node failed: ${result.reason ?? 'no answer'}`, 502));
     if (isModelManagement(bare)) cache.clear(); // and lists fetched while it ran
     const ran = attempts.find((a) => a.target === result.target);
     const substitutedModel = (ran?.headers['x-inference-mesh-model'] as string | undefined) ?? null;

@@ -99,7 +99,7 @@ export function createRelayHandler(deps: RelayHandlerDeps) {
       relay: deps.relay,
       answerHeaders,
     });
-    finishExhausted(res, result, kindErrorBody(kind, bare, `${self.name}'s ${kind === 'ollama' ? 'Ollama' : 'Immich ML'} did not answer: ${result.reason ?? 'no answer'}`, 502), (status) => ({
+    finishExhausted(res, result, () => kindErrorBody(kind, bare, `${self.name}'s ${kind === 'ollama' ? 'Ollama' : 'Immich ML'} did not answer: ${result.reason ?? 'no answer'}`, 502), (status) => ({
       'x-inference-mesh-node': self.name,
       ...answerHeaders(status),
     }));
