@@ -10,6 +10,7 @@ import { createHttpServer, type HttpServer } from '../api/server.js';
 import type { Discovery } from '../discovery/discovery.js';
 import { loadOrCreateMeshKey, meshFingerprint } from '../discovery/mesh-key.js';
 import { createRequestVerifier, type RequestVerifier } from '../discovery/peer-auth.js';
+import { PeerCallError } from '../discovery/peer-client.js';
 import { ADVERT_VERSION, type NodeAdvert } from './node-advert.js';
 import { createPeerRegistry, type PeerRegistry } from '../discovery/registry.js';
 import type { AgentConfig } from './config-schema.js';
@@ -23,7 +24,8 @@ import { createMeshDiscovery } from './mesh.js';
 import { createNodeFacts, type NodeFacts } from './node-facts.js';
 import type { ProbeLoop } from './probe/probe-loop.js';
 import { createProbes } from './probes.js';
-import { applySavedSettings, resetSettings, saveSettings, settingsView, testConnection } from './settings.js';
+import { applySavedSettings, resetSettings, saveSettings, settingsView, testConnection, type SettingsView } from './settings.js';
+import type { Settings } from './settings-schema.js';
 import { idleBusyState, trackBusy, type BusyState } from '../scheduler/busy.js';
 import { createPlacement, type PlacementParts } from './placement.js';
 import { createProxyStats } from '../api/proxy/stats.js';
@@ -142,6 +144,23 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       return current.kinds['immich-ml'].candidates.some((c) => c.batch && waking.has(c.nodeId));
     },
   });
+  const saveLocal = (change: Settings): Promise<SettingsView> => {
+    if (!store) throw notStarted();
+    return saveSettings(store, config, fileConfig, change, settingsEffects);
+  };
+  /** Another node's settings over the mesh (issue 16: one place to set up every machine). */
+  const remoteSettings = async (nodeId: string, change?: Settings): Promise<SettingsView> => {
+    if (!discovery) throw notStarted();
+    try {
+      return await discovery.settingsOf(nodeId, change);
+    } catch (err) {
+      // The node's own refusal (its owner said no, or the change is invalid there) is the answer.
+      if (err instanceof PeerCallError && (err.status === 403 || err.status === 400)) {
+        throw new AgentError(err.status === 403 ? 'remote_settings_refused' : 'bad_request', err.message, { httpStatus: err.status });
+      }
+      throw err;
+    }
+  };
   /** The election with what routing sees of it (issue 10 §4), for the API, the UI and its events. */
   const placementAnswer = (): PlacementAnswer | null => (placement ? { ...placement.elector.snapshot(), routing: proxy.routing.status() } : null);
   const routes = (): PlacementParts['routes'] => placement?.routes ?? ((): never => { throw notStarted(); })();
@@ -150,7 +169,11 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     advert,
     nodes: () => registry?.snapshot() ?? [],
     staticPeers: () => staticPeers ?? ((): never => { throw notStarted(); })(),
-    peer: { key: () => meshKey, verifier: () => peerVerifier, sighted: (sighting) => discovery?.peerSighted(sighting), nowMs: deps.clock.nowMs, nodeId: () => store?.get().identity.nodeId ?? '', seq: () => seq, leaving: () => leaving },
+    peer: {
+      key: () => meshKey,
+      verifier: () => peerVerifier,
+      sighted: (sighting) => discovery?.peerSighted(sighting),
+      settings: { view: () => settingsView(config, store?.get().settings), save: (change) => saveLocal(change), acceptRemote: () => config.mesh.acceptRemoteSettings }, nowMs: deps.clock.nowMs, nodeId: () => store?.get().identity.nodeId ?? '', seq: () => seq, leaving: () => leaving },
     placement: {
       placement: () => ({ ...routes().placement(), routing: proxy.routing.status() }),
       history: (o) => routes().history(o),
@@ -172,9 +195,10 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     access: () => proxy.access,
     settings: {
       view: () => settingsView(config, store?.get().settings),
-      save: (change) => {
-        if (!store) throw notStarted();
-        return saveSettings(store, config, fileConfig, change, settingsEffects);
+      save: (change) => saveLocal(change),
+      remote: {
+        view: (nodeId) => (store && nodeId === store.get().identity.nodeId ? Promise.resolve(settingsView(config, store.get().settings)) : remoteSettings(nodeId)),
+        save: (nodeId, change) => (nodeId === store?.get().identity.nodeId ? saveLocal(change) : remoteSettings(nodeId, change)),
       },
       reset: (keys) => {
         if (!store) throw notStarted();

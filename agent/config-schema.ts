@@ -190,6 +190,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** The shared mesh key. Prefer `inference-mesh join` (it stores mesh.key in the data dir) over writing it here. */
       key: z.string().min(16, 'must be at least 16 characters').optional().describe('The shared mesh key. Usually left out: the first machine generates one (`inference-mesh key` prints it), the others run `inference-mesh join` once, which stores it in mesh.key in the data dir.'),
+      acceptRemoteSettings: z
+        .boolean()
+        .default(true)
+        .describe("Let the mesh's other machines change this machine's settings (offer, placement, service URLs) from their Setup page, signed with the mesh key, as if made here. false: only this machine's own page and config file decide."),
     })
     .prefault({})
     .describe('Membership: only agents holding the same key are peers.'),

@@ -220,6 +220,7 @@ export interface ApiOperation {
 
 const kindParam: Parameter = { name: 'kind', in: 'path', description: 'The service kind: `ollama` or `immich-ml`.', schema: { $ref: `${COMPONENT_REF}ServiceKind` } };
 const notStarted = 'The agent is still starting (`not_started`).';
+const NODE_PARAM: Parameter = { name: 'nodeId', in: 'path', description: 'The node id (32 lowercase hex digits, from `GET /api/v1/nodes`); this node\'s own id works too.', schema: { type: 'string' } };
 const misdirected = 'Signed for another node, or dialled at an address that is not this agent\'s own: a relay or a replay (`peer_misdirected`).';
 const adminUnavailable = 'The agent is still starting and cannot check the admin credential yet (`admin_unavailable`).';
 const tooManyFailures = 'Too many wrong credentials from this client; try again after `Retry-After` seconds (`too_many_failures`).';
@@ -397,6 +398,34 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     errors: { 400: badBody, 503: notStarted },
   },
   {
+    method: 'get',
+    path: '/api/v1/nodes/{nodeId}/settings',
+    servedBy: 'app',
+    operationId: 'getNodeSettings',
+    tag: 'setup',
+    summary: "Any node's settings",
+    description: "The settings of any agent of the mesh, read over the peer protocol (issue 16: one place to set up every machine). This node's own id gives the same as `GET /api/v1/settings`.",
+    access: 'public',
+    parameters: [NODE_PARAM],
+    success: { status: 200, description: 'The settings in effect on that node.', body: json('Settings') },
+    errors: { 400: 'The node id is malformed.', 404: 'No agent with that node id in this mesh.', 503: 'The node is down or suspect, or this agent is still starting.' },
+  },
+  {
+    method: 'put',
+    path: '/api/v1/nodes/{nodeId}/settings',
+    servedBy: 'app',
+    operationId: 'saveNodeSettings',
+    tag: 'setup',
+    summary: "Change any node's settings",
+    description:
+      "Sends the change to that node, signed with the mesh key and addressed to it alone; it applies and keeps it exactly as if it was made on its own Setup page (only keys that differ from its config file are kept). A node whose owner set `mesh.acceptRemoteSettings` to false refuses with 403.",
+    access: 'admin',
+    parameters: [NODE_PARAM],
+    requestBody: 'SettingsRequest',
+    success: { status: 200, description: 'The settings now in effect on that node.', body: json('Settings') },
+    errors: { 400: badBody, 403: 'The node refuses settings from other machines (`remote_settings_refused`).', 404: 'No agent with that node id in this mesh.', 503: 'The node is down or suspect, or this agent is still starting.' },
+  },
+  {
     method: 'post',
     path: '/api/v1/settings/reset',
     servedBy: 'app',
@@ -531,6 +560,31 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     access: 'peer',
     success: { status: 200, description: 'Signed answer (`x-im-signature`).', body: json('PeerAdvert') },
     errors: { 401: 'Not signed with this mesh key, or a replayed or skewed request (`peer_auth_failed`).', 421: misdirected, 503: notStarted },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/peer/settings',
+    servedBy: 'app',
+    operationId: 'peerGetSettings',
+    tag: 'peer protocol',
+    summary: "This node's settings, for other agents",
+    description: 'What `GET /api/v1/nodes/{nodeId}/settings` on another agent reads. Signed both ways, addressed to this node.',
+    access: 'peer',
+    success: { status: 200, description: 'Signed answer (`x-im-signature`).', body: json('Settings') },
+    errors: { 401: 'Not signed with this mesh key, or a replayed or skewed request (`peer_auth_failed`).', 421: misdirected, 503: notStarted },
+  },
+  {
+    method: 'put',
+    path: '/api/v1/peer/settings',
+    servedBy: 'app',
+    operationId: 'peerSaveSettings',
+    tag: 'peer protocol',
+    summary: "Change this node's settings, for other agents",
+    description: "A member's change of this node's settings (issue 16), applied and kept as one made here. Signed over the body, addressed to this node; refused with a signed 403 when `mesh.acceptRemoteSettings` is false.",
+    access: 'peer',
+    requestBody: 'SettingsRequest',
+    success: { status: 200, description: 'Signed answer: the settings now in effect.', body: json('Settings') },
+    errors: { 400: badBody, 401: 'Not signed with this mesh key, or a replayed or skewed request (`peer_auth_failed`).', 403: 'Remote settings are switched off here (`remote_settings_refused`).', 421: misdirected, 503: notStarted },
   },
   ...(['get', 'post', 'delete'] as const).map(
     (method): ApiOperation => ({

@@ -24,5 +24,9 @@ export function loggingClockSkew(client: PeerClient, log: Logger): PeerClient {
       throw err;
     }
   };
-  return { ping: (url, signal) => note(client.ping(url, signal), url), fetchAdvert: (url, signal) => note(client.fetchAdvert(url, signal), url) };
+  return {
+    ping: (url, o) => note(client.ping(url, o), url),
+    fetchAdvert: (url, o) => note(client.fetchAdvert(url, o), url),
+    settings: (url, nodeId, change) => note(client.settings(url, nodeId, change), url),
+  };
 }

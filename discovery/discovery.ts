@@ -19,6 +19,9 @@ import { createPeerChecker } from './peer-checker.js';
 import type { PeerRegistry } from './registry.js';
 import { decodeTxt, encodeTxt, instanceName } from './txt-record.js';
 import { hostPort } from './peer-address.js';
+import { AgentError } from '../agent/errors.js';
+import type { Settings } from '../agent/settings-schema.js';
+import type { SettingsView } from '../agent/settings.js';
 import type { NodeRecord } from './types.js';
 
 export interface DiscoveryOptions {
@@ -64,6 +67,12 @@ export interface PeerSighting {
 }
 
 export interface Discovery extends Service {
+  /**
+   * A member's settings (issue 16), read or changed over the peer protocol at the address it
+   * proved, addressed to it alone.
+   * @throws PeerCallError (not up, refused, unreachable …), or AgentError `node_unknown`.
+   */
+  settingsOf(nodeId: string, change?: Settings): Promise<SettingsView>;
   /** A member's signed request arrived: a sign of life, or a sighting of a node we do not know yet (issue 17). */
   peerSighted(sighting: PeerSighting): void;
   /** Re-reads static URLs and endpoints now (after an API change). */
@@ -305,6 +314,12 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
       if (opts.tailnet) await opts.tailnet.start(signal);
       resolveStatic();
       staticLoop();
+    },
+    async settingsOf(nodeId, change) {
+      const node = registry.get(nodeId);
+      if (!node || node.sources.includes('endpoint')) throw new AgentError('node_unknown', `no agent with node id ${nodeId} in this mesh`, { httpStatus: 404 });
+      if (node.state !== 'up' || !node.activeUrl) throw new AgentError('node_down', `${node.name} is ${node.state} and cannot be set up from here now`, { httpStatus: 503 });
+      return opts.client.settings(node.activeUrl, nodeId, change);
     },
     peerSighted(s) {
       if (!running || s.nodeId === opts.selfId) return;

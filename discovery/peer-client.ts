@@ -13,6 +13,8 @@ import { AgentError } from '../agent/errors.js';
 import { describeFetchError } from '../agent/fetch-error.js';
 import { nodeAdvertSchema, type NodeAdvert } from '../agent/node-advert.js';
 import { resolveAgentUrl, type LookupHost } from './peer-address.js';
+import { settingsViewSchema, type Settings } from '../agent/settings-schema.js';
+import type { SettingsView } from '../agent/settings.js';
 import { formatClockOffset, peerClockOffsetMs } from './clock-skew.js';
 import { ANY_RECIPIENT, AUTH_HEADERS, DEFAULT_MAX_SKEW_MS, signRequest, verifyResponse } from './peer-auth.js';
 
@@ -28,15 +30,19 @@ export class PeerCallError extends AgentError {
   readonly definitive: boolean;
   /** `clock_skew` only: the peer's clock minus ours (discovery/clock-skew.ts). */
   readonly clockOffsetMs: number | null;
+  /** `http` only: the peer's status. */
+  readonly status: number | null;
   constructor(
     code: 'unreachable' | 'refused' | 'timeout' | 'not_member' | 'misdirected' | 'clock_skew' | 'bad_response' | 'http',
     message: string,
     definitive = false,
     clockOffsetMs: number | null = null,
+    status: number | null = null,
   ) {
     super(`peer_${code}`, message, { httpStatus: 502 });
     this.definitive = definitive;
     this.clockOffsetMs = clockOffsetMs;
+    this.status = status;
   }
 }
 
@@ -54,7 +60,15 @@ export type Proven<T> = T & { responderId: string; addr: string };
 export interface PeerClient {
   ping(baseUrl: string, o?: PeerCallOptions): Promise<Proven<PeerPing>>;
   fetchAdvert(baseUrl: string, o?: PeerCallOptions): Promise<Proven<{ seq: number; advert: NodeAdvert }>>;
+  /**
+   * Another node's settings (issue 16: one place to set up the mesh): read, or changed with `change`
+   * and returned as in effect there. Always addressed to that node (never a first contact).
+   */
+  settings(baseUrl: string, nodeId: string, change?: Settings): Promise<Proven<SettingsView>>;
 }
+
+/** Saving settings writes the peer's state file: more than a ping, still bounded. */
+export const REMOTE_SETTINGS_TIMEOUT_MS = 10_000;
 
 /** Unsigned hints a request carries about its sender: checked before use, never trusted (issue 17). */
 export const HINT_HEADERS = { port: 'x-im-port', seq: 'x-im-seq' } as const;
@@ -69,7 +83,10 @@ export function createPeerClient(opts: {
   /** This agent's port and advert counter, sent along so the peer can find us and see our changes. */
   hints?: { port: () => number; seq: () => number } | undefined;
 }): PeerClient {
-  const call = async <T extends object>(baseUrl: string, path: string, schema: z.ZodType<T>, o: PeerCallOptions = {}): Promise<Proven<T>> => {
+  const call = async <T extends object>(baseUrl: string, path: string, schema: z.ZodType<T>, o: PeerCallOptions & { method?: 'GET' | 'PUT'; json?: unknown } = {}): Promise<Proven<T>> => {
+    const method = o.method ?? 'GET';
+    // Signed over the exact bytes sent (peer-auth.ts).
+    const requestBody = o.json === undefined ? undefined : JSON.stringify(o.json);
     const deadline = timeoutSignal(opts.clock, o.timeoutMs ?? opts.timeoutMs, o.signal);
     try {
       let target: Awaited<ReturnType<typeof resolveAgentUrl>>;
@@ -78,7 +95,8 @@ export function createPeerClient(opts: {
       } catch (err) {
         throw new PeerCallError('unreachable', describeFetchError(err, baseUrl));
       }
-      const headers = signRequest({ key: opts.key, nodeId: opts.selfId, to: o.nodeId ?? ANY_RECIPIENT, dialled: target.dialled, method: 'GET', path, nowMs: opts.clock.nowMs() });
+      const headers = signRequest({ key: opts.key, nodeId: opts.selfId, to: o.nodeId ?? ANY_RECIPIENT, dialled: target.dialled, method, path, body: requestBody, nowMs: opts.clock.nowMs() });
+      if (requestBody !== undefined) headers['content-type'] = 'application/json';
       const nonce = headers[AUTH_HEADERS.nonce] as string;
       if (opts.hints) {
         headers[HINT_HEADERS.port] = String(opts.hints.port());
@@ -87,7 +105,7 @@ export function createPeerClient(opts: {
       const url = `${target.origin}${path}`;
       let res: Response;
       try {
-        res = await opts.fetch(url, { headers, signal: deadline.signal, redirect: 'error' });
+        res = await opts.fetch(url, { method, headers, signal: deadline.signal, redirect: 'error', ...(requestBody === undefined ? {} : { body: requestBody }) });
       } catch (err) {
         const reason = deadline.signal.reason instanceof TimeoutError ? deadline.signal.reason : err;
         const code = ((err as { cause?: { code?: unknown } }).cause?.code as string | undefined) ?? '';
@@ -99,7 +117,19 @@ export function createPeerClient(opts: {
       const offsetMs = res.status === 401 ? peerClockOffsetMs(new TextDecoder().decode(body)) : null;
       // The peer answers, so it is certainly up but will refuse us until a clock is fixed: definitive.
       if (offsetMs !== null) throw new PeerCallError('clock_skew', `${baseUrl} refused our request: ${formatClockOffset(offsetMs)} (allowed ±${DEFAULT_MAX_SKEW_MS / 1000} s); enable NTP on both machines`, true, offsetMs);
-      if (res.status === 401 || res.status === 403) throw new PeerCallError('not_member', `${baseUrl} refused our mesh key (HTTP ${res.status})`);
+      // A 403 signed by the member is its owner's answer (remote settings refused), not a key mismatch.
+      const signedRefusal =
+        res.status === 403 &&
+        verifyResponse({
+          key: opts.key,
+          requestNonce: nonce,
+          responderId: res.headers.get(AUTH_HEADERS.node) ?? '',
+          addr: res.headers.get(AUTH_HEADERS.addr) ?? '',
+          status: res.status,
+          body,
+          signature: res.headers.get(AUTH_HEADERS.signature),
+        });
+      if ((res.status === 401 || res.status === 403) && !signedRefusal) throw new PeerCallError('not_member', `${baseUrl} refused our mesh key (HTTP ${res.status})`);
       // 421: the agent that got the request is not at the address we dialled (a relay in between),
       // or is not the node we meant (the address now belongs to another one).
       if (res.status === 421) throw new PeerCallError('misdirected', `${baseUrl} is not the address of the agent that answered there (HTTP 421)`, true);
@@ -110,7 +140,17 @@ export function createPeerClient(opts: {
       }
       if (addr !== target.dialled) throw new PeerCallError('misdirected', `${baseUrl} answered from ${addr}, not from the address dialled (${target.dialled})`, true);
       if (o.nodeId !== undefined && responderId !== o.nodeId) throw new PeerCallError('misdirected', `${baseUrl} answered as another node (${responderId.slice(0, 8)})`, true);
-      if (!res.ok) throw new PeerCallError('http', `${baseUrl} answered HTTP ${res.status}`, res.status === 503);
+      if (!res.ok) {
+        // A signed refusal says why (settings refused, a bad change): pass its words on.
+        let why = '';
+        try {
+          const m = (JSON.parse(new TextDecoder().decode(body)) as { error?: { message?: unknown } }).error?.message;
+          if (typeof m === 'string') why = `: ${m.slice(0, 500)}`;
+        } catch {
+          // not JSON: the status is all there is
+        }
+        throw new PeerCallError('http', `${baseUrl} answered HTTP ${res.status}${why}`, res.status === 503, null, res.status);
+      }
       let json: unknown;
       try {
         json = JSON.parse(new TextDecoder().decode(body));
@@ -134,6 +174,8 @@ export function createPeerClient(opts: {
   return {
     ping: (baseUrl, o) => call(baseUrl, '/api/v1/peer/ping', peerPingSchema, o),
     fetchAdvert: (baseUrl, o) => call(baseUrl, '/api/v1/peer/advert', peerAdvertResponseSchema, o),
+    settings: (baseUrl, nodeId, change) =>
+      call(baseUrl, '/api/v1/peer/settings', settingsViewSchema, { nodeId, timeoutMs: REMOTE_SETTINGS_TIMEOUT_MS, ...(change === undefined ? {} : { method: 'PUT', json: change }) }),
   };
 }
 

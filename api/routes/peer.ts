@@ -13,6 +13,8 @@ import { hostPort } from '../../discovery/peer-address.js';
 import { AUTH_HEADERS, signResponse, type RequestVerifier } from '../../discovery/peer-auth.js';
 import type { PeerSighting } from '../../discovery/discovery.js';
 import { HINT_HEADERS } from '../../discovery/peer-client.js';
+import { settingsSchema, type Settings } from '../../agent/settings-schema.js';
+import type { SettingsView } from '../../agent/settings.js';
 
 export interface PeerRouteDeps {
   /** The mesh key, once loaded (null before start: peers are then refused). */
@@ -29,9 +31,11 @@ export interface PeerRouteDeps {
   verifier: () => RequestVerifier | null;
   /** A member's verified request: a sign of life, or a sighting (discovery, issue 17). */
   sighted?: (s: PeerSighting) => void;
+  /** This node's settings, for members (issue 16); `acceptRemote` is mesh.acceptRemoteSettings. */
+  settings: { view: () => SettingsView; save: (change: Settings) => Promise<SettingsView>; acceptRemote: () => boolean };
 }
 
-type Vars = { Variables: { nonce: string; key: string; local: string } };
+type Vars = { Variables: { nonce: string; key: string; local: string; body: string } };
 
 /** The local end of the request's connection (@hono/node-server passes the IncomingMessage as env). */
 export function localAddressOf(env: unknown): string {
@@ -60,7 +64,12 @@ export function peerRoutes(deps: PeerRouteDeps): Hono<Vars> {
     if (key === null || verifier === null) return c.json({ error: { code: 'not_started', message: 'the agent is starting' } }, 503);
     const url = new URL(c.req.url);
     const local = localAddressOf(c.env);
-    const result = verifier.verify({ method: c.req.method, path: url.pathname + url.search, headers: c.req.raw.headers, body: '', local }, { anyRecipient: true });
+    // The body is part of the signature; /api/v1 bodies are already capped (issue 11).
+    const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? '' : await c.req.text();
+    // A first contact (any recipient) may only read the ping and the advert; anything else must be
+    // addressed to this node.
+    const firstContactOk = c.req.method === 'GET' && (url.pathname.endsWith('/peer/ping') || url.pathname.endsWith('/peer/advert'));
+    const result = verifier.verify({ method: c.req.method, path: url.pathname + url.search, headers: c.req.raw.headers, body, local }, { anyRecipient: firstContactOk });
     if (!result.ok) {
       deps.log.once(`peer-auth:${result.code}:${c.req.header(AUTH_HEADERS.node) ?? '?'}`, 'warn', 'refused a peer request', {
         reason: result.reason,
@@ -73,10 +82,11 @@ export function peerRoutes(deps: PeerRouteDeps): Hono<Vars> {
     c.set('nonce', result.nonce);
     c.set('key', key);
     c.set('local', local);
+    c.set('body', body);
     await next();
   });
 
-  const signed = (c: Context<Vars>, status: 200 | 503, payload: unknown): Response => {
+  const signed = (c: Context<Vars>, status: 200 | 400 | 403 | 503, payload: unknown): Response => {
     const body = JSON.stringify(payload);
     const responderId = deps.nodeId();
     const addr = c.get('local');
@@ -86,5 +96,27 @@ export function peerRoutes(deps: PeerRouteDeps): Hono<Vars> {
 
   app.get('/peer/ping', (c) => signed(c, 200, { nodeId: deps.nodeId(), seq: deps.seq(), leaving: deps.leaving() }));
   app.get('/peer/advert', (c) => signed(c, 200, { seq: deps.seq(), advert: deps.advert() }));
+
+  // Issue 16: one place to set up the mesh. A member's signed change of this node's settings is
+  // applied and kept exactly as one made on this node's own Setup page, unless the owner refused
+  // remote settings (mesh.acceptRemoteSettings).
+  app.get('/peer/settings', (c) => signed(c, 200, deps.settings.view()));
+  app.put('/peer/settings', async (c) => {
+    if (!deps.settings.acceptRemote()) {
+      return signed(c, 403, { error: { code: 'remote_settings_refused', message: `${deps.advert().name} does not accept settings from other machines (its mesh.acceptRemoteSettings is false); change them on that machine` } });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(c.get('body'));
+    } catch {
+      return signed(c, 400, { error: { code: 'bad_request', message: 'the body is not JSON' } });
+    }
+    const parsed = settingsSchema.safeParse(json);
+    if (!parsed.success) {
+      return signed(c, 400, { error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') } });
+    }
+    deps.log.info('settings changed by another machine of the mesh', { by: c.req.header(AUTH_HEADERS.node)?.slice(0, 8), keys: Object.keys(parsed.data).join(',') });
+    return signed(c, 200, await deps.settings.save(parsed.data));
+  });
   return app;
 }

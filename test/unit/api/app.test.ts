@@ -8,12 +8,16 @@ import { captureLog } from '../../helpers/capture-log.js';
 import { sampleAdvert } from '../../helpers/sample-advert.js';
 import { allowAll } from '../../helpers/allow-all.js';
 
+const unusedView = (): never => {
+  throw new Error('unused');
+};
+
 const rest = {
   nodes: () => [],
   staticPeers: () => {
     throw new Error('unused');
   },
-  peer: { key: () => null, verifier: () => null, nowMs: () => 0, nodeId: () => '', seq: () => 0, leaving: () => false },
+  peer: { key: () => null, verifier: () => null, settings: { view: unusedView, save: () => Promise.reject(new Error('unused')), acceptRemote: () => false }, nowMs: () => 0, nodeId: () => '', seq: () => 0, leaving: () => false },
   stats: () => createProxyStats({ nowMs: () => 0 }),
   events: { clock: systemClock, initial: () => [], subscribe: () => () => undefined },
   admin: { token: () => null, nowMs: () => 0 },
@@ -26,6 +30,7 @@ const rest = {
     save: () => Promise.reject(new Error('unused')),
     reset: () => Promise.reject(new Error('unused')),
     test: () => Promise.reject(new Error('unused')),
+    remote: { view: () => Promise.reject(new Error('unused')), save: () => Promise.reject(new Error('unused')) },
   },
   placement: new Proxy({} as AppDeps['placement'], {
     get: () => () => {

@@ -201,7 +201,15 @@ function deps(): AppDeps {
     advert: () => sampleAdvert(),
     nodes: () => nodes,
     staticPeers: () => staticPeers,
-    peer: { key: () => KEY, verifier: () => verifier, nowMs: () => NOW, nodeId: () => sampleAdvert().nodeId, seq: () => 7, leaving: () => false },
+    peer: {
+      key: () => KEY,
+      verifier: () => verifier,
+      nowMs: () => NOW,
+      nodeId: () => sampleAdvert().nodeId,
+      seq: () => 7,
+      leaving: () => false,
+      settings: { view: () => settingsView(configSchema.parse({})), save: async () => settingsView(configSchema.parse({})), acceptRemote: () => true },
+    },
     placement: {
       placement: () => describePlacement(elect({ nodes, policy: placementPolicySchema.parse({}), pins: [pin], nowMs: NOW }), 'Europe/London'),
       history: () => history,
@@ -221,6 +229,7 @@ function deps(): AppDeps {
       save: async () => settingsView(configSchema.parse({})),
       reset: async () => ({ dropped: ['offer.coolDownSec'], settings: settingsView(configSchema.parse({})) }),
       test: async () => ({ ok: true, version: '0.33.0', models: ['llama3.2:3b'] }),
+      remote: { view: async () => settingsView(configSchema.parse({})), save: async () => settingsView(configSchema.parse({})) },
     },
   };
 }
@@ -244,7 +253,7 @@ const valid = (schemaName: string, value: unknown): boolean => check(ref(schemaN
 const appOps = API_OPERATIONS.filter((op) => op.servedBy === 'app');
 /** The only changes that need no admin credential: getting and ending a session. */
 const OPEN_CHANGES = ['login', 'logout'];
-const concretePath = (path: string): string => path.replace('{kind}', 'ollama');
+const concretePath = (path: string): string => path.replace('{kind}', 'ollama').replace('{nodeId}', GAMING_PC);
 
 /** A good body for each operation that takes one. */
 const EXAMPLE_BODIES: Record<string, Json> = {
@@ -254,6 +263,8 @@ const EXAMPLE_BODIES: Record<string, Json> = {
   setPin: { node: 'gaming-pc', forSec: 3600 },
   login: { token: TOKEN },
   saveSettings: { offer: { windows: [{ days: ['sat', 'sun'], from: '00:00', to: '24:00' }] }, placement: { ollama: { prefer: ['gaming-pc'] } } },
+  saveNodeSettings: { offer: { windows: [{ days: ['fri', 'sat'], from: '22:00', to: '07:00' }] } },
+  peerSaveSettings: { offer: { coolDownSec: 120 } },
   testConnection: { kind: 'ollama', url: 'http://127.0.0.1:11434' },
   resetSettings: { keys: ['offer.coolDownSec'] },
 };
@@ -262,7 +273,11 @@ const EXAMPLE_BODIES: Record<string, Json> = {
 function request(op: ApiOperation, body?: Json, headers?: Record<string, string>): Promise<Response> {
   const path = concretePath(op.path);
   const credential =
-    op.access === 'peer' ? signRequest({ key: KEY, nodeId: hub().nodeId, to: sampleAdvert().nodeId, dialled: PEER_ADDR, method: 'GET', path, nowMs: NOW }) : op.access === 'admin' ? ADMIN : {};
+    op.access === 'peer'
+      ? signRequest({ key: KEY, nodeId: hub().nodeId, to: sampleAdvert().nodeId, dialled: PEER_ADDR, method: op.method.toUpperCase(), path, body: body === undefined ? '' : JSON.stringify(body), nowMs: NOW })
+      : op.access === 'admin'
+        ? ADMIN
+        : {};
   const all: Record<string, string> = { ...(headers ?? credential), ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
   return Promise.resolve(serve().request(path, { method: op.method.toUpperCase(), headers: all, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, PEER_ENV));
 }
@@ -287,7 +302,8 @@ describe('OpenAPI document', () => {
     for (const op of appOps) {
       const operation = doc.paths[op.path]?.[op.method];
       expect(operation, `${op.method} ${op.path}`).toBeDefined();
-      expect(op.access === 'admin', `${op.method} ${op.path}`).toBe(op.method !== 'get' && !OPEN_CHANGES.includes(op.operationId));
+      // A change made by another agent is signed with the mesh key instead (the peer protocol).
+      expect(op.access === 'admin', `${op.method} ${op.path}`).toBe(op.method !== 'get' && op.access !== 'peer' && !OPEN_CHANGES.includes(op.operationId));
       if (op.access === 'admin') {
         expect(operation?.security, `${op.method} ${op.path}`).toEqual([{ bearerAuth: [] }, { sessionCookie: [] }]);
         expect(Object.keys(operation?.responses ?? {}), `${op.method} ${op.path}`).toEqual(expect.arrayContaining(['401', '403']));
@@ -532,6 +548,8 @@ describe('request body schemas refuse what the routes refuse', () => {
       { placement: { whisper: {} } },
       { colour: 'blue' },
     ],
+    saveNodeSettings: [{}, { offer: { coolDownSec: 60 } }, { offer: { coolDownSec: 'soon' } }, { colour: 'blue' }],
+    peerSaveSettings: [{}, { offer: { coolDownSec: 60 } }, { offer: { coolDownSec: 'soon' } }, { colour: 'blue' }],
     resetSettings: [{}, { keys: [] }, { keys: ['offer', 'placement.ollama.prefer'] }, { keys: ['colour'] }, { keys: 'offer' }, { all: true }],
     testConnection: [
       { kind: 'ollama', url: 'http://127.0.0.1:11434' },

@@ -43,7 +43,7 @@ async function setup(fetchAdvert: PeerClient['fetchAdvert']) {
     staticRetryMs: 600_000,
     servicesIntervalMs: 600_000,
     registry,
-    client: { ping: () => Promise.reject(new Error('unused')), fetchAdvert },
+    client: { ping: () => Promise.reject(new Error('unused')), fetchAdvert, settings: () => Promise.reject(new Error('unused')) },
     clock,
     fetch: () => Promise.reject(new Error('unused')),
     log,
