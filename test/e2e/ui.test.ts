@@ -353,6 +353,31 @@ describe('setup', () => {
     }
   });
 
+  it("from the hub's page, the gaming PC's own settings: load, change, save there (issue 16)", async () => {
+    const { context, page, errors } = await open('desktop', '/setup');
+    try {
+      await waitSetupReady(page);
+      await page.getByLabel('Admin credential').fill(await adminToken(hub));
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.locator('#session-status', { hasText: 'You are logged in as admin.' }).waitFor({ timeout: WAIT_MS });
+      const pcBefore = await getJson<SettingsBody>(`${pc.url}/api/v1/settings`);
+      await page.getByLabel('Settings of').selectOption(pc.agent.nodeId());
+      // The form now shows the PC's own addresses (its Ollama, not the hub's).
+      await page.waitForFunction((url) => (document.getElementById('f-services-ollama-url') as HTMLInputElement | null)?.value === url, pcBefore.services.ollama.url, { timeout: WAIT_MS });
+      await page.waitForFunction(() => !(document.getElementById('save') as HTMLButtonElement | null)?.disabled, undefined, { timeout: WAIT_MS });
+      const coolDown = pcBefore.offer.coolDownSec + 23;
+      await page.getByLabel('Cool-down after a game ends (seconds)').fill(String(coolDown));
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.locator('#saved-msg').waitFor({ timeout: WAIT_MS });
+      expect((await getJson<SettingsBody>(`${pc.url}/api/v1/settings`)).offer.coolDownSec).toBe(coolDown);
+      expect((await getJson<SettingsBody>(`${hub.url}/api/v1/settings`)).offer.coolDownSec).not.toBe(coolDown);
+      await page.screenshot({ path: `${SHOTS}setup-other-computer-desktop.png`, fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('without the credential, changes are refused in plain words and nothing changes', async () => {
     const before = await getJson<SettingsBody>(`${hub.url}/api/v1/settings`);
     const { context, page } = await open('desktop', '/setup');

@@ -192,8 +192,33 @@ const Login: FC = () => (
   </section>
 );
 
+/**
+ * Issue 16, one place to set up the mesh: the page edits this computer or any other agent of the
+ * mesh; the script loads and saves through /api/v1/nodes/{id}/settings, and the change travels to
+ * that computer signed with the mesh key.
+ */
+const MachinePicker: FC<{ nodes: NodeRecord[] }> = ({ nodes }) => {
+  const agents = nodes.filter((n) => !n.sources.includes('endpoint'));
+  return (
+    <div class="panel field">
+      <label for="setup-node">Settings of</label>
+      <select id="setup-node" aria-describedby="setup-node-note">
+        {agents.map((n, i) => (
+          <option value={n.nodeId} data-self={i === 0 && n.sources.includes('self') ? 'true' : undefined}>
+            {i === 0 && n.sources.includes('self') ? `${n.name} (this computer)` : n.state === 'up' ? n.name : `${n.name} (${n.state === 'down' ? 'off or unreachable' : 'not answering'})`}
+          </option>
+        ))}
+      </select>
+      <p id="setup-node-note" class="muted">
+        Each computer in your mesh can be set up from here; a change is sent to that computer and kept there, as if made on its own page.
+      </p>
+    </div>
+  );
+};
+
 export const SetupPage: FC<{ nodes: NodeRecord[] }> = ({ nodes }) => (
   <>
+    <MachinePicker nodes={nodes} />
     <div class="panel">
       <p id="session-status" tabindex={-1} aria-live="polite">
         Checking whether you are logged in…

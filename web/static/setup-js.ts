@@ -6,7 +6,9 @@
  * - "Where should AI run?": "this device" puts loopback addresses in; picking a discovered computer
  *   fills in its addresses (web/view/node-urls.ts worked them out).
  * - "Test connection" POSTs /api/v1/setup/test-connection and says the answer in words.
- * - Save PUTs /api/v1/settings. The offer and policy are sent as loaded with the edited fields laid
+ * - "Settings of" picks the computer (issue 16): this one through /api/v1/settings, another agent of
+ *   the mesh through /api/v1/nodes/{id}/settings (the change travels to it, signed with the mesh key).
+ * - Save PUTs the same path. The offer and policy are sent as loaded with the edited fields laid
  *   over them, so fields this form does not show (priority, warm-up models, GPU-load rule) survive.
  *   A 400's `error.details` ("path: message") are listed and linked to their fields.
  *
@@ -20,6 +22,12 @@ export const SETUP_JS = String.raw`
   var DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
   var LOCAL = { ollama: 'http://127.0.0.1:11434', immichMl: 'http://127.0.0.1:3003' };
   var loaded = null;   // the settings as last loaded or saved
+  // Whose settings the form shows (issue 16): this computer's, or another agent's over the mesh.
+  function settingsPath() {
+    var pick = $('setup-node');
+    var opt = pick && pick.selectedOptions[0];
+    return !opt || opt.dataset.self === 'true' ? '/api/v1/settings' : '/api/v1/nodes/' + encodeURIComponent(opt.value) + '/settings';
+  }
 
   function $(id) { return document.getElementById(id); }
   function esc(s) { return IMView.esc(s); }
@@ -224,7 +232,7 @@ export const SETUP_JS = String.raw`
     button.disabled = true;
     clearInvalid();
     say($('save-result'), 'Saving…');
-    call('PUT', '/api/v1/settings', collect()).then(function (r) {
+    call('PUT', settingsPath(), collect()).then(function (r) {
       button.disabled = false;
       if (r.status === 200) {
         if (r.body && r.body.offer && r.body.placement && r.body.services) fill(r.body);
@@ -247,14 +255,23 @@ export const SETUP_JS = String.raw`
     // /login redirects here with #login: put the cursor where the credential goes.
     if (location.hash === '#login' && !IMAdmin.isAdmin()) $('admin-token').focus();
   });
-  call('GET', '/api/v1/settings').then(function (r) {
-    if (r.status === 200 && r.body && r.body.offer && r.body.placement && r.body.services) {
-      fill(r.body);
-      $('save').disabled = false;
-      say($('load-status'), '');
-    } else {
-      say($('load-status'), 'Could not load the current settings: ' + refusal(r) + ' Saving is off so nothing is overwritten; reload the page to try again.', 'bad');
-    }
-  });
+  function load() {
+    loaded = null;
+    $('save').disabled = true;
+    $('save-result').textContent = '';
+    var who = $('setup-node') && $('setup-node').selectedOptions[0] ? $('setup-node').selectedOptions[0].textContent : 'this computer';
+    say($('load-status'), 'Loading the settings of ' + who + '…');
+    call('GET', settingsPath()).then(function (r) {
+      if (r.status === 200 && r.body && r.body.offer && r.body.placement && r.body.services) {
+        fill(r.body);
+        $('save').disabled = false;
+        say($('load-status'), '');
+      } else {
+        say($('load-status'), 'Could not load the settings of ' + who + ': ' + refusal(r) + ' Saving is off so nothing is overwritten; choose it again or reload the page to try again.', 'bad');
+      }
+    });
+  }
+  if ($('setup-node')) $('setup-node').addEventListener('change', load);
+  load();
 })();
 `;

@@ -203,7 +203,18 @@ describe('web UI pages', () => {
       expect(html).toContain(
         `<option value="${GAMING_PC}" data-name="gaming-pc" data-agent-url="http://192.168.1.2:7650" data-ollama-url="http://192.168.1.2:11434" data-immich-url="http://192.168.1.2:3003">gaming-pc (192.168.1.2)</option>`,
       );
-      expect(html).not.toContain(`<option value="${HUB}"`);
+      const pick = /<select id="pick-node"[\s\S]*?<\/select>/.exec(html)?.[0] ?? '';
+      expect(pick).toContain('gaming-pc');
+      expect(pick).not.toContain(`<option value="${HUB}"`);
+    });
+
+    it('"Settings of" lists this computer first and every other agent of the mesh, with its state (issue 16)', async () => {
+      const { html } = await get('/setup');
+      const machines = /<select id="setup-node"[\s\S]*?<\/select>/.exec(html)?.[0] ?? '';
+      expect(machines).toContain(`<option value="${HUB}" data-self="true">hub (this computer)</option>`);
+      expect(machines).toContain(`<option value="${GAMING_PC}">gaming-pc</option>`);
+      expect(machines).toMatch(/\(off or unreachable\)<\/option>/);
+      expect(html).toContain('<label for="setup-node">Settings of</label>');
     });
 
     it('has the offer editor and the placement policy, every control labelled', async () => {
