@@ -30,8 +30,9 @@
  *   segment, then `data: {"text":"","type":"transcript.text.done",...}\n\n`, then the body ends (no
  *   `[DONE]`).
  * - Errors (FastAPI): missing/invalid fields → 422 `{"detail":[{"type":"missing","loc":["body","file"],
- *   "msg":"Field required","input":null}, ...]}` (all at once, `file` first); empty file → 400
- *   `{"detail":"Failed to decode audio. The provided file is likely empty."}` (dependencies.py);
+ *   "msg":"Field required","input":null}, ...]}` (all at once, `file` first); the audio is checked
+ *   before the other fields (dependencies.py): empty → 400 `{"detail":"Failed to decode audio. The
+ *   provided file is likely empty."}`, not audio → 415 `"... The provided file type is not supported."`;
  *   model not installed → 404 `{"detail":"Model '<id>' is not installed locally. You can download the
  *   model using `POST /v1/models`"}` (routers/utils.py); unknown path → 404 `{"detail":"Not Found"}`;
  *   wrong method → 405 `{"detail":"Method Not Allowed"}`; unhandled → 500 text `Internal Server Error`;
@@ -49,7 +50,7 @@ import { createHttpHarness } from './shared/http-harness.js';
 import type { Exchange } from './shared/http-harness.js';
 import { withServerHandle } from './shared/server-handle.js';
 import { createTimerSet } from './shared/timers.js';
-import { wavDurationSec } from './whisper/audio.js';
+import { probeAudio } from './whisper/audio.js';
 import { getModel, listModels } from './whisper/models.js';
 import { parseAudioForm } from './whisper/form.js';
 import { makeSegments, render, sseEvents } from './whisper/transcript.js';
@@ -79,6 +80,9 @@ export interface FakeWhisper {
 }
 
 type WhisperExchange = Exchange<WhisperCall>;
+
+/** Fixed routes (plus `/v1/models/{model_id:path}`). */
+const ROUTES = new Set(['/health', '/v1/models', '/v1/audio/transcriptions', '/v1/audio/translations']);
 
 /** Installed when `models` is not given; `whisper-1` (the default alias) resolves to the second. */
 export const DEFAULT_WHISPER_MODELS: readonly string[] = ['Systran/faster-whisper-small', 'Systran/faster-whisper-large-v3'];
@@ -125,6 +129,7 @@ export function createFakeWhisper(opts: FakeWhisperOptions = {}): FakeWhisper {
   const streamIntervalMs = opts.streamIntervalMs ?? 0;
   const language = opts.language ?? 'en';
   const fallbackDurationSec = opts.durationSec ?? 2;
+  const acceptAnyBytes = opts.acceptAnyBytes ?? false;
   const aliases = opts.aliases ?? { 'whisper-1': 'Systran/faster-whisper-large-v3' };
   const models: WhisperModelSpec[] = (opts.models ?? DEFAULT_WHISPER_MODELS).map((m) => (typeof m === 'string' ? { id: m } : m));
   for (const m of models) if (m.id.trim() === '') throw new Error('fake-whisper: a model id must not be empty');
@@ -174,7 +179,10 @@ export function createFakeWhisper(opts: FakeWhisperOptions = {}): FakeWhisper {
       return;
     }
 
-    const parsed = parseAudioForm(task, form);
+    const upload = form.get('file');
+    const probe = upload instanceof File ? probeAudio(new Uint8Array(await upload.arrayBuffer()), upload.type, acceptAnyBytes) : undefined;
+    if (ex.signal.aborted) return;
+    const parsed = parseAudioForm(task, form, probe);
     if (parsed.kind === 'invalid') {
       sendJson(ex, 422, { detail: parsed.detail });
       return;
@@ -195,9 +203,7 @@ export function createFakeWhisper(opts: FakeWhisperOptions = {}): FakeWhisper {
       sendJson(ex, 404, { detail: `Model '${model}' is not installed locally. You can download the model using \`POST /v1/models\`` });
       return;
     }
-    const bytes = new Uint8Array(await request.file.arrayBuffer());
-    if (ex.signal.aborted) return;
-    const durationSec = wavDurationSec(bytes) ?? fallbackDurationSec;
+    const durationSec = parsed.durationSec ?? fallbackDurationSec;
     const transcript = {
       task,
       language: request.language ?? language,
@@ -256,6 +262,12 @@ export function createFakeWhisper(opts: FakeWhisperOptions = {}): FakeWhisper {
       if (path === '/health') {
         if (method === 'GET') sendJson(ex, 200, { message: 'OK' });
         else sendJson(ex, 405, { detail: 'Method Not Allowed' }, { allow: 'GET' });
+        return;
+      }
+      const slashless = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : undefined;
+      // Starlette redirect_slashes, only when no route matched (`/v1/models/` matches the :path route).
+      if (slashless !== undefined && ROUTES.has(slashless) && !path.startsWith('/v1/models/')) {
+        send(ex, 307, { location: `http://${ex.req.headers.host ?? host}${slashless}${ex.call.url.slice(path.length)}` }, '');
         return;
       }
       const audioTask: WhisperTask | undefined =

@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import OpenAI, { APIUserAbortError, toFile } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeWhisper, silentWav } from '../fakes/fake-whisper.js';
+import { probeAudio, wavDurationSec } from '../fakes/whisper/audio.js';
+import { makeSegments, toSrt, toVtt } from '../fakes/whisper/transcript.js';
 import type { FakeWhisper, FakeWhisperOptions } from '../fakes/fake-whisper.js';
 
 const SMALL = 'Systran/faster-whisper-small';
@@ -213,6 +215,62 @@ describe('fake whisper: FastAPI errors with raw fetch', () => {
     expect((await fetch(`${fake.url}/v1/models`, { headers: { authorization: 'Basic sk-local' } })).status).toBe(403);
     expect((await client(fake, 'sk-local').models.list()).data).toHaveLength(1);
     expect((await fetch(`${fake.url}/health`)).status).toBe(200);
+  });
+});
+
+describe('fake whisper: the audio upload', () => {
+  it('not audio → 415, odd raw PCM → 500, before the other fields; raw PCM and MP3 are accepted; acceptAnyBytes opts out', async () => {
+    const fake = await startFake();
+    const junk = await post(fake, '/v1/audio/transcriptions', form({}, { bytes: new TextEncoder().encode('hello, not audio'), name: 'a.txt' }));
+    expect([junk.status, await junk.json()]).toEqual([415, { detail: 'Failed to decode audio. The provided file type is not supported.' }]);
+
+    const pcm = (n: number): FormData => {
+      const f = new FormData();
+      f.append('file', new Blob([new Uint8Array(n)], { type: 'audio/pcm' }), 'mic.pcm');
+      f.append('model', SMALL);
+      f.append('response_format', 'verbose_json');
+      return f;
+    };
+    const odd = await post(fake, '/v1/audio/transcriptions', pcm(3));
+    expect([odd.status, await odd.json()]).toEqual([500, { detail: 'Failed to decode audio.' }]);
+    expect(await (await post(fake, '/v1/audio/transcriptions', pcm(16_000 * 2 * 5))).json()).toMatchObject({ duration: 5 });
+
+    const mp3 = Uint8Array.from([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 0]);
+    expect(await (await post(fake, '/v1/audio/transcriptions', form({ model: SMALL, response_format: 'verbose_json' }, { bytes: mp3, name: 'a.mp3' }))).json()).toMatchObject({ duration: 2 });
+
+    const lenient = await startFake({ acceptAnyBytes: true, durationSec: 7 });
+    const any = await post(lenient, '/v1/audio/transcriptions', form({ model: SMALL, response_format: 'verbose_json' }, { bytes: new Uint8Array([1, 2, 3]), name: 'x' }));
+    expect([any.status, ((await any.json()) as { duration: number }).duration]).toEqual([200, 7]);
+  });
+
+  it('WAV length comes from the header, skipping other (padded) chunks; non-WAV gives undefined', () => {
+    const plain = silentWav(0.5);
+    expect(wavDurationSec(plain)).toBe(0.5);
+    // A LIST chunk of odd size (with its pad byte) between fmt and data, as some encoders write.
+    const list = Buffer.concat([Buffer.from('LIST'), Buffer.from([3, 0, 0, 0]), Buffer.from('abc'), Buffer.from([0])]);
+    const withList = Buffer.concat([plain.subarray(0, 36), list, plain.subarray(36)]);
+    expect(wavDurationSec(withList)).toBe(0.5);
+    expect(wavDurationSec(Buffer.from('RIFF....WAVEjunk'))).toBeUndefined();
+    expect(probeAudio(Buffer.from('OggS\0\x02'), 'audio/ogg', false)).toEqual({ kind: 'ok', durationSec: undefined });
+  });
+
+  it('srt/vtt clocks carry hours and milliseconds; text without punctuation is one segment; no text is none', () => {
+    const segments = makeSegments('One long dictation without a full stop', 3725.5);
+    expect(segments).toHaveLength(1);
+    expect(toSrt(segments)).toBe('1\n00:00:00,000 --> 01:02:05,500\n One long dictation without a full stop\n\n');
+    const two = makeSegments('A. B.', 7322.25); // times are kept to centiseconds: 3661.125 → 3661.13
+    expect(toVtt(two)).toBe('WEBVTT\n\n00:00:00.000 --> 01:01:01.130\n A.\n\n01:01:01.130 --> 02:02:02.250\n B.\n\n');
+    expect(makeSegments('', 3)).toEqual([]);
+  });
+
+  it('Starlette redirects a trailing slash (307); /v1/models/ is the :path route with an empty id (422)', async () => {
+    const fake = await startFake();
+    const res = await fetch(`${fake.url}/v1/audio/transcriptions/?x=1`, { method: 'POST', redirect: 'manual' });
+    expect([res.status, res.headers.get('location')]).toEqual([307, `${fake.url}/v1/audio/transcriptions?x=1`]);
+    const followed = await fetch(`${fake.url}/health/`);
+    expect([followed.status, followed.redirected]).toEqual([200, true]);
+    const empty = await fetch(`${fake.url}/v1/models/`);
+    expect([empty.status, ((await empty.json()) as { detail: { type: string }[] }).detail[0]?.type]).toEqual([422, 'string_too_short']);
   });
 });
 

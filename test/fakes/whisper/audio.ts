@@ -1,8 +1,40 @@
 /**
- * The length of an uploaded PCM WAV file from its RIFF header, so tests that send real WAV bytes see
- * a matching `duration`. Other files (mp3, opus, random bytes) get the fake's configured duration:
- * the fake does not decode audio.
+ * What speaches' audio dependency (dependencies.py `audio_file_dependency`, speaches @ 870e1e16)
+ * would make of an upload, without decoding it: `audio/pcm` and `audio/raw` parts are s16le mono at
+ * 16 kHz (np.frombuffer: an odd byte count raises ValueError → 500 "Failed to decode audio."); other
+ * parts go to PyAV, where zero bytes are a ValueError (400 "... likely empty") and data in no known
+ * container is InvalidDataError (415 "... file type is not supported"). The fake recognises the
+ * containers by their magic bytes (WAV, MP3/ID3, ADTS AAC, Ogg, FLAC, MP4/M4A, WebM/Matroska, AIFF,
+ * CAF) and reads the length only from WAV headers and raw PCM; other files get the configured length.
  */
+export type AudioProbe =
+  | { kind: 'ok'; durationSec: number | undefined }
+  | { kind: 'status'; status: number; detail: string };
+
+const hasAscii = (b: Buffer, offset: number, text: string): boolean => b.length >= offset + text.length && b.toString('latin1', offset, offset + text.length) === text;
+
+export function probeAudio(bytes: Uint8Array, contentType: string, acceptAnyBytes: boolean): AudioProbe {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (contentType === 'audio/pcm' || contentType === 'audio/raw') {
+    if (buf.length % 2 !== 0) return { kind: 'status', status: 500, detail: 'Failed to decode audio.' };
+    return { kind: 'ok', durationSec: buf.length / 2 / 16_000 };
+  }
+  if (buf.length === 0) return { kind: 'status', status: 400, detail: 'Failed to decode audio. The provided file is likely empty.' };
+  const known =
+    (hasAscii(buf, 0, 'RIFF') && hasAscii(buf, 8, 'WAVE')) ||
+    hasAscii(buf, 0, 'ID3') ||
+    (buf.length >= 2 && buf[0] === 0xff && ((buf[1] ?? 0) & 0xe0) === 0xe0) || // MPEG audio / ADTS frame sync
+    hasAscii(buf, 0, 'OggS') ||
+    hasAscii(buf, 0, 'fLaC') ||
+    hasAscii(buf, 4, 'ftyp') ||
+    (buf.length >= 4 && buf.readUInt32BE(0) === 0x1a45dfa3) || // EBML: WebM / Matroska
+    (hasAscii(buf, 0, 'FORM') && (hasAscii(buf, 8, 'AIFF') || hasAscii(buf, 8, 'AIFC'))) ||
+    hasAscii(buf, 0, 'caff');
+  if (!known && !acceptAnyBytes) return { kind: 'status', status: 415, detail: 'Failed to decode audio. The provided file type is not supported.' };
+  return { kind: 'ok', durationSec: wavDurationSec(bytes) };
+}
+
+/** The length of a PCM WAV file from its RIFF header (undefined when the header does not say). */
 export function wavDurationSec(bytes: Uint8Array): number | undefined {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'RIFF' || buf.toString('latin1', 8, 12) !== 'WAVE') return undefined;

@@ -6,10 +6,11 @@
  * FastAPI 0.121 / pydantic 2.11 error items `{type, loc, msg, input[, ctx]}`.
  *
  * Order: the `file` dependency is solved first; when `file` is a valid upload, the dependency runs
- * at once and an empty file fails with 400 before any other field is checked. Then every body field
+ * at once and an undecodable file fails (400/415/500) before any other field is checked. Then every body field
  * is validated and all problems are answered together as one 422. Only then does the route body run:
  * a bad `timestamp_granularities[]` trips an `assert` (plain 500), an unknown model gives 404.
  */
+import type { AudioProbe } from './audio.js';
 import { RESPONSE_FORMATS } from './transcript.js';
 import type { ResponseFormat } from './transcript.js';
 import type { WhisperTask } from './types.js';
@@ -36,7 +37,7 @@ export interface AudioRequest {
 }
 
 export type FormResult =
-  | { kind: 'ok'; request: AudioRequest }
+  | { kind: 'ok'; request: AudioRequest; durationSec: number | undefined }
   | { kind: 'invalid'; detail: ValidationItem[] }
   /** An HTTPException raised by the audio dependency. */
   | { kind: 'status'; status: number; detail: string }
@@ -62,7 +63,11 @@ function str(form: FormData, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-export function parseAudioForm(task: WhisperTask, form: FormData): FormResult {
+/**
+ * `probe` is what the audio dependency made of the `file` part (see audio.ts); it only counts when
+ * `file` is a real upload, since the dependency is not called otherwise.
+ */
+export function parseAudioForm(task: WhisperTask, form: FormData, probe: AudioProbe | undefined): FormResult {
   const errors: ValidationItem[] = [];
   const fileValue = formValue(form, 'file');
   let file: File | undefined;
@@ -70,8 +75,7 @@ export function parseAudioForm(task: WhisperTask, form: FormData): FormResult {
   else if (typeof fileValue === 'string') {
     errors.push({ type: 'value_error', loc: ['body', 'file'], msg: "Value error, Expected UploadFile, received: <class 'str'>", input: fileValue, ctx: { error: {} } });
   } else {
-    // av.error.ValueError from decode_audio on zero bytes.
-    if (fileValue.size === 0) return { kind: 'status', status: 400, detail: 'Failed to decode audio. The provided file is likely empty.' };
+    if (probe?.kind === 'status') return probe;
     file = fileValue;
   }
 
@@ -111,5 +115,5 @@ export function parseAudioForm(task: WhisperTask, form: FormData): FormResult {
     const allowed = ['segment', 'word', 'word,segment', 'segment,word'];
     if (!allowed.includes(granularities.join(','))) return { kind: 'internal' };
   }
-  return { kind: 'ok', request: { task, file, model, language, prompt, responseFormat, temperature, granularities, stream } };
+  return { kind: 'ok', request: { task, file, model, language, prompt, responseFormat, temperature, granularities, stream }, durationSec: probe?.kind === 'ok' ? probe.durationSec : undefined };
 }

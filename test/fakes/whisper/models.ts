@@ -46,6 +46,10 @@ export function getModel(models: readonly WhisperModelSpec[], aliases: Readonly<
     id = rawId;
   }
   id = aliases[id] ?? id;
+  // `/v1/models/` matches the :path route with an empty id, which ModelId's min_length=1 refuses.
+  if (id === '') {
+    return { status: 422, body: { detail: [{ type: 'string_too_short', loc: ['path', 'model_id'], msg: 'String should have at least 1 character', input: '', ctx: { min_length: 1 } }] } };
+  }
   const spec = models.find((m) => m.id === id);
   return spec === undefined ? { status: 404, body: { detail: `Model '${id}' not found` } } : { status: 200, body: modelJson(spec) };
 }

@@ -28,6 +28,8 @@ export interface FakeWhisperOptions {
   language?: string;
   /** Audio length reported for files that are not PCM WAV (WAV length is read from its header); default 2. */
   durationSec?: number;
+  /** Treat any non-empty bytes as audio; by default data in no known audio container gets speaches' 415. */
+  acceptAnyBytes?: boolean;
   /** Delay before an audio request answers. */
   delayMs?: number;
   /** Gap between SSE events when `stream=true` (0: all at once). */
