@@ -52,7 +52,7 @@ import { withServerHandle } from './shared/server-handle.js';
 import { createTimerSet } from './shared/timers.js';
 import { probeAudio } from './whisper/audio.js';
 import { getModel, listModels } from './whisper/models.js';
-import { parseAudioForm } from './whisper/form.js';
+import { parseAudioForm, readForm, recordFields } from './whisper/form.js';
 import { makeSegments, render, sseEvents } from './whisper/transcript.js';
 import type { FakeWhisperFault, FakeWhisperOptions, WhisperCall, WhisperModelSpec, WhisperTask } from './whisper/types.js';
 
@@ -97,28 +97,6 @@ const sendJson = (ex: WhisperExchange, status: number, value: unknown, headers: 
   send(ex, status, { 'content-type': 'application/json', ...headers }, JSON.stringify(value));
 const sendInternal = (ex: WhisperExchange): void => send(ex, 500, { 'content-type': 'text/plain; charset=utf-8' }, 'Internal Server Error');
 
-/** Starlette's form parsing; a non-form content type yields an empty form (→ 422 missing fields). */
-async function parseForm(ex: WhisperExchange): Promise<FormData | undefined> {
-  const contentType = ex.req.headers['content-type'] ?? '';
-  const media = contentType.split(';')[0]?.trim().toLowerCase();
-  if (media !== 'multipart/form-data' && media !== 'application/x-www-form-urlencoded') return new FormData();
-  try {
-    return await new Request('http://fake-whisper/form', { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(ex.body) }).formData();
-  } catch {
-    return undefined;
-  }
-}
-
-function recordFields(form: FormData): Record<string, string | string[]> {
-  const fields: Record<string, string | string[]> = {};
-  for (const [name, value] of form.entries()) {
-    if (typeof value !== 'string') continue;
-    const prev = fields[name];
-    fields[name] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value];
-  }
-  return fields;
-}
-
 export function createFakeWhisper(opts: FakeWhisperOptions = {}): FakeWhisper {
   const timers = createTimerSet();
   const log = createCallLog<WhisperCall>();
@@ -135,6 +113,10 @@ export function createFakeWhisper(opts: FakeWhisperOptions = {}): FakeWhisper {
   for (const m of models) if (m.id.trim() === '') throw new Error('fake-whisper: a model id must not be empty');
   const host = opts.host ?? '127.0.0.1';
   if (!/^(127\.|::1$|localhost$)/.test(host)) throw new Error(`fake-whisper listens on loopback only, not ${host}`);
+
+  for (const [name, value] of Object.entries({ delayMs, streamIntervalMs, durationSec: fallbackDurationSec })) {
+    if (!Number.isFinite(value) || value < 0) throw new Error(`fake-whisper: ${name} must be a finite number >= 0, got ${String(value)}`);
+  }
 
   const findModel = (id: string): WhisperModelSpec | undefined => models.find((m) => m.id === id);
 
@@ -153,7 +135,7 @@ export function createFakeWhisper(opts: FakeWhisperOptions = {}): FakeWhisper {
   async function audio(ex: WhisperExchange, task: WhisperTask): Promise<void> {
     const { call } = ex;
     call.task = task;
-    const form = await parseForm(ex);
+    const form = await readForm(ex.req.headers['content-type'], ex.body);
     if (ex.signal.aborted) return;
     if (form === undefined) {
       sendJson(ex, 400, { detail: 'There was an error parsing the body' });

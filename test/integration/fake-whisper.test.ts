@@ -175,6 +175,8 @@ describe('fake whisper: FastAPI errors with raw fetch', () => {
     expect(await noFile.json()).toEqual({ detail: [{ type: 'missing', loc: ['body', 'file'], msg: 'Field required', input: null }] });
     const notMultipart = await fetch(`${fake.url}/v1/audio/transcriptions`, { method: 'POST', body: '{"model":"x"}', headers: { 'content-type': 'application/json' } });
     expect(((await notMultipart.json()) as { detail: unknown[] }).detail).toHaveLength(2);
+    const broken = await fetch(`${fake.url}/v1/audio/transcriptions`, { method: 'POST', body: '--xyz\r\nnonsense', headers: { 'content-type': 'multipart/form-data; boundary=xyz' } });
+    expect([broken.status, await broken.json()]).toEqual([400, { detail: 'There was an error parsing the body' }]);
   });
 
   it('bad values: response_format, temperature, stream, file as text → 422 items; empty file → 400; bad granularities → 500', async () => {
@@ -364,9 +366,11 @@ describe('fake whisper: streaming, faults, lifecycle', () => {
     expect((await fetch(`${url}/health`)).status).toBe(200);
   });
 
-  it('refuses a non-loopback host and an empty model id', () => {
+  it('refuses a non-loopback host, an empty model id and negative or NaN times', () => {
     expect(() => createFakeWhisper({ host: '0.0.0.0' })).toThrow(/loopback only/);
     expect(() => createFakeWhisper({ models: [' '] })).toThrow(/must not be empty/);
+    expect(() => createFakeWhisper({ delayMs: -1 })).toThrow(/delayMs must be a finite number >= 0, got -1/);
+    expect(() => createFakeWhisper({ durationSec: Number.NaN })).toThrow(/durationSec must be/);
   });
 });
 

@@ -117,3 +117,29 @@ export function parseAudioForm(task: WhisperTask, form: FormData, probe: AudioPr
   }
   return { kind: 'ok', request: { task, file, model, language, prompt, responseFormat, temperature, granularities, stream }, durationSec: probe?.kind === 'ok' ? probe.durationSec : undefined };
 }
+
+/**
+ * Starlette's form parsing: multipart or urlencoded bodies become a FormData; any other content type
+ * an empty form (→ 422 missing fields); a malformed multipart body `undefined` (FastAPI answers 400
+ * "There was an error parsing the body").
+ */
+export async function readForm(contentType: string | undefined, body: Buffer): Promise<FormData | undefined> {
+  const media = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (contentType === undefined || (media !== 'multipart/form-data' && media !== 'application/x-www-form-urlencoded')) return new FormData();
+  try {
+    return await new Request('http://fake-whisper/form', { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) }).formData();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The text fields for the call log (file parts are logged by size and name elsewhere). */
+export function recordFields(form: FormData): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  for (const [name, value] of form.entries()) {
+    if (typeof value !== 'string') continue;
+    const prev = fields[name];
+    fields[name] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value];
+  }
+  return fields;
+}
