@@ -22,7 +22,7 @@ const USAGE = `usage:
       [--first-token-delay-ms N] [--load-delay-ms N] [--version X] [--hang]
   node --import tsx test/fakes/cli.ts immich-ml --port N [--delay-ms N] [--hang]
   node --import tsx test/fakes/cli.ts whisper --port N [--models a,b] [--text "..."]
-      [--delay-ms N] [--stream-interval-ms N] [--api-key K] [--hang]
+      [--delay-ms N] [--stream-interval-ms N] [--api-key K] [--accept-any-bytes] [--hang]
 All listen on 127.0.0.1 only; --port 0 picks a free port.`;
 
 class UsageError extends Error {}
@@ -51,6 +51,7 @@ const OPTIONS = {
     'delay-ms': { type: 'string' },
     'stream-interval-ms': { type: 'string' },
     'api-key': { type: 'string' },
+    'accept-any-bytes': { type: 'boolean' },
     hang: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -123,6 +124,7 @@ function buildFake(argv: string[]): { fake: Fake; summary: string } {
     if (delayMs !== undefined) opts.delayMs = delayMs;
     if (streamIntervalMs !== undefined) opts.streamIntervalMs = streamIntervalMs;
     if (values['api-key'] !== undefined) opts.apiKey = values['api-key'];
+    if (values['accept-any-bytes'] === true) opts.acceptAnyBytes = true;
     if (values.hang === true) opts.hang = true;
     let fake: Fake;
     try {

@@ -389,8 +389,8 @@ describe('npm run fake:whisper', () => {
     return out;
   };
 
-  it('--port 0 --models a,b prints the URL, serves those models, and exits 0 on SIGTERM', async () => {
-    const child = runCli(['--port', '0', '--models', 'Systran/faster-whisper-tiny, deepdml/faster-whisper-large-v3-turbo-ct2']);
+  it('--port 0 --models a,b --text --accept-any-bytes prints the URL, serves those models and that text, and exits 0 on SIGTERM', async () => {
+    const child = runCli(['--port', '0', '--models', 'Systran/faster-whisper-tiny, deepdml/faster-whisper-large-v3-turbo-ct2', '--text', 'Hi there.', '--accept-any-bytes']);
     const stdout = output(child.stdout);
     const stderr = output(child.stderr);
     const [line] = (await new Promise<string>((resolve, reject) => {
@@ -402,6 +402,8 @@ describe('npm run fake:whisper', () => {
     expect(line).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const models = (await (await fetch(`${line ?? ''}/v1/models`)).json()) as { data: { id: string }[] };
     expect(models.data.map((m) => m.id)).toEqual(['Systran/faster-whisper-tiny', 'deepdml/faster-whisper-large-v3-turbo-ct2']);
+    const body = form({ model: 'Systran/faster-whisper-tiny', response_format: 'text' }, { bytes: new Uint8Array([1, 2, 3]), name: 'x.bin' });
+    expect(await (await fetch(`${line ?? ''}/v1/audio/transcriptions`, { method: 'POST', body })).text()).toBe('Hi there.');
     child.kill('SIGTERM');
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
