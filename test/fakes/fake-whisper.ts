@@ -37,6 +37,11 @@
  *   model using `POST /v1/models`"}` (routers/utils.py); unknown path → 404 `{"detail":"Not Found"}`;
  *   wrong method → 405 `{"detail":"Method Not Allowed"}`; unhandled → 500 text `Internal Server Error`;
  *   with `apiKey` set, no/wrong bearer → 403 `{"detail":"API key required. ..."}` / `"Invalid API key. ..."`.
+ * - Not exact, or read but not run (no speaches here): the null `logprobs`/`usage` keys follow the
+ *   openai-python types as stored, not checked against 2.29.0 itself; pydantic prints whole floats as
+ *   `2.0` where we print `2`; the empty `text` of the done event is read from the source (a consumed
+ *   generator), not observed. The openai npm client reads only `{"error": ...}` bodies, so FastAPI's
+ *   `{"detail": ...}` reaches its users as "404 status code (no body)" (openai core/error.js).
  *
  * @example
  *   const stt = createFakeWhisper({ models: ['Systran/faster-whisper-small'], text: 'Hello there.' });
