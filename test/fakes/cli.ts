@@ -3,6 +3,7 @@
  *
  *   node --import tsx test/fakes/cli.ts ollama --port 11435 --models llama3.2:3b,qwen2.5:7b
  *   node --import tsx test/fakes/cli.ts immich-ml --port 3004 --delay-ms 200
+ *   node --import tsx test/fakes/cli.ts whisper --port 8001 --models Systran/faster-whisper-small
  *
  * Prints the URL on stdout, then serves until SIGINT/SIGTERM, then stops cleanly (exit 0).
  * Bad arguments print the usage and exit 2.
@@ -13,12 +14,16 @@ import { createFakeImmichMl } from './fake-immich-ml.js';
 import { createFakeOllama } from './fake-ollama.js';
 import type { FakeOllamaOptions } from './fake-ollama.js';
 import type { FakeImmichMlOptions } from './fake-immich-ml.js';
+import { createFakeWhisper, DEFAULT_WHISPER_MODELS } from './fake-whisper.js';
+import type { FakeWhisperOptions } from './fake-whisper.js';
 
 const USAGE = `usage:
   node --import tsx test/fakes/cli.ts ollama --port N [--models a:tag,b] [--tokens-per-sec N]
       [--first-token-delay-ms N] [--load-delay-ms N] [--version X] [--hang]
   node --import tsx test/fakes/cli.ts immich-ml --port N [--delay-ms N] [--hang]
-Both listen on 127.0.0.1 only; --port 0 picks a free port.`;
+  node --import tsx test/fakes/cli.ts whisper --port N [--models a,b] [--text "..."]
+      [--delay-ms N] [--stream-interval-ms N] [--api-key K] [--accept-any-bytes] [--hang]
+All listen on 127.0.0.1 only; --port 0 picks a free port.`;
 
 class UsageError extends Error {}
 
@@ -36,6 +41,17 @@ const OPTIONS = {
   'immich-ml': {
     port: { type: 'string' },
     'delay-ms': { type: 'string' },
+    hang: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  whisper: {
+    port: { type: 'string' },
+    models: { type: 'string' },
+    text: { type: 'string' },
+    'delay-ms': { type: 'string' },
+    'stream-interval-ms': { type: 'string' },
+    'api-key': { type: 'string' },
+    'accept-any-bytes': { type: 'boolean' },
     hang: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -94,6 +110,29 @@ function buildFake(argv: string[]): { fake: Fake; summary: string } {
     if (delayMs !== undefined) opts.delayMs = delayMs;
     if (values.hang === true) opts.hang = true;
     return { fake: createFakeImmichMl(opts), summary: `fake Immich ML${delayMs !== undefined ? `, /predict delayed ${delayMs} ms` : ''}` };
+  }
+  if (command === 'whisper') {
+    const { values } = parseArgs({ args: rest, options: OPTIONS.whisper, strict: true, allowPositionals: false });
+    if (values.help === true) throw new UsageError('');
+    const opts: FakeWhisperOptions = { port: port(values.port) };
+    const models = values.models?.split(',').map((m) => m.trim()).filter((m) => m !== '') ?? [...DEFAULT_WHISPER_MODELS];
+    if (models.length === 0) throw new UsageError('--models needs at least one model id');
+    opts.models = models;
+    if (values.text !== undefined) opts.text = values.text;
+    const delayMs = number('delay-ms', values['delay-ms']);
+    const streamIntervalMs = number('stream-interval-ms', values['stream-interval-ms']);
+    if (delayMs !== undefined) opts.delayMs = delayMs;
+    if (streamIntervalMs !== undefined) opts.streamIntervalMs = streamIntervalMs;
+    if (values['api-key'] !== undefined) opts.apiKey = values['api-key'];
+    if (values['accept-any-bytes'] === true) opts.acceptAnyBytes = true;
+    if (values.hang === true) opts.hang = true;
+    let fake: Fake;
+    try {
+      fake = createFakeWhisper(opts);
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
+    return { fake, summary: `fake speech-to-text (speaches) with ${models.length} model(s): ${models.join(', ')}` };
   }
   throw new UsageError(command === undefined ? 'missing command' : `unknown command ${JSON.stringify(command)}`);
 }
