@@ -1,5 +1,5 @@
 /**
- * npm run bench:scale [-- --sizes 2,5,10,20 --idle-sec 60 --settle-sec 30 --form-timeout-sec 120]
+ * npm run bench:scale [-- --sizes 2,5,10,20 --idle-sec 60 --settle-sec 30 --form-timeout-sec 120 --keep-logs DIR]
  *
  * The mesh after a power cut (issue 17): N agents in network namespaces, each with its own host
  * name (`unshare --uts`), all started within one second, with real mDNS on the lab's bridge. For each
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     'idle-sec': { type: 'string', default: '60' },
     'settle-sec': { type: 'string', default: '30' },
     'form-timeout-sec': { type: 'string', default: '120' },
+    'keep-logs': { type: 'string' },
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
@@ -180,6 +181,10 @@ async function runSize(n: number): Promise<Record<string, string>> {
     };
   } finally {
     for (const a of agents) if (a.child.exitCode === null) a.child.kill('SIGKILL');
+    if (values['keep-logs']) {
+      await mkdir(path.join(values['keep-logs'], `n${n}`), { recursive: true });
+      for (const a of agents) await writeFile(path.join(values['keep-logs'], `n${n}`, `${a.host}.log`), a.out);
+    }
     await lab.destroy();
     await rm(baseDir, { recursive: true, force: true });
   }

@@ -17,7 +17,7 @@
  * deleted in afterAll, also when the test fails.
  */
 import type { ChildProcess } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,8 +54,9 @@ const AGENT_ENV = { OLLAMA_HOST: '', IMMICH_MACHINE_LEARNING_URL: '' };
 
 /** One HTTP request from inside the host's namespace (loopback there), answered as parsed JSON. */
 const HTTP_SCRIPT = `
-const [url, method, body] = process.argv.slice(1);
-fetch(url, { method, ...(body ? { body, headers: { 'content-type': 'application/json' } } : {}) })
+const [url, method, body, authorization] = process.argv.slice(1);
+const headers = { ...(body ? { 'content-type': 'application/json' } : {}), ...(authorization ? { authorization } : {}) };
+fetch(url, { method, headers, ...(body ? { body } : {}) })
   .then(async (r) => {
     const text = await r.text();
     if (!r.ok) throw new Error(r.status + ' ' + text);
@@ -74,8 +75,8 @@ fetch(process.argv[1], { method: 'POST', body: form })
   .catch((e) => { console.error(String(e)); process.exit(1); });
 `;
 
-async function labHttp<T>(lab: Lab, host: string, url: string, method = 'GET', body?: unknown): Promise<T> {
-  const args = [process.execPath, '-e', HTTP_SCRIPT, url, method, ...(body === undefined ? [] : [JSON.stringify(body)])];
+async function labHttp<T>(lab: Lab, host: string, url: string, method = 'GET', body?: unknown, authorization?: string): Promise<T> {
+  const args = [process.execPath, '-e', HTTP_SCRIPT, url, method, body === undefined ? '' : JSON.stringify(body), ...(authorization ? [authorization] : [])];
   return JSON.parse(await lab.exec(host, args, { timeoutMs: 15_000 })) as T;
 }
 
@@ -122,6 +123,10 @@ describe.skipIf(!available)('placement follows the game (netns, issues 4 and 12)
   let fakeGamePath = '';
   let gpuLoadFile = '';
   const agents = new Map<string, LabAgent>();
+  /** How the pc's agent is started (again, after a restart). */
+  let pcStart: () => Parameters<typeof startLabAgent>[2] = () => {
+    throw new Error('not set up');
+  };
   /** Read on failure so the report says what the agents did. */
   const logs = (): string => [...agents.values()].map((a) => `----- agent ${a.host} -----\n${a.output()}`).join('\n');
 
@@ -149,19 +154,18 @@ describe.skipIf(!available)('placement follows the game (netns, issues 4 and 12)
 
     const services = { ollama: { enabled: true, url: OLLAMA_URL }, immichMl: { enabled: false } };
     agents.set('hub', await startLabAgent(lab, 'hub', { key: KEY, baseDir, env: AGENT_ENV, config: { services: { ...services, immichMl: { enabled: true, url: IMMICH_ML_URL } } } }));
-    agents.set(
-      'pc',
-      await startLabAgent(lab, 'pc', {
-        key: KEY,
-        baseDir,
-        env: { ...AGENT_ENV, PATH: `${binDir}${path.delimiter}${process.env['PATH'] ?? '/usr/bin:/bin'}` },
-        config: {
-          services,
-          offer: { notWhile: { processes: ['fakegame'], gpuUtilizationPct: 60, forSec: 5 }, coolDownSec: 3 },
-          probes: { activityIntervalSec: 2, servicesIntervalSec: 2 },
-        },
-      }),
-    );
+    const dir = baseDir;
+    pcStart = () => ({
+      key: KEY,
+      baseDir: dir,
+      env: { ...AGENT_ENV, PATH: `${binDir}${path.delimiter}${process.env['PATH'] ?? '/usr/bin:/bin'}` },
+      config: {
+        services,
+        offer: { notWhile: { processes: ['fakegame'], gpuUtilizationPct: 60, forSec: 5 }, coolDownSec: 3 },
+        probes: { activityIntervalSec: 2, servicesIntervalSec: 2 },
+      },
+    });
+    agents.set('pc', await startLabAgent(lab, 'pc', pcStart()));
   }, 60_000);
 
   afterAll(async () => {
@@ -287,6 +291,28 @@ describe.skipIf(!available)('placement follows the game (netns, issues 4 and 12)
     }
     await waitOn('hub', (p) => ollamaElected(p) === 'pc' && p.kinds.ollama.why.code === 'pinned', 'the pin to apply again after the game and its cool-down');
     await cli(l, 'hub', baseDir, ['unpin', 'ollama']);
+  }, 60_000);
+
+  it("issue 16: the pc's window set from the hub changes the pc's own offer and placement, and survives the pc's restart", async () => {
+    if (!lab || !baseDir) throw new Error('no lab');
+    const pcId = (await labHttp<NodeAdvert>(lab, 'pc', `${AGENT_URL}/api/v1/node`)).nodeId;
+    const token = (await readFile(path.join(baseDir, 'hub', 'data', 'admin.token'), 'utf8')).trim();
+    // A window that is not now (UTC): the pc is out until it opens.
+    const hour = new Date().getUTCHours();
+    const at = (h: number): string => `${String(h % 24).padStart(2, '0')}:00`;
+    const offer = { timeZone: 'UTC', windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: at(hour + 2), to: at(hour + 3) }] };
+    const saved = await labHttp<{ offer: typeof offer }>(lab, 'hub', `${AGENT_URL}/api/v1/nodes/${pcId}/settings`, 'PUT', { offer }, `Bearer ${token}`);
+    expect(saved.offer.windows).toEqual(offer.windows);
+    expect((await labHttp<{ offer: typeof offer }>(lab, 'pc', `${AGENT_URL}/api/v1/settings`)).offer.windows).toEqual(offer.windows);
+    for (const host of ['hub', 'pc']) await waitOn(host, (p) => candidate(p, 'pc')?.why.code === 'outside-window', `${host} to see the pc outside its new window`);
+
+    // The pc restarts: its own state keeps the change, and the placement still follows it.
+    const pc = agents.get('pc');
+    pc?.child.kill('SIGTERM');
+    await pc?.exited;
+    agents.set('pc', await startLabAgent(lab, 'pc', pcStart()));
+    expect((await labHttp<{ offer: typeof offer }>(lab, 'pc', `${AGENT_URL}/api/v1/settings`)).offer.windows).toEqual(offer.windows);
+    await waitOn('hub', (p) => candidate(p, 'pc')?.why.code === 'outside-window' && candidate(p, 'pc')?.gpu === true, 'the hub to see the restarted pc (and its GPU), still outside its window');
   }, 60_000);
 
   it('the hub (no GPU, no Immich API key) answers Immich image work itself with 200, and says why; also once it is alone', async () => {
