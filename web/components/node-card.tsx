@@ -6,7 +6,7 @@
 import type { FC } from 'hono/jsx';
 import type { NodeRecord } from '../../discovery/types.js';
 import type { Placement } from '../../scheduler/placement-view.js';
-import { formatSeen, vramText } from '../view/format.js';
+import { formatSeen, serviceWords, vramText } from '../view/format.js';
 import { nodeStatus } from '../view/node-status.js';
 
 /** Cards stay short on a phone: the rest of a long model list is a count. */
@@ -19,12 +19,21 @@ const Row: FC<{ term: string; children?: unknown }> = ({ term, children }) => (
   </div>
 );
 
-function serviceText(s: { state: string; reason: string | null } | null | undefined, version?: string | null): string {
-  if (!s) return 'not set up';
-  if (s.state === 'up') return version ? `up · version ${version}` : 'up';
-  if (s.state === 'down') return s.reason ? `down — ${s.reason}` : 'down';
-  return 'not checked yet';
-}
+/** Plain words, and the raw reason only behind "details" (issue 16). */
+const ServiceState: FC<{ s: { state: string; reason: string | null } | null | undefined; version?: string | null | undefined }> = ({ s, version }) => {
+  const { text, detail } = serviceWords(s, version);
+  return (
+    <>
+      {text}
+      {detail ? (
+        <details class="why">
+          <summary>details</summary>
+          {detail}
+        </details>
+      ) : null}
+    </>
+  );
+};
 
 const GpuRows: FC<{ node: NodeRecord }> = ({ node }) => {
   const hw = node.advert?.hardware;
@@ -91,9 +100,13 @@ export const NodeCard: FC<{ node: NodeRecord; placement: Placement | null; nowMs
         {status.serves ? <p class="serves">Serves {status.serves} now</p> : null}
         <dl>
           <GpuRows node={node} />
-          <Row term="Ollama">{serviceText(ollama, ollama?.version)}</Row>
+          <Row term="Ollama">
+            <ServiceState s={ollama} version={ollama?.version} />
+          </Row>
           <Models node={node} />
-          <Row term="Immich ML">{serviceText(node.advert?.services.immichMl)}</Row>
+          <Row term="Immich ML">
+            <ServiceState s={node.advert?.services.immichMl} />
+          </Row>
           <Row term="Last seen">{formatSeen(node.lastSeenMs, nowMs, zone)}</Row>
         </dl>
       </article>

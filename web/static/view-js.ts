@@ -30,6 +30,8 @@ var IMView = (function () {
   function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return ESC[c]; }); }
   function pad(n) { return (n < 10 ? '0' : '') + n; }
   function kindLabel(kind) { return kind === 'ollama' ? 'Ollama' : 'Immich ML'; }
+  // Mirrors web/view/format.ts plainWords: a down service is "not running"; its socket error stays in the card's details.
+  function plain(text) { return String(text).replace(/\b(Ollama|Immich ML) is down(?:: [^;]*)?/g, '$1 is not running'); }
 
   // Same approach as scheduler/wall-clock.ts: the zone's wall time encoded as a UTC instant.
   var formatters = {};
@@ -96,7 +98,7 @@ var IMView = (function () {
     var bad = [], good = [];
     KINDS.forEach(function (k) {
       var c = candidate(placement, k, node.nodeId);
-      if (c) (c.eligible ? good : bad).push({ code: c.why.code === 'pin-waiting' ? c.why.params.because.code : c.why.code, words: c.reason });
+      if (c) (c.eligible ? good : bad).push({ code: c.why.code === 'pin-waiting' ? c.why.params.because.code : c.why.code, words: plain(c.reason) });
     });
     return bad.concat(good);
   }
@@ -141,7 +143,7 @@ var IMView = (function () {
       var k = placement.kinds[kind];
       var reason = function (c) {
         var n = byId[c.nodeId];
-        return n && n.state !== 'up' && typeof n.clockOffsetMs === 'number' ? clockOffWords(n.clockOffsetMs) : c.reason;
+        return n && n.state !== 'up' && typeof n.clockOffsetMs === 'number' ? clockOffWords(n.clockOffsetMs) : plain(c.reason);
       };
       var idx = -1;
       for (var i = 0; i < k.candidates.length; i++) if (k.candidates[i].nodeId === k.elected) { idx = i; break; }
@@ -164,7 +166,7 @@ var IMView = (function () {
         var hw = hardware ? ' (' + (gpu === null ? 'CPU' : shortGpuName(gpu)) + ')' : '';
         var better = null;
         for (var j = 0; j < idx; j++) if (!k.candidates[j].eligible) { better = k.candidates[j]; break; }
-        text = label + ' → ' + elected.name + hw + ' — ' + (better ? better.name + ': ' + reason(better) : elected.reason);
+        text = label + ' → ' + elected.name + hw + ' — ' + (better ? better.name + ': ' + reason(better) : plain(elected.reason));
       }
       if (kind === 'immich-ml' && (k.batchElected !== k.elected || k.batchReason !== null)) {
         var batch = null;
@@ -176,10 +178,11 @@ var IMView = (function () {
   }
 
   function row(term, html) { return '<div><dt>' + esc(term) + '</dt><dd>' + html + '</dd></div>'; }
-  function serviceText(s, version) {
+  // Mirrors web/components/node-card.tsx ServiceState: plain words, the raw reason behind "details".
+  function serviceHtml(s, version) {
     if (!s) return 'not set up';
-    if (s.state === 'up') return version ? 'up · version ' + version : 'up';
-    if (s.state === 'down') return s.reason ? 'down — ' + s.reason : 'down';
+    if (s.state === 'up') return version ? 'running · version ' + esc(version) : 'running';
+    if (s.state === 'down') return 'not running' + (s.reason ? '<details class="why"><summary>details</summary>' + esc(s.reason) + '</details>' : '');
     return 'not checked yet';
   }
   function gpuRows(node) {
@@ -219,9 +222,9 @@ var IMView = (function () {
       (st.detail ? esc(' — ' + st.detail) : '') + '</p>' +
       (st.serves ? '<p class="serves">Serves ' + esc(st.serves) + ' now</p>' : '') +
       '<dl>' + gpuRows(node) +
-      row('Ollama', esc(serviceText(o, o ? o.version : null))) +
+      row('Ollama', serviceHtml(o, o ? o.version : null)) +
       modelsRow(node) +
-      row('Immich ML', esc(serviceText(im, null))) +
+      row('Immich ML', serviceHtml(im, null)) +
       row('Last seen', esc(formatSeen(node.lastSeenMs, nowMs, zone))) +
       '</dl></article></li>';
   }

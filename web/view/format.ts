@@ -65,3 +65,22 @@ export function nextChangeText(atMs: number | null, nowMs: number, zone: string)
   if (atMs === null) return 'No change is scheduled.';
   return `Next scheduled change at ${formatLocalTime(atMs, zone)} (in ${formatDuration(atMs - nowMs)}).`;
 }
+
+/**
+ * Words for the family reading the page (issue 16): a service that is down is "not running"; the
+ * socket error behind it ("connection refused at http://127.0.0.1:3003") goes to the card's
+ * details, not into every sentence. The API and CLI keep the full reason.
+ *
+ * @example plainWords('hub: Immich ML is down: connection refused at http://127.0.0.1:3003') === 'hub: Immich ML is not running'
+ */
+export function plainWords(text: string): string {
+  return text.replace(/\b(Ollama|Immich ML) is down(?:: [^;]*)?/g, '$1 is not running');
+}
+
+/** A service's state on a node card: the words, and the raw reason for its details (or null). */
+export function serviceWords(s: { state: string; reason: string | null } | null | undefined, version?: string | null): { text: string; detail: string | null } {
+  if (!s) return { text: 'not set up', detail: null };
+  if (s.state === 'up') return { text: version ? `running · version ${version}` : 'running', detail: null };
+  if (s.state === 'down') return { text: 'not running', detail: s.reason };
+  return { text: 'not checked yet', detail: null };
+}

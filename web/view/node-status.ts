@@ -8,7 +8,7 @@ import type { NodeRecord } from '../../discovery/types.js';
 import type { Placement } from '../../scheduler/placement-view.js';
 import { SERVICE_KINDS } from '../../scheduler/offer-schema.js';
 import { formatLocalTime } from '../../scheduler/windows.js';
-import { kindLabel } from './format.js';
+import { kindLabel, plainWords } from './format.js';
 
 export type NodeStatusKey = 'online' | 'asleep' | 'in-game' | 'outside-window' | 'down' | 'not-answering' | 'clock-off';
 
@@ -40,7 +40,7 @@ function reasons(node: NodeRecord, placement: Placement | null): { code: string;
   const out: { code: string; words: string; eligible: boolean }[] = [];
   for (const kind of SERVICE_KINDS) {
     const c = placement.kinds[kind].candidates.find((x) => x.nodeId === node.nodeId);
-    if (c) out.push({ code: c.why.code === 'pin-waiting' ? c.why.params.because.code : c.why.code, words: c.reason, eligible: c.eligible });
+    if (c) out.push({ code: c.why.code === 'pin-waiting' ? c.why.params.because.code : c.why.code, words: plainWords(c.reason), eligible: c.eligible });
   }
   return [...out.filter((r) => !r.eligible), ...out.filter((r) => r.eligible)];
 }

@@ -7,7 +7,7 @@ import { clockNote } from '../../discovery/clock-skew.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import { unreachableNote, type PlacementAnswer } from '../../scheduler/routing-status.js';
 import { SERVICE_KINDS, type ServiceKind } from '../../scheduler/offer-schema.js';
-import { kindLabel, shortGpuName } from './format.js';
+import { kindLabel, plainWords, shortGpuName } from './format.js';
 
 export interface SummaryLine {
   kind: ServiceKind;
@@ -23,7 +23,7 @@ export function summaryLines(placement: PlacementAnswer | null, nodes: readonly 
     // A node refusing us for its clock: say that rather than the election's bare reason (issue 11).
     const reason = (c: (typeof k.candidates)[number]): string => {
       const node = byId.get(c.nodeId);
-      return (node && clockNote(node)) ?? c.reason;
+      return (node && clockNote(node)) ?? plainWords(c.reason);
     };
     const idx = k.candidates.findIndex((c) => c.nodeId === k.elected);
     const elected = k.candidates[idx];
@@ -40,7 +40,7 @@ export function summaryLines(placement: PlacementAnswer | null, nodes: readonly 
       const gpu = hardware?.gpus[0]?.model;
       const hw = hardware ? ` (${gpu === undefined ? 'CPU' : shortGpuName(gpu)})` : '';
       const better = k.candidates.slice(0, idx).find((c) => !c.eligible);
-      text = `${label} → ${elected.name}${hw} — ${better ? `${better.name}: ${reason(better)}` : elected.reason}`;
+      text = `${label} → ${elected.name}${hw} — ${better ? `${better.name}: ${reason(better)}` : plainWords(elected.reason)}`;
     }
     // Batch work that goes somewhere unusual says why (issue 12: the CPU, since nobody can pause Immich).
     if (kind === 'immich-ml' && (k.batchElected !== k.elected || k.batchReason !== null)) {

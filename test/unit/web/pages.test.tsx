@@ -90,7 +90,7 @@ describe('web UI pages', () => {
       expect(pc).toContain('GPU NVIDIA GeForce RTX 4080');
       expect(pc).toContain('VRAM 1.2 GB used of 16.0 GB');
       expect(pc).toContain('GPU load 3 %');
-      expect(pc).toContain('Ollama up · version 0.33.0');
+      expect(pc).toContain('Ollama running · version 0.33.0');
       expect(pc).toContain('Models llama3.1:8b llama3.2:3b');
       expect(pc).toContain('Last seen 14:01');
       const hubCard = textOf(cards(html).get(HUB) ?? '');
