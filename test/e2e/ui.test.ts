@@ -283,6 +283,9 @@ describe('live updates', () => {
       const card = await cardOf(page, pc).innerText();
       expect(card).toMatch(/Ollama\s+not running/);
       expect(card).not.toMatch(/Serves Ollama /);
+      // The dot follows the services: the machine answers, its Ollama does not (issue 16).
+      expect(await cardOf(page, pc).getAttribute('data-state')).toBe('service-down');
+      expect(card).toMatch(/online, not serving — Ollama is not running/);
       // Plain words on the page; the socket error only behind the card's "details" (issue 16).
       const overview = await page.locator('main').innerText();
       expect(overview).not.toMatch(/connection refused|ECONNREFUSED/);
@@ -374,6 +377,7 @@ describe('setup', () => {
       await page.getByLabel('Cool-down after a game ends (seconds)').fill(String(coolDown));
       await page.getByRole('button', { name: 'Save' }).click();
       await page.locator('#saved-msg').waitFor({ timeout: WAIT_MS });
+      expect(await page.locator('#saved-msg').innerText()).toBe('Saved on gaming-pc — in effect there now.');
       expect((await getJson<SettingsBody>(`${pc.url}/api/v1/settings`)).offer.coolDownSec).toBe(coolDown);
       expect((await getJson<SettingsBody>(`${hub.url}/api/v1/settings`)).offer.coolDownSec).not.toBe(coolDown);
       await page.screenshot({ path: `${SHOTS}setup-other-computer-desktop.png`, fullPage: true });

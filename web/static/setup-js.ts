@@ -236,7 +236,9 @@ export const SETUP_JS = String.raw`
       button.disabled = false;
       if (r.status === 200) {
         if (r.body && r.body.offer && r.body.placement && r.body.services) fill(r.body);
-        $('save-result').innerHTML = '<p class="saved" id="saved-msg" tabindex="-1">Saved — in effect now.</p>';
+        var opt = $('setup-node') && $('setup-node').selectedOptions[0];
+        var there = opt && opt.dataset.self !== 'true' ? 'Saved on ' + esc(opt.textContent) + ' — in effect there now.' : 'Saved — in effect now.';
+        $('save-result').innerHTML = '<p class="saved" id="saved-msg" tabindex="-1">' + there + '</p>';
         $('saved-msg').focus();
       } else if (r.status === 400 && r.body && r.body.error && Array.isArray(r.body.error.details) && r.body.error.details.length) {
         showProblems(r.body.error.details);

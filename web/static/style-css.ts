@@ -59,7 +59,7 @@ footer { max-width: 72rem; margin: 0 auto; padding: 1rem; color: var(--muted); f
 .state { margin: 0 0 .35rem; }
 .dot { display: inline-block; width: .7rem; height: .7rem; border-radius: 50%; margin-right: .4rem; background: var(--idle); vertical-align: baseline; }
 [data-state="online"] .dot { background: var(--ok); }
-[data-state="in-game"] .dot, [data-state="outside-window"] .dot, [data-state="not-answering"] .dot, [data-state="clock-off"] .dot { background: var(--warn); }
+[data-state="in-game"] .dot, [data-state="outside-window"] .dot, [data-state="service-down"] .dot, [data-state="not-answering"] .dot, [data-state="clock-off"] .dot { background: var(--warn); }
 [data-state="down"] .dot { background: var(--bad); }
 .serves { margin: 0 0 .35rem; color: var(--ok); font-weight: 600; }
 dl { margin: .5rem 0 0; display: grid; grid-template-columns: minmax(5.5rem, auto) 1fr; gap: .15rem .75rem; }

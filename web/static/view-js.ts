@@ -15,7 +15,7 @@ var IMView = (function () {
   var MODELS_SHOWN = 8;
   var WORDS = {
     online: 'online', asleep: 'asleep', 'in-game': 'in a game', 'outside-window': 'outside its window',
-    down: 'down', 'not-answering': 'not answering', 'clock-off': 'clock off'
+    'service-down': 'online, not serving', down: 'down', 'not-answering': 'not answering', 'clock-off': 'clock off'
   };
   var CLOCK_OFF_DETAIL = 'it answers, but refuses requests whose time is more than 30 s from its own; enable NTP on both machines';
   // discovery/clock-skew.ts formatClockOffset
@@ -31,7 +31,7 @@ var IMView = (function () {
   function pad(n) { return (n < 10 ? '0' : '') + n; }
   function kindLabel(kind) { return kind === 'ollama' ? 'Ollama' : 'Immich ML'; }
   // Mirrors web/view/format.ts plainWords: a down service is "not running"; its socket error stays in the card's details.
-  function plain(text) { return String(text).replace(/\b(Ollama|Immich ML) is down(?:: [^;]*)?/g, '$1 is not running'); }
+  function plain(text) { return String(text).replace(/\b(Ollama|Immich ML) is down(?:: [^;]*)?/g, '$1 is not running').replace(/\balways offered\b/g, 'available at any time'); }
 
   // Same approach as scheduler/wall-clock.ts: the zone's wall time encoded as a UTC instant.
   var formatters = {};
@@ -131,6 +131,8 @@ var IMView = (function () {
     if (game || (busy && busy.code === 'game')) return make('in-game', game);
     var outside = firstWithCode(all, 'outside-window');
     if (outside) return make('outside-window', outside);
+    var stopped = firstWithCode(all, 'service-down');
+    if (stopped) return make('service-down', stopped);
     return make('online', why.length ? why[0] : null);
   }
 

@@ -74,7 +74,7 @@ export function nextChangeText(atMs: number | null, nowMs: number, zone: string)
  * @example plainWords('hub: Immich ML is down: connection refused at http://127.0.0.1:3003') === 'hub: Immich ML is not running'
  */
 export function plainWords(text: string): string {
-  return text.replace(/\b(Ollama|Immich ML) is down(?:: [^;]*)?/g, '$1 is not running');
+  return text.replace(/\b(Ollama|Immich ML) is down(?:: [^;]*)?/g, '$1 is not running').replace(/\balways offered\b/g, 'available at any time');
 }
 
 /** A service's state on a node card: the words, and the raw reason for its details (or null). */

@@ -10,7 +10,7 @@ import { SERVICE_KINDS } from '../../scheduler/offer-schema.js';
 import { formatLocalTime } from '../../scheduler/windows.js';
 import { kindLabel, plainWords } from './format.js';
 
-export type NodeStatusKey = 'online' | 'asleep' | 'in-game' | 'outside-window' | 'down' | 'not-answering' | 'clock-off';
+export type NodeStatusKey = 'online' | 'asleep' | 'in-game' | 'outside-window' | 'service-down' | 'down' | 'not-answering' | 'clock-off';
 
 export interface NodeStatus {
   key: NodeStatusKey;
@@ -26,6 +26,7 @@ const WORDS: Record<NodeStatusKey, string> = {
   asleep: 'asleep',
   'in-game': 'in a game',
   'outside-window': 'outside its window',
+  'service-down': 'online, not serving',
   down: 'down',
   'not-answering': 'not answering',
   'clock-off': 'clock off',
@@ -76,5 +77,8 @@ export function nodeStatus(node: NodeRecord, placement: Placement | null, zone: 
   if (game !== undefined || busy?.code === 'game') return make('in-game', game ?? null);
   const outside = all.find((r) => r.code === 'outside-window')?.words;
   if (outside) return make('outside-window', outside);
+  // The machine answers, but a service of it does not: the dot says so, not just the row (issue 16).
+  const stopped = all.find((r) => r.code === 'service-down')?.words;
+  if (stopped) return make('service-down', stopped);
   return make('online', why[0] ?? null);
 }

@@ -7,6 +7,7 @@ describe('plain words for the web UI (issue 16)', () => {
     ['gaming-pc: Ollama is down: no answer within 5000 ms from http://127.0.0.1:11434; hub: Immich ML is down', 'gaming-pc: Ollama is not running; hub: Immich ML is not running'],
     ['pin to pc waiting: Ollama is down: connection refused at http://127.0.0.1:11434', 'pin to pc waiting: Ollama is not running'],
     ['outside window mon–fri 22:00–07:00, opens in 3 h', 'outside window mon–fri 22:00–07:00, opens in 3 h'],
+    ['always offered', 'available at any time'],
   ])('%j → %j', (raw, plain) => {
     expect(plainWords(raw)).toBe(plain);
   });
