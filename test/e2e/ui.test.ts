@@ -155,6 +155,8 @@ describe('overview', () => {
       expect(await hubCard.locator('.state strong').innerText()).toBe('online');
       expect(await pcCard.locator('.state strong').innerText()).toBe('online');
       expect(await pcCard.locator('.dot').getAttribute('aria-hidden')).toBe('true');
+      // The hub is eligible but not chosen: its card says who comes first (issue 16).
+      expect(await hubCard.locator('.state').innerText()).toMatch(/standing by: gaming-pc comes first/);
       const pcText = await pcCard.innerText();
       expect(pcText).toContain('NVIDIA GeForce RTX 4080');
       expect(pcText).toMatch(/Serves Ollama.* now/);

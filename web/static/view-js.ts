@@ -133,6 +133,17 @@ var IMView = (function () {
     if (outside) return make('outside-window', outside);
     var stopped = firstWithCode(all, 'service-down');
     if (stopped) return make('service-down', stopped);
+    // Mirrors web/view/node-status.ts: eligible but not chosen says who comes first.
+    if (placement && serves(node, placement) === null) {
+      var first = [];
+      KINDS.forEach(function (k) {
+        var kp = placement.kinds[k];
+        var mine = null, top = null;
+        kp.candidates.forEach(function (c) { if (c.nodeId === node.nodeId && c.eligible) mine = c; if (c.nodeId === kp.elected) top = c; });
+        if (mine && top && first.indexOf(top.name) === -1) first.push(top.name);
+      });
+      if (first.length) return make('online', 'standing by: ' + first.join(' and ') + (first.length === 1 ? ' comes' : ' come') + ' first');
+    }
     return make('online', why.length ? why[0] : null);
   }
 

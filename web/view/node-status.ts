@@ -80,5 +80,10 @@ export function nodeStatus(node: NodeRecord, placement: Placement | null, zone: 
   // The machine answers, but a service of it does not: the dot says so, not just the row (issue 16).
   const stopped = all.find((r) => r.code === 'service-down')?.words;
   if (stopped) return make('service-down', stopped);
+  // Eligible but not chosen: say who comes first, so "online" does not read as "idle by mistake" (issue 16).
+  if (placement && serves(node, placement) === null) {
+    const first = [...new Set(SERVICE_KINDS.map((k) => placement.kinds[k]).filter((k) => k.candidates.some((c) => c.nodeId === node.nodeId && c.eligible)).map((k) => k.candidates.find((c) => c.nodeId === k.elected)?.name).filter((n): n is string => n !== undefined))];
+    if (first.length > 0) return make('online', `standing by: ${first.join(' and ')} ${first.length === 1 ? 'comes' : 'come'} first`);
+  }
   return make('online', why[0] ?? null);
 }
