@@ -298,8 +298,9 @@ export function forwardEvent(
 ): ProxyRequestEvent {
   return {
     kind,
-    node: result.target?.name ?? 'none',
+    node: result.target?.name ?? '—',
     outcome: result.outcome === 'ok' ? 'ok' : result.outcome === 'aborted' ? 'aborted' : 'error',
+    reason: result.outcome === 'ok' ? null : result.outcome === 'aborted' ? 'the client went away' : (result.reason ?? 'no node answered'),
     status: result.status || res.statusCode,
     failovers: result.failovers,
     firstByteMs: result.firstByteMs,

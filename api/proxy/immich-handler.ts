@@ -84,8 +84,8 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
     const interactive = await isInteractive(String(req.headers['content-type'] ?? ''), body);
     const targets = interactive ? deps.routing.targets('immich-ml') : await holdForBatch();
     if (targets.length === 0) {
-      deps.stats.recordNoCandidate('immich-ml');
       const why = interactive ? deps.routing.whyNone('immich-ml') : 'no batch node is offered (they are outside their windows, busy or down)';
+      deps.stats.recordNoCandidate('immich-ml', { model: null, path: bare, status: 503, reason: why });
       return send(res, 503, detail(`no machine-learning node is available for ${interactive ? 'search' : 'indexing'}: ${why}`));
     }
     const t0 = deps.clock.monotonicMs();

@@ -140,9 +140,13 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
     }
     for (const a of attempts) a.headers['x-inference-mesh-node'] = a.target.name;
     if (attempts.length === 0) {
-      deps.stats.recordNoCandidate('ollama');
-      if (model !== undefined) return send(res, 404, ollamaErrorBody(bare, `model '${model}' not found`, 404));
-      return send(res, 503, ollamaErrorBody(bare, `no node is serving Ollama right now (${deps.routing.whyNone('ollama')})`, 503));
+      if (model !== undefined) {
+        deps.stats.recordNoCandidate('ollama', { model, path: bare, status: 404, reason: `no computer offered now has ${model}` });
+        return send(res, 404, ollamaErrorBody(bare, `model '${model}' not found`, 404));
+      }
+      const why = deps.routing.whyNone('ollama');
+      deps.stats.recordNoCandidate('ollama', { model: null, path: bare, status: 503, reason: `no computer serves Ollama now (${why})` });
+      return send(res, 503, ollamaErrorBody(bare, `no node is serving Ollama right now (${why})`, 503));
     }
 
     const t0 = deps.clock.monotonicMs();

@@ -50,6 +50,8 @@ export interface ProxyRequestEvent {
   /** The model actually asked of the node when the requested one was swapped for an equivalent. */
   substitutedModel?: string | null | undefined;
   path: string;
+  /** Why it failed, in words (errors and aborts only): the Activity page shows it (issue 16). */
+  reason?: string | null | undefined;
 }
 
 export interface LatencyPercentiles {
@@ -87,6 +89,7 @@ export interface RecentRequest {
   totalMs: number;
   failovers: number;
   path: string;
+  reason: string | null;
 }
 
 export interface ProxyStatsSnapshot {
@@ -98,7 +101,8 @@ export interface ProxyStatsSnapshot {
 
 export interface ProxyStats {
   record(e: ProxyRequestEvent): void;
-  recordNoCandidate(kind: ServiceKind): void;
+  /** A request no node could take; with `detail`, it is also listed among the recent requests. */
+  recordNoCandidate(kind: ServiceKind, detail?: { model: string | null; path: string; status: number; reason: string }): void;
   /** A node failed a routed request before answering (the request went on to the next node). */
   recordUnreachable(kind: ServiceKind, node: string): void;
   snapshot(): ProxyStatsSnapshot;
@@ -218,7 +222,12 @@ export function createProxyStats(opts: { nowMs: () => number }): ProxyStats {
       totalMs: e.totalMs,
       failovers,
       path: clip(e.path),
+      reason: e.reason == null ? null : clip(e.reason),
     };
+    remember(entry);
+  }
+
+  function remember(entry: RecentRequest): void {
     if (ring.length < RECENT_LIMIT) ring.push(entry);
     else ring[next] = entry;
     next = (next + 1) % RECENT_LIMIT;
@@ -280,8 +289,23 @@ export function createProxyStats(opts: { nowMs: () => number }): ProxyStats {
 
   return {
     record,
-    recordNoCandidate: (kind) => {
+    recordNoCandidate: (kind, detail) => {
       kindEntry(kind).noCandidate += 1;
+      if (!detail) return;
+      remember({
+        atMs: opts.nowMs(),
+        kind,
+        model: detail.model === null ? null : clip(detail.model),
+        substitutedModel: null,
+        node: '—',
+        status: detail.status,
+        outcome: 'error',
+        firstByteMs: null,
+        totalMs: 0,
+        failovers: 0,
+        path: clip(detail.path),
+        reason: clip(detail.reason),
+      });
     },
     recordUnreachable: (kind, node) => {
       counters(kind, node).unreachable += 1;

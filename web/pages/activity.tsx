@@ -25,12 +25,17 @@ const Head: FC<{ cols: readonly [string, boolean][] }> = ({ cols }) => (
   </thead>
 );
 
+/** "502 — gaming-pc: connection refused", "200 · the client went away": every failure says why (issue 16). */
 function requestStatus(r: RecentRequest): string {
   const parts = [r.status === 0 ? 'no answer' : String(r.status)];
-  if (r.outcome !== 'ok') parts.push(r.outcome);
   if (r.failovers > 0) parts.push(`after ${r.failovers} failover${r.failovers === 1 ? '' : 's'}`);
-  return parts.join(', ');
+  const text = parts.join(', ');
+  if (r.outcome === 'aborted') return `${text} · the client went away`;
+  return r.outcome === 'error' && r.reason ? `${text} — ${r.reason}` : text;
 }
+
+/** A client hang-up is nobody's error: neutral, not red. */
+const statusClass = (r: RecentRequest): string | undefined => (r.outcome === 'error' ? 'status-error' : r.outcome === 'aborted' ? 'status-neutral' : undefined);
 
 const Requests: FC<{ requests: RecentRequest[]; nowMs: number; zone: string }> = ({ requests, nowMs, zone }) => (
   <section aria-labelledby="requests-h">
@@ -62,7 +67,7 @@ const Requests: FC<{ requests: RecentRequest[]; nowMs: number; zone: string }> =
               <td role="cell" data-label="Latency (ms)" class="num">
                 {Math.round(r.totalMs)}
               </td>
-              <td role="cell" data-label="Status" class={r.outcome === 'ok' ? undefined : 'status-error'}>
+              <td role="cell" data-label="Status" class={statusClass(r)}>
                 {requestStatus(r)}
               </td>
             </tr>

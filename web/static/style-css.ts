@@ -86,6 +86,7 @@ caption { text-align: left; padding: .4rem 0; color: var(--muted); caption-side:
 th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .status-failed, .status-gave-up, .status-error { color: var(--bad); font-weight: 600; }
+.status-neutral { color: var(--muted); }
 .status-retrying { color: var(--warn); font-weight: 600; }
 /* Narrow screens: each row becomes a small block with its column names, instead of a table that
    would scroll sideways. The markup carries explicit table roles, because some browsers drop table

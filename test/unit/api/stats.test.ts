@@ -174,6 +174,7 @@ describe('proxy stats: recent requests', () => {
       totalMs: 40,
       failovers: 0,
       path: `/api/chat/${RECENT_LIMIT + 36}`,
+      reason: null,
     });
     expect(recent.at(-1)?.path).toBe('/api/chat/37');
     expect(recent.map((r) => r.atMs)).toEqual([...recent.map((r) => r.atMs)].sort((a, b) => b - a));
@@ -297,5 +298,15 @@ describe('stats routes', () => {
     current.recordNoCandidate('immich-ml');
     const body = (await (await late.request('/api/v1/stats')).json()) as ProxyStatsSnapshot;
     expect(body.kinds['immich-ml'].noCandidate).toBe(1);
+  });
+
+  it('a request no node could take is counted, and listed with its reason when the caller says it (issue 16)', () => {
+    const s = createProxyStats({ nowMs: () => 5 });
+    s.recordNoCandidate('ollama');
+    s.recordNoCandidate('ollama', { model: 'llama3.1:70b', path: '/api/chat', status: 404, reason: 'no computer offered now has llama3.1:70b' });
+    expect(s.snapshot().kinds.ollama.noCandidate).toBe(2);
+    expect(s.snapshot().recent).toEqual([
+      { atMs: 5, kind: 'ollama', model: 'llama3.1:70b', substitutedModel: null, node: '—', status: 404, outcome: 'error', firstByteMs: null, totalMs: 0, failovers: 0, path: '/api/chat', reason: 'no computer offered now has llama3.1:70b' },
+    ]);
   });
 });

@@ -163,8 +163,13 @@ describe('web UI pages', () => {
       const rows = [...requests.matchAll(/<tr role="row">(<td.*?)<\/tr>/g)].map((m) => textOf((m[1] ?? '').replace(/<\/td>/g, ' | </td>')));
       expect(rows).toEqual([
         '14:01:55 | Ollama | llama3.2:3b | hub | 2413 | 200 |',
-        '14:00:55 | Immich ML | — | hub | 31 | 502, error, after 1 failover |',
+        '14:00:55 | Immich ML | — | hub | 31 | 502, after 1 failover — gaming-pc: no answer within 30000 ms |',
+        '14:00:50 | Ollama | llama3.2:3b | gaming-pc | 900 | 200 · the client went away |',
+        '14:00:40 | Ollama | llama3.1:70b | — | 0 | 404 — no computer offered now has llama3.1:70b |',
       ]);
+      // A failure is red; a client that went away is not (issue 16).
+      expect(requests).toMatch(/class="status-error">502/);
+      expect(requests).toMatch(/class="status-neutral">200 · the client went away/);
     });
 
     it('lists recent actions newest first, with status and message', async () => {

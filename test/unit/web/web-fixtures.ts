@@ -64,8 +64,10 @@ export const HISTORY: HistoryEntry[] = [
 ];
 
 export const REQUESTS: RecentRequest[] = [
-  { atMs: NOW - 5000, kind: 'ollama', model: 'llama3.2:3b', substitutedModel: null, node: 'hub', status: 200, outcome: 'ok', firstByteMs: 180, totalMs: 2412.6, failovers: 0, path: '/api/chat' },
-  { atMs: NOW - 65_000, kind: 'immich-ml', model: null, substitutedModel: null, node: 'hub', status: 502, outcome: 'error', firstByteMs: null, totalMs: 31.2, failovers: 1, path: '/predict' },
+  { atMs: NOW - 5000, kind: 'ollama', model: 'llama3.2:3b', substitutedModel: null, node: 'hub', status: 200, outcome: 'ok', firstByteMs: 180, totalMs: 2412.6, failovers: 0, path: '/api/chat', reason: null },
+  { atMs: NOW - 65_000, kind: 'immich-ml', model: null, substitutedModel: null, node: 'hub', status: 502, outcome: 'error', firstByteMs: null, totalMs: 31.2, failovers: 1, path: '/predict', reason: 'gaming-pc: no answer within 30000 ms' },
+  { atMs: NOW - 70_000, kind: 'ollama', model: 'llama3.2:3b', substitutedModel: null, node: 'gaming-pc', status: 200, outcome: 'aborted', firstByteMs: 90, totalMs: 900, failovers: 0, path: '/api/chat', reason: 'the client went away' },
+  { atMs: NOW - 80_000, kind: 'ollama', model: 'llama3.1:70b', substitutedModel: null, node: '—', status: 404, outcome: 'error', firstByteMs: null, totalMs: 0, failovers: 0, path: '/api/chat', reason: 'no computer offered now has llama3.1:70b' },
 ];
 
 export function webDeps(overrides: Partial<WebDeps> = {}): WebDeps {
