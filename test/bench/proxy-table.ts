@@ -6,19 +6,20 @@
  * machine noise hits all of them alike. Each cell is the median over the rounds with the spread
  * (min–max of the per-round figures). Then the ratios the issue's "Done when" uses.
  *
- * The agent has the fake as its own Ollama (elected with `prefer`) and 50 static plain endpoints
- * (`discovery.endpoints` with `ollamaUrl`, all pointing at a second fake), so `GET /ollama/api/tags`
- * merges 51 nodes' lists (api/proxy/model-list-cache.ts). The small-request and stream workloads go
- * to the agent's own node. Everything on 127.0.0.1; prints figures, asserts nothing (DESIGN.md §7).
+ * The agent has the fake as its own Ollama and nothing else, as in a one-machine setup. The
+ * `/api/tags` row comes from a second agent of the same build that also has 50 static plain
+ * endpoints (`discovery.endpoints` with `ollamaUrl`, all on a second fake), so its
+ * `GET /ollama/api/tags` merges 51 nodes' lists (api/proxy/model-list-cache.ts); it is idle while
+ * the other rows are measured. Everything on 127.0.0.1; prints figures, asserts nothing (DESIGN.md §7).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AgentConfigInput } from '../../agent/config-schema.js';
 import { cleanEnv, freePort } from '../helpers/cli.js';
 import { startNginx, type NginxProxy } from './nginx-proxy.js';
-import type { BenchChildren } from './bench-children.js';
+import type { BenchChildren, Child } from './bench-children.js';
 import { cpuMs, ok, percentile, request, rssMb, type Target } from './proxy-table-client.js';
 
 const MODEL = 'bench:1b';
@@ -35,8 +36,9 @@ interface Plan {
   tagsPerRound: number;
 }
 const PLANS: Record<'quick' | 'full', Plan> = {
-  quick: { rounds: 3, rpsMs: 1500, streamsPerRound: 100, burstsPerRound: 2, tagsPerRound: 100 },
-  full: { rounds: 6, rpsMs: 2500, streamsPerRound: 200, burstsPerRound: 4, tagsPerRound: 200 },
+  // /api/tags calls are many because CPU is read in 10 ms ticks (/proc, USER_HZ).
+  quick: { rounds: 4, rpsMs: 1500, streamsPerRound: 100, burstsPerRound: 2, tagsPerRound: 500 },
+  full: { rounds: 6, rpsMs: 2500, streamsPerRound: 200, burstsPerRound: 4, tagsPerRound: 1000 },
 };
 
 const showBody = JSON.stringify({ model: MODEL });
@@ -83,7 +85,7 @@ async function smallRequests(t: Target, durationMs: number): Promise<{ rps: numb
   return { rps: done / sec, cpuPerReqMs: cpu0 === null || cpu1 === null || pids.length === 0 ? null : (cpu1 - cpu0) / done };
 }
 
-async function round(targets: readonly Target[], r: number, plan: Plan, f: Figures): Promise<void> {
+async function round(targets: readonly Target[], listsTarget: Target, r: number, plan: Plan, f: Figures): Promise<void> {
   const order = rotate(targets, r);
   for (const t of order) {
     const s = await smallRequests(t, plan.rpsMs);
@@ -113,17 +115,39 @@ async function round(targets: readonly Target[], r: number, plan: Plan, f: Figur
     push(f.burstP50, t.label, percentile(burst.get(t.label) ?? [], 50));
     push(f.burstP99, t.label, percentile(burst.get(t.label) ?? [], 99));
   }
-  // The merged model list: only the agent has one.
-  const agent = targets.find((t) => t.label === 'agent');
-  if (agent) {
-    const pids = await agent.pids();
-    const cpu0 = await cpuMs(pids);
-    const tags: number[] = [];
-    for (let i = 0; i < plan.tagsPerRound; i++) tags.push((await ok(request(agent, 'GET', '/api/tags'))).totalMs);
-    const cpu1 = await cpuMs(pids);
-    push(f.tagsP50, 'agent', percentile(tags, 50));
-    if (cpu0 !== null && cpu1 !== null) push(f.tagsCpuMs, 'agent', (cpu1 - cpu0) / plan.tagsPerRound);
-  }
+  // The merged model list, from the agent with 50 endpoints (only an agent has one).
+  const pids = await listsTarget.pids();
+  const cpu0 = await cpuMs(pids);
+  const tags: number[] = [];
+  for (let i = 0; i < plan.tagsPerRound; i++) tags.push((await ok(request(listsTarget, 'GET', '/api/tags'))).totalMs);
+  const cpu1 = await cpuMs(pids);
+  push(f.tagsP50, 'agent', percentile(tags, 50));
+  if (cpu0 !== null && cpu1 !== null) push(f.tagsCpuMs, 'agent', (cpu1 - cpu0) / plan.tagsPerRound);
+}
+
+/** node's own profiler: DIR/NAME.cpuprofile, written as the process exits. */
+function profileFlags(dir: string | undefined, name: string): string[] {
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
+}
+
+/** A built agent with the fake as its own Ollama, elected (`prefer`: plain endpoints outrank a CPU-only node, scheduler/eligibility.ts). */
+async function startAgent(opts: TableOptions, dataRoot: string, name: string, ollamaPort: number, discovery: AgentConfigInput['discovery'], cpuProfDir: string | undefined): Promise<{ child: Child; port: number }> {
+  const dataDir = path.join(dataRoot, name.replaceAll(' ', '-'));
+  await mkdir(dataDir);
+  const port = await freePort();
+  const configPath = path.join(dataDir, 'bench.config.json');
+  const config: AgentConfigInput = {
+    node: { name: AGENT_NAME },
+    api: { host: '127.0.0.1', port },
+    services: { ollama: { url: `http://127.0.0.1:${ollamaPort}` }, immichMl: { enabled: false } },
+    placement: { ollama: { prefer: [AGENT_NAME] } },
+    wakeOnLan: { enabled: false },
+    discovery,
+  };
+  await writeFile(configPath, JSON.stringify(config, null, 2));
+  const child = opts.children.start(name, [...profileFlags(cpuProfDir, name.replaceAll(' ', '-')), ...opts.agentArgs, 'start', '--config', configPath, '--data-dir', dataDir, '--port', String(port), '--mdns-interface', '127.0.0.1'], cleanEnv());
+  await opts.children.waitFor(`${name} to be ready`, () => (child.output().includes('agent ready') ? true : undefined), 30_000, child);
+  return { child, port };
 }
 
 export interface TableOptions {
@@ -133,6 +157,8 @@ export interface TableOptions {
   agentArgs: readonly string[];
   /** Only the flags, for the heading. */
   nodeFlags: readonly string[];
+  /** Writes V8 CPU profiles of the agent (not the lists agent) and the node pipe there, as they exit. */
+  cpuProfDir?: string | undefined;
 }
 
 export async function runProxyTable(opts: TableOptions): Promise<void> {
@@ -143,29 +169,20 @@ export async function runProxyTable(opts: TableOptions): Promise<void> {
   let nginx: NginxProxy | null = null;
   try {
     const [backend, listsBackend] = await Promise.all([opts.children.startBackend('table backend', MODEL), opts.children.startBackend('table lists backend', 'a:1b,b:7b,c:13b')]);
-    const pipe = opts.children.start('pipe proxy', ['--import', 'tsx', new URL('./pipe-proxy.ts', import.meta.url).pathname, String(backend.port)], cleanEnv());
+    const pipe = opts.children.start('pipe proxy', [...profileFlags(opts.cpuProfDir, 'node-pipe'), '--import', 'tsx', new URL('./pipe-proxy.ts', import.meta.url).pathname, String(backend.port)], cleanEnv());
     const pipePort = Number(new URL(await opts.children.waitFor('the pipe proxy to listen', () => /^(http:\/\/127\.0\.0\.1:\d+)\n/.exec(pipe.output())?.[1], 20_000, pipe)).port);
     nginx = await startNginx({ backendPort: backend.port, port: await freePort() });
 
-    const agentPort = await freePort();
-    const configPath = path.join(dataDir, 'bench.config.json');
-    const config: AgentConfigInput = {
-      node: { name: AGENT_NAME },
-      api: { host: '127.0.0.1', port: agentPort },
-      services: { ollama: { url: `http://127.0.0.1:${backend.port}` }, immichMl: { enabled: false } },
-      // Plain endpoints outrank a CPU-only node (scheduler/eligibility.ts): prefer the agent's own.
-      placement: { ollama: { prefer: [AGENT_NAME] } },
-      wakeOnLan: { enabled: false },
-      discovery: {
-        mdns: { enabled: false, interfaces: ['127.0.0.1'] },
-        tailnet: { enabled: false },
-        peers: [],
-        endpoints: Array.from({ length: ENDPOINTS }, (_, i) => ({ name: `endpoint-${i + 1}`, ollamaUrl: `http://127.0.0.1:${listsBackend.port}` })),
-      },
+    const listsConfig: AgentConfigInput['discovery'] = {
+      mdns: { enabled: false, interfaces: ['127.0.0.1'] },
+      tailnet: { enabled: false },
+      peers: [],
+      endpoints: Array.from({ length: ENDPOINTS }, (_, i) => ({ name: `endpoint-${i + 1}`, ollamaUrl: `http://127.0.0.1:${listsBackend.port}` })),
     };
-    await writeFile(configPath, JSON.stringify(config, null, 2));
-    const agent = opts.children.start('table agent', [...opts.agentArgs, 'start', '--config', configPath, '--data-dir', dataDir, '--port', String(agentPort), '--mdns-interface', '127.0.0.1'], cleanEnv());
-    await opts.children.waitFor('the agent to be ready', () => (agent.output().includes('agent ready') ? true : undefined), 30_000, agent);
+    const [agent, listsAgent] = await Promise.all([
+      startAgent(opts, dataDir, 'agent', backend.port, { mdns: { enabled: false, interfaces: ['127.0.0.1'] }, tailnet: { enabled: false }, peers: [], endpoints: [] }, opts.cpuProfDir),
+      startAgent(opts, dataDir, 'lists agent', backend.port, listsConfig, undefined),
+    ]);
 
     const pool = (): http.Agent => {
       const a = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
@@ -174,31 +191,36 @@ export async function runProxyTable(opts: TableOptions): Promise<void> {
     };
     const single = (pid: number | undefined) => async (): Promise<number[]> => (pid === undefined ? [] : [pid]);
     const direct: Target = { label: 'direct', port: backend.port, prefix: '', pool: pool(), pids: async () => [] };
-    const agentTarget: Target = { label: 'agent', port: agentPort, prefix: '/ollama', pool: pool(), pids: single(agent.proc.pid) };
+    const agentTarget: Target = { label: 'agent', port: agent.port, prefix: '/ollama', pool: pool(), pids: single(agent.child.proc.pid) };
+    const listsTarget: Target = { label: 'agent', port: listsAgent.port, prefix: '/ollama', pool: pool(), pids: single(listsAgent.child.proc.pid) };
     const targets: Target[] = [direct];
     if (nginx) targets.push({ label: 'nginx', port: nginx.port, prefix: '', pool: pool(), pids: nginx.pids });
     targets.push({ label: 'node pipe', port: pipePort, prefix: '', pool: pool(), pids: single(pipe.proc.pid) });
     targets.push(agentTarget);
 
-    // Every endpoint up and eligible, and the agent's own node serving, before anything is measured.
+    // The agents' own nodes serving, and every endpoint up and in the lists agent's /api/tags, before anything is measured.
+    for (const [t, child] of [
+      [agentTarget, agent.child],
+      [listsTarget, listsAgent.child],
+    ] as const) {
+      await opts.children.waitFor(`${child.name}: its own node serving`, async () => ((await request(t, 'POST', '/api/generate', streamBody)).node === AGENT_NAME ? true : undefined), 30_000, child);
+    }
     await opts.children.waitFor(
-      `all ${ENDPOINTS + 1} nodes in /ollama/api/tags`,
+      `all ${ENDPOINTS + 1} nodes' models in /ollama/api/tags`,
       async () => {
-        const a = await request(agentTarget, 'POST', '/api/generate', streamBody);
-        if (a.status !== 200 || a.node !== AGENT_NAME) return undefined;
-        const tags = await request(agentTarget, 'GET', '/api/tags');
+        const tags = await request(listsTarget, 'GET', '/api/tags');
         return tags.status === 200 && (JSON.parse(tags.body ?? '{}') as { models?: unknown[] }).models?.length === 4 ? true : undefined;
       },
       30_000,
-      agent,
+      listsAgent.child,
     );
-    const idleRssMb = await rssMb(agent.proc.pid);
+    const idleRssMb = await rssMb(agent.child.proc.pid);
 
     // Warm-up (JIT, keep-alive pools on both hops), not recorded.
-    await round(targets, 0, { rounds: 1, rpsMs: 500, streamsPerRound: 50, burstsPerRound: 1, tagsPerRound: 50 }, emptyFigures());
+    await round(targets, listsTarget, 0, { rounds: 1, rpsMs: 500, streamsPerRound: 50, burstsPerRound: 1, tagsPerRound: 50 }, emptyFigures());
     const f = emptyFigures();
-    for (let r = 0; r < plan.rounds; r++) await round(targets, r, plan, f);
-    const loadedRssMb = await rssMb(agent.proc.pid);
+    for (let r = 0; r < plan.rounds; r++) await round(targets, listsTarget, r, plan, f);
+    const loadedRssMb = await rssMb(agent.child.proc.pid);
 
     print(f, targets, plan, opts, { idleRssMb, loadedRssMb, nginx: nginx !== null, seconds: (performance.now() - started) / 1000 });
   } finally {
@@ -240,20 +262,21 @@ function print(f: Figures, targets: readonly Target[], plan: Plan, opts: TableOp
     [`burst of ${BURST} streams, first byte p50, ms`, f.burstP50, msf],
     [`burst of ${BURST} streams, first byte p99, ms`, f.burstP99, msf],
     [`GET /api/tags with ${ENDPOINTS} endpoints, p50, ms`, f.tagsP50, msf],
-    ['agent CPU per /api/tags call, ms', f.tagsCpuMs, (v) => v.toFixed(3)],
+    ['  agent CPU per /api/tags call, ms', f.tagsCpuMs, (v) => v.toFixed(3)],
   ];
   const w0 = 46;
   const w = 26;
   console.log(`bench:proxy table (issue 14) — ${opts.quick ? 'quick' : 'full'}: ${plan.rounds} interleaved rounds, order rotated each round; cell = median over rounds (min–max)`);
   console.log(`  agent = built agent (node ${opts.nodeFlags.join(' ')}) /ollama/ → fake Ollama; node pipe = test/bench/pipe-proxy.ts; ${extra.nginx ? 'nginx 1 worker, keep-alive upstream, proxy_buffering off' : 'nginx: not installed, skipped'}`);
   console.log(`  per round and target: ${plan.rpsMs / 1000} s of /api/show with ${CONCURRENCY} workers; ${plan.streamsPerRound} single streams (9 tokens, no delay); ${plan.burstsPerRound} bursts of ${BURST}; ${plan.tagsPerRound} /api/tags (agent only)`);
-  console.log(`  /api/tags: the agent's own node + ${ENDPOINTS} static endpoints (discovery.endpoints, ollamaUrl) on one fake; all on 127.0.0.1, ${os.availableParallelism()} cores shared by client, proxies and fakes`);
+  console.log(`  /api/tags: a second agent (same build and flags) with its own node + ${ENDPOINTS} static endpoints (discovery.endpoints, ollamaUrl) on one fake`);
+  console.log(`  all on 127.0.0.1, ${os.availableParallelism()} cores shared by client, proxies, both agents and the fakes`);
   console.log('');
   console.log(`  ${''.padEnd(w0)}${labels.map((l) => l.padStart(w)).join('')}`);
   for (const [title, cell, fmt] of rows) console.log(`  ${title.padEnd(w0)}${labels.map((l) => cellText(cell.get(l), fmt).padStart(w)).join('')}`);
   const rss = (v: number | null): string => (v === null ? 'n/a' : `${v.toFixed(0)} MB`);
   console.log(`  ${'agent RSS: idle / after the rounds'.padEnd(w0)}${''.padStart(w * (labels.length - 1))}${`${rss(extra.idleRssMb)} / ${rss(extra.loadedRssMb)}`.padStart(w)}`);
-  console.log(`  (RSS here is with ${ENDPOINTS} endpoints configured; bench:footprint measures the plain idle agent)`);
+  console.log(`  (idle: ready, before any load; bench:footprint measures the idle agent with every probe running)`);
   console.log('');
   const check = (title: string, values: number[], target: string, pass: (v: number) => boolean, fmt: (v: number) => string): void => {
     const text = values.length ? `${fmt(percentile(values, 50))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})` : 'n/a';
