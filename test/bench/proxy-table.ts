@@ -125,9 +125,12 @@ async function round(targets: readonly Target[], listsTarget: Target, r: number,
   if (cpu0 !== null && cpu1 !== null) push(f.tagsCpuMs, 'agent', (cpu1 - cpu0) / plan.tagsPerRound);
 }
 
-/** node's own profiler: DIR/NAME.cpuprofile, written as the process exits. */
+/**
+ * node's own profiler, written as the process exits into DIR/NAME/: one file per thread (with
+ * `--import tsx` the loader's worker thread writes one too), the main thread's is `CPU.*.PID.0.*`.
+ */
 function profileFlags(dir: string | undefined, name: string): string[] {
-  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(dir, name)}`];
 }
 
 /** A built agent with the fake as its own Ollama, elected (`prefer`: plain endpoints outrank a CPU-only node, scheduler/eligibility.ts). */
