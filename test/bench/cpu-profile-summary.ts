@@ -7,43 +7,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-
-/** The parts of the .cpuprofile format (Chrome DevTools Protocol, Profiler.Profile) read here. */
-interface Profile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import { summarizeProfile, type Profile } from './cpu-profile.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '20' } } });
 const file = positionals[0];
 const top = Number(values.top);
 if (file === undefined || !Number.isInteger(top) || top < 1) throw new Error('usage: cpu-profile-summary.ts FILE.cpuprofile [--top N]');
-const profile = JSON.parse(await readFile(file, 'utf8')) as Profile;
-const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
-
-const byKind = new Map<string, number>();
-const ours = new Map<string, number>();
-let busyUs = 0;
-let idleUs = 0;
-const add = (m: Map<string, number>, k: string, us: number): void => void m.set(k, (m.get(k) ?? 0) + us);
-profile.samples.forEach((id, i) => {
-  const us = profile.timeDeltas[i] ?? 0;
-  const f = frames.get(id);
-  if (f === undefined) return;
-  if (f.functionName === '(idle)') {
-    idleUs += us;
-    return;
-  }
-  busyUs += us;
-  if (f.url === '') add(byKind, `native: ${f.functionName}`, us);
-  else if (f.url.startsWith('node:')) add(byKind, "node's internals (JS)", us);
-  else if (f.url.includes('/node_modules/')) add(byKind, `npm: ${f.url.split('/node_modules/')[1]?.split('/')[0] ?? '?'}`, us);
-  else {
-    add(byKind, 'our code', us);
-    add(ours, `${f.url.replace(/^.*\/(dist|test)\//, '$1/')} ${f.functionName || '(anonymous)'}:${f.lineNumber + 1}`, us);
-  }
-});
+const { busyUs, idleUs, byKind, ours } = summarizeProfile(JSON.parse(await readFile(file, 'utf8')) as Profile);
 
 const rows = (m: Map<string, number>): string =>
   [...m]

@@ -239,15 +239,15 @@ function emptyFigures(): Figures {
 }
 
 /** Median over the rounds, with min–max. */
-function cellText(values: readonly number[] | undefined, fmt: (v: number) => string): string {
+export function cellText(values: readonly number[] | undefined, fmt: (v: number) => string): string {
   if (!values || values.length === 0) return '—';
   const lo = Math.min(...values);
   const hi = Math.max(...values);
   return `${fmt(percentile(values, 50))} (${fmt(lo)}–${fmt(hi)})`;
 }
 
-/** Per-round ratio a/b, then its median and spread. */
-function ratio(a: readonly number[] | undefined, b: readonly number[] | undefined): number[] {
+/** The ratio a/b of each round (a round either lacks is left out); the caller takes median and spread. */
+export function ratio(a: readonly number[] | undefined, b: readonly number[] | undefined): number[] {
   if (!a || !b) return [];
   return a.map((v, i) => v / (b[i] ?? NaN)).filter((v) => Number.isFinite(v));
 }

@@ -30,7 +30,6 @@
  * (Ollama on a GPU box) would not have. Prints figures; asserts nothing (DESIGN.md §7). Linux only
  * for the CPU figures (reads /proc).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -39,13 +38,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AgentConfigInput } from '../../agent/config-schema.js';
 import { cleanEnv, freePort } from '../helpers/cli.js';
-import { createBenchChildren } from './bench-children.js';
+import { createBenchChildren, type Child } from './bench-children.js';
 import { runProxyTable } from './proxy-table.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The built agent with the node flags of `npm start` (read from package.json, so they cannot drift). */
 const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
-const BACKEND = fileURLToPath(new URL('./proxy-backend.ts', import.meta.url));
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
 const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 
@@ -81,65 +78,12 @@ const WATCHDOG_MS = 180_000;
 // ---------------------------------------------------------------------------------------------
 // Child processes (only the ones started here are ever signalled, by their own pid).
 
-interface Child {
-  name: string;
-  proc: ChildProcess;
-  output(): string;
-  exited: Promise<void>;
-}
-
-const children: Child[] = [];
-
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, ipc = false): Child {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (d: Buffer): void => {
-    out += d.toString();
-    if (out.length > 200_000) out = out.slice(-100_000); // bounded: the agent logs failovers
-  };
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const child: Child = { name, proc, output: () => out, exited };
-  children.push(child);
-  return child;
-}
-
-const running = (c: Child): boolean => c.proc.exitCode === null && c.proc.signalCode === null;
-
-async function stopChild(c: Child): Promise<void> {
-  if (!running(c)) return;
-  c.proc.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    if (running(c)) c.proc.kill('SIGKILL');
-  }, 7000);
-  await c.exited;
-  clearTimeout(timer);
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, child?: Child): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    if (child !== undefined && !running(child)) throw new Error(`${child.name} exited while waiting for ${what}:\n${child.output()}`);
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${last})` : ''}${child ? `\n${child.output()}` : ''}`);
-    await sleep(50);
-  }
-}
+const children = createBenchChildren();
+const { start: startChild, waitFor } = children;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function startBackend(name: string): Promise<{ child: Child; port: number }> {
-  const child = startChild(name, ['--import', 'tsx', BACKEND, '--models', MODEL, '--response-tokens', String(LONG_TOKENS)], cleanEnv(), true);
-  const url = await waitFor(`${name} to listen`, () => /^(http:\/\/127\.0\.0\.1:\d+)\n/.exec(child.output())?.[1], 20_000, child);
-  return { child, port: Number(new URL(url).port) };
-}
+const startBackend = (name: string): Promise<{ child: Child; port: number }> => children.startBackend(name, MODEL, LONG_TOKENS);
 
 /** Sets a backend's token pace (0 = no delay) over its IPC channel. */
 function setPace(c: Child, tokensPerSec: number): Promise<void> {
@@ -435,7 +379,7 @@ const lpad = (s: string, n: number): string => s.padStart(n);
 async function detailedFigures(): Promise<void> {
   const watchdog = setTimeout(() => {
     process.stderr.write(`bench:proxy: still running after ${WATCHDOG_MS / 1000} s; stopping the children\n`);
-    for (const c of children) if (running(c)) c.proc.kill('SIGKILL');
+    children.killAll();
     process.exit(1);
   }, WATCHDOG_MS);
   watchdog.unref();
@@ -443,7 +387,7 @@ async function detailedFigures(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'im-bench-proxy-'));
   // Ctrl-C: the children get the terminal's SIGINT too; wait for them (bounded), then remove the temp dir.
   process.once('SIGINT', () => {
-    void Promise.race([Promise.all(children.map((c) => stopChild(c))), sleep(8000)])
+    void Promise.race([children.stopAll(), sleep(8000)])
       .then(() => rm(dataDir, { recursive: true, force: true }))
       .finally(() => process.exit(130));
   });
@@ -583,7 +527,7 @@ async function detailedFigures(): Promise<void> {
     console.log(`  run took ${((performance.now() - runStarted) / 1000).toFixed(1)} s`);
   } finally {
     for (const p of pools) p.destroy();
-    await Promise.all(children.map((c) => stopChild(c)));
+    await children.stopAll();
     await rm(dataDir, { recursive: true, force: true });
     clearTimeout(watchdog);
   }
