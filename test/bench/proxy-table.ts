@@ -134,7 +134,7 @@ function profileFlags(dir: string | undefined, name: string): string[] {
 }
 
 /** A built agent with the fake as its own Ollama, elected (`prefer`: plain endpoints outrank a CPU-only node, scheduler/eligibility.ts). */
-async function startAgent(opts: TableOptions, dataRoot: string, name: string, ollamaPort: number, discovery: AgentConfigInput['discovery'], cpuProfDir: string | undefined): Promise<{ child: Child; port: number }> {
+async function startAgent(opts: TableOptions, dataRoot: string, name: string, nodeFlags: readonly string[], ollamaPort: number, discovery: AgentConfigInput['discovery'], cpuProfDir: string | undefined): Promise<{ child: Child; port: number }> {
   const dataDir = path.join(dataRoot, name.replaceAll(' ', '-'));
   await mkdir(dataDir);
   const port = await freePort();
@@ -148,7 +148,7 @@ async function startAgent(opts: TableOptions, dataRoot: string, name: string, ol
     discovery,
   };
   await writeFile(configPath, JSON.stringify(config, null, 2));
-  const child = opts.children.start(name, [...profileFlags(cpuProfDir, name.replaceAll(' ', '-')), ...opts.agentArgs, 'start', '--config', configPath, '--data-dir', dataDir, '--port', String(port), '--mdns-interface', '127.0.0.1'], cleanEnv());
+  const child = opts.children.start(name, [...profileFlags(cpuProfDir, name.replaceAll(' ', '-')), ...nodeFlags, opts.mainPath, 'start', '--config', configPath, '--data-dir', dataDir, '--port', String(port), '--mdns-interface', '127.0.0.1'], cleanEnv());
   await opts.children.waitFor(`${name} to be ready`, () => (child.output().includes('agent ready') ? true : undefined), 30_000, child);
   return { child, port };
 }
@@ -156,10 +156,12 @@ async function startAgent(opts: TableOptions, dataRoot: string, name: string, ol
 export interface TableOptions {
   quick: boolean;
   children: BenchChildren;
-  /** The built agent's command line: node flags of `npm start` + dist/agent/main.js. */
-  agentArgs: readonly string[];
-  /** Only the flags, for the heading. */
+  /** The built agent: dist/agent/main.js. */
+  mainPath: string;
+  /** node flags of the agent (`npm start`'s). */
   nodeFlags: readonly string[];
+  /** When set, a second agent ("agent B") with these node flags gets its own column (e.g. another young-generation size). */
+  agentBFlags?: readonly string[] | undefined;
   /** Writes V8 CPU profiles of the agent (not the lists agent) and the node pipe there, as they exit. */
   cpuProfDir?: string | undefined;
 }
@@ -182,9 +184,11 @@ export async function runProxyTable(opts: TableOptions): Promise<void> {
       peers: [],
       endpoints: Array.from({ length: ENDPOINTS }, (_, i) => ({ name: `endpoint-${i + 1}`, ollamaUrl: `http://127.0.0.1:${listsBackend.port}` })),
     };
-    const [agent, listsAgent] = await Promise.all([
-      startAgent(opts, dataDir, 'agent', backend.port, { mdns: { enabled: false, interfaces: ['127.0.0.1'] }, tailnet: { enabled: false }, peers: [], endpoints: [] }, opts.cpuProfDir),
-      startAgent(opts, dataDir, 'lists agent', backend.port, listsConfig, undefined),
+    const plain: AgentConfigInput['discovery'] = { mdns: { enabled: false, interfaces: ['127.0.0.1'] }, tailnet: { enabled: false }, peers: [], endpoints: [] };
+    const [agent, listsAgent, agentB] = await Promise.all([
+      startAgent(opts, dataDir, 'agent', opts.nodeFlags, backend.port, plain, opts.cpuProfDir),
+      startAgent(opts, dataDir, 'lists agent', opts.nodeFlags, backend.port, listsConfig, undefined),
+      opts.agentBFlags ? startAgent(opts, dataDir, 'agent B', opts.agentBFlags, backend.port, plain, undefined) : undefined,
     ]);
 
     const pool = (): http.Agent => {
@@ -200,12 +204,15 @@ export async function runProxyTable(opts: TableOptions): Promise<void> {
     if (nginx) targets.push({ label: 'nginx', port: nginx.port, prefix: '', pool: pool(), pids: nginx.pids });
     targets.push({ label: 'node pipe', port: pipePort, prefix: '', pool: pool(), pids: single(pipe.proc.pid) });
     targets.push(agentTarget);
+    const agents = [{ target: agentTarget, child: agent.child }];
+    if (agentB) {
+      const t: Target = { label: 'agent B', port: agentB.port, prefix: '/ollama', pool: pool(), pids: single(agentB.child.proc.pid) };
+      targets.push(t);
+      agents.push({ target: t, child: agentB.child });
+    }
 
     // The agents' own nodes serving, and every endpoint up and in the lists agent's /api/tags, before anything is measured.
-    for (const [t, child] of [
-      [agentTarget, agent.child],
-      [listsTarget, listsAgent.child],
-    ] as const) {
+    for (const { target: t, child } of [...agents, { target: listsTarget, child: listsAgent.child }]) {
       await opts.children.waitFor(`${child.name}: its own node serving`, async () => ((await request(t, 'POST', '/api/generate', streamBody)).node === AGENT_NAME ? true : undefined), 30_000, child);
     }
     await opts.children.waitFor(
@@ -217,15 +224,19 @@ export async function runProxyTable(opts: TableOptions): Promise<void> {
       30_000,
       listsAgent.child,
     );
-    const idleRssMb = await rssMb(agent.child.proc.pid);
+    const rss = new Map<string, { idleMb: number | null; loadedMb: number | null }>();
+    for (const a of agents) rss.set(a.target.label, { idleMb: await rssMb(a.child.proc.pid), loadedMb: null });
 
     // Warm-up (JIT, keep-alive pools on both hops), not recorded.
     await round(targets, listsTarget, 0, { rounds: 1, rpsMs: 500, streamsPerRound: 50, burstsPerRound: 1, tagsPerRound: 50 }, emptyFigures());
     const f = emptyFigures();
     for (let r = 0; r < plan.rounds; r++) await round(targets, listsTarget, r, plan, f);
-    const loadedRssMb = await rssMb(agent.child.proc.pid);
+    for (const a of agents) {
+      const r = rss.get(a.target.label);
+      if (r) r.loadedMb = await rssMb(a.child.proc.pid);
+    }
 
-    print(f, targets, plan, opts, { idleRssMb, loadedRssMb, nginx: nginx !== null, seconds: (performance.now() - started) / 1000 });
+    print(f, targets, plan, opts, { rss, nginx: nginx !== null, seconds: (performance.now() - started) / 1000 });
   } finally {
     for (const p of pools) p.destroy();
     await nginx?.stop();
@@ -252,7 +263,7 @@ export function ratio(a: readonly number[] | undefined, b: readonly number[] | u
   return a.map((v, i) => v / (b[i] ?? NaN)).filter((v) => Number.isFinite(v));
 }
 
-function print(f: Figures, targets: readonly Target[], plan: Plan, opts: TableOptions, extra: { idleRssMb: number | null; loadedRssMb: number | null; nginx: boolean; seconds: number }): void {
+function print(f: Figures, targets: readonly Target[], plan: Plan, opts: TableOptions, extra: { rss: Map<string, { idleMb: number | null; loadedMb: number | null }>; nginx: boolean; seconds: number }): void {
   const labels = targets.map((t) => t.label);
   const reqs = (v: number): string => Math.round(v).toLocaleString('en');
   const msf = (v: number): string => `${v.toFixed(2)}`;
@@ -271,14 +282,19 @@ function print(f: Figures, targets: readonly Target[], plan: Plan, opts: TableOp
   const w = 26;
   console.log(`bench:proxy table (issue 14) — ${opts.quick ? 'quick' : 'full'}: ${plan.rounds} interleaved rounds, order rotated each round; cell = median over rounds (min–max)`);
   console.log(`  agent = built agent (node ${opts.nodeFlags.join(' ')}) /ollama/ → fake Ollama; node pipe = test/bench/pipe-proxy.ts; ${extra.nginx ? 'nginx 1 worker, keep-alive upstream, proxy_buffering off' : 'nginx: not installed, skipped'}`);
+  if (opts.agentBFlags) console.log(`  agent B = the same with node ${opts.agentBFlags.join(' ')}`);
   console.log(`  per round and target: ${plan.rpsMs / 1000} s of /api/show with ${CONCURRENCY} workers; ${plan.streamsPerRound} single streams (9 tokens, no delay); ${plan.burstsPerRound} bursts of ${BURST}; ${plan.tagsPerRound} /api/tags (agent only)`);
   console.log(`  /api/tags: a second agent (same build and flags) with its own node + ${ENDPOINTS} static endpoints (discovery.endpoints, ollamaUrl) on one fake`);
-  console.log(`  all on 127.0.0.1, ${os.availableParallelism()} cores shared by client, proxies, both agents and the fakes`);
+  console.log(`  all on 127.0.0.1, ${os.availableParallelism()} cores shared by client, proxies, agents and fakes`);
   console.log('');
   console.log(`  ${''.padEnd(w0)}${labels.map((l) => l.padStart(w)).join('')}`);
   for (const [title, cell, fmt] of rows) console.log(`  ${title.padEnd(w0)}${labels.map((l) => cellText(cell.get(l), fmt).padStart(w)).join('')}`);
   const rss = (v: number | null): string => (v === null ? 'n/a' : `${v.toFixed(0)} MB`);
-  console.log(`  ${'agent RSS: idle / after the rounds'.padEnd(w0)}${''.padStart(w * (labels.length - 1))}${`${rss(extra.idleRssMb)} / ${rss(extra.loadedRssMb)}`.padStart(w)}`);
+  const rssText = (l: string): string => {
+    const r = extra.rss.get(l);
+    return r ? `${rss(r.idleMb)} / ${rss(r.loadedMb)}` : '';
+  };
+  console.log(`  ${'agent RSS: idle / after the rounds'.padEnd(w0)}${labels.map((l) => rssText(l).padStart(w)).join('')}`);
   console.log(`  (idle: ready, before any load; bench:footprint measures the idle agent with every probe running)`);
   console.log('');
   const check = (title: string, values: number[], target: string, pass: (v: number) => boolean, fmt: (v: number) => string): void => {
@@ -288,9 +304,11 @@ function print(f: Figures, targets: readonly Target[], plan: Plan, opts: TableOp
   };
   const x = (v: number): string => `${v.toFixed(2)}×`;
   console.log(`  Done when (issue 14), median over rounds of each round's figure (min–max):`);
-  check('agent req/s ÷ node pipe req/s', ratio(f.rps.get('agent'), f.rps.get('node pipe')), '≥ 0.8×', (v) => v >= 0.8, x);
-  check('one stream, agent adds to first byte p50', f.streamAddedP50.get('agent') ?? [], '≤ 0.5 ms', (v) => v <= 0.5, (v) => `${signed(v)} ms`);
-  check('burst p99: agent ÷ node pipe', ratio(f.burstP99.get('agent'), f.burstP99.get('node pipe')), '≤ 2×', (v) => v <= 2, x);
+  for (const a of labels.filter((l) => l.startsWith('agent'))) {
+    check(`${a} req/s ÷ node pipe req/s`, ratio(f.rps.get(a), f.rps.get('node pipe')), '≥ 0.8×', (v) => v >= 0.8, x);
+    check(`one stream, ${a} adds to first byte p50`, f.streamAddedP50.get(a) ?? [], '≤ 0.5 ms', (v) => v <= 0.5, (v) => `${signed(v)} ms`);
+    check(`burst p99: ${a} ÷ node pipe`, ratio(f.burstP99.get(a), f.burstP99.get('node pipe')), '≤ 2×', (v) => v <= 2, x);
+  }
   check(`/api/tags with ${ENDPOINTS} endpoints, p50`, f.tagsP50.get('agent') ?? [], '≤ 2 ms', (v) => v <= 2, (v) => `${v.toFixed(2)} ms`);
   console.log(`  table took ${extra.seconds.toFixed(1)} s`);
   console.log('');

@@ -5,7 +5,8 @@
  * pipe proxy and the agent, in interleaved rounds, medians and spreads, and the "Done when" ratios.
  * `--quick` runs a shorter table and nothing else; `--cpu-prof-dir DIR` writes V8 CPU profiles of the
  * table's agent and node pipe there (node --cpu-prof; read them with test/bench/cpu-profile-summary.ts);
- * `--agent-node-flags '--max-semi-space-size=16 …'` runs the table's agents with other node flags than `npm start`'s.
+ * `--agent-b-flags='--max-semi-space-size=16 …'` (with =: the value starts with a dash) adds a column: a
+ * second agent with other node flags than `npm start`'s (issue 14: decide the young generation from measurements).
  * Then, in a full run, the detailed figures below.
  *
  * What the routed Ollama endpoint costs (issue 5 benchmark): the built agent that `npm start` runs,
@@ -534,9 +535,7 @@ async function detailedFigures(): Promise<void> {
 }
 
 // The table of issue 14 first (test/bench/proxy-table.ts), then, unless --quick, the detailed figures.
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'cpu-prof-dir': { type: 'string' }, 'agent-node-flags': { type: 'string' } } });
-// Another young-generation size, say (issue 14 asks to decide it from measurements): the table's agent only.
-const tableFlags = flags['agent-node-flags']?.split(' ').filter(Boolean) ?? NODE_FLAGS;
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'cpu-prof-dir': { type: 'string' }, 'agent-b-flags': { type: 'string' } } });
 const tableChildren = createBenchChildren();
 const TABLE_WATCHDOG_MS = 240_000;
 const tableWatchdog = setTimeout(() => {
@@ -552,7 +551,7 @@ const onTableSigint = (): void => {
 };
 process.once('SIGINT', onTableSigint);
 try {
-  await runProxyTable({ quick: flags.quick, children: tableChildren, agentArgs: [...tableFlags, DIST_MAIN], nodeFlags: tableFlags, cpuProfDir: flags['cpu-prof-dir'] });
+  await runProxyTable({ quick: flags.quick, children: tableChildren, mainPath: DIST_MAIN, nodeFlags: NODE_FLAGS, agentBFlags: flags['agent-b-flags']?.split(' ').filter(Boolean), cpuProfDir: flags['cpu-prof-dir'] });
 } finally {
   clearTimeout(tableWatchdog);
   process.off('SIGINT', onTableSigint);
