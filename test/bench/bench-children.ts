@@ -14,14 +14,18 @@ export interface Child {
   proc: ChildProcess;
   output(): string;
   exited: Promise<void>;
+  /** What killAll sends: SIGKILL for node children; a process with workers of its own (nginx) needs a signal it can pass on. */
+  killSignal: NodeJS.Signals;
 }
 
 export interface BenchChildren {
   start(name: string, args: string[], env: NodeJS.ProcessEnv, ipc?: boolean): Child;
+  /** A process spawned elsewhere (nginx), so that killAll reaches it too; its owner still stops it. */
+  adopt(name: string, proc: ChildProcess, killSignal: NodeJS.Signals): void;
   /** A fake Ollama child (test/bench/proxy-backend.ts) with the given models, on a free port. */
   startBackend(name: string, models: string, responseTokens?: number): Promise<{ child: Child; port: number }>;
   waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, child?: Child): Promise<T>;
-  /** SIGKILL at once (a watchdog or Ctrl-C). */
+  /** At once, by pid (a watchdog or Ctrl-C): SIGKILL, or the adopted process's killSignal. */
   killAll(): void;
   /** SIGTERM each, SIGKILL after 7 s; resolves when all have exited. */
   stopAll(): Promise<void>;
@@ -43,7 +47,7 @@ export function createBenchChildren(): BenchChildren {
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    const child: Child = { name, proc, output: () => out, exited };
+    const child: Child = { name, proc, output: () => out, exited, killSignal: 'SIGKILL' };
     children.push(child);
     return child;
   };
@@ -76,6 +80,10 @@ export function createBenchChildren(): BenchChildren {
 
   return {
     start,
+    adopt: (name, proc, killSignal) => {
+      const exited = new Promise<void>((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once('exit', () => resolve())));
+      children.push({ name, proc, output: () => '', exited, killSignal });
+    },
     waitFor,
     startBackend: async (name, models, responseTokens = 9) => {
       const child = start(name, ['--import', 'tsx', BACKEND, '--models', models, '--response-tokens', String(responseTokens)], cleanEnv(), true);
@@ -83,7 +91,7 @@ export function createBenchChildren(): BenchChildren {
       return { child, port: Number(new URL(url).port) };
     },
     killAll: () => {
-      for (const c of children) if (running(c)) c.proc.kill('SIGKILL');
+      for (const c of children) if (running(c)) c.proc.kill(c.killSignal);
     },
     stopAll: async () => {
       await Promise.all(children.map((c) => stop(c)));

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { access, chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { BenchChildren } from './bench-children.js';
 
 export const NGINX_BIN = '/usr/sbin/nginx';
 
@@ -19,7 +20,7 @@ export interface NginxProxy {
 }
 
 /** null when nginx is not installed. */
-export async function startNginx(opts: { backendPort: number; port: number }): Promise<NginxProxy | null> {
+export async function startNginx(opts: { backendPort: number; port: number; children: BenchChildren }): Promise<NginxProxy | null> {
   try {
     await access(NGINX_BIN);
   } catch {
@@ -59,6 +60,8 @@ http {
 `,
   );
   const proc: ChildProcess = spawn(NGINX_BIN, ['-p', dir, '-c', conf, '-g', `pid ${path.join(dir, 'nginx.pid')};`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // SIGTERM is nginx's fast shutdown: the master takes its worker down with it (a SIGKILLed master would leave the worker).
+  opts.children.adopt('nginx', proc, 'SIGTERM');
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));

@@ -176,7 +176,7 @@ export async function runProxyTable(opts: TableOptions): Promise<void> {
     const [backend, listsBackend] = await Promise.all([opts.children.startBackend('table backend', MODEL), opts.children.startBackend('table lists backend', 'a:1b,b:7b,c:13b')]);
     const pipe = opts.children.start('pipe proxy', [...profileFlags(opts.cpuProfDir, 'node-pipe'), '--import', 'tsx', new URL('./pipe-proxy.ts', import.meta.url).pathname, String(backend.port)], cleanEnv());
     const pipePort = Number(new URL(await opts.children.waitFor('the pipe proxy to listen', () => /^(http:\/\/127\.0\.0\.1:\d+)\n/.exec(pipe.output())?.[1], 20_000, pipe)).port);
-    nginx = await startNginx({ backendPort: backend.port, port: await freePort() });
+    nginx = await startNginx({ backendPort: backend.port, port: await freePort(), children: opts.children });
 
     const listsConfig: AgentConfigInput['discovery'] = {
       mdns: { enabled: false, interfaces: ['127.0.0.1'] },

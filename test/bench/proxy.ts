@@ -544,14 +544,20 @@ const tableWatchdog = setTimeout(() => {
   process.exit(1);
 }, TABLE_WATCHDOG_MS);
 tableWatchdog.unref();
-// Ctrl-C: the children get the terminal's SIGINT too; make sure, then leave.
+// Ctrl-C: every child is stopped at once by its pid; the table then fails on its next request and
+// its `finally` removes its temp dirs; that failure is reported as the interruption it is.
+let interrupted = false;
 const onTableSigint = (): void => {
+  interrupted = true;
+  process.stderr.write('bench:proxy: interrupted; stopping the children\n');
   tableChildren.killAll();
-  process.exit(130);
 };
 process.once('SIGINT', onTableSigint);
 try {
   await runProxyTable({ quick: flags.quick, children: tableChildren, mainPath: DIST_MAIN, nodeFlags: NODE_FLAGS, agentBFlags: flags['agent-b-flags']?.split(' ').filter(Boolean), cpuProfDir: flags['cpu-prof-dir'] });
+} catch (err) {
+  if (!interrupted) throw err;
+  process.exit(130);
 } finally {
   clearTimeout(tableWatchdog);
   process.off('SIGINT', onTableSigint);
