@@ -1,5 +1,13 @@
 /**
- * npm run bench:proxy
+ * npm run bench:proxy          (after a build: node --import tsx test/bench/proxy.ts [--quick])
+ *
+ * First the table of issue 14 (test/bench/proxy-table.ts): direct, nginx (when installed), a node:http
+ * pipe proxy and the agent, in interleaved rounds, medians and spreads, and the "Done when" ratios.
+ * `--quick` runs a shorter table and nothing else; `--cpu-prof-dir DIR` writes V8 CPU profiles of the
+ * table's agent and node pipe there (node --cpu-prof; read them with test/bench/cpu-profile-summary.ts);
+ * `--agent-b-flags='--max-semi-space-size=16 …'` (with =: the value starts with a dash) adds a column: a
+ * second agent with other node flags than `npm start`'s (issue 14: decide the young generation from measurements).
+ * Then, in a full run, the detailed figures below.
  *
  * What the routed Ollama endpoint costs (issue 5 benchmark): the built agent that `npm start` runs,
  * in front of a fake Ollama streaming tokens with no delay, measured DIRECT (the fake) and PROXIED
@@ -23,19 +31,19 @@
  * (Ollama on a GPU box) would not have. Prints figures; asserts nothing (DESIGN.md §7). Linux only
  * for the CPU figures (reads /proc).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { AgentConfigInput } from '../../agent/config-schema.js';
 import { cleanEnv, freePort } from '../helpers/cli.js';
+import { createBenchChildren, type Child } from './bench-children.js';
+import { runProxyTable } from './proxy-table.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The built agent with the node flags of `npm start` (read from package.json, so they cannot drift). */
 const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
-const BACKEND = fileURLToPath(new URL('./proxy-backend.ts', import.meta.url));
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
 const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 
@@ -71,65 +79,12 @@ const WATCHDOG_MS = 180_000;
 // ---------------------------------------------------------------------------------------------
 // Child processes (only the ones started here are ever signalled, by their own pid).
 
-interface Child {
-  name: string;
-  proc: ChildProcess;
-  output(): string;
-  exited: Promise<void>;
-}
-
-const children: Child[] = [];
-
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, ipc = false): Child {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (d: Buffer): void => {
-    out += d.toString();
-    if (out.length > 200_000) out = out.slice(-100_000); // bounded: the agent logs failovers
-  };
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const child: Child = { name, proc, output: () => out, exited };
-  children.push(child);
-  return child;
-}
-
-const running = (c: Child): boolean => c.proc.exitCode === null && c.proc.signalCode === null;
-
-async function stopChild(c: Child): Promise<void> {
-  if (!running(c)) return;
-  c.proc.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    if (running(c)) c.proc.kill('SIGKILL');
-  }, 7000);
-  await c.exited;
-  clearTimeout(timer);
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, child?: Child): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    if (child !== undefined && !running(child)) throw new Error(`${child.name} exited while waiting for ${what}:\n${child.output()}`);
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${last})` : ''}${child ? `\n${child.output()}` : ''}`);
-    await sleep(50);
-  }
-}
+const children = createBenchChildren();
+const { start: startChild, waitFor } = children;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function startBackend(name: string): Promise<{ child: Child; port: number }> {
-  const child = startChild(name, ['--import', 'tsx', BACKEND, '--models', MODEL, '--response-tokens', String(LONG_TOKENS)], cleanEnv(), true);
-  const url = await waitFor(`${name} to listen`, () => /^(http:\/\/127\.0\.0\.1:\d+)\n/.exec(child.output())?.[1], 20_000, child);
-  return { child, port: Number(new URL(url).port) };
-}
+const startBackend = (name: string): Promise<{ child: Child; port: number }> => children.startBackend(name, MODEL, LONG_TOKENS);
 
 /** Sets a backend's token pace (0 = no delay) over its IPC channel. */
 function setPace(c: Child, tokensPerSec: number): Promise<void> {
@@ -421,157 +376,190 @@ const signedMs = (v: number): string => `${v >= 0 ? '+' : '−'}${Math.abs(v).to
 const pad = (s: string, n: number): string => s.padEnd(n);
 const lpad = (s: string, n: number): string => s.padStart(n);
 
-const watchdog = setTimeout(() => {
-  process.stderr.write(`bench:proxy: still running after ${WATCHDOG_MS / 1000} s; stopping the children\n`);
-  for (const c of children) if (running(c)) c.proc.kill('SIGKILL');
-  process.exit(1);
-}, WATCHDOG_MS);
-watchdog.unref();
+/** What bench:proxy measured before issue 14 (after the table): TTFB in detail, throughput, req/s, failover. */
+async function detailedFigures(): Promise<void> {
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`bench:proxy: still running after ${WATCHDOG_MS / 1000} s; stopping the children\n`);
+    children.killAll();
+    process.exit(1);
+  }, WATCHDOG_MS);
+  watchdog.unref();
 
-const dataDir = await mkdtemp(path.join(os.tmpdir(), 'im-bench-proxy-'));
-// Ctrl-C: the children get the terminal's SIGINT too; wait for them (bounded), then remove the temp dir.
-process.once('SIGINT', () => {
-  void Promise.race([Promise.all(children.map((c) => stopChild(c))), sleep(8000)])
-    .then(() => rm(dataDir, { recursive: true, force: true }))
-    .finally(() => process.exit(130));
-});
-const pools: http.Agent[] = [];
-const pool = (): http.Agent => {
-  const a = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
-  pools.push(a);
-  return a;
-};
-const runStarted = performance.now();
-try {
-  const [a, b] = await Promise.all([startBackend('backend A'), startBackend('backend B')]);
-  const agentPort = await freePort();
-  const configPath = path.join(dataDir, 'bench.config.json');
-  const config: AgentConfigInput = {
-    node: { name: AGENT_NAME },
-    api: { host: '127.0.0.1', port: agentPort },
-    services: { ollama: { url: `http://127.0.0.1:${a.port}` }, immichMl: { enabled: false } },
-    probes: { servicesIntervalSec: 1 },
-    // A plain endpoint has priority 5 and a CPU-only node 0 (scheduler/eligibility.ts
-    // effectivePriority), so without `prefer` the endpoint 'backup' would be elected. The bench wants
-    // the agent's own node (backend A) elected and 'backup' as the fallback.
-    placement: { ollama: { prefer: [AGENT_NAME] } },
-    wakeOnLan: { enabled: false },
-    discovery: {
-      mdns: { enabled: false, interfaces: ['127.0.0.1'] },
-      tailnet: { enabled: false },
-      peers: [],
-      endpoints: [{ name: BACKUP_NAME, ollamaUrl: `http://127.0.0.1:${b.port}` }],
-    },
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'im-bench-proxy-'));
+  // Ctrl-C: the children get the terminal's SIGINT too; wait for them (bounded), then remove the temp dir.
+  process.once('SIGINT', () => {
+    void Promise.race([children.stopAll(), sleep(8000)])
+      .then(() => rm(dataDir, { recursive: true, force: true }))
+      .finally(() => process.exit(130));
+  });
+  const pools: http.Agent[] = [];
+  const pool = (): http.Agent => {
+    const a = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
+    pools.push(a);
+    return a;
   };
-  await writeFile(configPath, JSON.stringify(config, null, 2));
-  const agent = startChild(
-    'agent',
-    [...NODE_FLAGS, DIST_MAIN, 'start', '--config', configPath, '--data-dir', dataDir, '--port', String(agentPort), '--mdns-interface', '127.0.0.1'],
-    cleanEnv(),
-  );
-  await waitFor('the agent to be ready', () => (agent.output().includes('agent ready') ? true : undefined), 30_000, agent);
-  await waitFor(
-    `placement: ${AGENT_NAME} elected for Ollama, ${BACKUP_NAME} eligible`,
-    async () => {
-      const p = await placement(agentPort);
-      return p.elected === AGENT_NAME && p.eligible.includes(BACKUP_NAME) ? true : undefined;
-    },
-    20_000,
-    agent,
-  );
-
-  const direct: Side = { label: 'direct', port: a.port, prefix: '', agent: pool() };
-  const proxied: Side = { label: 'proxied', port: agentPort, prefix: '/ollama', agent: pool() };
-  const sides = [direct, proxied] as const;
-  const check = await ok(call(proxied, 'POST', '/api/generate', shortStream));
-  if (check.node !== AGENT_NAME) throw new Error(`the proxied stream was served by ${check.node ?? '?'}, not ${AGENT_NAME}`);
-
-  // Warm-up (JIT, connection pools on both hops), not recorded.
-  await sequentialTtfb(sides, 200);
-  await concurrentTtfb(sides, 200, 1);
-  await throughput(sides, 1);
-
-  const seq = await sequentialTtfb(sides, SEQUENTIAL);
-  const conc: { streams: number; rounds: number; data: Map<string, number[]> }[] = [];
-  for (const c of CONCURRENCY) conc.push({ ...c, data: await concurrentTtfb(sides, c.streams, c.rounds) });
-  const tput = await throughput(sides, THROUGHPUT_REPS);
-  await setPace(a.child, PACED_TOKENS_PER_SEC);
-  const steady: { streams: number; data: Map<string, number[]> }[] = [];
-  for (const n of PACED_STREAMS) steady.push({ streams: n, data: new Map([['direct', await steadyTtfb(direct, n)], ['proxied', await steadyTtfb(proxied, n)]]) });
-  await setPace(a.child, 0);
-  const watch = { agent: agent.proc.pid, backend: a.child.proc.pid };
-  const rps = {
-    version: { direct: await requestsPerSecond(direct, 'GET', '/api/version', undefined, watch), proxied: await requestsPerSecond(proxied, 'GET', '/api/version', undefined, watch) },
-    show: {
-      direct: await requestsPerSecond(direct, 'POST', '/api/show', JSON.stringify({ model: MODEL }), watch),
-      proxied: await requestsPerSecond(proxied, 'POST', '/api/show', JSON.stringify({ model: MODEL }), watch),
-    },
-  };
-  // The backup answers warm (its code paths compiled), so the failover figure is the agent's, not B's start-up.
-  const backup: Side = { label: 'direct', port: b.port, prefix: '', agent: pool() };
-  for (let i = 0; i < 200; i++) await ok(call(backup, 'POST', '/api/generate', smallGenerate));
-  const fo = await failover(proxied, agentPort, a.child, agent);
-
-  // ---- report
-  const cores = os.availableParallelism();
-  console.log(`bench:proxy — built agent (node${NODE_FLAGS.length ? ` ${NODE_FLAGS.join(' ')}` : ''}) in front of a fake Ollama (no delay between tokens), all on 127.0.0.1, ${cores} cores shared by client, agent and fakes`);
-  console.log(`  direct = the fake Ollama; proxied = the agent's /ollama/ → the same fake; TTFB = send → first body chunk of a streamed POST /api/generate (${SHORT_TOKENS} tokens)`);
-  console.log('');
-  console.log(`  ${pad('', 54)}${lpad('direct', 10)}${lpad('proxied', 10)}${lpad('added', 11)}   target`);
-  const ttfbRows = (title: string, data: Map<string, number[]>, targets: { p50?: string; p99?: string }): void => {
-    const d = data.get('direct') ?? [];
-    const p = data.get('proxied') ?? [];
-    for (const q of [50, 99] as const) {
-      const dv = percentile(d, q);
-      const pv = percentile(p, q);
-      const label = q === 50 ? `${title} (n=${d.length}/${p.length})` : '';
-      console.log(`  ${pad(label, 48)}${pad(`p${q}`, 6)}${lpad(ms(dv), 10)}${lpad(ms(pv), 10)}${lpad(signedMs(pv - dv), 11)}   ${(q === 50 ? targets.p50 : targets.p99) ?? ''}`);
-    }
-  };
-  ttfbRows('TTFB, 1 stream at a time', seq, { p50: '≤ 1 ms added p50' });
-  for (const c of conc) ttfbRows(`TTFB, ${c.streams} concurrent, burst`, c.data, c.streams === 50 ? { p99: '≤ 5 ms added p99' } : {});
-  for (const c of steady) ttfbRows(`TTFB, ${c.streams} concurrent, ${PACED_TOKENS_PER_SEC} tok/s each`, c.data, c.streams === 50 ? { p99: '≤ 5 ms added p99' } : {});
-  console.log(`  burst: ${CONCURRENCY.map((c) => `${c.rounds} rounds of ${c.streams}`).join(', ')} streams sent at once, ${SHORT_TOKENS} tokens each with no delay (worst case)`);
-  console.log(`  ${PACED_TOKENS_PER_SEC} tok/s: that many workers, each streaming ${PACED_TOKENS} tokens at ${PACED_TOKENS_PER_SEC} tokens/s again and again, staggered, ${PACED_MS / 1000} s per side`);
-  console.log('');
-  const td = tput.get('direct') ?? [];
-  const tp = tput.get('proxied') ?? [];
-  const dMb = median(td.map((x) => x.mbps));
-  const pMb = median(tp.map((x) => x.mbps));
-  console.log(`  stream throughput, one ${LONG_TOKENS.toLocaleString('en')}-token stream (median of ${THROUGHPUT_REPS}, first byte → end):`);
-  console.log(`    direct  ${dMb.toFixed(1)} MB/s, ${Math.round(median(td.map((x) => x.linesPerSec))).toLocaleString('en')} lines/s`);
-  console.log(`    proxied ${pMb.toFixed(1)} MB/s, ${Math.round(median(tp.map((x) => x.linesPerSec))).toLocaleString('en')} lines/s = ${((pMb / dMb) * 100).toFixed(1)} % of direct (target ≥ 95 %)`);
-  console.log(`    (both are bound by how fast the fake writes: one line per event-loop turn, ~1000× a real model; the proxy only has to keep up)`);
-  console.log('');
-  const cpu = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${v.toFixed(0)} ms`);
-  for (const [title, r] of [
-    ['GET /api/version', rps.version],
-    ['POST /api/show', rps.show],
-  ] as const) {
-    console.log(`  requests/s, ${title} (${RPS_WORKERS} workers, ${RPS_MS / 1000} s each):`);
-    console.log(`    direct  ${Math.round(r.direct.rps).toLocaleString('en')} req/s${r.direct.errors ? `, ${r.direct.errors} errors` : ''}   CPU per 1000 requests: fake ${cpu(r.direct.cpuPer1000['backend'])}, client ${cpu(r.direct.cpuPer1000['client'])}`);
-    console.log(
-      `    proxied ${Math.round(r.proxied.rps).toLocaleString('en')} req/s${r.proxied.errors ? `, ${r.proxied.errors} errors` : ''} = ${((r.proxied.rps / r.direct.rps) * 100).toFixed(1)} % of direct   CPU per 1000 requests: agent ${cpu(r.proxied.cpuPer1000['agent'])}, fake ${cpu(r.proxied.cpuPer1000['backend'])}, client ${cpu(r.proxied.cpuPer1000['client'])}`,
+  const runStarted = performance.now();
+  try {
+    const [a, b] = await Promise.all([startBackend('backend A'), startBackend('backend B')]);
+    const agentPort = await freePort();
+    const configPath = path.join(dataDir, 'bench.config.json');
+    const config: AgentConfigInput = {
+      node: { name: AGENT_NAME },
+      api: { host: '127.0.0.1', port: agentPort },
+      services: { ollama: { url: `http://127.0.0.1:${a.port}` }, immichMl: { enabled: false } },
+      probes: { servicesIntervalSec: 1 },
+      // A plain endpoint has priority 5 and a CPU-only node 0 (scheduler/eligibility.ts
+      // effectivePriority), so without `prefer` the endpoint 'backup' would be elected. The bench wants
+      // the agent's own node (backend A) elected and 'backup' as the fallback.
+      placement: { ollama: { prefer: [AGENT_NAME] } },
+      wakeOnLan: { enabled: false },
+      discovery: {
+        mdns: { enabled: false, interfaces: ['127.0.0.1'] },
+        tailnet: { enabled: false },
+        peers: [],
+        endpoints: [{ name: BACKUP_NAME, ollamaUrl: `http://127.0.0.1:${b.port}` }],
+      },
+    };
+    await writeFile(configPath, JSON.stringify(config, null, 2));
+    const agent = startChild(
+      'agent',
+      [...NODE_FLAGS, DIST_MAIN, 'start', '--config', configPath, '--data-dir', dataDir, '--port', String(agentPort), '--mdns-interface', '127.0.0.1'],
+      cleanEnv(),
     );
+    await waitFor('the agent to be ready', () => (agent.output().includes('agent ready') ? true : undefined), 30_000, agent);
+    await waitFor(
+      `placement: ${AGENT_NAME} elected for Ollama, ${BACKUP_NAME} eligible`,
+      async () => {
+        const p = await placement(agentPort);
+        return p.elected === AGENT_NAME && p.eligible.includes(BACKUP_NAME) ? true : undefined;
+      },
+      20_000,
+      agent,
+    );
+
+    const direct: Side = { label: 'direct', port: a.port, prefix: '', agent: pool() };
+    const proxied: Side = { label: 'proxied', port: agentPort, prefix: '/ollama', agent: pool() };
+    const sides = [direct, proxied] as const;
+    const check = await ok(call(proxied, 'POST', '/api/generate', shortStream));
+    if (check.node !== AGENT_NAME) throw new Error(`the proxied stream was served by ${check.node ?? '?'}, not ${AGENT_NAME}`);
+
+    // Warm-up (JIT, connection pools on both hops), not recorded.
+    await sequentialTtfb(sides, 200);
+    await concurrentTtfb(sides, 200, 1);
+    await throughput(sides, 1);
+
+    const seq = await sequentialTtfb(sides, SEQUENTIAL);
+    const conc: { streams: number; rounds: number; data: Map<string, number[]> }[] = [];
+    for (const c of CONCURRENCY) conc.push({ ...c, data: await concurrentTtfb(sides, c.streams, c.rounds) });
+    const tput = await throughput(sides, THROUGHPUT_REPS);
+    await setPace(a.child, PACED_TOKENS_PER_SEC);
+    const steady: { streams: number; data: Map<string, number[]> }[] = [];
+    for (const n of PACED_STREAMS) steady.push({ streams: n, data: new Map([['direct', await steadyTtfb(direct, n)], ['proxied', await steadyTtfb(proxied, n)]]) });
+    await setPace(a.child, 0);
+    const watch = { agent: agent.proc.pid, backend: a.child.proc.pid };
+    const rps = {
+      version: { direct: await requestsPerSecond(direct, 'GET', '/api/version', undefined, watch), proxied: await requestsPerSecond(proxied, 'GET', '/api/version', undefined, watch) },
+      show: {
+        direct: await requestsPerSecond(direct, 'POST', '/api/show', JSON.stringify({ model: MODEL }), watch),
+        proxied: await requestsPerSecond(proxied, 'POST', '/api/show', JSON.stringify({ model: MODEL }), watch),
+      },
+    };
+    // The backup answers warm (its code paths compiled), so the failover figure is the agent's, not B's start-up.
+    const backup: Side = { label: 'direct', port: b.port, prefix: '', agent: pool() };
+    for (let i = 0; i < 200; i++) await ok(call(backup, 'POST', '/api/generate', smallGenerate));
+    const fo = await failover(proxied, agentPort, a.child, agent);
+
+    // ---- report
+    const cores = os.availableParallelism();
+    console.log(`bench:proxy — built agent (node${NODE_FLAGS.length ? ` ${NODE_FLAGS.join(' ')}` : ''}) in front of a fake Ollama (no delay between tokens), all on 127.0.0.1, ${cores} cores shared by client, agent and fakes`);
+    console.log(`  direct = the fake Ollama; proxied = the agent's /ollama/ → the same fake; TTFB = send → first body chunk of a streamed POST /api/generate (${SHORT_TOKENS} tokens)`);
+    console.log('');
+    console.log(`  ${pad('', 54)}${lpad('direct', 10)}${lpad('proxied', 10)}${lpad('added', 11)}   target`);
+    const ttfbRows = (title: string, data: Map<string, number[]>, targets: { p50?: string; p99?: string }): void => {
+      const d = data.get('direct') ?? [];
+      const p = data.get('proxied') ?? [];
+      for (const q of [50, 99] as const) {
+        const dv = percentile(d, q);
+        const pv = percentile(p, q);
+        const label = q === 50 ? `${title} (n=${d.length}/${p.length})` : '';
+        console.log(`  ${pad(label, 48)}${pad(`p${q}`, 6)}${lpad(ms(dv), 10)}${lpad(ms(pv), 10)}${lpad(signedMs(pv - dv), 11)}   ${(q === 50 ? targets.p50 : targets.p99) ?? ''}`);
+      }
+    };
+    ttfbRows('TTFB, 1 stream at a time', seq, { p50: '≤ 1 ms added p50' });
+    for (const c of conc) ttfbRows(`TTFB, ${c.streams} concurrent, burst`, c.data, c.streams === 50 ? { p99: '≤ 5 ms added p99' } : {});
+    for (const c of steady) ttfbRows(`TTFB, ${c.streams} concurrent, ${PACED_TOKENS_PER_SEC} tok/s each`, c.data, c.streams === 50 ? { p99: '≤ 5 ms added p99' } : {});
+    console.log(`  burst: ${CONCURRENCY.map((c) => `${c.rounds} rounds of ${c.streams}`).join(', ')} streams sent at once, ${SHORT_TOKENS} tokens each with no delay (worst case)`);
+    console.log(`  ${PACED_TOKENS_PER_SEC} tok/s: that many workers, each streaming ${PACED_TOKENS} tokens at ${PACED_TOKENS_PER_SEC} tokens/s again and again, staggered, ${PACED_MS / 1000} s per side`);
+    console.log('');
+    const td = tput.get('direct') ?? [];
+    const tp = tput.get('proxied') ?? [];
+    const dMb = median(td.map((x) => x.mbps));
+    const pMb = median(tp.map((x) => x.mbps));
+    console.log(`  stream throughput, one ${LONG_TOKENS.toLocaleString('en')}-token stream (median of ${THROUGHPUT_REPS}, first byte → end):`);
+    console.log(`    direct  ${dMb.toFixed(1)} MB/s, ${Math.round(median(td.map((x) => x.linesPerSec))).toLocaleString('en')} lines/s`);
+    console.log(`    proxied ${pMb.toFixed(1)} MB/s, ${Math.round(median(tp.map((x) => x.linesPerSec))).toLocaleString('en')} lines/s = ${((pMb / dMb) * 100).toFixed(1)} % of direct (target ≥ 95 %)`);
+    console.log(`    (both are bound by how fast the fake writes: one line per event-loop turn, ~1000× a real model; the proxy only has to keep up)`);
+    console.log('');
+    const cpu = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${v.toFixed(0)} ms`);
+    for (const [title, r] of [
+      ['GET /api/version', rps.version],
+      ['POST /api/show', rps.show],
+    ] as const) {
+      console.log(`  requests/s, ${title} (${RPS_WORKERS} workers, ${RPS_MS / 1000} s each):`);
+      console.log(`    direct  ${Math.round(r.direct.rps).toLocaleString('en')} req/s${r.direct.errors ? `, ${r.direct.errors} errors` : ''}   CPU per 1000 requests: fake ${cpu(r.direct.cpuPer1000['backend'])}, client ${cpu(r.direct.cpuPer1000['client'])}`);
+      console.log(
+        `    proxied ${Math.round(r.proxied.rps).toLocaleString('en')} req/s${r.proxied.errors ? `, ${r.proxied.errors} errors` : ''} = ${((r.proxied.rps / r.direct.rps) * 100).toFixed(1)} % of direct   CPU per 1000 requests: agent ${cpu(r.proxied.cpuPer1000['agent'])}, fake ${cpu(r.proxied.cpuPer1000['backend'])}, client ${cpu(r.proxied.cpuPer1000['client'])}`,
+      );
+    }
+    console.log('');
+    console.log(`  failover: ${FAILOVER_WORKERS} workers of non-streaming POST /api/generate through the agent for ${FAILOVER_MS / 1000} s; backend A SIGKILLed at ${KILL_AT_MS / 1000} s`);
+    console.log(`    requests failed: ${fo.failed} of ${fo.total} (target 0)${fo.failed ? `: ${[...new Set(fo.failures)].slice(0, 3).join('; ')}` : ''}`);
+    console.log(`    kill → first answer from '${BACKUP_NAME}': ${ms(fo.firstBackupMs)}`);
+    console.log(`      for comparison: kill → last answer from backend A ${ms(fo.lastFromAMs)}; kill → backend A's exit seen (the kernel closes its sockets as it ends) ${ms(fo.goneMs)}`);
+    const reasons = new Map<string, number>();
+    for (const f of fo.agentFailovers) reasons.set(f.reason, (reasons.get(f.reason) ?? 0) + 1);
+    console.log(
+      `      the agent's log: ${fo.agentFailovers.length} failovers${fo.agentFailovers.length ? `, the first ${Math.min(...fo.agentFailovers.map((f) => f.atMs))} ms after the kill (log clock, 1 ms steps): ${[...reasons].map(([r, n]) => `${r} ×${n}`).join(', ')}` : ''}`,
+    );
+    console.log(`    kill → placement elects '${BACKUP_NAME}': ${ms(fo.electedBackupMs)} (services probe every 1 s; requests fail over before that)`);
+    console.log(`    request latency: p50 before the kill ${ms(fo.p50BeforeMs)}, slowest request in flight during the first second after it ${ms(fo.slowestAcrossKillMs)}`);
+    console.log(`    served by: ${Object.entries(fo.servedBy).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log('');
+    console.log(`  run took ${((performance.now() - runStarted) / 1000).toFixed(1)} s`);
+  } finally {
+    for (const p of pools) p.destroy();
+    await children.stopAll();
+    await rm(dataDir, { recursive: true, force: true });
+    clearTimeout(watchdog);
   }
-  console.log('');
-  console.log(`  failover: ${FAILOVER_WORKERS} workers of non-streaming POST /api/generate through the agent for ${FAILOVER_MS / 1000} s; backend A SIGKILLed at ${KILL_AT_MS / 1000} s`);
-  console.log(`    requests failed: ${fo.failed} of ${fo.total} (target 0)${fo.failed ? `: ${[...new Set(fo.failures)].slice(0, 3).join('; ')}` : ''}`);
-  console.log(`    kill → first answer from '${BACKUP_NAME}': ${ms(fo.firstBackupMs)}`);
-  console.log(`      for comparison: kill → last answer from backend A ${ms(fo.lastFromAMs)}; kill → backend A's exit seen (the kernel closes its sockets as it ends) ${ms(fo.goneMs)}`);
-  const reasons = new Map<string, number>();
-  for (const f of fo.agentFailovers) reasons.set(f.reason, (reasons.get(f.reason) ?? 0) + 1);
-  console.log(
-    `      the agent's log: ${fo.agentFailovers.length} failovers${fo.agentFailovers.length ? `, the first ${Math.min(...fo.agentFailovers.map((f) => f.atMs))} ms after the kill (log clock, 1 ms steps): ${[...reasons].map(([r, n]) => `${r} ×${n}`).join(', ')}` : ''}`,
-  );
-  console.log(`    kill → placement elects '${BACKUP_NAME}': ${ms(fo.electedBackupMs)} (services probe every 1 s; requests fail over before that)`);
-  console.log(`    request latency: p50 before the kill ${ms(fo.p50BeforeMs)}, slowest request in flight during the first second after it ${ms(fo.slowestAcrossKillMs)}`);
-  console.log(`    served by: ${Object.entries(fo.servedBy).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log('');
-  console.log(`  run took ${((performance.now() - runStarted) / 1000).toFixed(1)} s`);
-} finally {
-  for (const p of pools) p.destroy();
-  await Promise.all(children.map((c) => stopChild(c)));
-  await rm(dataDir, { recursive: true, force: true });
-  clearTimeout(watchdog);
 }
+
+// The table of issue 14 first (test/bench/proxy-table.ts), then, unless --quick, the detailed figures.
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'cpu-prof-dir': { type: 'string' }, 'agent-b-flags': { type: 'string' } } });
+const tableChildren = createBenchChildren();
+const TABLE_WATCHDOG_MS = 240_000;
+const tableWatchdog = setTimeout(() => {
+  process.stderr.write(`bench:proxy: the table still runs after ${TABLE_WATCHDOG_MS / 1000} s; stopping the children\n`);
+  tableChildren.killAll();
+  process.exit(1);
+}, TABLE_WATCHDOG_MS);
+tableWatchdog.unref();
+// Ctrl-C: every child is stopped at once by its pid; the table then fails on its next request and
+// its `finally` removes its temp dirs; that failure is reported as the interruption it is.
+let interrupted = false;
+const onTableSigint = (): void => {
+  interrupted = true;
+  process.stderr.write('bench:proxy: interrupted; stopping the children\n');
+  tableChildren.killAll();
+};
+process.once('SIGINT', onTableSigint);
+try {
+  await runProxyTable({ quick: flags.quick, children: tableChildren, mainPath: DIST_MAIN, nodeFlags: NODE_FLAGS, agentBFlags: flags['agent-b-flags']?.split(' ').filter(Boolean), cpuProfDir: flags['cpu-prof-dir'] });
+} catch (err) {
+  if (!interrupted) throw err;
+  process.exit(130);
+} finally {
+  clearTimeout(tableWatchdog);
+  process.off('SIGINT', onTableSigint);
+}
+if (!flags.quick) await detailedFigures();
