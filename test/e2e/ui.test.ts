@@ -225,7 +225,7 @@ describe('screenshots and layout of every page', () => {
     try {
       await waitSetupReady(page);
       for (const label of [
-        'On this device',
+        'On this computer itself',
         'On another computer',
         'Ollama address',
         'Immich machine learning address',
@@ -236,10 +236,14 @@ describe('screenshots and layout of every page', () => {
         'Ollama: preferred computers, best first',
         'Immich ML: computers that may do photo indexing',
         'Admin credential',
+        'Settings of',
       ]) {
         expect(await page.getByLabel(label, { exact: true }).count(), label).toBe(1);
       }
-      // A window row, added by the client: its days and times are labelled too.
+      // A window row, added by the client once logged in (the form is read-only before): its days and times are labelled too.
+      await page.getByLabel('Admin credential').fill(await adminToken(hub));
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.locator('#session-status', { hasText: 'You are logged in as admin.' }).waitFor({ timeout: WAIT_MS });
       await page.getByRole('button', { name: 'Add a window' }).click();
       expect(await page.getByLabel('From').count()).toBe(1);
       expect(await page.getByLabel('To', { exact: true }).count()).toBe(1);
@@ -309,7 +313,7 @@ describe('setup', () => {
     const { context, page, errors } = await open('desktop', '/setup');
     try {
       await waitSetupReady(page);
-      expect(await page.locator('#session-status').innerText()).toBe('You are not logged in: changes need the admin credential (log in at the end of this page).');
+      expect(await page.locator('#session-status').innerText()).toBe('You are not logged in: changes need the admin credential (log in below).');
       await page.getByLabel('Admin credential').fill(await adminToken(hub));
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.locator('#session-status', { hasText: 'You are logged in as admin.' }).waitFor({ timeout: WAIT_MS });
@@ -394,21 +398,19 @@ describe('setup', () => {
     const { context, page } = await open('desktop', '/setup');
     try {
       await waitSetupReady(page);
-      expect(await page.locator('#session-status').innerText()).toBe('You are not logged in: changes need the admin credential (log in at the end of this page).');
+      expect(await page.locator('#session-status').innerText()).toBe('You are not logged in: changes need the admin credential (log in below).');
       expect(await page.getByRole('button', { name: 'Save' }).isHidden()).toBe(true);
       expect(await page.getByLabel('Admin credential').isVisible()).toBe(true);
 
-      // Enter in a field submits the form: the page says why nothing is saved.
+      // Read-only until logged in (issue 16): the fields and Test connection are off, the values shown.
       const coolDown = page.getByLabel('Cool-down after a game ends (seconds)');
-      await coolDown.fill(String(before.offer.coolDownSec + 1000));
-      await coolDown.press('Enter');
-      await page.locator('#save-result', { hasText: 'Log in first: changes need the admin credential.' }).waitFor({ timeout: WAIT_MS });
-
-      // Test connection needs the admin too: the agent's 401, in the page's words.
-      await page.locator('button.test[data-for="f-services-ollama-url"]').click();
-      await page
-        .locator('#f-services-ollama-url-result', { hasText: 'You are not logged in (or your login has expired). Log in with the admin credential below, then try again.' })
-        .waitFor({ timeout: WAIT_MS });
+      expect(await coolDown.isDisabled()).toBe(true);
+      expect(await coolDown.inputValue()).toBe(String(before.offer.coolDownSec));
+      expect(await page.locator('button.test[data-for="f-services-ollama-url"]').isDisabled()).toBe(true);
+      // The login box comes before the settings, also on a phone.
+      const loginBox = await page.locator('#login').boundingBox();
+      const form = await page.locator('#settings-form').boundingBox();
+      expect(loginBox && form && loginBox.y < form.y).toBe(true);
 
       // The API itself, called from the page (cookie-less, same origin): 401 admin_required.
       const api = await page.evaluate(async (coolDownSec) => {
@@ -442,10 +444,10 @@ describe('setup', () => {
       await page.getByLabel('Cool-down after a game ends (seconds)').fill(String(before.offer.coolDownSec + 1000));
       await page.getByRole('button', { name: 'Save' }).click();
       await page
-        .locator('#save-result', { hasText: 'You are not logged in (or your login has expired). Log in with the admin credential below, then try again.' })
+        .locator('#save-result', { hasText: 'You are not logged in (or your login has expired). Log in with the admin credential at the top of this page, then try again.' })
         .waitFor({ timeout: WAIT_MS });
       expect(await page.getByLabel('Admin credential').isVisible()).toBe(true);
-      expect(await page.locator('#session-status').innerText()).toBe('You are not logged in: changes need the admin credential (log in at the end of this page).');
+      expect(await page.locator('#session-status').innerText()).toBe('You are not logged in: changes need the admin credential (log in below).');
       await page.screenshot({ path: `${SHOTS}setup-refused-phone.png`, fullPage: true });
       expect(await getJson<SettingsBody>(`${hub.url}/api/v1/settings`)).toEqual(before);
     } finally {

@@ -1,5 +1,5 @@
 /**
- * `/setup`: "Where should AI run?", this computer's offer, and the placement policy, as one form,
+ * `/setup`: where this computer's services are, its offer, and the placement policy, as one form,
  * plus the login form changes need. The server renders every field with its label; the client
  * script (web/static/setup-js.ts) fills them from GET /api/v1/settings, checks the session, and
  * sends the form. Field ids are `f-` + the settings path with dots as dashes, so a 400's
@@ -87,10 +87,10 @@ const Where: FC<{ choices: NodeChoice[] }> = ({ choices }) => (
   <section aria-labelledby="where-h">
     <fieldset class="choices">
       <legend>
-        <h2 id="where-h">Where should AI run?</h2>
+        <h2 id="where-h">Where are this computer's Ollama and Immich ML?</h2>
       </legend>
       <label>
-        <input type="radio" name="where" id="where-local" value="local" /> On this device
+        <input type="radio" name="where" id="where-local" value="local" /> On this computer itself
       </label>
       <label>
         <input type="radio" name="where" id="where-remote" value="remote" /> On another computer
@@ -216,6 +216,40 @@ const MachinePicker: FC<{ nodes: NodeRecord[] }> = ({ nodes }) => {
   );
 };
 
+/**
+ * "Models this machine doesn't have" (issue 16): outside the GPU computer's window a chat for a model
+ * only it has fails with "model not found"; `proxy.modelFallbacks` answers it with a smaller model.
+ */
+const Fallbacks: FC<{ nodes: NodeRecord[] }> = ({ nodes }) => {
+  const self = nodes[0];
+  const mine = new Set(self?.advert?.services.ollama?.models.map((m) => m.name) ?? []);
+  const elsewhere = new Map<string, string[]>();
+  for (const n of nodes.slice(1)) for (const m of n.advert?.services.ollama?.models ?? []) if (!mine.has(m.name)) elsewhere.set(m.name, [...(elsewhere.get(m.name) ?? []), n.name]);
+  if (!self || elsewhere.size === 0) return null;
+  const [first] = [...elsewhere.keys()];
+  const small = [...mine][0] ?? 'a-smaller-model';
+  return (
+    <section id="fallbacks" class="panel" aria-labelledby="fallbacks-h">
+      <h2 id="fallbacks-h">Models {self.name} doesn't have</h2>
+      <ul>
+        {[...elsewhere].map(([model, on]) => (
+          <li>
+            {model} — on {on.join(', ')}
+          </li>
+        ))}
+      </ul>
+      <p>
+        When those computers are away (switched off, outside their window, in a game), a chat for these models fails with "model not found". To answer it
+        with a model {self.name} has instead, add to {self.name}'s agent.config.json:
+      </p>
+      <pre>
+        <code>{JSON.stringify({ proxy: { modelFallbacks: { [first ?? 'llama3.1:8b']: small } } }, null, 2)}</code>
+      </pre>
+      <p class="hint">The answer keeps the model name the client asked for; the header x-inference-mesh-model says which model ran.</p>
+    </section>
+  );
+};
+
 export const SetupPage: FC<{ nodes: NodeRecord[] }> = ({ nodes }) => (
   <>
     <MachinePicker nodes={nodes} />
@@ -235,10 +269,15 @@ export const SetupPage: FC<{ nodes: NodeRecord[] }> = ({ nodes }) => (
     <noscript>
       <p class="problems">This page needs JavaScript to load and save settings.</p>
     </noscript>
+    {/* Login first (issue 16): on a phone it was at the end of a long page. A form cannot sit inside another, so it comes before the settings form. */}
+    <Login />
     <form id="settings-form">
-      <Where choices={nodeChoices(nodes)} />
-      <Offer />
-      <Policy names={nodes.map((n) => n.name)} />
+      {/* Read-only until logged in: the script enables it for the admin (admin-js.ts). */}
+      <fieldset id="settings-fields" class="bare" disabled>
+        <Where choices={nodeChoices(nodes)} />
+        <Offer />
+        <Policy names={nodes.map((n) => n.name)} />
+      </fieldset>
       <div id="save-area" hidden>
         <button type="submit" id="save" class="primary" disabled>
           Save
@@ -246,8 +285,7 @@ export const SetupPage: FC<{ nodes: NodeRecord[] }> = ({ nodes }) => (
       </div>
       <div id="save-result" class="result" aria-live="polite"></div>
     </form>
-    {/* Where the Save button would be: a form cannot sit inside another, so it follows the settings form. */}
-    <Login />
+    <Fallbacks nodes={nodes} />
     <WindowTemplate />
   </>
 );

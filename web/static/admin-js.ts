@@ -37,7 +37,7 @@ var IMAdmin = (function () {
     if (r.status === 0) return 'Could not reach the agent (' + r.error + '). Is it still running?';
     if (r.status === 401) {
       setAdmin(false);
-      return 'You are not logged in (or your login has expired). Log in with the admin credential below, then try again.';
+      return 'You are not logged in (or your login has expired). Log in with the admin credential at the top of this page, then try again.';
     }
     if (r.status === 403) return 'Refused: ' + (msg || 'this browser may not change settings.');
     if (r.status === 429) return msg || 'Too many failed logins; wait a minute and try again.';
@@ -50,7 +50,10 @@ var IMAdmin = (function () {
     $('login').hidden = on;
     $('save-area').hidden = !on;
     $('logout').hidden = !on;
-    $('session-status').textContent = on ? 'You are logged in as admin.' : 'You are not logged in: changes need the admin credential (log in at the end of this page).';
+    // The settings are read-only until then (issue 16).
+    var fields = $('settings-fields');
+    if (fields) fields.disabled = !on;
+    $('session-status').textContent = on ? 'You are logged in as admin.' : 'You are not logged in: changes need the admin credential (log in below).';
   }
   function checkSession() {
     return call('GET', '/api/v1/session').then(function (r) { setAdmin(r.status === 200 && !!(r.body && r.body.admin)); });

@@ -87,6 +87,8 @@ th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .status-failed, .status-gave-up, .status-error { color: var(--bad); font-weight: 600; }
 .status-neutral { color: var(--muted); }
+fieldset.bare { border: 0; padding: 0; margin: 0; min-width: 0; }
+fieldset.bare:disabled { opacity: .75; }
 .status-retrying { color: var(--warn); font-weight: 600; }
 /* Narrow screens: each row becomes a small block with its column names, instead of a table that
    would scroll sideways. The markup carries explicit table roles, because some browsers drop table

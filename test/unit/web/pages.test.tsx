@@ -196,8 +196,11 @@ describe('web UI pages', () => {
       const { res, html } = await get('/setup');
       expectHtmlPage(res);
       expect(html).toMatch(/<script src="\/assets\/setup\.js\?v=[\w-]+" defer="">/);
-      expect(html).toContain('<h2 id="where-h">Where should AI run?</h2>');
-      expect(html).toContain('<input type="radio" name="where" id="where-local" value="local"/> On this device</label>');
+      expect(html).toContain('<h2 id="where-h">Where are this computer&#39;s Ollama and Immich ML?</h2>');
+      expect(html).toContain('<input type="radio" name="where" id="where-local" value="local"/> On this computer itself</label>');
+      // Login first, and the settings read-only until then (issue 16).
+      expect(html.indexOf('id="login"')).toBeLessThan(html.indexOf('id="settings-form"'));
+      expect(html).toContain('<fieldset id="settings-fields" class="bare" disabled="">');
       expect(html).toContain('<input type="radio" name="where" id="where-remote" value="remote"/> On another computer</label>');
       expect(html).toContain('<label for="f-services-ollama-url">Ollama address</label>');
       expect(html).toContain('<label for="f-services-immichMl-url">Immich machine learning address</label>');
@@ -211,6 +214,14 @@ describe('web UI pages', () => {
       const pick = /<select id="pick-node"[\s\S]*?<\/select>/.exec(html)?.[0] ?? '';
       expect(pick).toContain('gaming-pc');
       expect(pick).not.toContain(`<option value="${HUB}"`);
+    });
+
+    it("names the models only other computers have, and shows the modelFallbacks that answers them (issue 16)", async () => {
+      const { html } = await get('/setup');
+      const section = /<section id="fallbacks"[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
+      expect(section).toContain('Models hub doesn&#39;t have');
+      expect(section).toMatch(/llama3\.1:8b — on gaming-pc/);
+      expect(section).toContain('modelFallbacks');
     });
 
     it('"Settings of" lists this computer first and every other agent of the mesh, with its state (issue 16)', async () => {
