@@ -1,7 +1,9 @@
 /**
  * One node's 48-hour strip: the past 24 hours on the left (when it served each kind), the next 24
- * on the right (when its offer is open, and a manual override), "now" in the middle. Drawn in a
- * narrow viewBox (360 units, about a phone's width) so the labels stay readable when a phone shrinks it; colours come from
+ * on the right (when its offer is open, and a manual override), "now" in the middle. Drawn twice: in
+ * a narrow viewBox (360 units, about a phone's width) so the labels stay readable when a phone
+ * shrinks it, and a wide one (720) for desktops, where the narrow one filled half the card (issue 16);
+ * CSS shows one of them. Colours come from
  * CSS classes, so dark mode and the Content-Security-Policy (no inline styles) both hold.
  * role="img" with the whole timeline in words as its aria-label: the bars themselves say nothing
  * to a screen reader.
@@ -12,7 +14,9 @@ import { formatLocalTime } from '../../scheduler/windows.js';
 import { kindLabel } from '../view/format.js';
 import { describeTimeline, localTicks, spanTitle, type NodeTimeline, type Span } from '../view/timeline-model.js';
 
-const WIDTH = 360;
+/** The phone drawing's width in viewBox units; the desktop one is twice as wide, with text the same size (issue 16). */
+export const NARROW_WIDTH = 360;
+export const WIDE_WIDTH = 720;
 const PAD = 6;
 const ROW_H = 30;
 const BAR_H = 12;
@@ -35,7 +39,8 @@ function rows(t: NodeTimeline): Row[] {
   return out;
 }
 
-export const TimelineSvg: FC<{ timeline: NodeTimeline; zone: string }> = ({ timeline: t, zone }) => {
+export const TimelineSvg: FC<{ timeline: NodeTimeline; zone: string; width?: number }> = ({ timeline: t, zone, width = NARROW_WIDTH }) => {
+  const WIDTH = width;
   // One decimal is finer than any screen shows and keeps the markup short.
   const x = (ms: number): number => Math.round((PAD + ((ms - t.fromMs) / (t.toMs - t.fromMs)) * (WIDTH - 2 * PAD)) * 10) / 10;
   const mid = x(t.nowMs);
@@ -52,7 +57,7 @@ export const TimelineSvg: FC<{ timeline: NodeTimeline; zone: string }> = ({ time
   );
   return (
     <svg
-      class="timeline"
+      class={width === NARROW_WIDTH ? 'timeline narrow' : 'timeline wide'}
       role="img"
       aria-label={describeTimeline(t, zone)}
       viewBox={`0 0 ${WIDTH} ${height}`}
@@ -76,7 +81,7 @@ export const TimelineSvg: FC<{ timeline: NodeTimeline; zone: string }> = ({ time
         return (
           <g>
             <text x={labelX} y={y + 9}>
-              {row.spans.length === 0 ? `${row.label}: not at all` : row.label}
+              {row.spans.length === 0 ? `${row.label}: none` : row.label}
             </text>
             <rect class="track" x={x(start)} y={y + 12} width={x(end) - x(start)} height={BAR_H} rx={2} />
             {row.spans.map((s) => span(s, y + 12, row))}

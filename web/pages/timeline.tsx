@@ -5,7 +5,8 @@
 import type { FC } from 'hono/jsx';
 import type { NodeRecord } from '../../discovery/types.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
-import { TimelineSvg } from '../components/timeline-svg.js';
+import { TimelineSvg, WIDE_WIDTH } from '../components/timeline-svg.js';
+import { plainWords } from '../view/format.js';
 import { buildTimeline } from '../view/timeline-model.js';
 
 export interface TimelineProps {
@@ -28,7 +29,8 @@ export const TimelinePage: FC<TimelineProps> = ({ nodes, history, nowMs, zone })
         <figure class="timeline" aria-labelledby={`tl-${n.nodeId}`}>
           <figcaption id={`tl-${n.nodeId}`}>{n.name}</figcaption>
           <TimelineSvg timeline={t} zone={zone} />
-          <p class="muted">Offer: {t.offerNote}</p>
+          <TimelineSvg timeline={t} zone={zone} width={WIDE_WIDTH} />
+          <p class="muted">Offer: {plainWords(t.offerNote)}</p>
         </figure>
       );
     })}

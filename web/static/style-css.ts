@@ -69,7 +69,10 @@ dd { margin: 0; }
 ul.models { margin: 0; padding-left: 1.1rem; }
 figure.timeline { margin: 0 0 1.5rem; background: var(--card); border: 1px solid var(--line); border-radius: .6rem; padding: .75rem; }
 figure.timeline figcaption { font-weight: 600; margin-bottom: .25rem; }
-svg.timeline { display: block; width: 100%; max-width: 36rem; height: auto; }
+svg.timeline { display: block; width: 100%; height: auto; }
+svg.timeline.narrow { max-width: 36rem; }
+svg.timeline.wide { display: none; }
+@media (min-width: 48rem) { svg.timeline.narrow { display: none; } svg.timeline.wide { display: block; } }
 svg.timeline text { fill: var(--fg); font-family: inherit; font-size: 12px; }
 svg.timeline text.axis { fill: var(--muted); font-size: 11px; }
 svg.timeline .track { fill: var(--track); }

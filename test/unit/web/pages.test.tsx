@@ -119,11 +119,15 @@ describe('web UI pages', () => {
     it('draws an SVG per node, each an image described in words, with "now" marked', async () => {
       const { res, html } = await get('/timeline');
       expectHtmlPage(res);
-      const svgs = html.match(/<svg class="timeline" role="img" aria-label="[^"]+"/g) ?? [];
-      expect(svgs).toHaveLength(6);
-      expect(html.match(/<svg[^>]*>\s*<title>/g)).toHaveLength(6);
-      expect(html.match(/<text class="now-label"[^>]*>now 14:02<\/text>/g)).toHaveLength(6);
-      expect(html.match(/<line class="now"/g)).toHaveLength(6);
+      // Two drawings per node, one shown by the CSS: narrow for phones, wide for desktops (issue 16).
+      const narrow = html.match(/<svg class="timeline narrow" role="img" aria-label="[^"]+"/g) ?? [];
+      const wide = html.match(/<svg class="timeline wide" role="img" aria-label="[^"]+"/g) ?? [];
+      expect(narrow).toHaveLength(6);
+      expect(wide).toHaveLength(6);
+      expect(html.match(/<svg[^>]*>\s*<title>/g)).toHaveLength(12);
+      expect(html.match(/<text class="now-label"[^>]*>now 14:02<\/text>/g)).toHaveLength(12);
+      expect(html.match(/<line class="now"/g)).toHaveLength(12);
+      expect(html).toMatch(/viewBox="0 0 720 /);
     });
 
     it('the past 24 hours come from the placement history, the next 24 from the offer windows', async () => {
@@ -148,7 +152,7 @@ describe('web UI pages', () => {
 
     it('marks local 6-hour ticks, midnight with the day name', async () => {
       const { html } = await get('/timeline');
-      const first = html.split('</figure>')[0] ?? '';
+      const first = html.split('</svg>')[0] ?? '';
       const labels = [...first.matchAll(/<text class="axis"[^>]*text-anchor="middle">([^<]+)<\/text>/g)].map((m) => m[1]);
       expect(labels).toEqual(['18:00', 'Wed', '06:00', '12:00', '18:00', 'Thu', '06:00', '12:00']);
     });
