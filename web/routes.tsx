@@ -68,7 +68,7 @@ export function webRoutes(deps: WebDeps): Hono {
       <ActivityPage requests={deps.recentRequests()} history={deps.history({})} nowMs={deps.nowMs()} zone={deps.displayZone} />,
     ),
   );
-  app.get('/setup', (c) => page(c, deps, 'setup', 'Setup', <SetupPage nodes={deps.nodes()} />));
+  app.get('/setup', (c) => page(c, deps, 'setup', 'Setup', <SetupPage nodes={deps.nodes()} nowMs={deps.nowMs()} zone={deps.displayZone} />));
   // Login lives on the setup page, next to what it unlocks.
   app.get('/login', (c) => c.redirect('/setup#login', 302));
   return app;

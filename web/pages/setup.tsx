@@ -9,6 +9,8 @@ import type { FC } from 'hono/jsx';
 import type { NodeRecord } from '../../discovery/types.js';
 import { DAYS } from '../../scheduler/windows.js';
 import { nodeChoices, type NodeChoice } from '../view/node-urls.js';
+import { WeekChart } from '../components/week-chart.js';
+import { NARROW_WIDTH, WIDE_WIDTH } from '../components/timeline-svg.js';
 
 const DAY_LABELS: Record<(typeof DAYS)[number], string> = { mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat', sun: 'Sun' };
 
@@ -250,9 +252,20 @@ const Fallbacks: FC<{ nodes: NodeRecord[] }> = ({ nodes }) => {
   );
 };
 
-export const SetupPage: FC<{ nodes: NodeRecord[] }> = ({ nodes }) => (
+/** Every computer's week at a glance (issue 16), as the windows in effect now say. */
+const Week: FC<{ nodes: NodeRecord[]; nowMs: number; zone: string }> = ({ nodes, nowMs, zone }) => (
+  <section class="panel" aria-labelledby="week-h">
+    <h2 id="week-h">The week ahead</h2>
+    <WeekChart nodes={nodes} nowMs={nowMs} zone={zone} width={NARROW_WIDTH} />
+    <WeekChart nodes={nodes} nowMs={nowMs} zone={zone} width={WIDE_WIDTH} />
+    <p class="hint">Green: offered. A thin band: a manual override. An amber mark: a game running now. Reload after saving to see a change.</p>
+  </section>
+);
+
+export const SetupPage: FC<{ nodes: NodeRecord[]; nowMs: number; zone: string }> = ({ nodes, nowMs, zone }) => (
   <>
     <MachinePicker nodes={nodes} />
+    <Week nodes={nodes} nowMs={nowMs} zone={zone} />
     <div class="panel">
       <p id="session-status" tabindex={-1} aria-live="polite">
         Checking whether you are logged in…

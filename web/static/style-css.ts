@@ -80,6 +80,7 @@ svg.timeline .seg-ollama { fill: var(--seg-ollama); }
 svg.timeline .seg-immich-ml { fill: var(--seg-immich); }
 svg.timeline .seg-offer { fill: var(--seg-offer); }
 svg.timeline .seg-override-offer { fill: var(--seg-offer); }
+svg.timeline .seg-game { fill: var(--warn); }
 svg.timeline .seg-override-out { fill: var(--seg-out); }
 svg.timeline .now { stroke: var(--bad); stroke-width: 2; }
 svg.timeline text.now-label { fill: var(--bad); font-weight: 700; }

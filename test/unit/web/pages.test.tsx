@@ -220,6 +220,18 @@ describe('web UI pages', () => {
       expect(pick).not.toContain(`<option value="${HUB}"`);
     });
 
+    it('draws the week ahead of every computer as one chart, in words for screen readers (issue 16)', async () => {
+      const { html } = await get('/setup');
+      const week = /<section class="panel" aria-labelledby="week-h">[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
+      expect(week).toContain('<h2 id="week-h">The week ahead</h2>');
+      expect(week.match(/<svg class="timeline week (narrow|wide)"/g)).toHaveLength(2);
+      const label = /aria-label="(The week ahead\.[^"]*)"/.exec(week)?.[1] ?? '';
+      expect(label).toContain('gaming-pc: offered mon–fri 22:00–07:00');
+      expect(label).toContain('hub: available at any time');
+      // Seven days: a day label at each local midnight.
+      expect((/<svg class="timeline week narrow"[\s\S]*?<\/svg>/.exec(week)?.[0] ?? '').match(/<text class="axis"[^>]*text-anchor="middle">/g)).toHaveLength(7);
+    });
+
     it("names the models only other computers have, and shows the modelFallbacks that answers them (issue 16)", async () => {
       const { html } = await get('/setup');
       const section = /<section id="fallbacks"[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
