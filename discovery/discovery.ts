@@ -225,8 +225,13 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
           const cancel = clock.setTimeout(() => {
             retryTimers.delete(cancel);
             if (candidate.expectedNodeId && registry.get(candidate.expectedNodeId)?.state === 'up') return;
-            if (mdnsVerifying >= MAX_MDNS_VERIFYING) backoff.failed(key, clock.nowMs());
-            else verifyMdns(candidate, key, instance, attempt + 1);
+            if (mdnsVerifying < MAX_MDNS_VERIFYING) {
+              verifyMdns(candidate, key, instance, attempt + 1);
+              return;
+            }
+            // Too busy to ask again now: as for a refusal, the backoff and the next announcement decide.
+            backoff.failed(key, clock.nowMs());
+            mdns?.forget(instance);
           }, delayMs);
           retryTimers.add(cancel);
           return;

@@ -13,6 +13,7 @@ import { encodeTxt } from '../../../discovery/txt-record.js';
 import { captureLog } from '../../helpers/capture-log.js';
 import { FakeMdns, advert, fakeBonjour } from '../../helpers/fake-bonjour.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
+import { sampleAdvert } from '../../helpers/sample-advert.js';
 
 const SELF = 'a'.repeat(32);
 const FP = meshFingerprint('discovery-flood-test-mesh-key-0123456789');
@@ -52,7 +53,7 @@ async function setup(fetchAdvert: PeerClient['fetchAdvert']) {
   });
   await discovery.start(new AbortController().signal);
   running.push(discovery);
-  return { mdns, clock, lines, browser: fake.browser };
+  return { mdns, clock, lines, registry, browser: fake.browser };
 }
 
 const settle = () => new Promise((r) => setImmediate(r));
@@ -94,5 +95,23 @@ describe('discovery under an mDNS flood', () => {
     for (let i = 0; i < 500; i++) t.mdns.respond(advert(`fake-${i}`, member(i), `10.0.${i >> 8}.${i & 255}`), '10.0.0.13');
     await settle();
     expect(fetches).toBe(8);
+  });
+
+  it('a member that did not answer yet (still starting, issue 17) is asked again after 1 s, not at its next TXT change', async () => {
+    let fetches = 0;
+    const nodeId = (1).toString(16).padStart(32, 'b');
+    const t = await setup(() => {
+      fetches++;
+      if (fetches === 1) return Promise.reject(new PeerCallError('timeout', 'no answer within 5000 ms from http://10.0.0.13:7650'));
+      return Promise.resolve({ seq: 1, advert: sampleAdvert({ nodeId, name: 'late-starter' }), responderId: nodeId, addr: '10.0.0.13:7650' });
+    });
+    t.mdns.respond(advert('late', member(1)), '10.0.0.13');
+    await settle();
+    expect(fetches).toBe(1);
+    expect(t.registry.get(nodeId)).toBeUndefined();
+    await t.clock.advance(1000);
+    await settle();
+    expect(fetches).toBe(2);
+    expect(t.registry.get(nodeId)?.state).toBe('up');
   });
 });
