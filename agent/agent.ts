@@ -175,7 +175,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       sighted: (sighting) => discovery?.peerSighted(sighting),
       settings: { view: () => settingsView(config, store?.get().settings), save: (change) => saveLocal(change), acceptRemote: () => config.mesh.acceptRemoteSettings }, nowMs: deps.clock.nowMs, nodeId: () => store?.get().identity.nodeId ?? '', seq: () => seq, leaving: () => leaving },
     placement: {
-      placement: () => ({ ...routes().placement(), routing: proxy.routing.status() }),
+      placement: () => placementAnswer() ?? ((): never => { throw notStarted(); })(),
       history: (o) => routes().history(o),
       overrides: () => routes().overrides(),
       setOfferOverride: (mode, forSec, node) => routes().setOfferOverride(mode, forSec, node),

@@ -133,21 +133,30 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
   const hearsayAtMs = new Map<string, number>();
   let running = false;
 
+  /**
+   * Arms the retry after `attempt` (RETRY_DELAYS_MS), unless there are no retries left, the service
+   * stopped or too many wait already; the retry is skipped when the node came up meanwhile.
+   * Returns whether one was armed.
+   */
+  const retryLater = (candidate: Candidate, attempt: number, again: () => void): boolean => {
+    const delayMs = RETRY_DELAYS_MS[attempt];
+    if (delayMs === undefined || !running || retryTimers.size >= MAX_PENDING_RETRIES) return false;
+    const cancel = clock.setTimeout(() => {
+      retryTimers.delete(cancel);
+      if (candidate.expectedNodeId && registry.get(candidate.expectedNodeId)?.state === 'up') return;
+      again();
+    }, delayMs);
+    retryTimers.add(cancel);
+    return true;
+  };
+
   /** A static URL, the tailnet or hearsay: verified, and asked again soon while there is no definite answer (issue 17). */
   const verify = (candidate: Candidate, attempt = 0): void => {
     const signal = abort?.signal;
     if (!signal || signal.aborted) return;
     // Never rejects: failures are logged inside.
     void verifier.verify(candidate, signal).then((outcome) => {
-      const delayMs = RETRY_DELAYS_MS[attempt];
-      if (outcome.admitted !== null || !outcome.retry || delayMs === undefined || !running || retryTimers.size >= MAX_PENDING_RETRIES) return;
-      const cancel = clock.setTimeout(() => {
-        retryTimers.delete(cancel);
-        const known = candidate.expectedNodeId ? registry.get(candidate.expectedNodeId) : undefined;
-        if (known?.state === 'up') return;
-        verify(candidate, attempt + 1);
-      }, delayMs);
-      retryTimers.add(cancel);
+      if (outcome.admitted === null && outcome.retry) retryLater(candidate, attempt, () => verify(candidate, attempt + 1));
     });
   };
 
@@ -220,26 +229,15 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
           backoff.succeeded(key);
           return;
         }
-        const delayMs = RETRY_DELAYS_MS[attempt];
-        if (outcome.retry && delayMs !== undefined && running && retryTimers.size < MAX_PENDING_RETRIES) {
-          const cancel = clock.setTimeout(() => {
-            retryTimers.delete(cancel);
-            if (candidate.expectedNodeId && registry.get(candidate.expectedNodeId)?.state === 'up') return;
-            if (mdnsVerifying < MAX_MDNS_VERIFYING) {
-              verifyMdns(candidate, key, instance, attempt + 1);
-              return;
-            }
-            // Too busy to ask again now: as for a refusal, the backoff and the next announcement decide.
-            backoff.failed(key, clock.nowMs());
-            mdns?.forget(instance);
-          }, delayMs);
-          retryTimers.add(cancel);
-          return;
-        }
-        backoff.failed(key, clock.nowMs());
-        // The browser reports an unchanged advert only once: forgotten, its next announcement
-        // (or answer to our requery) is seen again, and the backoff decides.
-        mdns?.forget(instance);
+        // A refusal, no retry left, or too busy to ask again: the backoff decides when it is tried
+        // again, and the browser forgets it (it reports an unchanged advert only once), so its next
+        // announcement or answer to our requery is seen again.
+        const giveUp = (): void => {
+          backoff.failed(key, clock.nowMs());
+          mdns?.forget(instance);
+        };
+        const again = (): void => (mdnsVerifying < MAX_MDNS_VERIFYING ? verifyMdns(candidate, key, instance, attempt + 1) : giveUp());
+        if (!outcome.retry || !retryLater(candidate, attempt, again)) giveUp();
       })
       .finally(() => mdnsVerifying--); // verify never rejects: failures are logged inside
   };

@@ -19,6 +19,11 @@ export function hostPort(address: string, port: number): string {
   return isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+/** The local end of a connection as a signed `x-im-dialled` must name it; `unknown:0` (never signed) without one. */
+export function socketLocal(socket: { localAddress?: string | undefined; localPort?: number | undefined } | undefined): string {
+  return socket?.localAddress && socket.localPort ? hostPort(socket.localAddress, socket.localPort) : 'unknown:0';
+}
+
 /** The host part of a base URL, brackets removed (`http://[::1]:7650` → `::1`). */
 export function urlHost(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, '');

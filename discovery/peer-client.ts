@@ -117,27 +117,15 @@ export function createPeerClient(opts: {
       const offsetMs = res.status === 401 ? peerClockOffsetMs(new TextDecoder().decode(body)) : null;
       // The peer answers, so it is certainly up but will refuse us until a clock is fixed: definitive.
       if (offsetMs !== null) throw new PeerCallError('clock_skew', `${baseUrl} refused our request: ${formatClockOffset(offsetMs)} (allowed ±${DEFAULT_MAX_SKEW_MS / 1000} s); enable NTP on both machines`, true, offsetMs);
+      const responderId = res.headers.get(AUTH_HEADERS.node) ?? '';
+      const addr = res.headers.get(AUTH_HEADERS.addr) ?? '';
+      const signed = verifyResponse({ key: opts.key, requestNonce: nonce, responderId, addr, status: res.status, body, signature: res.headers.get(AUTH_HEADERS.signature) });
       // A 403 signed by the member is its owner's answer (remote settings refused), not a key mismatch.
-      const signedRefusal =
-        res.status === 403 &&
-        verifyResponse({
-          key: opts.key,
-          requestNonce: nonce,
-          responderId: res.headers.get(AUTH_HEADERS.node) ?? '',
-          addr: res.headers.get(AUTH_HEADERS.addr) ?? '',
-          status: res.status,
-          body,
-          signature: res.headers.get(AUTH_HEADERS.signature),
-        });
-      if ((res.status === 401 || res.status === 403) && !signedRefusal) throw new PeerCallError('not_member', `${baseUrl} refused our mesh key (HTTP ${res.status})`);
+      if (res.status === 401 || (res.status === 403 && !signed)) throw new PeerCallError('not_member', `${baseUrl} refused our mesh key (HTTP ${res.status})`);
       // 421: the agent that got the request is not at the address we dialled (a relay in between),
       // or is not the node we meant (the address now belongs to another one).
       if (res.status === 421) throw new PeerCallError('misdirected', `${baseUrl} is not the address of the agent that answered there (HTTP 421)`, true);
-      const responderId = res.headers.get(AUTH_HEADERS.node) ?? '';
-      const addr = res.headers.get(AUTH_HEADERS.addr) ?? '';
-      if (!verifyResponse({ key: opts.key, requestNonce: nonce, responderId, addr, status: res.status, body, signature: res.headers.get(AUTH_HEADERS.signature) })) {
-        throw new PeerCallError('not_member', `${baseUrl} did not prove it holds the mesh key`);
-      }
+      if (!signed) throw new PeerCallError('not_member', `${baseUrl} did not prove it holds the mesh key`);
       if (addr !== target.dialled) throw new PeerCallError('misdirected', `${baseUrl} answered from ${addr}, not from the address dialled (${target.dialled})`, true);
       if (o.nodeId !== undefined && responderId !== o.nodeId) throw new PeerCallError('misdirected', `${baseUrl} answered as another node (${responderId.slice(0, 8)})`, true);
       if (!res.ok) {

@@ -151,7 +151,8 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
 
     const t0 = deps.clock.monotonicMs();
     // A model pulled, created, copied or deleted: the lists must show it at once, not at the next probe.
-    if (isModelManagement(bare)) cache.clear();
+    const changesModels = isModelManagement(bare);
+    if (changesModels) cache.clear();
     const result = await forwardWithFailover({
       req,
       res,
@@ -169,7 +170,7 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
       },
     });
     finishExhausted(res, result, () => ollamaErrorBody(bare, `every node failed: ${result.reason ?? 'no answer'}`, 502));
-    if (isModelManagement(bare)) cache.clear(); // and lists fetched while it ran
+    if (changesModels) cache.clear(); // and lists fetched while it ran
     const ran = attempts.find((a) => a.target === result.target);
     const substitutedModel = (ran?.headers['x-inference-mesh-model'] as string | undefined) ?? null;
     deps.stats.record(forwardEvent('ollama', result, res, { totalMs: deps.clock.monotonicMs() - t0, path: bare, model: model ?? null, substitutedModel }));

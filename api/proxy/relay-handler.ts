@@ -10,11 +10,12 @@ import type http from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Clock } from '../../agent/clock.js';
 import type { Logger } from '../../agent/log.js';
-import { hostPort } from '../../discovery/peer-address.js';
+import { socketLocal } from '../../discovery/peer-address.js';
 import { AUTH_HEADERS, signRelayResponse, type RequestVerifier } from '../../discovery/peer-auth.js';
 import type { ServiceKind } from '../../scheduler/offer-schema.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
-import { ollamaErrorBody, ollamaErrorFrame } from './ollama-errors.js';
+import { ollamaErrorFrame } from './ollama-errors.js';
+import { kindErrorBody, sendKindError } from './kind-errors.js';
 import type { ProxyStats } from './stats.js';
 import { localTarget } from './targets.js';
 import type { RelayCredentials } from './upstream.js';
@@ -37,22 +38,13 @@ export interface RelayHandlerDeps {
   sighted?: (s: PeerSighting) => void;
 }
 
-/** The kind's own error body, so the client behind the relaying agent sees what its service would send. */
-export function kindErrorBody(kind: ServiceKind, path: string, message: string, status: number): string {
-  return kind === 'ollama' ? ollamaErrorBody(path, message, status) : JSON.stringify({ detail: message });
-}
-
 export function createRelayHandler(deps: RelayHandlerDeps) {
   return async function relay(req: IncomingMessage, res: ServerResponse, kind: ServiceKind, path: string): Promise<void> {
     const bare = path.split('?')[0] ?? path;
-    const local = hostPort(req.socket.localAddress ?? '', req.socket.localPort ?? 0);
+    const local = socketLocal(req.socket);
     const verifier = deps.verifier();
     const key = deps.relay.key();
-    const refuse = (status: number, message: string): void => {
-      const body = kindErrorBody(kind, bare, message, status);
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    };
+    const refuse = (status: number, message: string): void => sendKindError(res, kind, bare, status, message);
     if (verifier === null || key === null) return refuse(503, 'the agent is starting');
     const body = await readBody(req, deps.maxBodyBytes);
     if (body === null) return refuse(413, `request body larger than ${deps.maxBodyBytes} bytes`);
@@ -75,11 +67,7 @@ export function createRelayHandler(deps: RelayHandlerDeps) {
       [AUTH_HEADERS.addr]: local,
       [AUTH_HEADERS.signature]: signRelayResponse({ key, requestNonce: checked.nonce, responderId: deps.relay.selfId(), addr: local, status }),
     });
-    const send = (status: number, message: string): void => {
-      const text = kindErrorBody(kind, bare, message, status);
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-inference-mesh-node': deps.selfName(), ...answerHeaders(status) });
-      res.end(text);
-    };
+    const send = (status: number, message: string): void => sendKindError(res, kind, bare, status, message, { 'x-inference-mesh-node': deps.selfName(), ...answerHeaders(status) });
     const self = { nodeId: deps.relay.selfId(), name: deps.selfName() };
     const target = localTarget(self, deps.localUrl(kind));
     if (!target) return send(503, `${deps.selfName()} does not offer ${kind === 'ollama' ? 'Ollama' : 'Immich ML'}`);

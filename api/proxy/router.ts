@@ -11,7 +11,7 @@ import { describeError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/log.js';
 import type { ServiceKind } from '../../scheduler/offer-schema.js';
 import type { AccessPolicy } from './access.js';
-import { kindErrorBody } from './relay-handler.js';
+import { sendKindError } from './kind-errors.js';
 import { checkRoutedPath } from './routed-path.js';
 import { RELAY_PREFIX } from './targets.js';
 import type { ModelManagementGuard } from './model-management.js';
@@ -29,12 +29,6 @@ export interface ProxyRouter {
 const PREFIXES: Record<ServiceKind, string> = { ollama: '/ollama', 'immich-ml': '/immich-ml' };
 const KINDS = Object.keys(PREFIXES) as ServiceKind[];
 
-function sendError(res: ServerResponse, kind: ServiceKind, path: string, status: number, message: string): void {
-  const body = kindErrorBody(kind, path, message, status);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
 /** `/ollama`, `/ollama/x` and `/ollama?x` belong to the prefix; `/ollamax` does not. */
 function under(url: string, prefix: string): boolean {
   return url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`);
@@ -43,7 +37,7 @@ function under(url: string, prefix: string): boolean {
 export function createProxyRouter(opts: { access: () => AccessPolicy; manage: ModelManagementGuard; ollama: RawHandler; immich: RawHandler; relay: RelayHandler; log: Logger }): ProxyRouter {
   const failed = (kind: ServiceKind, path: string, res: ServerResponse) => (err: unknown) => {
     opts.log.error('routed request failed', { kind, path, error: describeError(err) });
-    if (!res.headersSent) sendError(res, kind, path, 500, 'internal error in inference-mesh; see the agent log');
+    if (!res.headersSent) sendKindError(res, kind, path, 500, 'internal error in inference-mesh; see the agent log');
     else res.destroy();
   };
 
@@ -52,7 +46,7 @@ export function createProxyRouter(opts: { access: () => AccessPolicy; manage: Mo
     const checked = checkRoutedPath(raw);
     if (checked.ok) return checked.path;
     opts.log.once(`proxy-bad-path:${req.socket.remoteAddress ?? '?'}`, 'warn', 'refused a routed request with a path that is not a plain path', { client: req.socket.remoteAddress, reason: checked.reason });
-    sendError(res, kind, '/', 400, `invalid path: ${checked.reason}`);
+    sendKindError(res, kind, '/', 400, `invalid path: ${checked.reason}`);
     req.resume();
     return null;
   };
@@ -65,9 +59,7 @@ export function createProxyRouter(opts: { access: () => AccessPolicy; manage: Mo
         client: req.socket.remoteAddress,
         reason: verdict.message,
       });
-      const body = kindErrorBody(kind, kind === 'ollama' ? raw : '/', verdict.message, verdict.status);
-      res.writeHead(verdict.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close', ...('headers' in verdict ? verdict.headers : {}) });
-      res.end(body);
+      sendKindError(res, kind, kind === 'ollama' ? raw : '/', verdict.status, verdict.message, { connection: 'close', ...('headers' in verdict ? verdict.headers : {}) });
       req.resume();
       return;
     }
@@ -80,7 +72,7 @@ export function createProxyRouter(opts: { access: () => AccessPolicy; manage: Mo
   const relay = (req: IncomingMessage, res: ServerResponse, rest: string): void => {
     const kind = KINDS.find((k) => under(rest, `/${k}`));
     if (!kind) {
-      sendError(res, 'ollama', '/', 404, `no relay for ${rest.split('?')[0] ?? ''}; kinds: ${KINDS.join(', ')}`);
+      sendKindError(res, 'ollama', '/', 404, `no relay for ${rest.split('?')[0] ?? ''}; kinds: ${KINDS.join(', ')}`);
       req.resume();
       return;
     }

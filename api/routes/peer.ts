@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { Logger } from '../../agent/log.js';
 import type { NodeAdvert } from '../../agent/node-advert.js';
-import { hostPort } from '../../discovery/peer-address.js';
+import { socketLocal } from '../../discovery/peer-address.js';
 import { AUTH_HEADERS, signResponse, type RequestVerifier } from '../../discovery/peer-auth.js';
 import type { PeerSighting } from '../../discovery/discovery.js';
 import { HINT_HEADERS } from '../../discovery/peer-client.js';
@@ -39,8 +39,7 @@ type Vars = { Variables: { nonce: string; key: string; local: string; body: stri
 
 /** The local end of the request's connection (@hono/node-server passes the IncomingMessage as env). */
 export function localAddressOf(env: unknown): string {
-  const socket = (env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket;
-  return socket?.localAddress && socket.localPort ? hostPort(socket.localAddress, socket.localPort) : 'unknown:0';
+  return socketLocal((env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket);
 }
 
 /** What a verified request tells of its sender: where it is, its port and advert counter (hints). */
