@@ -20,7 +20,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Use the injected clock (agent/clock.ts).' },
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Use the injected clock (agent/kernel/clock.ts).' },
         { selector: "CallExpression[callee.name='setInterval']", message: 'Use a self-rescheduling timer from the clock (DESIGN.md §6.6).' },
       ],
     },
@@ -32,7 +32,7 @@ export default tseslint.config(
   },
   {
     // Tests and benchmarks may use real time: they drive real sockets and child processes.
-    files: ['test/**', 'agent/clock.ts'],
+    files: ['test/**', 'agent/kernel/clock.ts'],
     rules: { 'no-restricted-syntax': 'off', '@typescript-eslint/require-await': 'off', '@typescript-eslint/unbound-method': 'off' },
   },
 );

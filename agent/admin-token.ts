@@ -9,14 +9,14 @@
  * is handed to every machine that joins, while the admin credential should stay with the people who
  * run the mesh.
  *
- * The file is handled as the mesh key's is, by agent/secret-file.ts: written atomically and 0600
+ * The file is handled as the mesh key's is, by agent/kernel/secret-file.ts: written atomically and 0600
  * from the start; a damaged file is moved aside with a warning, never silently overwritten; a file
  * that exists but cannot be read is an error, not a reason to mint a new credential; the value is
  * never logged.
  */
 import { randomBytes } from 'node:crypto';
-import type { Logger } from './log.js';
-import { secretFile, type SecretKind } from './secret-file.js';
+import type { Logger } from './kernel/log.js';
+import { secretFile, type SecretKind } from './kernel/secret-file.js';
 
 export const ADMIN_TOKEN_FILE = 'admin.token';
 
@@ -33,7 +33,7 @@ export const MIN_ADMIN_TOKEN_LENGTH = 32;
  */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
-/** How the token file is named, checked and spoken of; agent/secret-file.ts does the rest. */
+/** How the token file is named, checked and spoken of; agent/kernel/secret-file.ts does the rest. */
 const ADMIN_TOKEN: SecretKind = {
   fileName: ADMIN_TOKEN_FILE,
   label: 'admin credential',
@@ -53,7 +53,7 @@ export function generateAdminToken(): string {
 export interface LoadAdminTokenOptions {
   dataDir: string;
   log: Logger;
-  /** For the `.corrupt-<time>` suffix (DESIGN.md §6.4: no wall clock outside agent/clock.ts). */
+  /** For the `.corrupt-<time>` suffix (DESIGN.md §6.4: no wall clock outside agent/kernel/clock.ts). */
   nowMs: () => number;
   /** Defaults to `os.platform()`; injectable so the POSIX-only mode check is testable anywhere. */
   platform?: NodeJS.Platform;

@@ -11,28 +11,29 @@ import type { Discovery } from '../discovery/discovery.js';
 import { loadOrCreateMeshKey, meshFingerprint } from '../discovery/mesh-key.js';
 import { createRequestVerifier, type RequestVerifier } from '../discovery/peer-auth.js';
 import { PeerCallError } from '../discovery/peer-client.js';
-import { ADVERT_VERSION, type NodeAdvert } from './node-advert.js';
+import { ADVERT_VERSION, type NodeAdvert } from '../discovery/advert.js';
 import { createPeerRegistry, type PeerRegistry } from '../discovery/registry.js';
 import type { AgentConfig } from './config-schema.js';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import type { AgentDeps } from './deps.js';
-import { AgentError, describeError } from './errors.js';
+import { AgentError, describeError } from './kernel/errors.js';
 import { freshState } from './identity.js';
-import type { Service } from './lifecycle.js';
+import type { Service } from './kernel/lifecycle.js';
 import { createMeshDiscovery } from './mesh.js';
 import { createNodeFacts, type NodeFacts } from './node-facts.js';
-import type { ProbeLoop } from './probe/probe-loop.js';
+import type { ProbeLoop } from './kernel/poll-loop.js';
 import { createProbes } from './probes.js';
 import { applySavedSettings, resetSettings, saveSettings, settingsView, testConnection, type SettingsView } from './settings.js';
 import type { Settings } from './settings-schema.js';
-import { idleBusyState, trackBusy, type BusyState } from '../scheduler/busy.js';
+import { trackBusy } from '../scheduler/busy.js';
+import { idleBusyState, type BusyState } from './kernel/shapes/busy-state.js';
 import { createPlacement, type PlacementParts } from './placement.js';
 import { createProxyStats } from '../api/proxy/stats.js';
 import { createProxy } from './proxy.js';
 import type { PlacementAnswer } from '../scheduler/routing-status.js';
 import type { MeshEvent } from '../api/routes/events.js';
-import { createEmitter } from './events.js';
+import { createEmitter } from './kernel/events.js';
 import { createStaticPeers, type StaticPeers } from './static-peers.js';
 import { openStore, type Store } from './store.js';
 
@@ -117,7 +118,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       offerState: busy,
       offerOverride: store.get().overrides.offer,
       members: verifiedMembers(),
-      // Newest last; capped to what peers' schema accepts (agent/node-advert.ts).
+      // Newest last; capped to what peers' schema accepts (discovery/advert.ts).
       offerOverrides: [...store.get().overrides.offerFor].sort((a, b) => a.setAtMs - b.setAtMs).slice(-64),
       pins: store.get().overrides.pins.slice(-16),
       serving: placement?.serving() ?? null,

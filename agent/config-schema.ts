@@ -6,9 +6,9 @@
 import { z } from 'zod';
 import { cidrSchema, DEFAULT_ALLOWED_CIDRS } from '../api/proxy/access.js';
 import { serviceEndpointSchema } from '../discovery/endpoint-schema.js';
-import { offerSchema, placementPolicySchema } from '../scheduler/offer-schema.js';
-import { logLevels } from './log.js';
-import { LOG_FORMATS } from './log-format.js';
+import { offerSchema, placementPolicySchema } from './kernel/shapes/offer.js';
+import { logLevels } from './kernel/log.js';
+import { LOG_FORMATS } from './kernel/log-format.js';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 const seconds = (min: number) => z.number().int().min(min, `must be at least ${min} seconds`);

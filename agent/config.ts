@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { configSchema, type AgentConfig } from './config-schema.js';
-import { ConfigError, type ConfigIssue } from './errors.js';
+import { ConfigError, type ConfigIssue } from './kernel/errors.js';
 import { parseOllamaHost } from './ollama-host.js';
 
 /** Command-line flags that override configuration. */

@@ -4,9 +4,9 @@
  */
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { diskWriteError } from './disk-error.js';
-import { AgentError, DataDirLockedError } from './errors.js';
-import type { Logger } from './log.js';
+import { diskWriteError } from './kernel/disk-error.js';
+import { AgentError, DataDirLockedError } from './kernel/errors.js';
+import type { Logger } from './kernel/log.js';
 
 export const LOCK_FILE = 'agent.lock';
 

@@ -3,9 +3,9 @@
  * builds the real one; tests build theirs with fakes.
  */
 import type { NetworkInterfaceInfo } from 'node:os';
-import type { Clock } from './clock.js';
-import type { Exec } from './exec.js';
-import type { Logger } from './log.js';
+import type { Clock } from './kernel/clock.js';
+import type { Exec } from './kernel/exec.js';
+import type { Logger } from './kernel/log.js';
 import type { MdnsOptions } from '../discovery/mdns.js';
 import type { LookupHost } from '../discovery/peer-address.js';
 import type { sendMagicPacket } from '../scheduler/wake-on-lan.js';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { ExecError, type Exec } from './exec.js';
+import { ExecError, type Exec } from './kernel/exec.js';
 
 /** The real `Exec`: child_process.execFile, asynchronous so probes never block the event loop. */
 export const nodeExec: Exec = (file, args, opts) =>

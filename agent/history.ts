@@ -3,7 +3,7 @@
  * timeline and `GET /api/v1/history`.
  */
 import { HISTORY_LIMIT, type HistoryEntry } from '../scheduler/history-schema.js';
-import type { Logger } from './log.js';
+import type { Logger } from './kernel/log.js';
 import type { Store } from './store.js';
 
 export interface History {

@@ -11,14 +11,14 @@ import { createLocalApiReader } from '../discovery/tailscale-client.js';
 import { promptSecret } from './cli/prompt-secret.js';
 import { EXIT_FAILURE, EXIT_OK, runCli, type CliIo, type ResolvedConfig } from './cli/run-cli.js';
 import { createAgent } from './agent.js';
-import { systemClock } from './clock.js';
-import { describeError } from './errors.js';
+import { systemClock } from './kernel/clock.js';
+import { describeError } from './kernel/errors.js';
 import { nodeExec } from './exec-node.js';
-import { createLogger } from './log.js';
-import { chooseLogFormat, isJournalStream, logFormatter, type LogFormat } from './log-format.js';
+import { createLogger } from './kernel/log.js';
+import { chooseLogFormat, isJournalStream, logFormatter, type LogFormat } from './kernel/log-format.js';
 import { loadSystemInformation } from './si-node.js';
 import { readSmallFile } from './small-file.js';
-import { AGENT_VERSION } from './version.js';
+import { AGENT_VERSION } from './kernel/version.js';
 
 /** SIGINT/SIGTERM: everything must be down within this, or the process exits anyway. */
 const STOP_DEADLINE_MS = 5000;

@@ -3,8 +3,8 @@
  * in-memory owner of "what this machine is and runs": the API, the advert and later the scheduler
  * read from here and subscribe to `changed`.
  */
-import type { Logger } from './log.js';
-import { createEmitter, type Unsubscribe } from './events.js';
+import type { Logger } from './kernel/log.js';
+import { createEmitter, type Unsubscribe } from './kernel/events.js';
 import type {
   ActivityFacts,
   HardwareFacts,
@@ -13,8 +13,8 @@ import type {
   OllamaFacts,
   ProbeName,
   ProbeStatus,
-} from './probe/facts.js';
-import type { ProbeOutcome } from './probe/probe-loop.js';
+} from './kernel/shapes/facts.js';
+import type { ProbeOutcome } from './kernel/poll-loop.js';
 
 export interface FactsSnapshot {
   hardware: HardwareFacts | null;

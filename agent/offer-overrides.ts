@@ -4,14 +4,14 @@
  * adopts the newest one for itself into its own `offerOverride`, which is what every agent elects
  * from — so all agents agree, and the owner's own later `offer auto` beats an older remote `off`.
  */
-import type { Clock } from './clock.js';
-import { NotFoundError } from './errors.js';
-import type { Unsubscribe } from './events.js';
-import type { Service } from './lifecycle.js';
-import type { Logger } from './log.js';
+import type { Clock } from './kernel/clock.js';
+import { NotFoundError } from './kernel/errors.js';
+import type { Unsubscribe } from './kernel/events.js';
+import type { Service } from './kernel/lifecycle.js';
+import type { Logger } from './kernel/log.js';
 import type { Store } from './store.js';
 import type { PeerRegistry } from '../discovery/registry.js';
-import { newestOfferOverrideFor, type OfferOverride, type OfferOverrideFor } from '../scheduler/override-schema.js';
+import { newestOfferOverrideFor, type OfferOverride, type OfferOverrideFor } from './kernel/shapes/override.js';
 
 export interface OfferOverrides extends Service {
   /** Sets an override for `nodeRef` (name or id; this node when absent); returns it as the node will advertise it (null for `auto`). */

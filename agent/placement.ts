@@ -9,16 +9,16 @@ import { createActions } from '../scheduler/actions.js';
 import { createElector, type Elector } from '../scheduler/elector.js';
 import { createImmichQueues } from '../scheduler/immich-queues.js';
 import type { HistoryEntry } from '../scheduler/history-schema.js';
-import { newestPins, type Pin } from '../scheduler/override-schema.js';
+import { newestPins, type Pin } from './kernel/shapes/override.js';
 import { createOfferOverrides } from './offer-overrides.js';
-import type { NodeAdvert } from './node-advert.js';
+import type { NodeAdvert } from '../discovery/advert.js';
 import { createQueuePauser } from '../scheduler/queue-pauser.js';
 import { createWaker, type Waker } from '../scheduler/waker.js';
 import type { AgentConfig } from './config-schema.js';
 import type { AgentDeps } from './deps.js';
-import { NotFoundError } from './errors.js';
+import { NotFoundError } from './kernel/errors.js';
 import { createHistory } from './history.js';
-import type { Service } from './lifecycle.js';
+import type { Service } from './kernel/lifecycle.js';
 import type { Store } from './store.js';
 
 export interface PlacementParts {

@@ -10,7 +10,7 @@ import { probeHardware } from './probe/hardware.js';
 import { probeImmichMl } from './probe/immich-ml.js';
 import { probeNetwork } from './probe/network.js';
 import { probeOllama } from './probe/ollama.js';
-import { createProbeLoop, type ProbeLoop } from './probe/probe-loop.js';
+import { createProbeLoop, type ProbeLoop } from './kernel/poll-loop.js';
 import { listProcessNames } from './probe/processes.js';
 
 export function createProbes(config: AgentConfig, deps: AgentDeps, facts: NodeFacts): ProbeLoop[] {

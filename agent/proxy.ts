@@ -14,7 +14,7 @@ import { createProxyRouter, type ProxyRouter } from '../api/proxy/router.js';
 import type { RelayCredentials } from '../api/proxy/upstream.js';
 import type { RequestVerifier } from '../discovery/peer-auth.js';
 import type { PeerSighting } from '../discovery/discovery.js';
-import type { ServiceKind } from '../scheduler/offer-schema.js';
+import type { ServiceKind } from './kernel/shapes/offer.js';
 import { createRouting, type Routing } from '../api/proxy/routing.js';
 import type { ProxyStats } from '../api/proxy/stats.js';
 import { createHttpServer, type HttpServer } from '../api/server.js';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { agentUrlSchema } from '../discovery/endpoint-schema.js';
-import { offerSchema, placementPolicySchema } from '../scheduler/offer-schema.js';
+import { offerSchema, placementPolicySchema } from './kernel/shapes/offer.js';
 
 // One URL schema for every http(s) URL a user types (discovery/endpoint-schema.ts).
 const httpUrl = agentUrlSchema;

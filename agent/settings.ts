@@ -3,15 +3,15 @@
  * without a restart and survive one"): the change is validated, stored, written into the live
  * configuration object every part reads from, and the parts that cache anything are told.
  */
-import { timeoutSignal, type Clock } from './clock.js';
+import { timeoutSignal, type Clock } from './kernel/clock.js';
 import type { AgentConfig } from './config-schema.js';
-import { describeFetchError } from './fetch-error.js';
-import { nodeAdvertSchema } from './node-advert.js';
+import { describeFetchError } from './kernel/fetch-error.js';
+import { nodeAdvertSchema } from '../discovery/advert.js';
 import { probeImmichMl } from './probe/immich-ml.js';
 import { probeOllama } from './probe/ollama.js';
 import type { Settings, TestConnectionRequest, TestConnectionResult } from './settings-schema.js';
 import { isDeepStrictEqual } from 'node:util';
-import type { Logger } from './log.js';
+import type { Logger } from './kernel/log.js';
 import { applyOverlay, editable, flattenSettings, overlayAfterSave, overlayWithout, type SettingsOverlay } from './settings-overlay.js';
 import type { Store } from './store.js';
 

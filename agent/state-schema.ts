@@ -8,7 +8,7 @@ import { agentUrlSchema, serviceEndpointSchema } from '../discovery/endpoint-sch
 import { nodeRecordSchema } from '../discovery/types.js';
 import { historyEntrySchema } from '../scheduler/history-schema.js';
 import { settingsOverlaySchema } from './settings-overlay.js';
-import { offerOverrideForSchema, offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
+import { offerOverrideForSchema, offerOverrideSchema, pinSchema } from './kernel/shapes/override.js';
 
 export const STATE_VERSION = 1;
 

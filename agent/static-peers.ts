@@ -4,7 +4,7 @@
  * the file stays the source of truth for them.
  */
 import type { ServiceEndpoint } from '../discovery/endpoint-schema.js';
-import { AgentError, NotFoundError } from './errors.js';
+import { AgentError, NotFoundError } from './kernel/errors.js';
 import type { Store } from './store.js';
 
 export type Origin = 'config' | 'api';

@@ -8,10 +8,10 @@ import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
-import { diskWriteError } from './disk-error.js';
-import { AgentError, describeError } from './errors.js';
-import type { Logger } from './log.js';
-import { asideName } from './secret-file.js';
+import { diskWriteError } from './kernel/disk-error.js';
+import { AgentError, describeError } from './kernel/errors.js';
+import type { Logger } from './kernel/log.js';
+import { asideName } from './kernel/secret-file.js';
 import { stateSchema, type AgentState } from './state-schema.js';
 
 export interface Store {

@@ -22,7 +22,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { CookieOptions } from 'hono/utils/cookie';
 import { z } from 'zod';
-import { AgentError } from '../agent/errors.js';
+import { AgentError } from '../agent/kernel/errors.js';
 import { parseBody } from './body.js';
 import { errorResponse } from './errors.js';
 

@@ -3,9 +3,9 @@
  * in process; api/server.ts puts it on a socket.
  */
 import { Hono } from 'hono';
-import type { Logger } from '../agent/log.js';
+import type { Logger } from '../agent/kernel/log.js';
 import type { StaticPeers } from '../agent/static-peers.js';
-import type { NodeAdvert } from '../agent/node-advert.js';
+import type { NodeAdvert } from '../discovery/advert.js';
 import type { NodeRecord } from '../discovery/types.js';
 import { createAdminAuth, type AdminAuthOptions } from './admin-auth.js';
 import { createErrorHandler, errorResponse } from './errors.js';
@@ -24,7 +24,7 @@ import { openApiRoutes } from './routes/openapi.js';
 import { settingsRoutes, type SettingsRouteDeps } from './routes/settings.js';
 import type { WebDeps } from '../web/deps.js';
 import { webRoutes } from '../web/routes.js';
-import { AGENT_VERSION } from '../agent/version.js';
+import { AGENT_VERSION } from '../agent/kernel/version.js';
 import { eventsRoutes, type EventsDeps } from './routes/events.js';
 
 export interface AppDeps {

@@ -3,7 +3,7 @@
  * `path: message` (union alternatives flattened so the message names the real field).
  */
 import type { z } from 'zod';
-import { BadRequestError } from '../agent/errors.js';
+import { BadRequestError } from '../agent/kernel/errors.js';
 
 export async function parseBody<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
   let json: unknown;

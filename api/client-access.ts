@@ -10,7 +10,7 @@
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Logger } from '../agent/log.js';
+import type { Logger } from '../agent/kernel/log.js';
 import { errorResponse } from './errors.js';
 import type { AccessPolicy } from './proxy/access.js';
 

@@ -5,8 +5,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { AgentError, describeError } from '../agent/errors.js';
-import type { Logger } from '../agent/log.js';
+import { AgentError, describeError } from '../agent/kernel/errors.js';
+import type { Logger } from '../agent/kernel/log.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };

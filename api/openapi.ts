@@ -7,15 +7,15 @@
  * against the routes the app really serves, both ways.
  */
 import { z } from 'zod';
-import { nodeAdvertSchema } from '../agent/node-advert.js';
+import { nodeAdvertSchema } from '../discovery/advert.js';
 import { AUTH_HEADERS } from '../discovery/peer-auth.js';
 import { agentUrlSchema, serviceEndpointSchema } from '../discovery/endpoint-schema.js';
 import { nodeRecordSchema, nodeStateSchema, peerPathSchema, peerSourceSchema } from '../discovery/types.js';
 import { candidateSchema, kindPlacementSchema } from '../scheduler/placement-view.js';
 import { placementAnswerSchema } from '../scheduler/routing-status.js';
 import { historyEntrySchema } from '../scheduler/history-schema.js';
-import { serviceKindSchema } from '../scheduler/offer-schema.js';
-import { offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
+import { serviceKindSchema } from '../agent/kernel/shapes/offer.js';
+import { offerOverrideSchema, pinSchema } from '../agent/kernel/shapes/override.js';
 import { settingsResetSchema, settingsSchema, settingsViewSchema, testConnectionResultSchema, testConnectionSchema } from '../agent/settings-schema.js';
 // Request bodies: the same schemas the routes parse with (one schema per shape).
 import { loginBody, SESSION_COOKIE } from './admin-auth.js';

@@ -6,10 +6,10 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import type { Clock } from '../agent/clock.js';
-import { AgentError } from '../agent/errors.js';
-import type { Service } from '../agent/lifecycle.js';
-import type { Logger } from '../agent/log.js';
+import type { Clock } from '../agent/kernel/clock.js';
+import { AgentError } from '../agent/kernel/errors.js';
+import type { Service } from '../agent/kernel/lifecycle.js';
+import type { Logger } from '../agent/kernel/log.js';
 
 export interface HttpServerOptions {
   name?: string;

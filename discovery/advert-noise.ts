@@ -5,8 +5,8 @@
  * loudest source says how many were ignored: "ignored 20,000 adverts from 10.0.0.13 in the last
  * minute". At most 2 + MAX_SOURCES_LOGGED lines a minute, whatever arrives.
  */
-import type { CancelTimer, Clock } from '../agent/clock.js';
-import type { Logger } from '../agent/log.js';
+import type { CancelTimer, Clock } from '../agent/kernel/clock.js';
+import type { Logger } from '../agent/kernel/log.js';
 
 export const NOISE_WINDOW_MS = 60_000;
 /** Sources counted one by one per window; beyond that they share one counter. */

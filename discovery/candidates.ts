@@ -5,9 +5,9 @@
  * itself answers at exactly that address (issue 10 §3). Failures are logged once per address and
  * reason, never listed, never routed to.
  */
-import { describeError } from '../agent/errors.js';
-import type { Clock } from '../agent/clock.js';
-import type { Logger } from '../agent/log.js';
+import { describeError } from '../agent/kernel/errors.js';
+import type { Clock } from '../agent/kernel/clock.js';
+import type { Logger } from '../agent/kernel/log.js';
 import { PeerCallError, type PeerClient } from './peer-client.js';
 import type { PeerRegistry } from './registry.js';
 import type { PeerSource } from './types.js';

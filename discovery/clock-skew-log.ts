@@ -2,7 +2,7 @@
  * A peer client that names clock skew in the log (discovery/clock-skew.ts). Its own file, as
  * peer-client.ts imports clock-skew.ts.
  */
-import type { Logger } from '../agent/log.js';
+import type { Logger } from '../agent/kernel/log.js';
 import { formatClockOffset } from './clock-skew.js';
 import { PeerCallError, type PeerClient } from './peer-client.js';
 

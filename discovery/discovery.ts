@@ -3,10 +3,10 @@
  * tailnet, static agent URLs and plain service endpoints — checks liveness itself, and persists what
  * it knows so a restarted agent remembers its peers (and their MACs) before they answer.
  */
-import type { Clock, CancelTimer } from '../agent/clock.js';
-import { describeError } from '../agent/errors.js';
-import type { Service } from '../agent/lifecycle.js';
-import type { Logger } from '../agent/log.js';
+import type { Clock, CancelTimer } from '../agent/kernel/clock.js';
+import { describeError } from '../agent/kernel/errors.js';
+import type { Service } from '../agent/kernel/lifecycle.js';
+import type { Logger } from '../agent/kernel/log.js';
 import { createCandidateVerifier, type Candidate } from './candidates.js';
 import type { ServiceEndpoint } from './endpoint-schema.js';
 import { createEndpointNodes } from './endpoint-nodes.js';
@@ -19,7 +19,7 @@ import { createPeerChecker } from './peer-checker.js';
 import type { PeerRegistry } from './registry.js';
 import { decodeTxt, encodeTxt, instanceName } from './txt-record.js';
 import { hostPort } from './peer-address.js';
-import { AgentError } from '../agent/errors.js';
+import { AgentError } from '../agent/kernel/errors.js';
 import type { Settings } from '../agent/settings-schema.js';
 import type { SettingsView } from '../agent/settings.js';
 import type { NodeRecord } from './types.js';

@@ -5,14 +5,14 @@
  * same on every agent that has the same endpoint configured.
  */
 import { createHash } from 'node:crypto';
-import type { Clock } from '../agent/clock.js';
-import type { Service } from '../agent/lifecycle.js';
-import type { Logger } from '../agent/log.js';
+import type { Clock } from '../agent/kernel/clock.js';
+import type { Service } from '../agent/kernel/lifecycle.js';
+import type { Logger } from '../agent/kernel/log.js';
 import { probeImmichMl } from '../agent/probe/immich-ml.js';
 import { probeOllama } from '../agent/probe/ollama.js';
-import { createProbeLoop } from '../agent/probe/probe-loop.js';
+import { createProbeLoop } from '../agent/kernel/poll-loop.js';
 import type { ServiceEndpoint } from './endpoint-schema.js';
-import { ADVERT_VERSION, type NodeAdvert } from '../agent/node-advert.js';
+import { ADVERT_VERSION, type NodeAdvert } from './advert.js';
 import type { PeerRegistry } from './registry.js';
 
 export function endpointNodeId(name: string): string {

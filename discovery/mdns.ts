@@ -17,10 +17,10 @@
  *   them back), and at most MAX_ENTRIES are kept.
  */
 import { Bonjour, type Browser, type Service as BonjourService } from 'bonjour-service';
-import type { CancelTimer, Clock } from '../agent/clock.js';
-import { describeError } from '../agent/errors.js';
-import type { Service } from '../agent/lifecycle.js';
-import type { Logger } from '../agent/log.js';
+import type { CancelTimer, Clock } from '../agent/kernel/clock.js';
+import { describeError } from '../agent/kernel/errors.js';
+import type { Service } from '../agent/kernel/lifecycle.js';
+import type { Logger } from '../agent/kernel/log.js';
 import { MDNS_SERVICE_TYPE } from './txt-record.js';
 
 /** What the browser saw: a raw advert, to be decoded and verified by the caller. */

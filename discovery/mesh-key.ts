@@ -5,14 +5,14 @@
  *
  * Like the state store (agent/store.ts), a key file that cannot be right is moved aside with a
  * warning, never silently overwritten: losing a key means leaving a mesh. The file itself (0600,
- * atomic writes, moving aside) is handled by agent/secret-file.ts, as the admin credential's is.
+ * atomic writes, moving aside) is handled by agent/kernel/secret-file.ts, as the admin credential's is.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { chown, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { AgentError } from '../agent/errors.js';
-import type { Logger } from '../agent/log.js';
-import { secretFile, type SecretKind } from '../agent/secret-file.js';
+import { AgentError } from '../agent/kernel/errors.js';
+import type { Logger } from '../agent/kernel/log.js';
+import { secretFile, type SecretKind } from '../agent/kernel/secret-file.js';
 
 export const MESH_KEY_FILE = 'mesh.key';
 
@@ -25,7 +25,7 @@ export const MIN_MESH_KEY_LENGTH = 16;
 /** Domain-separation label: the fingerprint can never equal any other value derived from the key. */
 const FINGERPRINT_LABEL = 'inference-mesh/fingerprint/v1';
 
-/** How the key file is named, checked and spoken of; agent/secret-file.ts does the rest. */
+/** How the key file is named, checked and spoken of; agent/kernel/secret-file.ts does the rest. */
 const MESH_KEY: SecretKind = {
   fileName: MESH_KEY_FILE,
   label: 'mesh key',
@@ -71,7 +71,7 @@ export interface LoadMeshKeyOptions {
   /** From --key, INFERENCE_MESH_KEY or agent.config.json (already merged by agent/config.ts). */
   configuredKey?: string | undefined;
   log: Logger;
-  /** For the `.corrupt-<time>` suffix (DESIGN.md §6.4: no wall clock outside agent/clock.ts). */
+  /** For the `.corrupt-<time>` suffix (DESIGN.md §6.4: no wall clock outside agent/kernel/clock.ts). */
   nowMs: () => number;
   /** Defaults to `os.platform()`; injectable so the POSIX-only mode check is testable anywhere. */
   platform?: NodeJS.Platform;

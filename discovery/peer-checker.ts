@@ -6,11 +6,11 @@
  * so a hanging peer delays no one. A ping that shows a new advert `seq` re-fetches the advert; a
  * ping answered by a different node (an address reused) or through a relay drops that path.
  */
-import type { Clock } from '../agent/clock.js';
-import { describeError } from '../agent/errors.js';
-import type { Service } from '../agent/lifecycle.js';
-import type { Logger } from '../agent/log.js';
-import { createProbeLoop } from '../agent/probe/probe-loop.js';
+import type { Clock } from '../agent/kernel/clock.js';
+import { describeError } from '../agent/kernel/errors.js';
+import type { Service } from '../agent/kernel/lifecycle.js';
+import type { Logger } from '../agent/kernel/log.js';
+import { createProbeLoop } from '../agent/kernel/poll-loop.js';
 import { dueChecks, pingTimeoutMs, updateRtt, type RttEstimate } from './check-schedule.js';
 import { PeerCallError, type PeerClient } from './peer-client.js';
 import type { PeerRegistry } from './registry.js';

@@ -8,10 +8,10 @@
  * unreachable, hanging or hostile peer never delays the others or exhausts memory.
  */
 import { z } from 'zod';
-import { timeoutSignal, TimeoutError, type Clock } from '../agent/clock.js';
-import { AgentError } from '../agent/errors.js';
-import { describeFetchError } from '../agent/fetch-error.js';
-import { nodeAdvertSchema, type NodeAdvert } from '../agent/node-advert.js';
+import { timeoutSignal, TimeoutError, type Clock } from '../agent/kernel/clock.js';
+import { AgentError } from '../agent/kernel/errors.js';
+import { describeFetchError } from '../agent/kernel/fetch-error.js';
+import { nodeAdvertSchema, type NodeAdvert } from './advert.js';
 import { resolveAgentUrl, type LookupHost } from './peer-address.js';
 import { settingsViewSchema, type Settings } from '../agent/settings-schema.js';
 import type { SettingsView } from '../agent/settings.js';

@@ -4,9 +4,9 @@
  * own health checks (bonjour-service never reports a crashed peer as down, TOOLCHAIN.md), and every
  * change is announced as a typed event for the elector, the UI and persistence.
  */
-import { createEmitter, type Unsubscribe } from '../agent/events.js';
-import type { Logger } from '../agent/log.js';
-import type { NodeAdvert } from '../agent/node-advert.js';
+import { createEmitter, type Unsubscribe } from '../agent/kernel/events.js';
+import type { Logger } from '../agent/kernel/log.js';
+import type { NodeAdvert } from './advert.js';
 import type { NodeRecord, NodeState, PeerPath, PeerSource } from './types.js';
 
 export type PathCheck =

@@ -11,11 +11,11 @@
  * - other failures (tailscaled down, timeouts) → the probe loop's one warn per distinct error; the last
  *   peer list is kept, since liveness comes from the agents' own health checks, not from here.
  */
-import type { CancelTimer, Clock } from '../agent/clock.js';
-import { describeError } from '../agent/errors.js';
-import type { Service } from '../agent/lifecycle.js';
-import type { Logger } from '../agent/log.js';
-import { createProbeLoop, type ProbeOutcome } from '../agent/probe/probe-loop.js';
+import type { CancelTimer, Clock } from '../agent/kernel/clock.js';
+import { describeError } from '../agent/kernel/errors.js';
+import type { Service } from '../agent/kernel/lifecycle.js';
+import type { Logger } from '../agent/kernel/log.js';
+import { createProbeLoop, type ProbeOutcome } from '../agent/kernel/poll-loop.js';
 import { TailscaleUnavailableError } from './tailscale-client.js';
 import { parseTailscaleStatus, selectTailnetPeers, TailscaleStatusMalformedError, type TailnetFilter, type TailnetPeer, type TailscaleStatus } from './tailscale-status.js';
 

@@ -4,8 +4,8 @@
  * every platform by itself (PROTOCOLS.md §4.1). Returns the raw JSON; tailscale-status.ts parses it.
  */
 import { request } from 'node:http';
-import { AgentError } from '../agent/errors.js';
-import { ExecError, type Exec } from '../agent/exec.js';
+import { AgentError } from '../agent/kernel/errors.js';
+import { ExecError, type Exec } from '../agent/kernel/exec.js';
 import { TailscaleStatusMalformedError } from './tailscale-status.js';
 
 /** Linux default (PROTOCOLS.md §4.1); `/run/tailscale/…` is the same file where `/var/run` → `/run`. */

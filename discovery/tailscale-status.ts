@@ -6,7 +6,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
-import { AgentError } from '../agent/errors.js';
+import { AgentError } from '../agent/kernel/errors.js';
 
 /** `ipn.State` strings as they appear in `BackendState` (PROTOCOLS.md §4.3). */
 export const tailscaleBackendStates = ['NoState', 'InUseOtherUser', 'NeedsLogin', 'NeedsMachineAuth', 'Stopped', 'Starting', 'Running'] as const;

@@ -3,7 +3,7 @@
  * persisted copy in state.json is parsed with the same rules as everything else.
  */
 import { z } from 'zod';
-import { nodeAdvertSchema } from '../agent/node-advert.js';
+import { nodeAdvertSchema } from './advert.js';
 
 /**
  * Where we learnt of a node: ourselves, an mDNS advert, the tailnet, a static agent URL, a plain

@@ -7,18 +7,18 @@
  * - batch Immich work has no node / has one again: pause / resume the ML queues (hub only);
  * - a sleeping node's window opens: Wake-on-LAN (scheduler/waker.ts).
  */
-import type { Clock } from '../agent/clock.js';
-import { describeError } from '../agent/errors.js';
-import type { Unsubscribe } from '../agent/events.js';
+import type { Clock } from '../agent/kernel/clock.js';
+import { describeError } from '../agent/kernel/errors.js';
+import type { Unsubscribe } from '../agent/kernel/events.js';
 import type { History } from '../agent/history.js';
-import type { Service } from '../agent/lifecycle.js';
-import type { Logger } from '../agent/log.js';
+import type { Service } from '../agent/kernel/lifecycle.js';
+import type { Logger } from '../agent/kernel/log.js';
 import type { Candidate, Placement } from './placement-view.js';
 import type { Elector } from './elector.js';
 import type { HistoryEntry } from './history-schema.js';
 import { preloadModels, unloadAllModels } from './ollama-actions.js';
 import type { createQueuePauser } from './queue-pauser.js';
-import { GONE_CODES } from './reason.js';
+import { GONE_CODES } from '../agent/kernel/shapes/reason.js';
 import { retryWithBackoff } from './retry.js';
 
 export interface ActionsOptions {

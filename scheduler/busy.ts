@@ -3,28 +3,10 @@
  * facts and advertises the result, so every agent elects from the same inputs. Pure: the previous
  * state, the latest facts and `nowMs` in; the next state out.
  */
-import { z } from 'zod';
-import type { ActivityFacts } from '../agent/probe/facts.js';
-import type { Offer } from './offer-schema.js';
-import { busyReasonSchema, type BusyReason } from './reason.js';
-
-export const busyStateSchema = z.object({
-  /** What the node is busy with now (a game; a GPU load past `forSec` when the facts last changed), or null. */
-  busy: busyReasonSchema.nullable(),
-  busySinceMs: z.number().nullable(),
-  /**
-   * Since when GPU utilisation has been above the threshold (null while below). Peers judge
-   * `forSec` from it with their own timer (scheduler/eligibility.ts), as a steady load changes no facts.
-   */
-  gpuHotSinceMs: z.number().nullable(),
-  /** After the busy spell ends, the node is offered again only from this time on. */
-  coolDownUntilMs: z.number().nullable(),
-  /** What the node was last busy with (for "cooling down after cs2.exe"). */
-  lastBusy: busyReasonSchema.nullable(),
-});
-export type BusyState = z.infer<typeof busyStateSchema>;
-
-export const idleBusyState: BusyState = { busy: null, busySinceMs: null, gpuHotSinceMs: null, coolDownUntilMs: null, lastBusy: null };
+import type { ActivityFacts } from '../agent/kernel/shapes/facts.js';
+import type { Offer } from '../agent/kernel/shapes/offer.js';
+import type { BusyReason } from '../agent/kernel/shapes/reason.js';
+import type { BusyState } from '../agent/kernel/shapes/busy-state.js';
 
 export function trackBusy(prev: BusyState, activity: ActivityFacts | null, offer: Pick<Offer, 'notWhile' | 'coolDownSec'>, nowMs: number): BusyState {
   const watched = new Set(offer.notWhile.processes.map((p) => p.toLowerCase()));

@@ -9,10 +9,10 @@
 import { z } from 'zod';
 import type { NodeRecord } from '../discovery/types.js';
 import { effectivePriority, evaluate, hasGpu, maxVramMb } from './eligibility.js';
-import type { PlacementPolicy, ServiceKind } from './offer-schema.js';
-import { SERVICE_KINDS } from './offer-schema.js';
-import { inForce, newestPins, type Pin } from './override-schema.js';
-import { PIN_OVERRIDES, batchReasonSchema, reason, reasonSchema, type BatchReason, type Reason } from './reason.js';
+import type { PlacementPolicy, ServiceKind } from '../agent/kernel/shapes/offer.js';
+import { SERVICE_KINDS } from '../agent/kernel/shapes/offer.js';
+import { inForce, newestPins, type Pin } from '../agent/kernel/shapes/override.js';
+import { PIN_OVERRIDES, batchReasonSchema, reason, reasonSchema, type BatchReason, type Reason } from '../agent/kernel/shapes/reason.js';
 
 export const electedCandidateSchema = z.object({
   nodeId: z.string(),

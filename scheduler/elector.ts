@@ -5,16 +5,16 @@
  * The election is pure and zone-free; the elector adds the words (in `displayZone`) for the API
  * and UI, and tells listeners only when a verdict's code changes, never for words alone.
  */
-import type { CancelTimer, Clock } from '../agent/clock.js';
-import { createEmitter, type Unsubscribe } from '../agent/events.js';
-import type { Service } from '../agent/lifecycle.js';
-import type { Logger } from '../agent/log.js';
+import type { CancelTimer, Clock } from '../agent/kernel/clock.js';
+import { createEmitter, type Unsubscribe } from '../agent/kernel/events.js';
+import type { Service } from '../agent/kernel/lifecycle.js';
+import type { Logger } from '../agent/kernel/log.js';
 import type { PeerRegistry } from '../discovery/registry.js';
 import { elect, electKind, type Election } from './election.js';
 import { describeKind, describePlacement, type KindPlacement, type Placement } from './placement-view.js';
-import { reasonKey } from './reason.js';
-import type { PlacementPolicy, ServiceKind } from './offer-schema.js';
-import type { Pin } from './override-schema.js';
+import { reasonKey } from '../agent/kernel/shapes/reason.js';
+import type { PlacementPolicy, ServiceKind } from '../agent/kernel/shapes/offer.js';
+import type { Pin } from '../agent/kernel/shapes/override.js';
 
 export interface Elector extends Service {
   current(): Placement | null;

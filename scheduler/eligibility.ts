@@ -4,10 +4,11 @@
  * edges (`reason-words.ts`). Pure: a registry record, the kind, the time and (for Ollama) the model.
  */
 import type { NodeRecord } from '../discovery/types.js';
-import type { ServiceKind } from './offer-schema.js';
-import { inForce } from './override-schema.js';
-import { reason, type NodeReason } from './reason.js';
-import { windowState, type TimeWindow } from './windows.js';
+import type { ServiceKind } from '../agent/kernel/shapes/offer.js';
+import { inForce } from '../agent/kernel/shapes/override.js';
+import { reason, type NodeReason } from '../agent/kernel/shapes/reason.js';
+import { windowState } from './windows.js';
+import { type TimeWindow } from '../agent/kernel/shapes/time-window.js';
 
 export interface Eligibility {
   eligible: boolean;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { serviceKindSchema } from './offer-schema.js';
+import { serviceKindSchema } from '../agent/kernel/shapes/offer.js';
 
 /** One line of the placement history (issue 4 §6): a placement change or an action, with its reason. */
 export const historyEntrySchema = z.object({

@@ -9,8 +9,8 @@
  * without it the model is scheduled and the answer is `done_reason: "load"`.
  */
 import { Ollama } from 'ollama';
-import { AgentError } from '../agent/errors.js';
-import { describeFetchError } from '../agent/fetch-error.js';
+import { AgentError } from '../agent/kernel/errors.js';
+import { describeFetchError } from '../agent/kernel/fetch-error.js';
 import { ollamaPsWire } from '../agent/probe/ollama-wire.js';
 
 export interface OllamaActionOptions {

@@ -8,7 +8,7 @@
  * Pause state always comes from a fresh status read (`isPaused`, §3.5), never from our list alone:
  * an admin may resume or pause a queue at any time.
  */
-import type { Logger } from '../agent/log.js';
+import type { Logger } from '../agent/kernel/log.js';
 import { ImmichApiError, type ImmichQueues, type ImmichQueueStatus } from './immich-queues.js';
 
 export interface PausedByUsStore {

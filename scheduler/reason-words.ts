@@ -3,7 +3,7 @@
  * and the CLI and web UI show what the API (or this module, server-side) wrote. Times are shown in
  * the zone of the node that displays them.
  */
-import type { BatchReason, BusyReason, Reason } from './reason.js';
+import type { BatchReason, BusyReason, Reason } from '../agent/kernel/shapes/reason.js';
 import { formatDuration, formatLocalTime, formatWindow } from './windows.js';
 
 export interface WordsContext {

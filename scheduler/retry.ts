@@ -10,7 +10,7 @@
  *
  * Time only passes through the injected clock (DESIGN.md §6.4), so tests drive it with FakeClock.
  */
-import type { Clock } from '../agent/clock.js';
+import type { Clock } from '../agent/kernel/clock.js';
 
 export interface RetryOptions {
   clock: Clock;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { placementSchema } from './placement-view.js';
-import { SERVICE_KINDS, type ServiceKind } from './offer-schema.js';
+import { SERVICE_KINDS, type ServiceKind } from '../agent/kernel/shapes/offer.js';
 
 export const unreachableNodeSchema = z.object({
   nodeId: z.string(),

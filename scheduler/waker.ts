@@ -3,12 +3,12 @@
  * its last advert, kept across restarts), send it a magic packet, then wait for it to come up and
  * give up visibly after `waitUpMs`. Packets go to the configured broadcast address and port.
  */
-import type { CancelTimer, Clock } from '../agent/clock.js';
-import { describeError } from '../agent/errors.js';
-import type { Unsubscribe } from '../agent/events.js';
+import type { CancelTimer, Clock } from '../agent/kernel/clock.js';
+import { describeError } from '../agent/kernel/errors.js';
+import type { Unsubscribe } from '../agent/kernel/events.js';
 import type { History } from '../agent/history.js';
-import type { Service } from '../agent/lifecycle.js';
-import type { Logger } from '../agent/log.js';
+import type { Service } from '../agent/kernel/lifecycle.js';
+import type { Logger } from '../agent/kernel/log.js';
 import type { PeerRegistry } from '../discovery/registry.js';
 import type { NodeRecord } from '../discovery/types.js';
 import type { Placement } from './placement-view.js';

@@ -15,52 +15,9 @@
  *   happens twice at fall-back means its first occurrence. So 22:00–07:00 lasts 8 h or 10 h on those
  *   nights rather than moving.
  */
-import { z } from 'zod';
-import { DAY_MS, MINUTE_MS, instantOfWallTime, isoWeekday, minuteOfDay, startOfWallDay, wallTimeAt } from './wall-clock.js';
+import { DAYS, type Day, type TimeWindow } from '../agent/kernel/shapes/time-window.js';
+import { DAY_MS, MINUTE_MS, instantOfWallTime, isoWeekday, minuteOfDay, startOfWallDay, wallTimeAt } from '../agent/kernel/wall-clock.js';
 
-export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Day = (typeof DAYS)[number];
-
-/** One weekly window; see the module comment for what `days`, `from` and `to` mean. */
-export interface TimeWindow {
-  /** The days on which the window STARTS (a 22:00–07:00 window listed on `fri` ends Saturday morning). */
-  days: readonly Day[];
-  /** Local start, "HH:MM" 24-hour, 00:00–23:59. */
-  from: string;
-  /** Local end, "HH:MM" 24-hour, 00:00–24:00; not later than `from` = ends the next day. */
-  to: string;
-}
-
-const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
-const HHMM_OR_24 = /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
-
-/**
- * Validates one window from config or a peer's advert.
- * @example timeWindowSchema.parse({ from: '22:00', to: '07:00' }) // days default to all seven
- * @example timeWindowSchema.parse({ days: ['sat', 'sun'], from: '00:00', to: '24:00' }) // whole weekend
- */
-export const timeWindowSchema = z
-  .strictObject({
-    days: z.array(z.enum(DAYS)).min(1, 'list at least one day, or leave days out for every day').max(7, 'at most the seven days').default(() => [...DAYS]),
-    from: z.string().regex(HHMM, 'must be a 24-hour time HH:MM, 00:00–23:59'),
-    to: z.string().regex(HHMM_OR_24, 'must be a 24-hour time HH:MM, 00:00–24:00'),
-  })
-  // Equal ends would be ambiguous (empty or a whole day?); make the user say which.
-  .refine((w) => w.from !== w.to, { message: 'from and to must differ (use 00:00–24:00 for a whole day)', path: ['to'] });
-
-/**
- * Whether `tz` is an IANA zone this runtime knows.
- * @example isValidTimeZone('Europe/London') === true; isValidTimeZone('Mars/Base') === false
- */
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch (err) {
-    if (err instanceof RangeError) return false;
-    throw err;
-  }
-}
 
 export interface WindowState {
   open: boolean;

@@ -2,8 +2,8 @@
  * `inference-mesh status` as a readable table: pure formatting of a node advert, so it is tested
  * without a terminal.
  */
-import type { NodeAdvert } from '../node-advert.js';
-import type { GpuFacts } from '../probe/facts.js';
+import type { NodeAdvert } from '../../discovery/advert.js';
+import type { GpuFacts } from '../kernel/shapes/facts.js';
 
 export function formatStatus(advert: NodeAdvert, nowMs: number): string {
   const lines: string[] = [];

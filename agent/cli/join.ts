@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { MESH_KEY_FILE, meshFingerprint, meshKeyProblem, readMeshKey, storeMeshKey } from '../../discovery/mesh-key.js';
-import { describeError } from '../errors.js';
+import { describeError } from '../kernel/errors.js';
 import type { CliResult } from './placement-commands.js';
 
 export interface JoinDeps {

@@ -8,11 +8,11 @@
  * one `case` in run-cli.ts.
  */
 import { Argument, Command as Program, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { SERVICE_KINDS, type ServiceKind } from '../../scheduler/offer-schema.js';
+import { SERVICE_KINDS, type ServiceKind } from '../kernel/shapes/offer.js';
 import type { ConfigFlags } from '../config.js';
-import { AGENT_VERSION } from '../version.js';
+import { AGENT_VERSION } from '../kernel/version.js';
 import { parseDuration } from './duration.js';
-import { LOG_FORMATS, type LogFormat } from '../log-format.js';
+import { LOG_FORMATS, type LogFormat } from '../kernel/log-format.js';
 
 /** Options every command that talks to a running agent takes. */
 export interface ClientOptions {

@@ -3,8 +3,8 @@
  * `placement [--json]`: thin clients of the agent's API, returning text and an exit code.
  */
 import { z } from 'zod';
-import { timeoutSignal, type Clock } from '../clock.js';
-import { describeFetchError } from '../fetch-error.js';
+import { timeoutSignal, type Clock } from '../kernel/clock.js';
+import { describeFetchError } from '../kernel/fetch-error.js';
 import { placementAnswerSchema, unreachableNote, type PlacementAnswer } from '../../scheduler/routing-status.js';
 
 export interface CliResult {

@@ -6,16 +6,16 @@
  * loaded 2-core machine). `start` itself stays in main.ts, which owns signals and the exit.
  */
 import { readAdminToken } from '../admin-token.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../kernel/clock.js';
 import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config.js';
 import { findConfigLocation } from '../config-location.js';
 import { defaultDataDir } from '../data-dir.js';
 import type { DoctorDeps } from '../doctor/types.js';
 import { runDoctor } from '../doctor/doctor.js';
-import { AgentError, ConfigError, describeError } from '../errors.js';
-import type { LogFormat } from '../log-format.js';
+import { AgentError, ConfigError, describeError } from '../kernel/errors.js';
+import type { LogFormat } from '../kernel/log-format.js';
 import { runService, type ServiceDeps } from '../service/service.js';
-import { AGENT_VERSION } from '../version.js';
+import { AGENT_VERSION } from '../kernel/version.js';
 import { readMeshKey } from '../../discovery/mesh-key.js';
 import { runJoin, type JoinDeps } from './join.js';
 import { parseCommand, type Command } from './parse-args.js';

@@ -4,7 +4,7 @@
  * it: `offer` drops `offer.coolDownSec`). A thin client of `POST /api/v1/settings/reset`.
  */
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../kernel/clock.js';
 import { callAgent, type CliResult } from './placement-commands.js';
 
 const answerSchema = z.object({ dropped: z.array(z.string()) });

@@ -3,9 +3,9 @@
  * exit code instead of printing, so main.ts stays the only file that touches the process.
  */
 import { z } from 'zod';
-import { timeoutSignal, type Clock } from '../clock.js';
-import { describeFetchError } from '../fetch-error.js';
-import { nodeAdvertSchema } from '../node-advert.js';
+import { timeoutSignal, type Clock } from '../kernel/clock.js';
+import { describeFetchError } from '../kernel/fetch-error.js';
+import { nodeAdvertSchema } from '../../discovery/advert.js';
 import { nodeRecordSchema } from '../../discovery/types.js';
 import { placementAnswerSchema } from '../../scheduler/routing-status.js';
 import { formatNodes } from './format-nodes.js';

@@ -3,7 +3,7 @@
  * (the issue lists them: port, Ollama bind address, multicast route, firewall, WSL2 NAT, Tailscale,
  * Immich key, clock). Exit code 1 when any check found a problem, so scripts can gate on it.
  */
-import { describeError } from '../errors.js';
+import { describeError } from '../kernel/errors.js';
 import { ALL_CHECKS } from './checks/index.js';
 import { formatResults } from './format.js';
 import type { CheckResult, DoctorCheck, DoctorConfig, DoctorDeps } from './types.js';

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createLocalApiReader } from '../../discovery/tailscale-client.js';
-import { systemClock } from '../clock.js';
+import { systemClock } from '../kernel/clock.js';
 import { nodeExec } from '../exec-node.js';
 import { connectProbe, netListenProbe } from './net-probes.js';
 import type { DoctorDeps } from './types.js';

@@ -4,7 +4,7 @@
  */
 import type { NetworkInterfaceInfo } from 'node:os';
 import type { AgentConfig } from '../config-schema.js';
-import type { Exec } from '../exec.js';
+import type { Exec } from '../kernel/exec.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'problem' | 'skipped';
 

@@ -2,10 +2,10 @@
  * What the machine is busy with now: which of the configured games/apps run, and how loaded the
  * GPUs are. Polled on a short timer, so it uses only the cheap sources (PROTOCOLS.md §6.3).
  */
-import { describeError } from '../errors.js';
-import type { Exec } from '../exec.js';
-import type { Logger } from '../log.js';
-import type { ActivityFacts } from './facts.js';
+import { describeError } from '../kernel/errors.js';
+import type { Exec } from '../kernel/exec.js';
+import type { Logger } from '../kernel/log.js';
+import type { ActivityFacts } from '../kernel/shapes/facts.js';
 import { readNvidiaGpus } from './gpu-nvidia.js';
 import { readSysfsGpus, type ProbeFs } from './gpu-sysfs.js';
 

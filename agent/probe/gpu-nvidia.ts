@@ -5,8 +5,8 @@
  * every call and so blocks the event loop for the whole run, and its merge drops values that are 0
  * (an idle GPU loses its utilisation field) (PROTOCOLS.md §6.1, "Gotchas").
  */
-import { ExecError, type Exec } from '../exec.js';
-import type { GpuFacts } from './facts.js';
+import { ExecError, type Exec } from '../kernel/exec.js';
+import type { GpuFacts } from '../kernel/shapes/facts.js';
 
 /** Columns in this order; `nounits` leaves MiB and % as bare numbers (PROTOCOLS.md §6.1). */
 export const nvidiaSmiArgs = [

@@ -3,7 +3,7 @@
  * them at all and takes VRAM from the largest PCI BAR, which is often 256 MB rather than the real
  * VRAM (PROTOCOLS.md §6.1); amdgpu exposes the true figures under `/sys/class/drm/cardN/device`.
  */
-import type { GpuFacts, GpuVendor } from './facts.js';
+import type { GpuFacts, GpuVendor } from '../kernel/shapes/facts.js';
 import { normalizePciBusId } from './gpu-nvidia.js';
 
 /**

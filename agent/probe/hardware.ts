@@ -3,8 +3,8 @@
  * GPU figures come from sources that do not block the event loop (PROTOCOLS.md §6.1, §6.3).
  */
 import type { Systeminformation as Si } from 'systeminformation';
-import type { Exec } from '../exec.js';
-import type { GpuFacts, GpuVendor, HardwareFacts } from './facts.js';
+import type { Exec } from '../kernel/exec.js';
+import type { GpuFacts, GpuVendor, HardwareFacts } from '../kernel/shapes/facts.js';
 import { normalizePciBusId, readNvidiaGpus } from './gpu-nvidia.js';
 import { readSysfsGpus, type ProbeFs } from './gpu-sysfs.js';
 

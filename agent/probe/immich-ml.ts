@@ -2,8 +2,8 @@
  * Probes the local Immich machine-learning service the way the Immich server does: `GET /ping`
  * answering `pong` (PROTOCOLS.md §2.1, §2.5).
  */
-import { describeFetchError } from '../fetch-error.js';
-import type { ImmichMlFacts } from './facts.js';
+import { describeFetchError } from '../kernel/fetch-error.js';
+import type { ImmichMlFacts } from '../kernel/shapes/facts.js';
 
 export interface ImmichMlProbeDeps {
   fetch: typeof fetch;

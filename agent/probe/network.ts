@@ -1,5 +1,5 @@
 import type { NetworkInterfaceInfo } from 'node:os';
-import type { NetworkFacts } from './facts.js';
+import type { NetworkFacts } from '../kernel/shapes/facts.js';
 
 /**
  * Addresses and MAC per interface, from `os.networkInterfaces()` (injected). The MAC is kept for

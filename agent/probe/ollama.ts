@@ -4,8 +4,8 @@
  * probing, and the UI says why.
  */
 import { Ollama } from 'ollama';
-import { describeFetchError } from '../fetch-error.js';
-import type { OllamaFacts } from './facts.js';
+import { describeFetchError } from '../kernel/fetch-error.js';
+import type { OllamaFacts } from '../kernel/shapes/facts.js';
 import { ollamaPsWire, ollamaTagsWire, ollamaVersionWire } from './ollama-wire.js';
 
 export interface OllamaProbeDeps {

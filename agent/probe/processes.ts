@@ -6,7 +6,7 @@
  * (Get-CimInstance Win32_Process); its cost grows with the process count (PROTOCOLS.md §6.2, §6.3).
  * We only need names, and each platform has a cheaper source of those.
  */
-import type { Exec } from '../exec.js';
+import type { Exec } from '../kernel/exec.js';
 import type { ProbeFs } from './gpu-sysfs.js';
 
 export interface ProcessDeps {

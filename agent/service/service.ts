@@ -5,7 +5,7 @@
  * (DESIGN.md §6.3), so tests run it against a temp dir and a fake exec, never a real systemctl.
  */
 import path from 'node:path';
-import { ExecError, type Exec } from '../exec.js';
+import { ExecError, type Exec } from '../kernel/exec.js';
 import { planFor, type PlatformPlan, type Step } from './plan.js';
 
 export interface ServiceCommand {

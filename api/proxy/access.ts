@@ -10,7 +10,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
-import { ConfigError, type ConfigIssue } from '../../agent/errors.js';
+import { ConfigError, type ConfigIssue } from '../../agent/kernel/errors.js';
 
 /**
  * The networks a home lab's own clients come from; the public internet is not among them.

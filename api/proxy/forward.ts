@@ -8,9 +8,9 @@
  */
 import type http from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { TimeoutError, type Clock } from '../../agent/clock.js';
-import { describeError } from '../../agent/errors.js';
-import type { ServiceKind } from '../../scheduler/offer-schema.js';
+import { TimeoutError, type Clock } from '../../agent/kernel/clock.js';
+import { describeError } from '../../agent/kernel/errors.js';
+import type { ServiceKind } from '../../agent/kernel/shapes/offer.js';
 import { endToEndHeaders } from './headers.js';
 import { AUTH_HEADERS } from '../../discovery/peer-auth.js';
 

@@ -8,8 +8,8 @@
  */
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from '../../agent/clock.js';
-import type { Logger } from '../../agent/log.js';
+import type { Clock } from '../../agent/kernel/clock.js';
+import type { Logger } from '../../agent/kernel/log.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
 import { closeAfterRefusal } from './linger.js';
 import type { Routing } from './routing.js';

@@ -4,7 +4,7 @@
  * Immich ML). One place, for the router's refusals, the relay's and the handlers' last resort.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { ServiceKind } from '../../scheduler/offer-schema.js';
+import type { ServiceKind } from '../../agent/kernel/shapes/offer.js';
 import { ollamaErrorBody } from './ollama-errors.js';
 
 export function kindErrorBody(kind: ServiceKind, path: string, message: string, status: number): string {

@@ -8,7 +8,7 @@
  * nginx's lingering_close (ngx_http_core_module: lingering_time, lingering_timeout).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from '../../agent/clock.js';
+import type { Clock } from '../../agent/kernel/clock.js';
 
 export const LINGER_MS = 1000;
 export const LINGER_MAX_BYTES = 16 * 1024 * 1024;

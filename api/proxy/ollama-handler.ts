@@ -6,9 +6,9 @@
  */
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TimeoutError, type Clock } from '../../agent/clock.js';
-import { describeError } from '../../agent/errors.js';
-import type { Logger } from '../../agent/log.js';
+import { TimeoutError, type Clock } from '../../agent/kernel/clock.js';
+import { describeError } from '../../agent/kernel/errors.js';
+import type { Logger } from '../../agent/kernel/log.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody, type Attempt } from './forward.js';
 import { closeAfterRefusal } from './linger.js';
 import { isModelNotFound, ollamaErrorBody, ollamaErrorFrame } from './ollama-errors.js';

@@ -8,11 +8,11 @@
  */
 import type http from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Clock } from '../../agent/clock.js';
-import type { Logger } from '../../agent/log.js';
+import type { Clock } from '../../agent/kernel/clock.js';
+import type { Logger } from '../../agent/kernel/log.js';
 import { socketLocal } from '../../discovery/peer-address.js';
 import { AUTH_HEADERS, signRelayResponse, type RequestVerifier } from '../../discovery/peer-auth.js';
-import type { ServiceKind } from '../../scheduler/offer-schema.js';
+import type { ServiceKind } from '../../agent/kernel/shapes/offer.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
 import { ollamaErrorFrame } from './ollama-errors.js';
 import { kindErrorBody, sendKindError } from './kind-errors.js';

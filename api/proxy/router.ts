@@ -7,9 +7,9 @@
  * mesh key's signature instead, checked by the relay handler.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { describeError } from '../../agent/errors.js';
-import type { Logger } from '../../agent/log.js';
-import type { ServiceKind } from '../../scheduler/offer-schema.js';
+import { describeError } from '../../agent/kernel/errors.js';
+import type { Logger } from '../../agent/kernel/log.js';
+import type { ServiceKind } from '../../agent/kernel/shapes/offer.js';
 import type { AccessPolicy } from './access.js';
 import { sendKindError } from './kind-errors.js';
 import { checkRoutedPath } from './routed-path.js';

@@ -3,13 +3,13 @@
  * the other eligible ones; nodes that just failed a request go last — passive health), the
  * suspect list, and the response headers every routed answer carries.
  */
-import type { CancelTimer, Clock } from '../../agent/clock.js';
-import { createEmitter, type Unsubscribe } from '../../agent/events.js';
+import type { CancelTimer, Clock } from '../../agent/kernel/clock.js';
+import { createEmitter, type Unsubscribe } from '../../agent/kernel/events.js';
 import type { KindRouting, RoutingStatus, UnreachableNode } from '../../scheduler/routing-status.js';
-import { SERVICE_KINDS } from '../../scheduler/offer-schema.js';
+import { SERVICE_KINDS } from '../../agent/kernel/shapes/offer.js';
 import type { PeerRegistry } from '../../discovery/registry.js';
 import type { Elector } from '../../scheduler/elector.js';
-import type { ServiceKind } from '../../scheduler/offer-schema.js';
+import type { ServiceKind } from '../../agent/kernel/shapes/offer.js';
 import { targetFor, type Target } from './targets.js';
 
 export interface Routing {

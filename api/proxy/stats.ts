@@ -13,7 +13,7 @@
  * path go to the ring, never to a label, because unbounded label values explode a Prometheus series
  * count (https://prometheus.io/docs/practices/naming/#labels).
  */
-import { SERVICE_KINDS, type ServiceKind } from '../../scheduler/offer-schema.js';
+import { SERVICE_KINDS, type ServiceKind } from '../../agent/kernel/shapes/offer.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 

@@ -9,7 +9,7 @@
  * - a plain endpoint from config (a machine without the agent): the configured URL (`direct`).
  */
 import type { NodeRecord } from '../../discovery/types.js';
-import type { ServiceKind } from '../../scheduler/offer-schema.js';
+import type { ServiceKind } from '../../agent/kernel/shapes/offer.js';
 import { urlHost, urlPort } from '../../discovery/peer-address.js';
 
 export interface Target {

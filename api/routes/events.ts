@@ -6,8 +6,8 @@
  */
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { Clock } from '../../agent/clock.js';
-import type { Unsubscribe } from '../../agent/events.js';
+import type { Clock } from '../../agent/kernel/clock.js';
+import type { Unsubscribe } from '../../agent/kernel/events.js';
 
 export interface MeshEvent {
   event: 'node' | 'node-removed' | 'placement' | 'history' | 'nodes';

@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { Hono, type Context } from 'hono';
-import type { Logger } from '../../agent/log.js';
-import type { NodeAdvert } from '../../agent/node-advert.js';
+import type { Logger } from '../../agent/kernel/log.js';
+import type { NodeAdvert } from '../../discovery/advert.js';
 import { socketLocal } from '../../discovery/peer-address.js';
 import { AUTH_HEADERS, signResponse, type RequestVerifier } from '../../discovery/peer-auth.js';
 import type { PeerSighting } from '../../discovery/discovery.js';

@@ -8,11 +8,11 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { BadRequestError } from '../../agent/errors.js';
+import { BadRequestError } from '../../agent/kernel/errors.js';
 import type { PlacementAnswer } from '../../scheduler/routing-status.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
-import { serviceKindSchema, type ServiceKind } from '../../scheduler/offer-schema.js';
-import type { OfferOverride, Pin } from '../../scheduler/override-schema.js';
+import { serviceKindSchema, type ServiceKind } from '../../agent/kernel/shapes/offer.js';
+import type { OfferOverride, Pin } from '../../agent/kernel/shapes/override.js';
 import { parseBody } from '../body.js';
 
 export interface PlacementRouteDeps {

@@ -10,7 +10,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import type { SettingsView } from '../../agent/settings.js';
 import { settingsResetSchema, settingsSchema, testConnectionSchema, type Settings, type TestConnectionRequest, type TestConnectionResult } from '../../agent/settings-schema.js';
 import { parseBody } from '../body.js';
-import { AgentError } from '../../agent/errors.js';
+import { AgentError } from '../../agent/kernel/errors.js';
 
 export interface SettingsRouteDeps {
   view: () => SettingsView;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { ExecError, type Exec } from '../../agent/exec.js';
+import { ExecError, type Exec } from '../../agent/kernel/exec.js';
 import type { ExecCall } from './io.js';
 
 export interface FakeTailnetNode {

@@ -2,7 +2,7 @@
  * In-memory stand-ins for the probes' injected I/O: a file tree for readFile/readdir and a scripted
  * exec. They fail the way the real ones do (NodeJS errors with code ENOENT, ExecError('ENOENT')).
  */
-import { ExecError, type Exec, type ExecOptions, type ExecResult } from '../../agent/exec.js';
+import { ExecError, type Exec, type ExecOptions, type ExecResult } from '../../agent/kernel/exec.js';
 import type { ProbeFs } from '../../agent/probe/gpu-sysfs.js';
 
 function enoent(path: string): NodeJS.ErrnoException {

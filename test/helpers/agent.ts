@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createAgent, type Agent, type ResolvedConfig } from '../../agent/agent.js';
-import { systemClock, type Clock } from '../../agent/clock.js';
+import { systemClock, type Clock } from '../../agent/kernel/clock.js';
 import { configSchema, type AgentConfigInput } from '../../agent/config-schema.js';
 import type { AgentDeps } from '../../agent/deps.js';
 import type { HardwareSi } from '../../agent/probe/hardware.js';

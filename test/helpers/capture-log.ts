@@ -1,4 +1,4 @@
-import { createLogger, type LogRecord, type Logger } from '../../agent/log.js';
+import { createLogger, type LogRecord, type Logger } from '../../agent/kernel/log.js';
 
 /** A logger that keeps every record, for asserting what the agent said. */
 export function captureLog(): { log: Logger; records: LogRecord[]; lines: string[] } {

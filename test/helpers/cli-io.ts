@@ -5,9 +5,9 @@
  */
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { systemClock } from '../../agent/clock.js';
+import { systemClock } from '../../agent/kernel/clock.js';
 import { createNodeDoctorDeps } from '../../agent/doctor/node-deps.js';
-import { ExecError } from '../../agent/exec.js';
+import { ExecError } from '../../agent/kernel/exec.js';
 import { runCli, type CliIo, type ResolvedConfig } from '../../agent/cli/run-cli.js';
 
 export interface InProcessResult {

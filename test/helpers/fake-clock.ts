@@ -2,7 +2,7 @@
  * A manual clock for unit tests: time moves only when the test says so, and `pendingTimers()` lets a
  * lifecycle test assert that stop() left nothing armed.
  */
-import type { CancelTimer, Clock } from '../../agent/clock.js';
+import type { CancelTimer, Clock } from '../../agent/kernel/clock.js';
 
 interface Timer {
   id: number;

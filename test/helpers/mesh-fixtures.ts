@@ -2,10 +2,10 @@
  * Registry records for placement tests: a CPU-only hub and a gaming PC with an RTX 4080 whose
  * offer is weekdays 22:00–07:00 (Europe/London) and not while cs2.exe runs.
  */
-import type { NodeAdvert } from '../../agent/node-advert.js';
+import type { NodeAdvert } from '../../discovery/advert.js';
 import type { NodeRecord } from '../../discovery/types.js';
-import type { Offer } from '../../scheduler/offer-schema.js';
-import { offerSchema } from '../../scheduler/offer-schema.js';
+import type { Offer } from '../../agent/kernel/shapes/offer.js';
+import { offerSchema } from '../../agent/kernel/shapes/offer.js';
 import { sampleAdvert } from './sample-advert.js';
 
 export const HUB = '1'.repeat(32);

@@ -1,4 +1,4 @@
-import type { NodeAdvert } from '../../agent/node-advert.js';
+import type { NodeAdvert } from '../../discovery/advert.js';
 
 /** A realistic gaming-PC advert for formatting and API tests. */
 export function sampleAdvert(overrides: Partial<NodeAdvert> = {}): NodeAdvert {

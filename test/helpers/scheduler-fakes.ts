@@ -9,7 +9,7 @@ import { elect } from '../../scheduler/election.js';
 import { describePlacement, type KindPlacement, type Placement } from '../../scheduler/placement-view.js';
 import type { Elector } from '../../scheduler/elector.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
-import { placementPolicySchema } from '../../scheduler/offer-schema.js';
+import { placementPolicySchema } from '../../agent/kernel/shapes/offer.js';
 
 export interface MemoryHistory extends History {
   readonly entries: HistoryEntry[];

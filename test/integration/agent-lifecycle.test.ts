@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAgent } from '../../agent/agent.js';
 import { configSchema } from '../../agent/config-schema.js';
 import { LOCK_FILE } from '../../agent/data-dir-lock.js';
-import { DataDirLockedError } from '../../agent/errors.js';
+import { DataDirLockedError } from '../../agent/kernel/errors.js';
 import { activeResources, leakedSince } from '../helpers/resources.js';
 import { startTestAgent, testDeps } from '../helpers/agent.js';
 

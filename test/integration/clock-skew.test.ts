@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock, type Clock } from '../../agent/clock.js';
+import { systemClock, type Clock } from '../../agent/kernel/clock.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { eventually, runCli } from '../helpers/cli.js';

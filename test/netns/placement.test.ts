@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeAdvert } from '../../agent/node-advert.js';
+import type { NodeAdvert } from '../../discovery/advert.js';
 import type { Placement } from '../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
 import { BIN } from '../helpers/cli.js';

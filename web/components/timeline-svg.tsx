@@ -9,7 +9,7 @@
  * to a screen reader.
  */
 import type { FC } from 'hono/jsx';
-import { SERVICE_KINDS } from '../../scheduler/offer-schema.js';
+import { SERVICE_KINDS } from '../../agent/kernel/shapes/offer.js';
 import { formatLocalTime } from '../../scheduler/windows.js';
 import { kindLabel } from '../view/format.js';
 import { describeTimeline, localTicks, spanTitle, type NodeTimeline, type Span } from '../view/timeline-model.js';

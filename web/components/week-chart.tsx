@@ -7,7 +7,7 @@
  */
 import type { FC } from 'hono/jsx';
 import type { NodeRecord } from '../../discovery/types.js';
-import { inForce } from '../../scheduler/override-schema.js';
+import { inForce } from '../../agent/kernel/shapes/override.js';
 import { formatWindow } from '../../scheduler/windows.js';
 import { localTicks, offeredSpans, type Span } from '../view/timeline-model.js';
 

@@ -7,7 +7,7 @@
  */
 import type { FC } from 'hono/jsx';
 import type { NodeRecord } from '../../discovery/types.js';
-import { DAYS } from '../../scheduler/windows.js';
+import { DAYS } from '../../agent/kernel/shapes/time-window.js';
 import { nodeChoices, type NodeChoice } from '../view/node-urls.js';
 import { WeekChart } from '../components/week-chart.js';
 import { NARROW_WIDTH, WIDE_WIDTH } from '../components/timeline-svg.js';

@@ -33,7 +33,7 @@ var IMView = (function () {
   // Mirrors web/view/format.ts plainWords: a down service is "not running"; its socket error stays in the card's details.
   function plain(text) { return String(text).replace(/\b(Ollama|Immich ML) is down(?:: [^;]*)?/g, '$1 is not running').replace(/\balways offered\b/g, 'available at any time'); }
 
-  // Same approach as scheduler/wall-clock.ts: the zone's wall time encoded as a UTC instant.
+  // Same approach as agent/kernel/wall-clock.ts: the zone's wall time encoded as a UTC instant.
   var formatters = {};
   function wallTimeAt(ms, zone) {
     var f = formatters[zone];

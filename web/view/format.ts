@@ -3,8 +3,8 @@
  * (web/static/view-js.ts) so a live update reads exactly like the server-rendered page;
  * test/unit/web/client-view.test.ts compares the two on the same fixtures.
  */
-import type { ServiceKind } from '../../scheduler/offer-schema.js';
-import { DAY_MS, startOfWallDay, wallTimeAt } from '../../scheduler/wall-clock.js';
+import type { ServiceKind } from '../../agent/kernel/shapes/offer.js';
+import { DAY_MS, startOfWallDay, wallTimeAt } from '../../agent/kernel/wall-clock.js';
 import { formatDuration, formatLocalTime } from '../../scheduler/windows.js';
 
 export function kindLabel(kind: ServiceKind): string {

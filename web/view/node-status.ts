@@ -6,7 +6,7 @@
 import { formatClockOffset } from '../../discovery/clock-skew.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import type { Placement } from '../../scheduler/placement-view.js';
-import { SERVICE_KINDS } from '../../scheduler/offer-schema.js';
+import { SERVICE_KINDS } from '../../agent/kernel/shapes/offer.js';
 import { formatLocalTime } from '../../scheduler/windows.js';
 import { kindLabel, plainWords } from './format.js';
 

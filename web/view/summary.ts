@@ -6,7 +6,7 @@
 import { clockNote } from '../../discovery/clock-skew.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import { unreachableNote, type PlacementAnswer } from '../../scheduler/routing-status.js';
-import { SERVICE_KINDS, type ServiceKind } from '../../scheduler/offer-schema.js';
+import { SERVICE_KINDS, type ServiceKind } from '../../agent/kernel/shapes/offer.js';
 import { kindLabel, plainWords, shortGpuName } from './format.js';
 
 export interface SummaryLine {

@@ -6,9 +6,9 @@
  */
 import type { NodeRecord } from '../../discovery/types.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
-import { SERVICE_KINDS, type ServiceKind } from '../../scheduler/offer-schema.js';
-import { inForce } from '../../scheduler/override-schema.js';
-import { wallTimeAt } from '../../scheduler/wall-clock.js';
+import { SERVICE_KINDS, type ServiceKind } from '../../agent/kernel/shapes/offer.js';
+import { inForce } from '../../agent/kernel/shapes/override.js';
+import { wallTimeAt } from '../../agent/kernel/wall-clock.js';
 import { formatLocalTime, formatWindow, windowState } from '../../scheduler/windows.js';
 import { dayWord, kindLabel } from './format.js';
 

@@ -4,7 +4,7 @@
  * inbound UDP 5353 rule (multicast-dns issue #66). We cannot see every rule set (nftables, iptables,
  * third-party), so anything else is "skipped", not "ok".
  */
-import { ExecError } from '../../exec.js';
+import { ExecError } from '../../kernel/exec.js';
 import type { CheckResult, DoctorCheck, DoctorDeps } from '../types.js';
 
 const base = { id: 'mdns-firewall', title: 'Firewall and mDNS (UDP 5353)' } as const;

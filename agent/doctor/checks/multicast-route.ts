@@ -5,7 +5,7 @@
  * fallback when iproute2 is not installed.
  */
 import { lanIpv4Addresses } from '../addresses.js';
-import { ExecError } from '../../exec.js';
+import { ExecError } from '../../kernel/exec.js';
 import type { CheckResult, DoctorCheck, DoctorDeps } from '../types.js';
 
 const base = { id: 'multicast-route', title: 'Multicast route (mDNS)' } as const;

@@ -5,7 +5,7 @@
  */
 import { readTailscaleStatus, TailscaleUnavailableError } from '../../../discovery/tailscale-client.js';
 import { parseTailscaleStatus } from '../../../discovery/tailscale-status.js';
-import { describeError } from '../../errors.js';
+import { describeError } from '../../kernel/errors.js';
 import type { CheckResult, DoctorCheck } from '../types.js';
 
 const base = { id: 'tailscale', title: 'Tailscale' } as const;

@@ -9,7 +9,7 @@ import {
   readAdminToken,
   type LoadAdminTokenOptions,
 } from '../../../agent/admin-token.js';
-import { AgentError } from '../../../agent/errors.js';
+import { AgentError } from '../../../agent/kernel/errors.js';
 import { captureLog } from '../../helpers/capture-log.js';
 
 const posix = process.platform !== 'win32';

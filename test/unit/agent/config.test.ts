@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type ConfigFlags } from '../../../agent/config.js';
-import { ConfigError } from '../../../agent/errors.js';
+import { ConfigError } from '../../../agent/kernel/errors.js';
 
 function files(map: Record<string, string>) {
   return async (file: string): Promise<string> => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireDataDirLock, LOCK_FILE } from '../../../agent/data-dir-lock.js';
-import { DataDirLockedError } from '../../../agent/errors.js';
+import { DataDirLockedError } from '../../../agent/kernel/errors.js';
 import { captureLog } from '../../helpers/capture-log.js';
 
 let dir: string;

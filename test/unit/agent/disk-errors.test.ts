@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { diskWriteError } from '../../../agent/disk-error.js';
+import { diskWriteError } from '../../../agent/kernel/disk-error.js';
 import { freshState } from '../../../agent/identity.js';
 import { openStore, STATE_FILE } from '../../../agent/store.js';
 import { captureLog } from '../../helpers/capture-log.js';
@@ -59,7 +59,7 @@ describe('state store write failures', () => {
     const script = [
       `import { openStore } from ${JSON.stringify(path.join(ROOT, 'agent/store.ts'))};`,
       `import { freshState } from ${JSON.stringify(path.join(ROOT, 'agent/identity.ts'))};`,
-      `import { silentLogger } from ${JSON.stringify(path.join(ROOT, 'agent/log.ts'))};`,
+      `import { silentLogger } from ${JSON.stringify(path.join(ROOT, 'agent/kernel/log.ts'))};`,
       "import { readdirSync } from 'node:fs';",
       `const dataDir = ${JSON.stringify(path.join(mount, 'data'))};`,
       'let result;',

@@ -3,7 +3,7 @@ import { formatNodes } from '../../../agent/cli/format-nodes.js';
 import { formatClockWarnings, formatPlacementSummary } from '../../../agent/cli/format-summary.js';
 import { elect } from '../../../scheduler/election.js';
 import { describePlacement } from '../../../scheduler/placement-view.js';
-import { placementPolicySchema } from '../../../scheduler/offer-schema.js';
+import { placementPolicySchema } from '../../../agent/kernel/shapes/offer.js';
 import { WED, gamingPc, hub, node } from '../../helpers/mesh-fixtures.js';
 
 const run = (nodes: ReturnType<typeof node>[], t: number) =>

@@ -3,8 +3,8 @@
  * (sd-daemon(3)), today's lines on a terminal, JSON for log shippers; main.ts picks by environment.
  */
 import { describe, expect, it } from 'vitest';
-import { createLogger, type LogRecord } from '../../../agent/log.js';
-import { chooseLogFormat, isJournalStream, logFormatter, type LogFormat } from '../../../agent/log-format.js';
+import { createLogger, type LogRecord } from '../../../agent/kernel/log.js';
+import { chooseLogFormat, isJournalStream, logFormatter, type LogFormat } from '../../../agent/kernel/log-format.js';
 
 const AT_MS = Date.UTC(2026, 11, 6, 21, 0, 0);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ONCE_KEYS } from '../../../agent/log.js';
+import { MAX_ONCE_KEYS } from '../../../agent/kernel/log.js';
 import { captureLog } from '../../helpers/capture-log.js';
 
 describe('log.once', () => {

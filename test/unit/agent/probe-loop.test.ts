@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createProbeLoop, type ProbeOutcome } from '../../../agent/probe/probe-loop.js';
+import { createProbeLoop, type ProbeOutcome } from '../../../agent/kernel/poll-loop.js';
 import { captureLog } from '../../helpers/capture-log.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 

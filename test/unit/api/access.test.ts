@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../agent/errors.js';
+import { ConfigError } from '../../../agent/kernel/errors.js';
 import { DEFAULT_ALLOWED_CIDRS, cidrSchema, createAccessPolicy } from '../../../api/proxy/access.js';
 
 const KEY = 's3cret-key';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../../api/app.js';
 import { createProxyStats } from '../../../api/proxy/stats.js';
-import { systemClock } from '../../../agent/clock.js';
-import { AgentError } from '../../../agent/errors.js';
-import { nodeAdvertSchema, type NodeAdvert } from '../../../agent/node-advert.js';
+import { systemClock } from '../../../agent/kernel/clock.js';
+import { AgentError } from '../../../agent/kernel/errors.js';
+import { nodeAdvertSchema, type NodeAdvert } from '../../../discovery/advert.js';
 import { captureLog } from '../../helpers/capture-log.js';
 import { sampleAdvert } from '../../helpers/sample-advert.js';
 import { allowAll } from '../../helpers/allow-all.js';

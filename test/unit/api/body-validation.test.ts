@@ -7,7 +7,7 @@ import { settingsSchema, testConnectionSchema } from '../../../agent/settings-sc
 import { addPeerSchema, removePeerSchema } from '../../../api/routes/peers.js';
 import { pinBody } from '../../../api/routes/placement.js';
 import { parseBody } from '../../../api/body.js';
-import { BadRequestError } from '../../../agent/errors.js';
+import { BadRequestError } from '../../../agent/kernel/errors.js';
 import { hostNameProblem } from '../../../discovery/endpoint-schema.js';
 
 const label = (n: number): string => 'a'.repeat(n);

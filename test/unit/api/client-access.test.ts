@@ -9,7 +9,7 @@ import { createApp, type AppDeps } from '../../../api/app.js';
 import { createAccessPolicy } from '../../../api/proxy/access.js';
 import { createRequestVerifier } from '../../../discovery/peer-auth.js';
 import { createProxyStats } from '../../../api/proxy/stats.js';
-import { systemClock } from '../../../agent/clock.js';
+import { systemClock } from '../../../agent/kernel/clock.js';
 import { captureLog } from '../../helpers/capture-log.js';
 import { sampleAdvert } from '../../helpers/sample-advert.js';
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { permissionHint } from '../../../agent/cli/run-cli.js';
-import { AgentError } from '../../../agent/errors.js';
+import { AgentError } from '../../../agent/kernel/errors.js';
 import { meshFingerprint } from '../../../discovery/mesh-key.js';
 import { cliInProcess } from '../../helpers/cli-io.js';
 

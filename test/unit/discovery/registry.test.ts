@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPeerRegistry, type RegistryEvents } from '../../../discovery/registry.js';
-import type { NodeAdvert } from '../../../agent/node-advert.js';
+import type { NodeAdvert } from '../../../discovery/advert.js';
 import { captureLog } from '../../helpers/capture-log.js';
 import { sampleAdvert } from '../../helpers/sample-advert.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FIREWALLD_FIX, checkMdnsFirewall, UFW_FIX, WINDOWS_FIX } from '../../../agent/doctor/checks/mdns-firewall.js';
 import { checkMulticastRoute } from '../../../agent/doctor/checks/multicast-route.js';
 import { checkWslNat, WSL_FIX } from '../../../agent/doctor/checks/wsl-nat.js';
-import { ExecError } from '../../../agent/exec.js';
+import { ExecError } from '../../../agent/kernel/exec.js';
 import { createFakeExec, ok } from '../../fakes/io.js';
 import { config, fakeDeps, files, iface } from './fake-deps.js';
 

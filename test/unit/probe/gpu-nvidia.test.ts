@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ExecError } from '../../../agent/exec.js';
-import { gpuFactsSchema, type GpuFacts } from '../../../agent/probe/facts.js';
+import { ExecError } from '../../../agent/kernel/exec.js';
+import { gpuFactsSchema, type GpuFacts } from '../../../agent/kernel/shapes/facts.js';
 import { normalizePciBusId, nvidiaSmiArgs, parseNvidiaSmiCsv, readNvidiaGpus } from '../../../agent/probe/gpu-nvidia.js';
 import { createFakeExec, ok } from '../../fakes/io.js';
 import { nvidiaSmiNotAvailable as notAvailable, nvidiaSmiTwoGpus as twoGpus, nvidiaSmiWindowsCrlf as windowsCrlf } from './fixtures.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gpuFactsSchema } from '../../../agent/probe/facts.js';
+import { gpuFactsSchema } from '../../../agent/kernel/shapes/facts.js';
 import { parseUeventSlot, readSysfsGpus } from '../../../agent/probe/gpu-sysfs.js';
 import { createFakeFs } from '../../fakes/io.js';
 import { desktopSysfs } from './fixtures.js';

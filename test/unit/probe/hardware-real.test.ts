@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import * as si from 'systeminformation';
 import { describe, expect, it } from 'vitest';
 import { nodeExec } from '../../../agent/exec-node.js';
-import { activityFactsSchema, hardwareFactsSchema } from '../../../agent/probe/facts.js';
+import { activityFactsSchema, hardwareFactsSchema } from '../../../agent/kernel/shapes/facts.js';
 import { probeHardware, type HardwareSi } from '../../../agent/probe/hardware.js';
 import { createGpuUtilizationReader, probeActivity } from '../../../agent/probe/activity.js';
 import { listProcessNames } from '../../../agent/probe/processes.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ExecError } from '../../../agent/exec.js';
-import { hardwareFactsSchema, type GpuFacts } from '../../../agent/probe/facts.js';
+import { ExecError } from '../../../agent/kernel/exec.js';
+import { hardwareFactsSchema, type GpuFacts } from '../../../agent/kernel/shapes/facts.js';
 import {
   dedupeGpus,
   gpuFromController,

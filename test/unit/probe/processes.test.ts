@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExecError } from '../../../agent/exec.js';
+import { ExecError } from '../../../agent/kernel/exec.js';
 import {
   listProcessNames,
   parseProcCmdlineArgv0,

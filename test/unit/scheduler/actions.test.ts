@@ -4,8 +4,8 @@
  * is a recording stub (its own behaviour is covered in queue-pauser.test.ts).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { NodeAdvert } from '../../../agent/node-advert.js';
-import type { Service } from '../../../agent/lifecycle.js';
+import type { NodeAdvert } from '../../../discovery/advert.js';
+import type { Service } from '../../../agent/kernel/lifecycle.js';
 import type { NodeRecord } from '../../../discovery/types.js';
 import { createActions, type ActionsOptions } from '../../../scheduler/actions.js';
 import type { Placement } from '../../../scheduler/placement-view.js';

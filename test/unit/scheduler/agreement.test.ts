@@ -5,11 +5,11 @@
  * private previous winner (hysteresis) and a pin set on it alone.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NodeAdvert } from '../../../agent/node-advert.js';
-import { silentLogger } from '../../../agent/log.js';
+import type { NodeAdvert } from '../../../discovery/advert.js';
+import { silentLogger } from '../../../agent/kernel/log.js';
 import { createPeerRegistry, type PeerRegistry } from '../../../discovery/registry.js';
 import { createElector, type Elector } from '../../../scheduler/elector.js';
-import type { Pin } from '../../../scheduler/override-schema.js';
+import type { Pin } from '../../../agent/kernel/shapes/override.js';
 import type { Placement } from '../../../scheduler/placement-view.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { GAMING_PC, HUB, WED, WORKSTATION, gamingOffer, gamingPc, hub } from '../../helpers/mesh-fixtures.js';

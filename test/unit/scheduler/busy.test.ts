@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { idleBusyState, trackBusy, type BusyState } from '../../../scheduler/busy.js';
-import { offerSchema } from '../../../scheduler/offer-schema.js';
+import { trackBusy } from '../../../scheduler/busy.js';
+import { idleBusyState, type BusyState } from '../../../agent/kernel/shapes/busy-state.js';
+import { offerSchema } from '../../../agent/kernel/shapes/offer.js';
 
 const offer = offerSchema.parse({ notWhile: { processes: ['cs2.exe', 'steam'], gpuUtilizationPct: 60, forSec: 30 }, coolDownSec: 300 });
 const game = (process: string) => ({ code: 'game', params: { process } });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { elect as electRaw, electKind as electKindRaw, type ElectionInput } from '../../../scheduler/election.js';
 import { describeKind, describePlacement } from '../../../scheduler/placement-view.js';
-import { placementPolicySchema } from '../../../scheduler/offer-schema.js';
+import { placementPolicySchema } from '../../../agent/kernel/shapes/offer.js';
 import type { NodeRecord } from '../../../discovery/types.js';
 import { GAMING_PC, HUB, WED, WORKSTATION, gamingOffer, gamingPc, hub, node } from '../../helpers/mesh-fixtures.js';
 import { sampleAdvert } from '../../helpers/sample-advert.js';

@@ -4,11 +4,11 @@
  * stop() that leaves nothing behind (DESIGN.md §4, §6.1, §6.7).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger, type Logger } from '../../../agent/log.js';
+import { silentLogger, type Logger } from '../../../agent/kernel/log.js';
 import { createPeerRegistry, type PeerRegistry } from '../../../discovery/registry.js';
 import type { Placement } from '../../../scheduler/placement-view.js';
 import { createElector, type Elector } from '../../../scheduler/elector.js';
-import type { Pin } from '../../../scheduler/override-schema.js';
+import type { Pin } from '../../../agent/kernel/shapes/override.js';
 import { captureLog } from '../../helpers/capture-log.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { GAMING_PC, HUB, WED, WORKSTATION, gamingOffer, gamingPc, hub } from '../../helpers/mesh-fixtures.js';

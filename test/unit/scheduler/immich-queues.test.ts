@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../agent/clock.js';
-import { AgentError } from '../../../agent/errors.js';
+import { systemClock } from '../../../agent/kernel/clock.js';
+import { AgentError } from '../../../agent/kernel/errors.js';
 import { createImmichQueues, ImmichApiError, ML_BATCH_QUEUES, type ImmichQueues } from '../../../scheduler/immich-queues.js';
 import { createFakeImmichApi, type FakeImmichApi, type FakeImmichApiOptions } from '../../fakes/fake-immich-api.js';
 import { FakeClock } from '../../helpers/fake-clock.js';

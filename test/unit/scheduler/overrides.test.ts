@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newestOfferOverrideFor, newestPins, type OfferOverrideFor, type Pin } from '../../../scheduler/override-schema.js';
+import { newestOfferOverrideFor, newestPins, type OfferOverrideFor, type Pin } from '../../../agent/kernel/shapes/override.js';
 
 const pin = (nodeId: string | null, setAtMs: number, kind: Pin['kind'] = 'ollama'): Pin => ({ kind, nodeId, untilMs: null, setAtMs });
 const advertWith = (pins: Pin[]) => ({ advert: { pins } });

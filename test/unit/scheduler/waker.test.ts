@@ -6,12 +6,12 @@
  * reach 127.0.0.1.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../agent/log.js';
-import type { NodeAdvert } from '../../../agent/node-advert.js';
+import { silentLogger } from '../../../agent/kernel/log.js';
+import type { NodeAdvert } from '../../../discovery/advert.js';
 import { createPeerRegistry, type PeerRegistry } from '../../../discovery/registry.js';
 import type { NodeRecord } from '../../../discovery/types.js';
 import { createElector, type Elector } from '../../../scheduler/elector.js';
-import { offerSchema } from '../../../scheduler/offer-schema.js';
+import { offerSchema } from '../../../agent/kernel/shapes/offer.js';
 import type { SendMagicPacketOptions, sendMagicPacket } from '../../../scheduler/wake-on-lan.js';
 import { createWaker, type Waker } from '../../../scheduler/waker.js';
 import { FakeClock } from '../../helpers/fake-clock.js';

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { wallTimeAt } from '../../../scheduler/wall-clock.js';
-import {
-  DAYS,
-  formatDuration,
-  formatLocalTime,
-  formatWindow,
-  isValidTimeZone,
-  timeWindowSchema,
-  windowState,
-  type Day,
-  type TimeWindow,
-} from '../../../scheduler/windows.js';
+import { wallTimeAt } from '../../../agent/kernel/wall-clock.js';
+import { formatDuration, formatLocalTime, formatWindow, windowState } from '../../../scheduler/windows.js';
+import { DAYS, isValidTimeZone, timeWindowSchema, type Day, type TimeWindow } from '../../../agent/kernel/shapes/time-window.js';
 
 /** A UTC instant, month 1-based: every expectation below is an instant worked out by hand. */
 const utc = (y: number, mo: number, d: number, h = 0, mi = 0): number => Date.UTC(y, mo - 1, d, h, mi);

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ExecError, type Exec } from '../../../agent/exec.js';
+import { ExecError, type Exec } from '../../../agent/kernel/exec.js';
 import { runService, type ServiceCommand, type ServiceDeps } from '../../../agent/service/service.js';
 
 interface FakeExec {

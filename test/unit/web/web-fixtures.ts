@@ -9,7 +9,7 @@ import type { RecentRequest } from '../../../api/proxy/stats.js';
 import { elect } from '../../../scheduler/election.js';
 import { describePlacement } from '../../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../../scheduler/history-schema.js';
-import { placementPolicySchema } from '../../../scheduler/offer-schema.js';
+import { placementPolicySchema } from '../../../agent/kernel/shapes/offer.js';
 import type { WebDeps } from '../../../web/routes.js';
 import { GAMING_PC, HUB, WORKSTATION, WED, gamingPc, hub, node } from '../../helpers/mesh-fixtures.js';
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkMdnsFirewall } from '../../../agent/doctor/checks/mdns-firewall.js';
 import { systemConfigLocation, userConfigLocation } from '../../../agent/config-location.js';
-import { ExecError } from '../../../agent/exec.js';
+import { ExecError } from '../../../agent/kernel/exec.js';
 import { listProcessNames, parseTasklistCsv } from '../../../agent/probe/processes.js';
 import { readNvidiaGpus } from '../../../agent/probe/gpu-nvidia.js';
 import { createFakeExec, createFakeFs, ok } from '../../fakes/io.js';

@@ -5,7 +5,7 @@
  * the election needs no display zone.
  */
 import { z } from 'zod';
-import { timeWindowSchema } from './windows.js';
+import { timeWindowSchema } from './time-window.js';
 
 const r = <C extends string, P extends z.ZodRawShape>(code: C, params: P) => z.object({ code: z.literal(code), params: z.object(params) });
 const windowSchema = z.object({ days: timeWindowSchema.shape.days, from: z.string(), to: z.string() });

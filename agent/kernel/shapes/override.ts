@@ -5,7 +5,7 @@
  * expire by themselves.
  */
 import { z } from 'zod';
-import { serviceKindSchema } from './offer-schema.js';
+import { serviceKindSchema } from './offer.js';
 
 export const offerOverrideSchema = z.object({
   /** `offer`: offered now, whatever the windows say; `out`: not offered at all. */

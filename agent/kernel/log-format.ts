@@ -1,6 +1,6 @@
 /**
  * How a log record becomes a line, for each reader (issue 16, "logs for their reader"):
- * - `text`: a person at a terminal: `time LEVEL scope: message key=value ...` (agent/log.ts);
+ * - `text`: a person at a terminal: `time LEVEL scope: message key=value ...` (agent/kernel/log.ts);
  * - `journal`: systemd's journal, which stamps the time itself and reads the priority from a
  *   `<N>` prefix (sd-daemon(3), "SD_ERR"..."SD_DEBUG"), so `journalctl -p warning` filters;
  * - `json`: one JSON object per line for log shippers.

@@ -4,10 +4,10 @@
  * setInterval(async …). Each run has a timeout; a failure is reported, logged once per distinct
  * message, and never stops the loop.
  */
-import { timeoutSignal, type CancelTimer, type Clock } from '../clock.js';
-import { describeError } from '../errors.js';
-import type { Service } from '../lifecycle.js';
-import type { Logger } from '../log.js';
+import { timeoutSignal, type CancelTimer, type Clock } from './clock.js';
+import { describeError } from './errors.js';
+import type { Service } from './lifecycle.js';
+import type { Logger } from './log.js';
 
 export interface ProbeOutcome<T> {
   /** Set when the run succeeded. */

@@ -12,10 +12,10 @@ import {
   ollamaFactsSchema,
   probeNameSchema,
   probeStatusSchema,
-} from './probe/facts.js';
-import { busyStateSchema } from '../scheduler/busy.js';
-import { offerSchema } from '../scheduler/offer-schema.js';
-import { offerOverrideForSchema, offerOverrideSchema, pinSchema } from '../scheduler/override-schema.js';
+} from '../agent/kernel/shapes/facts.js';
+import { busyStateSchema } from '../agent/kernel/shapes/busy-state.js';
+import { offerSchema } from '../agent/kernel/shapes/offer.js';
+import { offerOverrideForSchema, offerOverrideSchema, pinSchema } from '../agent/kernel/shapes/override.js';
 
 export const ADVERT_VERSION = 1;
 

@@ -40,7 +40,7 @@ export interface SecretKind {
 
 export interface LoadSecretOptions {
   log: Logger;
-  /** For the `.corrupt-<time>` suffix (DESIGN.md §6.4: no wall clock outside agent/clock.ts). */
+  /** For the `.corrupt-<time>` suffix (DESIGN.md §6.4: no wall clock outside agent/kernel/clock.ts). */
   nowMs: () => number;
   /** Defaults to `os.platform()`; injectable so the POSIX-only mode check is testable anywhere. */
   platform?: NodeJS.Platform;

@@ -36,7 +36,7 @@ export interface LoggerOptions {
   nowMs: () => number;
   sink: (record: LogRecord, line: string) => void;
   scope?: string;
-  /** How a record becomes a line (agent/log-format.ts); default formatLogRecord. */
+  /** How a record becomes a line (agent/kernel/log-format.ts); default formatLogRecord. */
   format?: (record: LogRecord) => string;
 }
 

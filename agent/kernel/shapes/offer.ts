@@ -3,7 +3,7 @@
  * The offer is advertised to peers as configured, so every agent elects from the same inputs.
  */
 import { z } from 'zod';
-import { isValidTimeZone, timeWindowSchema } from './windows.js';
+import { isValidTimeZone, timeWindowSchema } from './time-window.js';
 
 export const SERVICE_KINDS = ['ollama', 'immich-ml'] as const;
 
