@@ -4,6 +4,7 @@
  * down exactly what was started, in reverse — mDNS goodbye before the HTTP server closes — each part
  * isolated so one failing stop does not skip the others.
  */
+import { ALL_KINDS, perKind } from './kernel/kinds.js';
 import type { Hono } from 'hono';
 import { createApp } from '../api/app.js';
 import { createHttpServer, type HttpServer } from '../api/server.js';
@@ -85,6 +86,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
   let busy: BusyState = idleBusyState;
   let placement: PlacementParts | null = null;
   let probeLoops: ProbeLoop[] = [];
+  let serviceProbeLoops: ProbeLoop[] = [];
   let advertChanged: () => void = () => undefined;
 
   /** The peers this node reaches now, at the address each proved (the advert's `members`, issue 17). */
@@ -107,10 +109,10 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       port: http?.port() || config.api.port,
       hardware: f.hardware,
       // `direct` only when the owner exposed a service on purpose (issue 10 §6); relay otherwise.
-      services: {
-        ollama: f.ollama && config.services.ollama.direct ? { ...f.ollama, direct: true } : f.ollama,
-        immichMl: f.immichMl && config.services.immichMl.direct ? { ...f.immichMl, direct: true } : f.immichMl,
-      },
+      services: perKind((kind) => {
+        const found = f.services[kind];
+        return found && config.services[kind].direct ? { ...found, direct: true } : found;
+      }),
       activity: f.activity,
       network: f.network,
       probes: f.probes,
@@ -142,7 +144,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       const waking = placement?.waker?.waking();
       const current = placement?.elector.current();
       if (!waking || waking.size === 0 || !current) return false;
-      return current.kinds['immich-ml'].candidates.some((c) => c.batch && waking.has(c.nodeId));
+      return ALL_KINDS.some((d) => d.traits.batchWork && current.kinds[d.id].candidates.some((c) => c.batch && waking.has(c.nodeId)));
     },
   });
   const saveLocal = (change: Settings): Promise<SettingsView> => {
@@ -222,7 +224,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     offerChanged: () => advertChanged(),
     placementChanged: () => placement?.elector.refresh(),
     servicesChanged: () => {
-      for (const loop of probeLoops) if (loop.name === 'probe:ollama' || loop.name === 'probe:immichMl') void loop.runNow(); // never rejects
+      for (const loop of serviceProbeLoops) void loop.runNow(); // never rejects
     },
   };
 
@@ -302,7 +304,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     });
     running.push({ name: 'facts subscription', stop: async () => offFacts() });
 
-    probeLoops = createProbes(config, deps, facts);
+    ({ all: probeLoops, services: serviceProbeLoops } = createProbes(config, deps, facts));
     for (const probe of probeLoops) await startService(probe);
 
     running.push({

@@ -7,11 +7,36 @@ import { z } from 'zod';
 import { cidrSchema, DEFAULT_ALLOWED_CIDRS } from '../api/proxy/access.js';
 import { serviceEndpointSchema } from '../discovery/endpoint-schema.js';
 import { offerSchema, placementPolicySchema } from './kernel/shapes/offer.js';
+import { perKind, type KindDescriptor } from './kernel/kinds.js';
 import { logLevels } from './kernel/log.js';
 import { LOG_FORMATS } from './kernel/log-format.js';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 const seconds = (min: number) => z.number().int().min(min, `must be at least ${min} seconds`);
+const port = z.number().int().min(1, 'must be a port between 1 and 65535').max(65535, 'must be a port between 1 and 65535');
+
+/** One local service of a kind; every kind has the same keys, with the kind's own defaults. */
+function serviceConfigSchema(d: KindDescriptor) {
+  return z
+    .strictObject({
+      enabled: z.boolean().default(d.enabledByDefault).describe(`Probe and offer the local ${d.label} (${d.purpose}). false: this machine never serves it.${d.enabledByDefault ? '' : ' Off by default.'}`),
+      url: httpUrl.default(d.defaultUrl).describe(`Where the local ${d.label} listens. Default ${d.defaultUrl}.${d.urlEnv ? ` ${d.urlEnv} overrides it.` : ''}`),
+      direct: z
+        .boolean()
+        .default(false)
+        .describe(`false (recommended): other agents reach this ${d.label} through this agent, which forwards to it on this machine, so it can stay bound to 127.0.0.1. true: you exposed it to the LAN on purpose and peers call it directly (one hop less, but no authentication).`),
+      port: port.nullable().default(null).describe(`An extra listener (e.g. ${new URL(d.defaultUrl).port}) that serves routed ${d.label} at its root, for clients that cannot take the ${d.prefix}/ path. null = none.`),
+      firstByteTimeoutMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(3_600_000)
+        .default(d.firstByteTimeoutMs)
+        .describe(`Give up on a node whose ${d.label} sends nothing for this long${d.traits.canUnload ? ' (model loading counts)' : ''}, and try the next.`),
+    })
+    .prefault({})
+    .describe(`The local ${d.label}: ${d.purpose}.`);
+}
 
 export const configSchema = z.strictObject({
   /** Lets editors find the JSON Schema; ignored by the agent. */
@@ -41,38 +66,9 @@ export const configSchema = z.strictObject({
   /** Where state lives (identity, registry). Default: the OS's per-user state directory. */
   dataDir: z.string().min(1).optional().describe('Where the agent keeps state.json, mesh.key, admin.token and its lock. Default: the data dir of the machine config location when that file is used (Linux /var/lib/inference-mesh; Windows %ProgramData%\\inference-mesh; macOS /Library/Application Support/inference-mesh), else Linux $XDG_STATE_HOME/inference-mesh or ~/.local/state/inference-mesh; Windows %LOCALAPPDATA%\\inference-mesh; macOS ~/Library/Application Support/inference-mesh. Overridden by --data-dir and INFERENCE_MESH_DATA_DIR.'),
   services: z
-    .strictObject({
-      ollama: z
-        .strictObject({
-          enabled: z.boolean().default(true).describe('Probe and offer the local Ollama. false: this machine never serves Ollama.'),
-          /** The local Ollama to probe. OLLAMA_HOST overrides it (Ollama's own parsing rules). */
-          url: httpUrl.default('http://127.0.0.1:11434').describe('Where the local Ollama listens. OLLAMA_HOST overrides it, parsed as Ollama does (":1234" means http://127.0.0.1:1234).'),
-          direct: z
-            .boolean()
-            .default(false)
-            .describe(
-              'false (recommended): other agents reach this Ollama through this agent, which forwards to it on this machine, so Ollama can stay bound to 127.0.0.1. true: you exposed Ollama to the LAN on purpose and peers call it directly (one hop less, but Ollama has no password).',
-            ),
-        })
-        .prefault({})
-        .describe('The local Ollama.'),
-      immichMl: z
-        .strictObject({
-          enabled: z.boolean().default(true).describe('Probe and offer the local Immich ML. false: this machine never serves Immich ML.'),
-          /** The local Immich machine-learning service (default port 3003, PROTOCOLS.md §2.1). */
-          url: httpUrl.default('http://127.0.0.1:3003').describe('Where the local Immich machine-learning service listens (its default port is 3003). IMMICH_MACHINE_LEARNING_URL overrides it.'),
-          direct: z
-            .boolean()
-            .default(false)
-            .describe(
-              'false (recommended): other agents reach this service through this agent, so it can stay bound to 127.0.0.1. true: you exposed it to the LAN on purpose and peers call it directly (one hop less, no authentication).',
-            ),
-        })
-        .prefault({})
-        .describe('The local Immich machine-learning service.'),
-    })
+    .strictObject(perKind((_id, d) => serviceConfigSchema(d)))
     .prefault({})
-    .describe('The AI services on this machine that the agent probes and offers to the mesh.'),
+    .describe('The AI services on this machine that the agent probes and offers to the mesh, one entry per kind.'),
   probes: z
     .strictObject({
       /** CPU, RAM and GPU inventory with VRAM use. */
@@ -109,20 +105,12 @@ export const configSchema = z.strictObject({
   /** The routed endpoints: /ollama/ and /immich-ml/ on the agent port, optional dedicated ports. */
   proxy: z
     .strictObject({
-      /** A dedicated Ollama-compatible listener (e.g. 11434) for clients that cannot take a path prefix. */
-      ollamaPort: z.number().int().min(1).max(65535).nullable().default(null).describe('An extra Ollama-compatible listener (e.g. 11434) for clients that cannot take the /ollama path. null = none.'),
-      /** A dedicated Immich-ML-compatible listener (e.g. 3003). */
-      immichMlPort: z.number().int().min(1).max(65535).nullable().default(null).describe('An extra Immich-ML-compatible listener (e.g. 3003) for clients that cannot take the /immich-ml/ path. null = none.'),
       /** Clients allowed to use the routed endpoints (default: loopback, private ranges, Tailscale). */
       allowedCidrs: z.array(cidrSchema).default([...DEFAULT_ALLOWED_CIDRS]).describe("Client networks (CIDR) allowed to use the routed endpoints, the API, the web UI and /metrics (the signed peer protocol is exempt). Loopback is always allowed. Default: loopback, private ranges, Tailscale's 100.64.0.0/10 and IPv6 ULA. Others get 403."),
       /** When set, clients must send `Authorization: Bearer <apiKey>`. */
       apiKey: z.string().min(8, 'must be at least 8 characters').nullable().default(null).describe('When set, clients of the routed endpoints must also send `Authorization: Bearer <apiKey>`. null = the network check alone decides.'),
       /** When no offered node has a model, use this one instead: {"llama3.1:8b": "llama3.2:3b"}. */
       modelFallbacks: z.record(z.string().min(1), z.string().min(1)).default({}).describe('When no offered node has a model, run another: {"llama3.1:8b": "llama3.2:3b"}. The answer keeps the requested name; the x-inference-mesh-model header says which ran.'),
-      /** Ollama: give up on a node that sends nothing for this long (model loading counts). */
-      ollamaFirstByteTimeoutMs: z.number().int().min(100).max(3_600_000).default(120_000).describe('Ollama: give up on a node that sends nothing for this long (model loading counts) and try the next.'),
-      /** Immich ML: per-request timeout (Immich sets none), then the next node. */
-      immichTimeoutMs: z.number().int().min(100).max(3_600_000).default(60_000).describe('Immich ML: per-request timeout (Immich sets none), then the next node.'),
       /** Hold batch Immich work this long for a node that is waking (Wake-on-LAN sent). */
       holdForWakeSec: z.number().int().min(0).max(3600).default(120).describe('Hold batch Immich work this long for a node that is waking (Wake-on-LAN sent).'),
       /** A node that just failed a request is tried last for this long (passive health). */
@@ -137,7 +125,7 @@ export const configSchema = z.strictObject({
         ),
     })
     .prefault({})
-    .describe('The routed endpoints: /ollama/ and /immich-ml/ on the agent port, optional dedicated ports, who may call, failover timing.'),
+    .describe('The routed endpoints (/ollama/, /immich-ml/, … on the agent port; dedicated ports are `services.<kind>.port`): who may call, failover timing.'),
   wakeOnLan: z
     .strictObject({
       /** Wake a sleeping node when its window opens (or batch work waits for it). */
@@ -163,7 +151,7 @@ export const configSchema = z.strictObject({
       /** Agent URLs of peers to contact directly, for networks that block multicast. */
       peers: z.array(httpUrl).default([]).describe('Agent URLs to contact directly, e.g. http://192.168.1.20:7650, for networks that block multicast. The mesh key still decides membership.'),
       /** Ollama / Immich ML URLs on machines without the agent; each becomes a node with this name. */
-      endpoints: z.array(serviceEndpointSchema).default([]).describe('Ollama / Immich ML URLs on machines without the agent; each becomes a node with the given name. Each needs ollamaUrl or immichMlUrl (or both).'),
+      endpoints: z.array(serviceEndpointSchema).default([]).describe('Ollama / Immich ML URLs on machines without the agent; each becomes a node with the given name. Each names the URL of at least one kind under `urls`.'),
       tailnet: z
         .strictObject({
           /** Find agents on the Tailscale tailnet (needs the `tailscale` CLI or its socket). */

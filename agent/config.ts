@@ -3,6 +3,7 @@
  * (DESIGN.md §5). Every problem is collected and reported at once as `path: message`; main.ts
  * exits 78 on a ConfigError before anything starts.
  */
+import { migrateLegacyKeys } from './config-legacy.js';
 import type { z } from 'zod';
 import { configSchema, type AgentConfig } from './config-schema.js';
 import { ConfigError, type ConfigIssue } from './kernel/errors.js';
@@ -29,6 +30,8 @@ export interface LoadedConfig {
   config: AgentConfig & { node: { name: string } };
   /** The file that was read, or null when running on defaults. */
   configPath: string | null;
+  /** Old key names read under their new ones (config-legacy.ts), to log at start. */
+  notes: string[];
 }
 
 type Raw = Record<string, unknown>;
@@ -46,7 +49,7 @@ const OVERRIDES: Override[] = [
   { path: ['api', 'port'], env: 'INFERENCE_MESH_PORT', flag: { key: 'port', cli: 'port' }, convert: parsePort },
   { path: ['mesh', 'key'], env: 'INFERENCE_MESH_KEY', flag: { key: 'key', cli: 'key' } },
   { path: ['services', 'ollama', 'url'], env: 'OLLAMA_HOST', convert: parseOllamaHost },
-  { path: ['services', 'immichMl', 'url'], env: 'IMMICH_MACHINE_LEARNING_URL' },
+  { path: ['services', 'immich-ml', 'url'], env: 'IMMICH_MACHINE_LEARNING_URL' },
   { path: ['discovery', 'mdns', 'interfaces'], flag: { key: 'mdnsInterface', cli: 'mdns-interface' }, convert: (v) => [v] },
 ];
 
@@ -58,10 +61,14 @@ function parsePort(value: string): number | Error {
 export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig> {
   const configPath = opts.flags.config ?? (opts.env.INFERENCE_MESH_CONFIG || undefined) ?? null;
   let raw: Raw = {};
+  const notes: string[] = [];
   if (configPath !== null) {
-    raw = await readConfigFile(configPath, opts.readFile);
+    const legacy = migrateLegacyKeys(await readConfigFile(configPath, opts.readFile));
+    raw = legacy.raw;
+    notes.push(...legacy.notes);
     const fileResult = configSchema.safeParse(raw);
-    if (!fileResult.success) throw new ConfigError(configPath, toIssues(fileResult.error));
+    const fileIssues = [...legacy.conflicts, ...(fileResult.success ? [] : toIssues(fileResult.error))];
+    if (fileIssues.length > 0) throw new ConfigError(configPath, fileIssues);
   }
 
   const origins = new Map<string, string>();
@@ -91,7 +98,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
   }
   if (issues.length > 0 || !result.success) throw new ConfigError('configuration from flags and environment', issues);
   const config = result.data;
-  return { config: { ...config, node: { ...config.node, name: config.node.name ?? opts.hostname } }, configPath };
+  return { config: { ...config, node: { ...config.node, name: config.node.name ?? opts.hostname } }, configPath, notes };
 }
 
 async function readConfigFile(file: string, readFile: (f: string) => Promise<string>): Promise<Raw> {

@@ -8,7 +8,7 @@ import type { Exec } from './kernel/exec.js';
 import type { Logger } from './kernel/log.js';
 import type { MdnsOptions } from '../discovery/mdns.js';
 import type { LookupHost } from '../discovery/peer-address.js';
-import type { sendMagicPacket } from '../scheduler/wake-on-lan.js';
+import type { sendMagicPacket } from './adapters/wake-on-lan.js';
 import type { HardwareSi } from './probe/hardware.js';
 
 export interface AgentFs {

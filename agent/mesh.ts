@@ -2,6 +2,7 @@
  * Builds this node's mesh discovery from config and deps: registry, peer client, tailnet source and
  * the discovery service. Kept out of agent.ts so the composition root stays a list of parts.
  */
+import { SERVICE_PROBES } from './probe/services.js';
 import { createDiscovery, type Discovery } from '../discovery/discovery.js';
 import { createPeerClient } from '../discovery/peer-client.js';
 import type { PeerRegistry } from '../discovery/registry.js';
@@ -73,6 +74,7 @@ export function createMeshDiscovery(
     client,
     clock: deps.clock,
     fetch: deps.fetch,
+    probes: SERVICE_PROBES,
     log,
     ...(deps.createBonjour ? { createBonjour: deps.createBonjour } : {}),
     persist: (records) =>

@@ -5,33 +5,20 @@
  */
 import type { Logger } from './kernel/log.js';
 import { createEmitter, type Unsubscribe } from './kernel/events.js';
-import type {
-  ActivityFacts,
-  HardwareFacts,
-  ImmichMlFacts,
-  NetworkFacts,
-  OllamaFacts,
-  ProbeName,
-  ProbeStatus,
-} from './kernel/shapes/facts.js';
+import { KIND_IDS, KINDS, perKind, type KindId } from './kernel/kinds.js';
+import type { ActivityFacts, HardwareFacts, NetworkFacts, ProbeName, ProbeStatus, ServiceFacts } from './kernel/shapes/facts.js';
 import type { ProbeOutcome } from './kernel/poll-loop.js';
 
 export interface FactsSnapshot {
   hardware: HardwareFacts | null;
-  ollama: OllamaFacts | null;
-  immichMl: ImmichMlFacts | null;
   activity: ActivityFacts | null;
   network: NetworkFacts | null;
+  /** What each local service's probe found; null before its first run or when the kind is disabled. */
+  services: Record<KindId, ServiceFacts | null>;
   probes: Record<ProbeName, ProbeStatus>;
 }
 
-interface FactsValues {
-  hardware: HardwareFacts;
-  ollama: OllamaFacts;
-  immichMl: ImmichMlFacts;
-  activity: ActivityFacts;
-  network: NetworkFacts;
-}
+type FactsValues = { hardware: HardwareFacts; activity: ActivityFacts; network: NetworkFacts } & Record<KindId, ServiceFacts>;
 
 export interface NodeFacts {
   snapshot(): FactsSnapshot;
@@ -40,16 +27,22 @@ export interface NodeFacts {
   onChanged(listener: (snapshot: FactsSnapshot, probe: ProbeName) => void): Unsubscribe;
 }
 
+const isKind = (probe: ProbeName): probe is KindId => (KIND_IDS as readonly string[]).includes(probe);
+
+/** The value a probe last reported. */
+function valueOf(state: FactsSnapshot, probe: ProbeName): unknown {
+  return isKind(probe) ? state.services[probe] : state[probe];
+}
+
 const emptyStatus = (): ProbeStatus => ({ ok: null, error: null, lastRunAtMs: null, durationMs: null });
 
 export function createNodeFacts(log: Logger): NodeFacts {
   let state: FactsSnapshot = {
     hardware: null,
-    ollama: null,
-    immichMl: null,
     activity: null,
     network: null,
-    probes: { hardware: emptyStatus(), ollama: emptyStatus(), immichMl: emptyStatus(), activity: emptyStatus(), network: emptyStatus() },
+    services: perKind(() => null),
+    probes: { hardware: emptyStatus(), activity: emptyStatus(), network: emptyStatus(), ...perKind(() => emptyStatus()) },
   };
   const events = createEmitter<{ changed: { snapshot: FactsSnapshot; probe: ProbeName } }>((err) =>
     log.error('facts listener failed', { error: String(err) }),
@@ -65,9 +58,12 @@ export function createNodeFacts(log: Logger): NodeFacts {
         durationMs: Math.round(outcome.durationMs),
       };
       const next: FactsSnapshot = { ...state, probes: { ...state.probes, [probe]: status } };
-      if (outcome.value !== undefined) (next as unknown as Record<ProbeName, unknown>)[probe] = outcome.value;
-      logServiceTransition(log, probe, state[probe], next[probe]);
-      const changed = !sameIgnoringTimes(state[probe], next[probe]) || state.probes[probe].ok !== status.ok || state.probes[probe].error !== status.error;
+      if (outcome.value !== undefined) {
+        if (isKind(probe)) next.services = { ...state.services, [probe]: outcome.value };
+        else (next as unknown as Record<ProbeName, unknown>)[probe] = outcome.value;
+      }
+      if (isKind(probe)) logServiceTransition(log, probe, state.services[probe], next.services[probe]);
+      const changed = !sameIgnoringTimes(valueOf(state, probe), valueOf(next, probe)) || state.probes[probe].ok !== status.ok || state.probes[probe].error !== status.error;
       state = next;
       if (changed) events.emit('changed', { snapshot: state, probe });
     },
@@ -76,12 +72,9 @@ export function createNodeFacts(log: Logger): NodeFacts {
 }
 
 /** Up/down of a local service is worth a log line; the same state again is not. */
-function logServiceTransition(log: Logger, probe: ProbeName, before: unknown, after: unknown): void {
-  if (probe !== 'ollama' && probe !== 'immichMl') return;
-  const prev = before as OllamaFacts | ImmichMlFacts | null;
-  const next = after as OllamaFacts | ImmichMlFacts | null;
+function logServiceTransition(log: Logger, kind: KindId, prev: ServiceFacts | null, next: ServiceFacts | null): void {
   if (!next || prev?.state === next.state) return;
-  const label = probe === 'ollama' ? 'Ollama' : 'Immich ML';
+  const label = KINDS[kind].label;
   if (next.state === 'up') log.info(`${label} is up`, { url: next.url });
   else log.warn(`${label} is down`, { url: next.url, reason: next.reason });
 }

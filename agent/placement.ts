@@ -2,17 +2,20 @@
  * Builds the placement side of the agent: elector, actions on transitions, Wake-on-LAN, and what
  * the API needs to read and steer it. Kept out of agent.ts so the composition root stays a list.
  */
+import { ALL_KINDS, perKind } from './kernel/kinds.js';
+import { modelControls } from './adapters/model-controls.js';
+import { sendMagicPacket } from './adapters/wake-on-lan.js';
 import { readFile } from 'node:fs/promises';
 import type { PlacementRouteDeps } from '../api/routes/placement.js';
 import type { PeerRegistry } from '../discovery/registry.js';
 import { createActions } from '../scheduler/actions.js';
 import { createElector, type Elector } from '../scheduler/elector.js';
-import { createImmichQueues } from '../scheduler/immich-queues.js';
+import { createImmichQueues } from './adapters/immich-queues.js';
 import type { HistoryEntry } from '../scheduler/history-schema.js';
 import { newestPins, type Pin } from './kernel/shapes/override.js';
 import { createOfferOverrides } from './offer-overrides.js';
 import type { NodeAdvert } from '../discovery/advert.js';
-import { createQueuePauser } from '../scheduler/queue-pauser.js';
+import { createQueuePauser } from './adapters/queue-pauser.js';
 import { createWaker, type Waker } from '../scheduler/waker.js';
 import type { AgentConfig } from './config-schema.js';
 import type { AgentDeps } from './deps.js';
@@ -53,15 +56,15 @@ export async function createPlacement(
   const effectivePins = (): Pin[] => newestPins(pins(), registry.snapshot()).filter((p) => p.nodeId !== null);
   const elector = createElector({ registry, policy: () => config.placement, pins, clock, log, displayZone: parts.displayZone });
 
-  let serving: Serving = { ollama: null, 'immich-ml': null, batch: null };
+  let serving: Serving = { ...perKind(() => null), batch: null };
   const offServing = elector.onChange((next) => {
     const mine = (id: string | null, since: number | null): number | null => (id === parts.selfId ? (since ?? clock.nowMs()) : null);
+    const batchKind = ALL_KINDS.find((d) => d.traits.batchWork)?.id;
     const updated: Serving = {
-      ollama: mine(next.kinds.ollama.elected, serving.ollama),
-      'immich-ml': mine(next.kinds['immich-ml'].elected, serving['immich-ml']),
-      batch: mine(next.kinds['immich-ml'].batchElected, serving.batch),
+      ...perKind((kind) => mine(next.kinds[kind].elected, serving[kind])),
+      batch: batchKind ? mine(next.kinds[batchKind].batchElected, serving.batch) : null,
     };
-    if (updated.ollama === serving.ollama && updated['immich-ml'] === serving['immich-ml'] && updated.batch === serving.batch) return;
+    if ((Object.keys(updated) as (keyof Serving)[]).every((k) => updated[k] === serving[k])) return;
     serving = updated;
     parts.offerChanged();
   });
@@ -96,8 +99,7 @@ export async function createPlacement(
     history,
     clock,
     log: log.child('actions'),
-    fetch: deps.fetch,
-    localOllamaUrl: config.services.ollama.enabled ? config.services.ollama.url : null,
+    models: modelControls(config, deps.fetch),
     unloadOnLeave: config.offer.unloadOnLeave,
     warmUpModels: config.offer.warmUpModels,
     queuePauser,
@@ -115,7 +117,7 @@ export async function createPlacement(
         broadcastAddress: config.wakeOnLan.broadcastAddress,
         port: config.wakeOnLan.port,
         waitUpMs: config.wakeOnLan.waitUpSec * 1000,
-        ...(deps.sendMagicPacket ? { send: deps.sendMagicPacket } : {}),
+        send: deps.sendMagicPacket ?? sendMagicPacket,
       })
     : null;
 

@@ -7,13 +7,20 @@ import type { AgentDeps } from './deps.js';
 import type { NodeFacts } from './node-facts.js';
 import { createGpuUtilizationReader, probeActivity } from './probe/activity.js';
 import { probeHardware } from './probe/hardware.js';
-import { probeImmichMl } from './probe/immich-ml.js';
 import { probeNetwork } from './probe/network.js';
-import { probeOllama } from './probe/ollama.js';
+import { SERVICE_PROBES } from './probe/services.js';
+import { KIND_IDS } from './kernel/kinds.js';
 import { createProbeLoop, type ProbeLoop } from './kernel/poll-loop.js';
 import { listProcessNames } from './probe/processes.js';
 
-export function createProbes(config: AgentConfig, deps: AgentDeps, facts: NodeFacts): ProbeLoop[] {
+export interface Probes {
+  /** Every probe loop, in start order. */
+  all: ProbeLoop[];
+  /** The loops of the local services (enabled kinds only): re-run when their settings change. */
+  services: ProbeLoop[];
+}
+
+export function createProbes(config: AgentConfig, deps: AgentDeps, facts: NodeFacts): Probes {
   const common = { clock: deps.clock, timeoutMs: config.probes.timeoutMs };
   const log = deps.log.child('probe');
   const nowMs = deps.clock.nowMs;
@@ -56,29 +63,20 @@ export function createProbes(config: AgentConfig, deps: AgentDeps, facts: NodeFa
       onOutcome: (o) => facts.record('activity', o),
     }),
   );
-  if (config.services.ollama.enabled) {
-    loops.push(
+  const services: ProbeLoop[] = [];
+  for (const kind of KIND_IDS) {
+    const service = config.services[kind];
+    if (!service.enabled) continue;
+    services.push(
       createProbeLoop({
         ...common,
-        name: 'ollama',
-        log: log.child('ollama'),
+        name: kind,
+        log: log.child(kind),
         intervalMs: config.probes.servicesIntervalSec * 1000,
-        run: (signal) => probeOllama({ fetch: deps.fetch, nowMs }, config.services.ollama.url, signal),
-        onOutcome: (o) => facts.record('ollama', o),
+        run: (signal) => SERVICE_PROBES[kind]({ fetch: deps.fetch, nowMs }, service.url, signal),
+        onOutcome: (o) => facts.record(kind, o),
       }),
     );
   }
-  if (config.services.immichMl.enabled) {
-    loops.push(
-      createProbeLoop({
-        ...common,
-        name: 'immichMl',
-        log: log.child('immich-ml'),
-        intervalMs: config.probes.servicesIntervalSec * 1000,
-        run: (signal) => probeImmichMl({ fetch: deps.fetch, nowMs }, config.services.immichMl.url, signal),
-        onOutcome: (o) => facts.record('immichMl', o),
-      }),
-    );
-  }
-  return loops;
+  return { all: [...loops, ...services], services };
 }

@@ -14,7 +14,7 @@ import { createProxyRouter, type ProxyRouter } from '../api/proxy/router.js';
 import type { RelayCredentials } from '../api/proxy/upstream.js';
 import type { RequestVerifier } from '../discovery/peer-auth.js';
 import type { PeerSighting } from '../discovery/discovery.js';
-import type { ServiceKind } from './kernel/shapes/offer.js';
+import { KIND_IDS, type KindId } from './kernel/kinds.js';
 import { createRouting, type Routing } from '../api/proxy/routing.js';
 import type { ProxyStats } from '../api/proxy/stats.js';
 import { createHttpServer, type HttpServer } from '../api/server.js';
@@ -29,7 +29,7 @@ export interface ProxyParts {
   routing: Routing;
   /** The one client access policy; the API and UI use it too (issue 11). */
   access: AccessPolicy;
-  /** Dedicated listeners (proxy.ollamaPort / immichMlPort), started after the main one. */
+  /** Dedicated listeners (`services.<kind>.port`), started after the main one. */
   servers: HttpServer[];
   /** Upstream connections are kept alive between requests; stop() closes them. */
   agent: http.Agent;
@@ -57,10 +57,11 @@ export function createProxy(
   // Keep-alive: a new TCP connection per streamed token request would cost more than our whole budget.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 10_000 });
   // Read from the live config: a Setup page change of a service URL applies to the next request.
-  const localUrl = (kind: ServiceKind): string | null => {
-    const service = kind === 'ollama' ? config.services.ollama : config.services.immichMl;
+  const localUrl = (kind: KindId): string | null => {
+    const service = config.services[kind];
     return service.enabled ? service.url : null;
   };
+  const firstByteTimeoutMs = (kind: KindId): number => config.services[kind].firstByteTimeoutMs;
   const routing = createRouting({ elector: parts.elector, registry: parts.registry, selfId: parts.selfId, localUrl, clock: deps.clock, suspectMs: p.suspectSec * 1000 });
   const access = createAccessPolicy({ allowedCidrs: p.allowedCidrs, apiKey: p.apiKey });
   const relay: RelayCredentials = { key: parts.key, selfId: parts.selfId, nowMs: deps.clock.nowMs };
@@ -75,7 +76,7 @@ export function createProxy(
       relay,
       selfName: parts.selfName,
       localUrl,
-      firstByteTimeoutMs: (kind) => (kind === 'ollama' ? p.ollamaFirstByteTimeoutMs : p.immichTimeoutMs),
+      firstByteTimeoutMs,
       maxBodyBytes,
       agent,
       clock: deps.clock,
@@ -83,23 +84,27 @@ export function createProxy(
       log: log.child('relay'),
       sighted: parts.sighted,
     }),
-    ollama: createOllamaHandler({
-      ...common,
-      log: log.child('ollama'),
-      firstByteTimeoutMs: p.ollamaFirstByteTimeoutMs,
-      modelFallbacks: p.modelFallbacks,
-      listVersion: (nodeId, path) => advertListVersion(parts.registry()?.get(nodeId)?.advert?.services.ollama, path),
-    }),
-    immich: createImmichHandler({ ...common, log: log.child('immich-ml'), timeoutMs: p.immichTimeoutMs, holdMs: p.holdForWakeSec * 1000, batchNodeWaking: parts.batchNodeWaking }),
+    // One handler per kind: a kind without one does not compile.
+    handlers: {
+      ollama: createOllamaHandler({
+        ...common,
+        log: log.child('ollama'),
+        firstByteTimeoutMs: firstByteTimeoutMs('ollama'),
+        modelFallbacks: p.modelFallbacks,
+        listVersion: (nodeId, path) => advertListVersion(parts.registry()?.get(nodeId)?.advert?.services.ollama, path),
+      }),
+      'immich-ml': createImmichHandler({ ...common, log: log.child('immich-ml'), timeoutMs: firstByteTimeoutMs('immich-ml'), holdMs: p.holdForWakeSec * 1000, batchNodeWaking: parts.batchNodeWaking }),
+    },
     log,
   });
   const servers: HttpServer[] = [];
-  const dedicated = (name: string, port: number | null, kind: ServiceKind): void => {
-    if (port === null) return;
+  for (const kind of KIND_IDS) {
+    const port = config.services[kind].port;
+    if (port === null) continue;
     const handle = router.dedicated(kind);
     servers.push(
       createHttpServer({
-        name,
+        name: `${kind}-port`,
         raw: (req, res) => {
           handle(req, res);
           return true;
@@ -107,11 +112,9 @@ export function createProxy(
         host: config.api.host,
         port,
         clock: deps.clock,
-        log: log.child(name),
+        log: log.child(`${kind}-port`),
       }),
     );
-  };
-  dedicated('ollama-port', p.ollamaPort, 'ollama');
-  dedicated('immich-ml-port', p.immichMlPort, 'immich-ml');
+  }
   return { router, routing, access, servers, agent };
 }

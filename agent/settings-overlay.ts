@@ -7,6 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { AgentConfig } from './config-schema.js';
+import { KIND_IDS, perKind } from './kernel/kinds.js';
 import type { Settings } from './settings-schema.js';
 
 /** Stored in state.json. Older files kept whole objects ({ offer: {...} }): `flattenSettings` reads both. */
@@ -16,7 +17,7 @@ export type SettingsOverlay = z.infer<typeof settingsOverlaySchema>;
 /** The parts of the configuration the Setup page edits, as the overlay's paths see them. */
 export function editable(config: AgentConfig): Record<string, unknown> {
   return {
-    services: { ollama: { url: config.services.ollama.url }, immichMl: { url: config.services.immichMl.url } },
+    services: perKind((kind) => ({ url: config.services[kind].url })),
     offer: config.offer,
     placement: config.placement,
   };
@@ -25,6 +26,8 @@ export function editable(config: AgentConfig): Record<string, unknown> {
 /** `{ offer: { coolDownSec: 30 } }` → `{ 'offer.coolDownSec': 30 }`; arrays and scalars are leaves; undefined is left out. */
 export function flattenSettings(value: unknown, prefix = ''): SettingsOverlay {
   const out: SettingsOverlay = {};
+  // Saved before the kinds registry (issue 13), Immich ML's settings were under "immichMl".
+  if (prefix === 'services.immichMl') prefix = 'services.immich-ml';
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     if (prefix !== '' && value !== undefined) out[prefix] = value as z.infer<ReturnType<typeof z.json>>;
     return out;
@@ -62,8 +65,7 @@ export function overlayWithout(overlay: SettingsOverlay, keys: readonly string[]
  * does not have a place for (an older agent's, a typo) are ignored.
  */
 export function applyOverlay(config: AgentConfig, file: AgentConfig, overlay: SettingsOverlay): void {
-  config.services.ollama.url = file.services.ollama.url;
-  config.services.immichMl.url = file.services.immichMl.url;
+  for (const kind of KIND_IDS) config.services[kind].url = file.services[kind].url;
   const offer = structuredClone(file.offer) as Record<string, unknown>;
   const placement = structuredClone(file.placement) as Record<string, unknown>;
   const roots: Record<string, Record<string, unknown>> = { offer, placement, services: config.services };

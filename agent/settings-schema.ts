@@ -4,6 +4,7 @@
  * effect at once and survives a restart; the file itself is never rewritten.
  */
 import { z } from 'zod';
+import { KIND_IDS, perKind } from './kernel/kinds.js';
 import { agentUrlSchema } from '../discovery/endpoint-schema.js';
 import { offerSchema, placementPolicySchema } from './kernel/shapes/offer.js';
 
@@ -11,12 +12,7 @@ import { offerSchema, placementPolicySchema } from './kernel/shapes/offer.js';
 const httpUrl = agentUrlSchema;
 
 export const settingsSchema = z.strictObject({
-  services: z
-    .strictObject({
-      ollama: z.strictObject({ url: httpUrl }).optional(),
-      immichMl: z.strictObject({ url: httpUrl }).optional(),
-    })
-    .optional(),
+  services: z.strictObject(perKind(() => z.strictObject({ url: httpUrl }).optional())).optional(),
   offer: offerSchema.optional(),
   placement: placementPolicySchema.optional(),
 });
@@ -28,7 +24,7 @@ export const settingsResetSchema = z.strictObject({
 });
 
 export const testConnectionSchema = z.strictObject({
-  kind: z.enum(['ollama', 'immich-ml', 'agent']),
+  kind: z.enum([...KIND_IDS, 'agent']),
   url: httpUrl,
 });
 export type TestConnectionRequest = z.infer<typeof testConnectionSchema>;
@@ -45,10 +41,7 @@ export type TestConnectionResult = z.infer<typeof testConnectionResultSchema>;
 
 /** The settings as in effect now (GET /api/v1/settings). */
 export const settingsViewSchema = z.object({
-  services: z.object({
-    ollama: z.object({ url: z.string(), enabled: z.boolean() }),
-    immichMl: z.object({ url: z.string(), enabled: z.boolean() }),
-  }),
+  services: z.object(perKind(() => z.object({ url: z.string(), enabled: z.boolean() }))),
   offer: offerSchema,
   placement: placementPolicySchema,
   overridden: z.array(z.string()).describe('Keys saved from the Setup page that override the config file, e.g. "offer.coolDownSec"; `inference-mesh settings reset [KEY]` drops them.'),

@@ -7,8 +7,8 @@ import { timeoutSignal, type Clock } from './kernel/clock.js';
 import type { AgentConfig } from './config-schema.js';
 import { describeFetchError } from './kernel/fetch-error.js';
 import { nodeAdvertSchema } from '../discovery/advert.js';
-import { probeImmichMl } from './probe/immich-ml.js';
-import { probeOllama } from './probe/ollama.js';
+import { SERVICE_PROBES } from './probe/services.js';
+import { KINDS, perKind, type KindId } from './kernel/kinds.js';
 import type { Settings, TestConnectionRequest, TestConnectionResult } from './settings-schema.js';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from './kernel/log.js';
@@ -16,7 +16,7 @@ import { applyOverlay, editable, flattenSettings, overlayAfterSave, overlayWitho
 import type { Store } from './store.js';
 
 export interface SettingsView {
-  services: { ollama: { url: string; enabled: boolean }; immichMl: { url: string; enabled: boolean } };
+  services: Record<KindId, { url: string; enabled: boolean }>;
   offer: AgentConfig['offer'];
   placement: AgentConfig['placement'];
   /** Keys saved from the Setup page that override the config file (`inference-mesh settings reset` drops them). */
@@ -26,9 +26,8 @@ export interface SettingsView {
 }
 
 export function settingsView(config: AgentConfig, overlay: SettingsOverlay = {}): SettingsView {
-  const { ollama, immichMl } = config.services;
   return {
-    services: { ollama: { enabled: ollama.enabled, url: ollama.url }, immichMl: { enabled: immichMl.enabled, url: immichMl.url } },
+    services: perKind((kind) => ({ enabled: config.services[kind].enabled, url: config.services[kind].url })),
     offer: config.offer,
     placement: config.placement,
     overridden: Object.keys(flattenSettings(overlay)).sort(),
@@ -89,13 +88,10 @@ export async function resetSettings(store: Store, config: AgentConfig, file: Age
 export async function testConnection(req: TestConnectionRequest, deps: { fetch: typeof fetch; clock: Clock; timeoutMs: number }): Promise<TestConnectionResult> {
   const deadline = timeoutSignal(deps.clock, deps.timeoutMs);
   try {
-    if (req.kind === 'ollama') {
-      const r = await probeOllama({ fetch: deps.fetch, nowMs: deps.clock.nowMs }, req.url, deadline.signal);
-      return r.state === 'up' ? { ok: true, version: r.version ?? 'unknown', models: r.models.map((m) => m.name) } : { ok: false, reason: r.reason ?? 'no answer' };
-    }
-    if (req.kind === 'immich-ml') {
-      const r = await probeImmichMl({ fetch: deps.fetch, nowMs: deps.clock.nowMs }, req.url, deadline.signal);
-      return r.state === 'up' ? { ok: true } : { ok: false, reason: r.reason ?? 'no answer' };
+    if (req.kind !== 'agent') {
+      const r = await SERVICE_PROBES[req.kind]({ fetch: deps.fetch, nowMs: deps.clock.nowMs }, req.url, deadline.signal);
+      if (r.state !== 'up') return { ok: false, reason: r.reason ?? 'no answer' };
+      return KINDS[req.kind].traits.modelAware ? { ok: true, version: r.version ?? 'unknown', models: r.models.map((m) => m.name) } : { ok: true };
     }
     const base = req.url.replace(/\/+$/, '');
     let res: Response;

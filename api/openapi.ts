@@ -6,6 +6,7 @@
  * `API_OPERATIONS` is the one table of every endpoint; test/unit/api/openapi.test.ts checks it
  * against the routes the app really serves, both ways.
  */
+import { ALL_KINDS, KIND_IDS, type KindDescriptor } from '../agent/kernel/kinds.js';
 import { z } from 'zod';
 import { nodeAdvertSchema } from '../discovery/advert.js';
 import { AUTH_HEADERS } from '../discovery/peer-auth.js';
@@ -14,12 +15,15 @@ import { nodeRecordSchema, nodeStateSchema, peerPathSchema, peerSourceSchema } f
 import { candidateSchema, kindPlacementSchema } from '../scheduler/placement-view.js';
 import { placementAnswerSchema } from '../scheduler/routing-status.js';
 import { historyEntrySchema } from '../scheduler/history-schema.js';
-import { serviceKindSchema } from '../agent/kernel/shapes/offer.js';
+import { kindIdSchema } from '../agent/kernel/kinds.js';
 import { offerOverrideSchema, pinSchema } from '../agent/kernel/shapes/override.js';
 import { settingsResetSchema, settingsSchema, settingsViewSchema, testConnectionResultSchema, testConnectionSchema } from '../agent/settings-schema.js';
 // Request bodies: the same schemas the routes parse with (one schema per shape).
 import { loginBody, SESSION_COOKIE } from './admin-auth.js';
 import { addPeerSchema as addPeerBody, removePeerSchema as removePeerBody } from './routes/peers.js';
+
+/** The component of each error shape a routed kind answers in. */
+const ERROR_COMPONENT: Record<KindDescriptor['errorShape'], string> = { ollama: 'OllamaError', fastapi: 'FastApiError', openai: 'OpenAiError' };
 import { offerBody as offerOverrideBody, pinBody } from './routes/placement.js';
 
 /** The error body of every JSON endpoint (api/errors.ts `ErrorBody`). */
@@ -67,7 +71,7 @@ function responseSchemas(): z.core.$ZodRegistry<Meta> {
     description:
       'Every error of the JSON API: a stable `code` (`bad_request`, `admin_required`, `admin_token_wrong`, `csrf`, `too_many_failures`, `not_found`, `conflict`, `not_started`, `admin_unavailable`, `peer_auth_failed`, ...), a message for people, and for a bad body the list of problems in `details`.',
   });
-  reg.add(serviceKindSchema, { id: 'ServiceKind', description: 'A service the mesh places and routes.' });
+  reg.add(kindIdSchema, { id: 'KindId', description: 'A service the mesh places and routes.' });
   reg.add(nodeAdvertSchema, { id: 'NodeAdvert', description: "A node's full advert: identity, hardware, services, activity, network, probe status and its offer." });
   reg.add(peerSourceSchema, { id: 'PeerSource', description: 'Where a node was learnt of.' });
   reg.add(nodeStateSchema, { id: 'NodeState', description: 'Liveness as seen by this agent.' });
@@ -96,7 +100,7 @@ function responseSchemas(): z.core.$ZodRegistry<Meta> {
   });
   reg.add(z.object({ offer: offerOverrideSchema.nullable() }), { id: 'OfferOverrideSet', description: 'The override now in force (null after `auto`).' });
   reg.add(z.object({ pin: pinSchema }), { id: 'PinSet', description: 'The pin now in force.' });
-  reg.add(z.object({ removed: serviceKindSchema }), { id: 'PinRemoved', description: 'The service kind that is no longer pinned.' });
+  reg.add(z.object({ removed: kindIdSchema }), { id: 'PinRemoved', description: 'The service kind that is no longer pinned.' });
   reg.add(z.object({ status: z.literal('ok') }), { id: 'Health', description: 'The agent answers.' });
   reg.add(z.object({ admin: z.literal(true), expiresAtMs: z.number() }), { id: 'LoginResult', description: 'Logged in; the session cookie is set and lasts until `expiresAtMs`.' });
   reg.add(z.object({ admin: z.boolean() }), { id: 'AdminSession', description: 'Whether the request carries a valid admin credential (a bearer token or a session cookie).' });
@@ -108,8 +112,13 @@ function responseSchemas(): z.core.$ZodRegistry<Meta> {
   reg.add(settingsViewSchema, { id: 'Settings', description: "This node's services, offer and placement policy as in effect now." });
   reg.add(z.object({ dropped: z.array(z.string()), settings: settingsViewSchema }), { id: 'SettingsResetResult', description: 'The keys dropped and the settings now in effect.' });
   reg.add(testConnectionResultSchema, { id: 'TestConnectionResult', description: 'Reachable or not (with the reason), and what answered: version, models, GPU, name.' });
-  reg.add(z.object({ error: z.string() }), { id: 'OllamaError', description: "Ollama's own error shape, used by the routed Ollama endpoint." });
-  reg.add(z.object({ detail: z.string() }), { id: 'ImmichMlError', description: "Immich ML's own error shape, used by the routed Immich ML endpoint." });
+  // The error shapes of the routed endpoints, one per shape a kind's clients read (agent/kernel/kinds.ts).
+  reg.add(z.object({ error: z.string() }), { id: ERROR_COMPONENT.ollama, description: "Ollama's own error shape (OpenAI's on its /v1 paths)." });
+  reg.add(z.object({ detail: z.string() }), { id: ERROR_COMPONENT.fastapi, description: "FastAPI's error shape, which Immich ML's clients read." });
+  reg.add(z.object({ error: z.object({ message: z.string(), type: z.string(), param: z.string().nullable(), code: z.string().nullable() }) }), {
+    id: ERROR_COMPONENT.openai,
+    description: "OpenAI's error object, which the OpenAI SDKs read.",
+  });
   return reg;
 }
 
@@ -123,8 +132,9 @@ function addUnrepresentedChecks(ctx: { zodSchema: unknown; jsonSchema: Record<st
     ctx.jsonSchema.pattern = '^[Hh][Tt][Tt][Pp][Ss]?:';
   }
   if (ctx.zodSchema === serviceEndpointSchema) {
-    // Its `.refine`: needs ollamaUrl or immichMlUrl (or both).
-    ctx.jsonSchema.anyOf = [{ required: ['ollamaUrl'] }, { required: ['immichMlUrl'] }];
+    // Its `.refine`: needs the URL of at least one kind.
+    const urls = (ctx.jsonSchema.properties as Record<string, Record<string, unknown>> | undefined)?.urls;
+    if (urls) urls.anyOf = KIND_IDS.map((k) => ({ required: [k] }));
   }
 }
 
@@ -210,6 +220,8 @@ export interface ApiOperation {
   summary: string;
   description: string;
   access: Access;
+  /** Routed operations: the error shape of their kind (a 403 is answered in it). */
+  errorShape?: KindDescriptor['errorShape'];
   parameters?: Parameter[];
   /** Component name of the JSON request body. */
   requestBody?: string;
@@ -218,7 +230,7 @@ export interface ApiOperation {
   errors?: Partial<Record<ErrorStatus, string>>;
 }
 
-const kindParam: Parameter = { name: 'kind', in: 'path', description: 'The service kind: `ollama` or `immich-ml`.', schema: { $ref: `${COMPONENT_REF}ServiceKind` } };
+const kindParam: Parameter = { name: 'kind', in: 'path', description: 'The service kind: `ollama` or `immich-ml`.', schema: { $ref: `${COMPONENT_REF}KindId` } };
 const notStarted = 'The agent is still starting (`not_started`).';
 const NODE_PARAM: Parameter = { name: 'nodeId', in: 'path', description: 'The node id (32 lowercase hex digits, from `GET /api/v1/nodes`); this node\'s own id works too.', schema: { type: 'string' } };
 const misdirected = 'Signed for another node, or dialled at an address that is not this agent\'s own: a relay or a replay (`peer_misdirected`).';
@@ -617,38 +629,28 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     access: 'public',
     success: { status: 200, description: 'The OpenAPI document.', body: { kind: 'json-document' } },
   },
-  ...routedOperations('ollama', 'Ollama', ['get', 'post', 'delete'], [
-    'Everything under `/ollama/` behaves like an Ollama server: the native `/api/*` endpoints and the OpenAI-compatible `/v1/*` ones. A request naming a model goes to the first eligible node that has it; `/api/tags`, `/api/ps` and `/v1/models` list the models of all eligible nodes; a model nobody has gets Ollama\'s own 404.',
-    'Streams (NDJSON and SSE) pass through unbuffered. Before the first byte a failed node is replaced by the next one transparently; after it, a broken stream ends with an error line.',
-  ]),
-  ...routedOperations('immich-ml', 'Immich ML', ['get', 'post'], [
-    'Behaves like an Immich machine-learning server: `GET ping` answers `pong` while some node can take the work, `POST predict` is forwarded untouched. Set Immich\'s Machine Learning URL to `http://<agent>:7650/immich-ml/`, with the trailing slash.',
-    'Text searches may run on any eligible node; image work (CLIP visual, faces, OCR) goes only to batch nodes and may be held while one is waking. Every request has a timeout and fails over.',
-  ]),
+  ...ALL_KINDS.flatMap(routedOperations),
 ];
 
-function routedOperations(prefix: 'ollama' | 'immich-ml', name: string, methods: HttpMethod[], paragraphs: string[]): ApiOperation[] {
-  const camel = prefix === 'ollama' ? 'Ollama' : 'ImmichMl';
-  return methods.map((method) => ({
+function routedOperations(d: KindDescriptor): ApiOperation[] {
+  const name = d.label;
+  const camel = d.id.replace(/(^|-)([a-z])/g, (_m, _dash: string, c: string) => c.toUpperCase());
+  return d.docs.methods.map((method) => ({
     method,
-    path: `/${prefix}/{path}`,
+    path: `${d.prefix}/{path}`,
     servedBy: 'proxy',
     operationId: `${method}${camel}PassThrough`,
     tag: 'routing',
     summary: `${name}, routed to the elected node (pass-through)`,
     description: [
-      ...paragraphs,
-      `The request and the answer are ${name}'s own, passed through as they are; they are not described here. \`{path}\` is the rest of the path and may contain slashes; \`/${prefix}\` alone is the root. Every answer names the node that served it in \`x-inference-mesh-node\`.`,
+      ...d.docs.paragraphs,
+      `The request and the answer are ${name}'s own, passed through as they are; they are not described here. \`{path}\` is the rest of the path and may contain slashes; \`${d.prefix}\` alone is the root. Every answer names the node that served it in \`x-inference-mesh-node\`.`,
       `Clients from the allowed networks (\`proxy.allowedCidrs\`) may call; with \`proxy.apiKey\` set, also anyone with \`Authorization: Bearer <key>\`. Anyone else gets 403 in ${name}'s error shape.`,
-      ...(prefix === 'ollama'
-        ? [
-            'Model management (`api/pull`, `api/push`, `api/create`, `api/copy`, `api/delete`, `api/blobs/…`) needs `Authorization: Bearer <admin token>` unless `proxy.openModelManagement` is true: 401 without it, 403 with a wrong one, in Ollama\'s error shape. Inference needs no credential.',
-          ]
-        : []),
       'A body larger than `proxy.maxBodyMb` answers 413, at once when `Content-Length` declares it.',
     ].join('\n\n'),
     access: 'routed',
-    parameters: [{ name: 'path', in: 'path', description: `The ${name} path, e.g. ${prefix === 'ollama' ? '`api/chat` or `v1/chat/completions`' : '`ping` or `predict`'}.`, schema: { type: 'string' } }],
+    errorShape: d.errorShape,
+    parameters: [{ name: 'path', in: 'path', description: `The ${name} path, e.g. ${d.docs.examplePaths}.`, schema: { type: 'string' } }],
     success: { status: 200, description: `${name}'s answer, passed through.`, body: { kind: 'pass-through' } },
   }));
 }
@@ -707,7 +709,7 @@ function operationObject(op: ApiOperation): Record<string, unknown> {
   if (op.access === 'routed') {
     responses['403'] = {
       description: "The client is not on an allowed network and has no valid API key. The body is the service's own error shape.",
-      content: { 'application/json': { schema: { $ref: `${COMPONENT_REF}${op.path.startsWith('/ollama') ? 'OllamaError' : 'ImmichMlError'}` } } },
+      content: { 'application/json': { schema: { $ref: `${COMPONENT_REF}${ERROR_COMPONENT[op.errorShape ?? 'ollama']}` } } },
     };
   }
   return {

@@ -4,12 +4,12 @@
  * every advert that arrives.
  */
 import { z } from 'zod';
+import { perKind } from '../agent/kernel/kinds.js';
 import {
   activityFactsSchema,
   hardwareFactsSchema,
-  immichMlFactsSchema,
   networkFactsSchema,
-  ollamaFactsSchema,
+  serviceFactsSchema,
   probeNameSchema,
   probeStatusSchema,
 } from '../agent/kernel/shapes/facts.js';
@@ -17,7 +17,8 @@ import { busyStateSchema } from '../agent/kernel/shapes/busy-state.js';
 import { offerSchema } from '../agent/kernel/shapes/offer.js';
 import { offerOverrideForSchema, offerOverrideSchema, pinSchema } from '../agent/kernel/shapes/override.js';
 
-export const ADVERT_VERSION = 1;
+/** 2: services and serving keyed by kind id (issue 13). Agents of other versions do not talk to each other. */
+export const ADVERT_VERSION = 2;
 
 export const nodeAdvertSchema = z.object({
   v: z.literal(ADVERT_VERSION),
@@ -28,7 +29,8 @@ export const nodeAdvertSchema = z.object({
   /** The agent port peers and clients talk to. */
   port: z.number().int().min(1).max(65535),
   hardware: hardwareFactsSchema.nullable(),
-  services: z.object({ ollama: ollamaFactsSchema.nullable(), immichMl: immichMlFactsSchema.nullable() }),
+  /** What each local service's probe found, per kind; a kind this agent does not know yet reads as null. */
+  services: z.object(perKind(() => serviceFactsSchema.nullable().default(null))),
   activity: activityFactsSchema.nullable(),
   network: networkFactsSchema.nullable(),
   probes: z.partialRecord(probeNameSchema, probeStatusSchema),
@@ -55,7 +57,7 @@ export const nodeAdvertSchema = z.object({
    * Since when this node serves each kind by its own election (null = not): the shared memory that
    * hysteresis reads, so an agent that restarts keeps the winner its peers keep (issue 12).
    */
-  serving: z.object({ ollama: z.number().nullable(), 'immich-ml': z.number().nullable(), batch: z.number().nullable() }).nullable().default(null),
+  serving: z.object({ ...perKind(() => z.number().nullable().default(null)), batch: z.number().nullable().default(null) }).nullable().default(null),
   /** This node can pause Immich's queues (an Immich API key is configured), so batch work may be held. */
   pausesImmichQueues: z.boolean().default(false),
 });

@@ -3,6 +3,8 @@
  * tailnet, static agent URLs and plain service endpoints — checks liveness itself, and persists what
  * it knows so a restarted agent remembers its peers (and their MACs) before they answer.
  */
+import type { KindId } from '../agent/kernel/kinds.js';
+import type { ServiceProbe } from '../agent/kernel/shapes/facts.js';
 import type { Clock, CancelTimer } from '../agent/kernel/clock.js';
 import { describeError } from '../agent/kernel/errors.js';
 import type { Service } from '../agent/kernel/lifecycle.js';
@@ -49,6 +51,8 @@ export interface DiscoveryOptions {
   client: PeerClient;
   clock: Clock;
   fetch: typeof fetch;
+  /** The probe of each service kind, for plain endpoints (agent/probe/services.ts). */
+  probes: Readonly<Record<KindId, ServiceProbe>>;
   log: Logger;
   createBonjour?: MdnsOptions['createBonjour'];
   /** Persists the registry (debounced by this service). */
@@ -115,7 +119,7 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
     maxChecksPerSec: opts.maxChecksPerSec,
     serving: opts.serving,
   });
-  const endpoints = createEndpointNodes({ registry, fetch: opts.fetch, clock, log: log.child('endpoints'), intervalMs: opts.servicesIntervalMs, timeoutMs: opts.peerTimeoutMs * 2 });
+  const endpoints = createEndpointNodes({ registry, probes: opts.probes, fetch: opts.fetch, clock, log: log.child('endpoints'), intervalMs: opts.servicesIntervalMs, timeoutMs: opts.peerTimeoutMs * 2 });
   const instanceToNode = new Map<string, string>();
   const noise = createAdvertNoise({ clock, log: log.child('mdns') });
   const backoff = createVerifyBackoff({ baseMs: VERIFY_BACKOFF_BASE_MS, maxMs: VERIFY_BACKOFF_MAX_MS, maxEntries: 1024 });

@@ -1,6 +1,6 @@
 /**
  * Plain service endpoints (no agent there) as registry nodes: each is probed on the services
- * interval with the same probes as the local Ollama and Immich ML, and listed under the name the
+ * interval with the same probes as the local services (injected, one per kind), and listed under the name the
  * admin gave it. Its node id is derived from that name, so it is stable across restarts and the
  * same on every agent that has the same endpoint configured.
  */
@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../agent/kernel/clock.js';
 import type { Service } from '../agent/kernel/lifecycle.js';
 import type { Logger } from '../agent/kernel/log.js';
-import { probeImmichMl } from '../agent/probe/immich-ml.js';
-import { probeOllama } from '../agent/probe/ollama.js';
+import { KIND_IDS, type KindId } from '../agent/kernel/kinds.js';
+import type { ServiceProbe } from '../agent/kernel/shapes/facts.js';
 import { createProbeLoop } from '../agent/kernel/poll-loop.js';
 import type { ServiceEndpoint } from './endpoint-schema.js';
 import { ADVERT_VERSION, type NodeAdvert } from './advert.js';
@@ -26,6 +26,8 @@ export interface EndpointNodes extends Service {
 
 export function createEndpointNodes(opts: {
   registry: PeerRegistry;
+  /** The probe of each kind (agent/probe/services.ts). */
+  probes: Readonly<Record<KindId, ServiceProbe>>;
   fetch: typeof fetch;
   clock: Clock;
   log: Logger;
@@ -36,21 +38,24 @@ export function createEndpointNodes(opts: {
   const nowMs = opts.clock.nowMs;
 
   const probeOne = async (e: ServiceEndpoint, signal: AbortSignal): Promise<void> => {
-    const [ollama, immichMl] = await Promise.all([
-      e.ollamaUrl ? probeOllama({ fetch: opts.fetch, nowMs }, e.ollamaUrl, signal) : null,
-      e.immichMlUrl ? probeImmichMl({ fetch: opts.fetch, nowMs }, e.immichMlUrl, signal) : null,
-    ]);
+    const probed = await Promise.all(
+      KIND_IDS.map(async (kind) => {
+        const url = e.urls[kind];
+        return [kind, url ? await opts.probes[kind]({ fetch: opts.fetch, nowMs }, url, signal) : null] as const;
+      }),
+    );
     if (signal.aborted) return;
+    const services = Object.fromEntries(probed) as NodeAdvert['services'];
     const nodeId = endpointNodeId(e.name);
-    const url = (e.ollamaUrl ?? e.immichMlUrl) as string;
-    const up = ollama?.state === 'up' || immichMl?.state === 'up';
-    if (!up) {
-      const reason = [ollama?.reason, immichMl?.reason].filter(Boolean).join('; ');
-      if (!opts.registry.get(nodeId)) opts.registry.upsertMember({ advert: advertFor(e, nodeId, ollama, immichMl, nowMs()), seq: 0, source: 'endpoint', url, nowMs: nowMs() });
+    const url = firstUrl(e);
+    const found = Object.values(services).filter((f) => f !== null);
+    if (!found.some((f) => f.state === 'up')) {
+      const reason = found.map((f) => f.reason).filter(Boolean).join('; ');
+      if (!opts.registry.get(nodeId)) opts.registry.upsertMember({ advert: advertFor(e, nodeId, services, nowMs()), seq: 0, source: 'endpoint', url, nowMs: nowMs() });
       opts.registry.recordCheck(nodeId, url, { ok: false, error: reason || 'not reachable', definitive: true }, nowMs());
       return;
     }
-    opts.registry.upsertMember({ advert: advertFor(e, nodeId, ollama, immichMl, nowMs()), seq: 0, source: 'endpoint', url, nowMs: nowMs() });
+    opts.registry.upsertMember({ advert: advertFor(e, nodeId, services, nowMs()), seq: 0, source: 'endpoint', url, nowMs: nowMs() });
   };
 
   const loop = createProbeLoop({
@@ -78,22 +83,21 @@ export function createEndpointNodes(opts: {
   };
 }
 
-function advertFor(
-  e: ServiceEndpoint,
-  nodeId: string,
-  ollama: NodeAdvert['services']['ollama'],
-  immichMl: NodeAdvert['services']['immichMl'],
-  nowMs: number,
-): NodeAdvert {
+/** The first URL the endpoint names, in kind order: the node's address. */
+function firstUrl(e: ServiceEndpoint): string {
+  return KIND_IDS.map((k) => e.urls[k]).find((u) => u !== undefined) as string;
+}
+
+function advertFor(e: ServiceEndpoint, nodeId: string, services: NodeAdvert['services'], nowMs: number): NodeAdvert {
   return {
     v: ADVERT_VERSION,
     nodeId,
     name: e.name,
     agentVersion: 'none (plain endpoint)',
     startedAtMs: nowMs,
-    port: Number(new URL((e.ollamaUrl ?? e.immichMlUrl) as string).port) || 80,
+    port: Number(new URL(firstUrl(e)).port) || 80,
     hardware: null,
-    services: { ollama, immichMl },
+    services,
     activity: null,
     network: null,
     probes: {},

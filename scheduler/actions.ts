@@ -1,11 +1,13 @@
 /**
  * Actions on placement transitions (issue 4 §5), each logged, retried with backoff and recorded in
  * history; a failing action never takes the agent down.
- * - this node leaves eligibility for Ollama (window closes, game starts): unload its models so
- *   the game gets the VRAM — the node itself does it, so it works even when the hub is away;
+ * - this node leaves eligibility for a kind that can unload (Ollama; window closes, game starts):
+ *   unload its models so the game gets the VRAM — the node itself does it, so it works even when
+ *   the hub is away;
  * - this node becomes eligible: preload the configured warm-up models;
- * - batch Immich work has no node / has one again: pause / resume the ML queues (hub only);
+ * - batch work (Immich ML) has no node / has one again: pause / resume the ML queues (hub only);
  * - a sleeping node's window opens: Wake-on-LAN (scheduler/waker.ts).
+ * The effects themselves are adapters (agent/adapters/), injected: this file only decides when.
  */
 import type { Clock } from '../agent/kernel/clock.js';
 import { describeError } from '../agent/kernel/errors.js';
@@ -16,8 +18,7 @@ import type { Logger } from '../agent/kernel/log.js';
 import type { Candidate, Placement } from './placement-view.js';
 import type { Elector } from './elector.js';
 import type { HistoryEntry } from './history-schema.js';
-import { preloadModels, unloadAllModels } from './ollama-actions.js';
-import type { createQueuePauser } from './queue-pauser.js';
+import { ALL_KINDS, type KindId } from '../agent/kernel/kinds.js';
 import { GONE_CODES } from '../agent/kernel/shapes/reason.js';
 import { retryWithBackoff } from './retry.js';
 
@@ -27,14 +28,13 @@ export interface ActionsOptions {
   history: History;
   clock: Clock;
   log: Logger;
-  fetch: typeof fetch;
-  /** The local Ollama (null when disabled). */
-  localOllamaUrl: string | null;
+  /** The local services' model control, for the kinds that can unload and are enabled here. */
+  models: Partial<Record<KindId, ModelControl>>;
   /** Unload this node's models when the owner takes it back (game, GPU load, window, `offer out`), GPU seen or not. */
   unloadOnLeave: boolean;
   warmUpModels: readonly string[];
   /** Set on the node that talks to Immich (the hub). */
-  queuePauser: ReturnType<typeof createQueuePauser> | null;
+  queuePauser: QueuePauser | null;
   retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
   /**
    * Right after start the registry knows only the peers that answered so far: queues are not touched
@@ -44,6 +44,32 @@ export interface ActionsOptions {
   settleMs?: number;
   /** True once every peer known at start has answered since (checked at each placement change). */
   peersAnswered?: () => boolean;
+}
+
+/** Unloads and preloads the models of one local service (agent/adapters/ollama-models.ts for Ollama). */
+export interface ModelControl {
+  /** Unloads every loaded model; resolves with their names. */
+  unloadAll(signal: AbortSignal): Promise<string[]>;
+  preload(models: readonly string[], signal: AbortSignal): Promise<{ loaded: string[]; missing: string[] }>;
+}
+
+export interface QueueSyncResult {
+  /** Queues this call paused. */
+  paused: string[];
+  /** Queues this call resumed. */
+  resumed: string[];
+  /** Queues left as they were, and why. */
+  skipped: { queue: string; reason: string }[];
+}
+
+/** Pauses and resumes the batch queues of the kind with batch work (agent/adapters/queue-pauser.ts). */
+export interface QueuePauser {
+  /**
+   * `false`: pause every configured queue that is running (and remember it); `true`: resume the
+   * queues we paused. Safe to repeat: a second call with the same value only reads the status.
+   * Errors propagate; the caller retries, and a retry picks up where the failed call stopped.
+   */
+  setBatchAvailable(available: boolean, signal?: AbortSignal): Promise<QueueSyncResult>;
 }
 
 /** Why this node stopped serving, when that is the owner's doing (not "it is gone", nor a pin elsewhere). */
@@ -97,25 +123,28 @@ export function createActions(opts: ActionsOptions): Service {
     inFlight.add(tracked);
   };
 
-  const self = (p: Placement | null): Candidate | undefined => p?.kinds.ollama.candidates.find((c) => c.nodeId === opts.selfId);
+  const self = (p: Placement | null, kind: KindId): Candidate | undefined => p?.kinds[kind].candidates.find((c) => c.nodeId === opts.selfId);
 
   const onChange = (next: Placement, prev: Placement | null): void => {
     recordPlacement(next, prev);
-    const before = self(prev);
-    const now = self(next);
-    const ollama = opts.localOllamaUrl;
-    const meta = { kind: 'ollama' as const, nodeId: opts.selfId, nodeName: now?.name ?? null };
-    if (ollama && opts.unloadOnLeave && before?.eligible && now && !now.eligible && ownerReason(now)) {
-      act('unload', `unloading Ollama models (${now.reason})`, meta, async (signal) => {
-        const names = await unloadAllModels({ url: ollama, fetch: opts.fetch, signal });
-        return names.length ? `unloaded ${names.join(', ')} to free VRAM: ${now.reason}` : `no Ollama model was loaded (${now.reason})`;
-      });
-    }
-    if (ollama && opts.warmUpModels.length > 0 && before && !before.eligible && now?.eligible) {
-      act('warm-up', 'warming up Ollama models', meta, async (signal) => {
-        const r = await preloadModels({ url: ollama, fetch: opts.fetch, models: opts.warmUpModels, signal });
-        return `preloaded ${r.loaded.join(', ') || 'nothing'}${r.missing.length ? `; not on this node: ${r.missing.join(', ')}` : ''}`;
-      });
+    for (const d of ALL_KINDS) {
+      const control = opts.models[d.id];
+      if (!control || !d.traits.canUnload) continue;
+      const before = self(prev, d.id);
+      const now = self(next, d.id);
+      const meta = { kind: d.id, nodeId: opts.selfId, nodeName: now?.name ?? null };
+      if (opts.unloadOnLeave && before?.eligible && now && !now.eligible && ownerReason(now)) {
+        act('unload', `unloading ${d.label} models (${now.reason})`, meta, async (signal) => {
+          const names = await control.unloadAll(signal);
+          return names.length ? `unloaded ${names.join(', ')} to free VRAM: ${now.reason}` : `no ${d.label} model was loaded (${now.reason})`;
+        });
+      }
+      if (opts.warmUpModels.length > 0 && before && !before.eligible && now?.eligible) {
+        act('warm-up', `warming up ${d.label} models`, meta, async (signal) => {
+          const r = await control.preload(opts.warmUpModels, signal);
+          return `preloaded ${r.loaded.join(', ') || 'nothing'}${r.missing.length ? `; not on this node: ${r.missing.join(', ')}` : ''}`;
+        });
+      }
     }
     if (!settled && opts.peersAnswered?.()) settle();
     else if (settled) syncQueues(next);
@@ -129,13 +158,17 @@ export function createActions(opts: ActionsOptions): Service {
     if (now) syncQueues(now);
   };
 
+  /** The queues are Immich's: the one kind with batch work. */
+  const BATCH = ALL_KINDS.find((d) => d.traits.batchWork);
   const syncQueues = (next: Placement): void => {
     const pauser = opts.queuePauser;
-    const available = next.kinds['immich-ml'].batchElected !== null;
+    if (!BATCH) return;
+    const k = next.kinds[BATCH.id];
+    const available = k.batchElected !== null;
     if (pauser && available !== batchAvailable) {
       batchAvailable = available;
-      const batchName = next.kinds['immich-ml'].candidates.find((c) => c.nodeId === next.kinds['immich-ml'].batchElected)?.name ?? null;
-      act(available ? 'resume-queues' : 'pause-queues', available ? 'resuming Immich ML queues' : 'pausing Immich ML queues', { kind: 'immich-ml', nodeId: next.kinds['immich-ml'].batchElected, nodeName: batchName }, async (signal) => {
+      const batchName = k.candidates.find((c) => c.nodeId === k.batchElected)?.name ?? null;
+      act(available ? 'resume-queues' : 'pause-queues', available ? `resuming ${BATCH.label} queues` : `pausing ${BATCH.label} queues`, { kind: BATCH.id, nodeId: k.batchElected, nodeName: batchName }, async (signal) => {
         const r = await pauser.setBatchAvailable(available, signal);
         const skipped = r.skipped.map((s) => `${s.queue} (${s.reason})`).join(', ');
         return available
@@ -149,15 +182,16 @@ export function createActions(opts: ActionsOptions): Service {
   };
 
   const recordPlacement = (next: Placement, prev: Placement | null): void => {
-    for (const kind of ['ollama', 'immich-ml'] as const) {
+    for (const d of ALL_KINDS) {
+      const kind = d.id;
       const n = next.kinds[kind];
       const p = prev?.kinds[kind];
       if (p && p.elected === n.elected && p.batchElected === n.batchElected) continue;
       const name = n.candidates.find((c) => c.nodeId === n.elected)?.name ?? null;
-      const label = kind === 'ollama' ? 'Ollama' : 'Immich ML';
+      const label = d.label;
       const batchNode = n.candidates.find((c) => c.nodeId === n.batchElected);
       const batchTo = batchNode ? `${batchNode.name}${batchNode.gpu ? '' : ' (CPU)'}${n.batchReason ? `: ${n.batchReason}` : ''}` : 'held (no batch node)';
-      const batch = kind === 'immich-ml' ? `; batch → ${batchTo}` : '';
+      const batch = d.traits.batchWork ? `; batch → ${batchTo}` : '';
       const message = `${label} → ${name ?? 'nowhere'} (${n.reason})${batch}`;
       opts.log.info(message);
       opts.history.add({ type: 'placement', kind, nodeId: n.elected, nodeName: name, action: null, status: 'info', message });

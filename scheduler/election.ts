@@ -9,8 +9,8 @@
 import { z } from 'zod';
 import type { NodeRecord } from '../discovery/types.js';
 import { effectivePriority, evaluate, hasGpu, maxVramMb } from './eligibility.js';
-import type { PlacementPolicy, ServiceKind } from '../agent/kernel/shapes/offer.js';
-import { SERVICE_KINDS } from '../agent/kernel/shapes/offer.js';
+import type { PlacementPolicy } from '../agent/kernel/shapes/offer.js';
+import { KIND_IDS, KINDS, type KindId } from '../agent/kernel/kinds.js';
 import { inForce, newestPins, type Pin } from '../agent/kernel/shapes/override.js';
 import { PIN_OVERRIDES, batchReasonSchema, reason, reasonSchema, type BatchReason, type Reason } from '../agent/kernel/shapes/reason.js';
 
@@ -32,7 +32,7 @@ export const kindElectionSchema = z.object({
   /** Why the elected node serves (or why nothing can, or which pin waits). */
   why: reasonSchema,
   candidates: z.array(electedCandidateSchema),
-  /** Immich ML: the node batch work goes to (null = hold batch work, e.g. pause the queues). */
+  /** Kinds with batch work (Immich ML): the node it goes to (null = hold it, e.g. pause the queues). */
   batchElected: z.string().nullable(),
   /** Why batch work goes where it goes when that is not the plain batch rule. */
   batchWhy: batchReasonSchema.nullable(),
@@ -41,7 +41,7 @@ export type KindElection = z.infer<typeof kindElectionSchema>;
 
 export interface Election {
   atMs: number;
-  kinds: Record<ServiceKind, KindElection>;
+  kinds: Record<KindId, KindElection>;
   /** When the result may change with no other input (a window boundary, an expiry); null = never. */
   nextChangeAtMs: number | null;
 }
@@ -72,7 +72,7 @@ function clearlyBetter(challenger: Ranked, incumbent: Ranked): boolean {
   return challenger.preferIndex < incumbent.preferIndex || (challenger.preferIndex === incumbent.preferIndex && challenger.priority > incumbent.priority);
 }
 
-type ServingKey = 'ollama' | 'immich-ml' | 'batch';
+type ServingKey = KindId | 'batch';
 
 /** The eligible node that advertises it has served `key` the longest (ties: lowest id). */
 function incumbentOf(eligible: readonly Ranked[], key: ServingKey): Ranked | null {
@@ -93,9 +93,10 @@ function pick(ranked: readonly Ranked[], key: ServingKey): Ranked | null {
   return best;
 }
 
-export function electKind(kind: ServiceKind, input: ElectionInput, opts: { model?: string } = {}): { placement: KindElection; changesAtMs: number[] } {
+export function electKind(kind: KindId, input: ElectionInput, opts: { model?: string } = {}): { placement: KindElection; changesAtMs: number[] } {
   const policy = input.policy[kind];
-  const batchNames = kind === 'immich-ml' ? input.policy['immich-ml'].batchNodes : undefined;
+  const hasBatch = KINDS[kind].traits.batchWork;
+  const batchNames = hasBatch ? policy.batchNodes : undefined;
   // With no batchNodes and no GPU anywhere, the CPUs did this work before the agent came: let them (issue 12).
   const gpuInMesh = input.nodes.some(hasGpu);
   const changes: number[] = [];
@@ -139,7 +140,7 @@ export function electKind(kind: ServiceKind, input: ElectionInput, opts: { model
 
   let batchWinner: Ranked | null = null;
   let batchWhy: BatchReason | null = null;
-  if (kind === 'immich-ml') {
+  if (hasBatch) {
     batchWinner = pick(
       ranked.filter((r) => r.batch),
       'batch',
@@ -169,7 +170,7 @@ export function electKind(kind: ServiceKind, input: ElectionInput, opts: { model
 export function elect(input: ElectionInput): Election {
   const kinds = {} as Election['kinds'];
   const changes: number[] = [];
-  for (const kind of SERVICE_KINDS) {
+  for (const kind of KIND_IDS) {
     const r = electKind(kind, input);
     kinds[kind] = r.placement;
     changes.push(...r.changesAtMs);

@@ -13,7 +13,8 @@ import type { PeerRegistry } from '../discovery/registry.js';
 import { elect, electKind, type Election } from './election.js';
 import { describeKind, describePlacement, type KindPlacement, type Placement } from './placement-view.js';
 import { reasonKey } from '../agent/kernel/shapes/reason.js';
-import type { PlacementPolicy, ServiceKind } from '../agent/kernel/shapes/offer.js';
+import type { PlacementPolicy } from '../agent/kernel/shapes/offer.js';
+import type { KindId } from '../agent/kernel/kinds.js';
 import type { Pin } from '../agent/kernel/shapes/override.js';
 
 export interface Elector extends Service {
@@ -21,7 +22,7 @@ export interface Elector extends Service {
   /** A fresh election for display ("opens in 3 h 12 min" up to date); does not change `current`. */
   snapshot(): Placement;
   /** Candidates for one request (Ollama: only nodes that have `model`). */
-  electFor(kind: ServiceKind, model?: string): KindPlacement;
+  electFor(kind: KindId, model?: string): KindPlacement;
   /** Re-elects now (after a policy or override change). */
   refresh(): void;
   onChange(listener: (next: Placement, previous: Placement | null) => void): Unsubscribe;

@@ -4,7 +4,7 @@
  * edges (`reason-words.ts`). Pure: a registry record, the kind, the time and (for Ollama) the model.
  */
 import type { NodeRecord } from '../discovery/types.js';
-import type { ServiceKind } from '../agent/kernel/shapes/offer.js';
+import { ALL_KINDS, KINDS, type KindId } from '../agent/kernel/kinds.js';
 import { inForce } from '../agent/kernel/shapes/override.js';
 import { reason, type NodeReason } from '../agent/kernel/shapes/reason.js';
 import { windowState } from './windows.js';
@@ -23,23 +23,23 @@ export function normalizeModel(name: string): string {
   return last.includes(':') ? name : `${name}:latest`;
 }
 
-export function nodeHasModel(node: NodeRecord, model: string): boolean {
+export function nodeHasModel(node: NodeRecord, kind: KindId, model: string): boolean {
   const wanted = normalizeModel(model);
-  return (node.advert?.services.ollama?.models ?? []).some((m) => normalizeModel(m.name) === wanted);
+  return (node.advert?.services[kind]?.models ?? []).some((m) => normalizeModel(m.name) === wanted);
 }
 
 const MIB = 1024 * 1024;
 
 const plain = (w: TimeWindow | null) => (w ? { days: [...w.days], from: w.from, to: w.to } : null);
 
-export function evaluate(node: NodeRecord, kind: ServiceKind, nowMs: number, opts: { model?: string | undefined } = {}): Eligibility {
+export function evaluate(node: NodeRecord, kind: KindId, nowMs: number, opts: { model?: string | undefined } = {}): Eligibility {
   const changesAtMs: number[] = [];
   const no = (why: NodeReason): Eligibility => ({ eligible: false, why, changesAtMs });
   const advert = node.advert;
   const zone = advert?.offer?.timeZone ?? 'UTC';
   if (node.state === 'down') return no(reason('down', { sinceMs: node.downSinceMs }));
   if (node.state === 'suspect') return no(reason('suspect', {}));
-  const service = kind === 'ollama' ? advert?.services.ollama : advert?.services.immichMl;
+  const service = advert?.services[kind];
   if (!service) return no(reason('no-service', { kind }));
   if (service.state !== 'up') return no(reason('service-down', { kind, state: service.state, detail: service.reason }));
 
@@ -68,11 +68,13 @@ export function evaluate(node: NodeRecord, kind: ServiceKind, nowMs: number, opt
   const reserveMb = offer?.vramReserveMb ?? 0;
   const gpus = advert?.hardware?.gpus ?? [];
   if (reserveMb > 0 && gpus.length > 0) {
-    // VRAM our own Ollama holds would be freed for the owner at once, so it counts as free.
-    const ollamaVramMb = (advert?.services.ollama?.loaded ?? []).reduce((sum, m) => sum + m.sizeVramBytes / MIB, 0);
+    // VRAM our own services hold would be freed for the owner at once (models unloaded), so it counts as free.
+    const unloadableVramMb = ALL_KINDS.filter((d) => d.traits.canUnload)
+      .flatMap((d) => advert?.services[d.id]?.loaded ?? [])
+      .reduce((sum, m) => sum + m.sizeVramBytes / MIB, 0);
     const known = gpus.filter((g) => g.vramTotalMb !== null && g.vramUsedMb !== null);
     if (known.length > 0) {
-      const freeMb = known.reduce((sum, g) => sum + (g.vramTotalMb ?? 0) - (g.vramUsedMb ?? 0), 0) + ollamaVramMb;
+      const freeMb = known.reduce((sum, g) => sum + (g.vramTotalMb ?? 0) - (g.vramUsedMb ?? 0), 0) + unloadableVramMb;
       if (freeMb < reserveMb) return no(reason('vram-low', { freeMb, reserveMb }));
     }
   }
@@ -86,7 +88,7 @@ export function evaluate(node: NodeRecord, kind: ServiceKind, nowMs: number, opt
     if (!w.open) return no(reason('outside-window', { window: plain(w.window), opensAtMs: w.changesAtMs }));
     offered = reason('window-open', { window: plain(w.window), closesAtMs: w.changesAtMs });
   }
-  if (kind === 'ollama' && opts.model !== undefined && !nodeHasModel(node, opts.model)) return no(reason('no-model', { model: opts.model }));
+  if (KINDS[kind].traits.modelAware && opts.model !== undefined && !nodeHasModel(node, kind, opts.model)) return no(reason('no-model', { model: opts.model }));
   return { eligible: true, why: offered, changesAtMs };
 }
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { serviceKindSchema } from '../agent/kernel/shapes/offer.js';
+import { kindIdSchema } from '../agent/kernel/kinds.js';
 
 /** One line of the placement history (issue 4 §6): a placement change or an action, with its reason. */
 export const historyEntrySchema = z.object({
   atMs: z.number(),
   type: z.enum(['placement', 'action']),
-  kind: serviceKindSchema.nullable(),
+  kind: kindIdSchema.nullable(),
   /** The node the entry is about (the elected node, or the node acted on). */
   nodeId: z.string().nullable(),
   nodeName: z.string().nullable(),

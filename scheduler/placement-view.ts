@@ -3,6 +3,7 @@
  * next to each reason (`reason`), made here and only here (issue 12). Clients that read `reason`
  * keep working; code that decides reads `why.code`.
  */
+import { perKind } from '../agent/kernel/kinds.js';
 import { z } from 'zod';
 import { electedCandidateSchema, kindElectionSchema, type Election, type KindElection } from './election.js';
 import { batchWords, reasonWords, type WordsContext } from './reason-words.js';
@@ -36,5 +37,5 @@ export function describeKind(k: KindElection, ctx: WordsContext): KindPlacement 
 
 export function describePlacement(e: Election, zone: string): Placement {
   const ctx = { nowMs: e.atMs, zone };
-  return { atMs: e.atMs, nextChangeAtMs: e.nextChangeAtMs, kinds: { ollama: describeKind(e.kinds.ollama, ctx), 'immich-ml': describeKind(e.kinds['immich-ml'], ctx) } };
+  return { atMs: e.atMs, nextChangeAtMs: e.nextChangeAtMs, kinds: perKind((kind) => describeKind(e.kinds[kind], ctx)) };
 }

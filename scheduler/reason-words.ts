@@ -3,6 +3,7 @@
  * and the CLI and web UI show what the API (or this module, server-side) wrote. Times are shown in
  * the zone of the node that displays them.
  */
+import { KINDS } from '../agent/kernel/kinds.js';
 import type { BatchReason, BusyReason, Reason } from '../agent/kernel/shapes/reason.js';
 import { formatDuration, formatLocalTime, formatWindow } from './windows.js';
 
@@ -11,7 +12,6 @@ export interface WordsContext {
   zone: string;
 }
 
-const KIND_LABEL = { ollama: 'Ollama', 'immich-ml': 'Immich ML' } as const;
 
 /** "game running: cs2.exe", "GPU busy: 95 % for over 5 s". */
 export function busyWords(b: BusyReason): string {
@@ -31,9 +31,9 @@ export function reasonWords(r: Reason, ctx: WordsContext): string {
     case 'suspect':
       return 'not answering (suspect)';
     case 'no-service':
-      return `no ${KIND_LABEL[r.params.kind]}`;
+      return `no ${KINDS[r.params.kind].label}`;
     case 'service-down':
-      return `${KIND_LABEL[r.params.kind]} is ${r.params.state}${r.params.detail ? `: ${r.params.detail}` : ''}`;
+      return `${KINDS[r.params.kind].label} is ${r.params.state}${r.params.detail ? `: ${r.params.detail}` : ''}`;
     case 'taken-out':
       return `taken out manually${until(r.params.untilMs)}`;
     case 'game':

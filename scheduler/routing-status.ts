@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { placementSchema } from './placement-view.js';
-import { SERVICE_KINDS, type ServiceKind } from '../agent/kernel/shapes/offer.js';
+import { KIND_IDS, type KindId } from '../agent/kernel/kinds.js';
 
 export const unreachableNodeSchema = z.object({
   nodeId: z.string(),
@@ -27,7 +27,7 @@ export const kindRoutingSchema = z.object({
 });
 export type KindRouting = z.infer<typeof kindRoutingSchema>;
 
-export const routingStatusSchema = z.object(Object.fromEntries(SERVICE_KINDS.map((k) => [k, kindRoutingSchema])) as Record<ServiceKind, typeof kindRoutingSchema>);
+export const routingStatusSchema = z.object(Object.fromEntries(KIND_IDS.map((k) => [k, kindRoutingSchema])) as Record<KindId, typeof kindRoutingSchema>);
 export type RoutingStatus = z.infer<typeof routingStatusSchema>;
 
 /** `GET /api/v1/placement`: the election, and what routing sees of it right now. */

@@ -13,7 +13,6 @@ import type { PeerRegistry } from '../discovery/registry.js';
 import type { NodeRecord } from '../discovery/types.js';
 import type { Placement } from './placement-view.js';
 import type { Elector } from './elector.js';
-import { sendMagicPacket } from './wake-on-lan.js';
 import { windowState } from './windows.js';
 
 export interface WakerOptions {
@@ -25,7 +24,8 @@ export interface WakerOptions {
   broadcastAddress: string;
   port: number;
   waitUpMs: number;
-  send?: typeof sendMagicPacket;
+  /** Sends one magic packet (agent/adapters/wake-on-lan.ts). */
+  send: (opts: { mac: string; address: string; port: number }, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface Waker extends Service {
@@ -42,7 +42,7 @@ function windowAt(node: NodeRecord, atMs: number): { open: boolean; changesAtMs:
 }
 
 export function createWaker(opts: WakerOptions): Waker {
-  const send = opts.send ?? sendMagicPacket;
+  const send = opts.send;
   const pending = new Map<string, CancelTimer>();
   const sending = new Set<string>();
   const subscriptions: Unsubscribe[] = [];

@@ -1,7 +1,7 @@
 /**
  * What the web UI reads from the running agent. Getters, not values: every page render sees the
  * state of that moment, and the UI never holds on to agent internals. Beyond types, web/ imports
- * only pure helpers from scheduler/ (windows, wall clock, SERVICE_KINDS, inForce), so the timeline
+ * only pure helpers from scheduler/ (windows, wall clock, KIND_IDS, inForce), so the timeline
  * evaluates windows exactly as the election does.
  */
 import type { NodeRecord } from '../discovery/types.js';

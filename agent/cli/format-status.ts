@@ -2,6 +2,8 @@
  * `inference-mesh status` as a readable table: pure formatting of a node advert, so it is tested
  * without a terminal.
  */
+import { ALL_KINDS } from '../kernel/kinds.js';
+import type { ServiceFacts } from '../kernel/shapes/facts.js';
 import type { NodeAdvert } from '../../discovery/advert.js';
 import type { GpuFacts } from '../kernel/shapes/facts.js';
 
@@ -23,36 +25,29 @@ export function formatStatus(advert: NodeAdvert, nowMs: number): string {
     row('Hardware', probeNote(advert, 'hardware') ?? 'not probed yet');
   }
 
-  const ollama = advert.services.ollama;
-  if (!ollama) row('Ollama', 'not probed (disabled or starting)');
-  else if (ollama.state !== 'up') row('Ollama', `${ollama.state} · ${ollama.reason ?? 'not probed yet'}`);
-  else {
-    row('Ollama', `up · version ${ollama.version ?? '?'} · ${ollama.url}`);
-    if (ollama.models.length === 0) row('', 'no models (ollama pull <model>)');
+  const modelTable = (service: ServiceFacts, howToAdd: string): void => {
+    if (service.models.length === 0) return row('', `no models (${howToAdd})`);
+    const loaded = new Map(service.loaded.map((m) => [m.name, m]));
+    const table = [
+      ['MODEL', 'SIZE', 'FAMILY', 'PARAMS', 'QUANT', 'LOADED'],
+      ...service.models.map((m) => {
+        const l = loaded.get(m.name);
+        return [m.name, m.sizeBytes === null ? '-' : formatBytes(m.sizeBytes), m.family ?? '-', m.parameterSize ?? '-', m.quantization ?? '-', l ? `yes, ${formatBytes(l.sizeVramBytes)} in VRAM` : '-'];
+      }),
+    ];
+    const widths = table[0]?.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length))) ?? [];
+    for (const r of table) lines.push(`  ${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}`);
+  };
+
+  for (const d of ALL_KINDS) {
+    const service = advert.services[d.id];
+    if (!service) row(d.label, 'not probed (disabled or starting)');
+    else if (service.state !== 'up') row(d.label, `${service.state} · ${service.reason ?? 'not probed yet'}`);
     else {
-      const loaded = new Map(ollama.loaded.map((m) => [m.name, m]));
-      const table = [
-        ['MODEL', 'SIZE', 'FAMILY', 'PARAMS', 'QUANT', 'LOADED'],
-        ...ollama.models.map((m) => {
-          const l = loaded.get(m.name);
-          return [
-            m.name,
-            formatBytes(m.sizeBytes),
-            m.family ?? '-',
-            m.parameterSize ?? '-',
-            m.quantization ?? '-',
-            l ? `yes, ${formatBytes(l.sizeVramBytes)} in VRAM` : '-',
-          ];
-        }),
-      ];
-      const widths = table[0]?.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length))) ?? [];
-      for (const r of table) lines.push(`  ${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}`);
+      row(d.label, `up${service.version ? ` · version ${service.version}` : ''} · ${service.url}`);
+      if (d.traits.modelAware) modelTable(service, d.id === 'ollama' ? 'ollama pull <model>' : 'see its documentation');
     }
   }
-
-  const ml = advert.services.immichMl;
-  if (!ml) row('Immich ML', 'not probed (disabled or starting)');
-  else row('Immich ML', ml.state === 'up' ? `up · ${ml.url}` : `${ml.state} · ${ml.reason ?? 'not probed yet'}`);
 
   const act = advert.activity;
   if (act) {

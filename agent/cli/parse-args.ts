@@ -8,7 +8,7 @@
  * one `case` in run-cli.ts.
  */
 import { Argument, Command as Program, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { SERVICE_KINDS, type ServiceKind } from '../kernel/shapes/offer.js';
+import { KIND_IDS, type KindId } from '../kernel/kinds.js';
 import type { ConfigFlags } from '../config.js';
 import { AGENT_VERSION } from '../kernel/version.js';
 import { parseDuration } from './duration.js';
@@ -29,8 +29,8 @@ export type Command =
   | ({ command: 'status' | 'nodes' } & ClientOptions)
   | ({ command: 'placement' } & ClientOptions)
   | ({ command: 'offer'; mode: 'offer' | 'out' | 'auto'; forSec: number | null } & ClientOptions)
-  | ({ command: 'pin'; kind: ServiceKind; node: string; forSec: number | null } & ClientOptions)
-  | ({ command: 'unpin'; kind: ServiceKind } & ClientOptions)
+  | ({ command: 'pin'; kind: KindId; node: string; forSec: number | null } & ClientOptions)
+  | ({ command: 'unpin'; kind: KindId } & ClientOptions)
   | ({ command: 'settings'; keys: string[] } & ClientOptions)
   | { command: 'key' | 'admin-token'; flags: ConfigFlags }
   | { command: 'doctor'; json: boolean; flags: ConfigFlags }
@@ -76,7 +76,7 @@ function timeoutArg(raw: string): number {
   return n;
 }
 
-const kindArgument = (): Argument => new Argument('<kind>', 'the kind of work').choices(SERVICE_KINDS);
+const kindArgument = (): Argument => new Argument('<kind>', 'the kind of work').choices(KIND_IDS);
 
 /** --config and --data-dir: where a command finds the machine's configuration, key and credential. */
 function withConfigFlags(cmd: Program): Program {
@@ -162,11 +162,11 @@ function defineCommands(program: Program, set: (c: Command) => void): void {
       .addArgument(new Argument('[duration]', 'for how long').argParser(durationArg)),
   )
     .addHelpText('after', DURATION_HELP)
-    .action((kind: ServiceKind, node: string, forSec: number | undefined, o: ClientValues) =>
+    .action((kind: KindId, node: string, forSec: number | undefined, o: ClientValues) =>
       set({ command: 'pin', kind, node, forSec: forSec ?? null, ...clientOptions(o) }),
     );
 
-  withClientOptions(program.command('unpin').description('remove the pin of a kind of work').addArgument(kindArgument())).action((kind: ServiceKind, o: ClientValues) =>
+  withClientOptions(program.command('unpin').description('remove the pin of a kind of work').addArgument(kindArgument())).action((kind: KindId, o: ClientValues) =>
     set({ command: 'unpin', kind, ...clientOptions(o) }),
   );
 

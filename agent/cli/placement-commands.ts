@@ -2,6 +2,7 @@
  * `inference-mesh offer now [2h] | off [2h] | auto`, `pin <kind> <node> [2h]`, `unpin <kind>` and
  * `placement [--json]`: thin clients of the agent's API, returning text and an exit code.
  */
+import { ALL_KINDS } from '../kernel/kinds.js';
 import { z } from 'zod';
 import { timeoutSignal, type Clock } from '../kernel/clock.js';
 import { describeFetchError } from '../kernel/fetch-error.js';
@@ -54,15 +55,16 @@ export async function callAgent(
 
 export function formatPlacement(p: PlacementAnswer): string {
   const lines: string[] = [];
-  for (const kind of ['ollama', 'immich-ml'] as const) {
+  for (const d of ALL_KINDS) {
+    const kind = d.id;
     const k = p.kinds[kind];
-    const label = kind === 'ollama' ? 'Ollama' : 'Immich ML';
+    const label = d.label;
     const elected = k.candidates.find((c) => c.nodeId === k.elected)?.name ?? 'nowhere';
     lines.push(`${label} → ${elected} — ${k.reason}`);
     const note = unreachableNote(k.elected, p.routing?.[kind]);
     if (note) lines.push(`  ⚠ ${note}`);
     const batch = k.candidates.find((c) => c.nodeId === k.batchElected);
-    if (kind === 'immich-ml') lines.push(`  batch work → ${batch ? `${batch.name}${batch.gpu ? '' : ' (CPU)'}${k.batchReason ? `: ${k.batchReason}` : ''}` : 'held: no batch node is offered'}`);
+    if (d.traits.batchWork) lines.push(`  batch work → ${batch ? `${batch.name}${batch.gpu ? '' : ' (CPU)'}${k.batchReason ? `: ${k.batchReason}` : ''}` : 'held: no batch node is offered'}`);
     for (const c of k.candidates) lines.push(`  ${c.eligible ? '✓' : '✗'} ${c.name.padEnd(16)} ${c.reason}`);
   }
   return lines.join('\n');

@@ -70,6 +70,7 @@ export async function resolveConfig(io: CliIo, flags: ConfigFlags): Promise<Reso
     const named = flags.config ?? (io.env.INFERENCE_MESH_CONFIG || undefined);
     const location = named === undefined ? await findConfigLocation(platform, io.exists) : null;
     const loaded = await loadConfig({ flags: { ...flags, config: named ?? location?.configFile }, env: io.env, readFile: io.readFile, hostname: io.hostname });
+    for (const note of loaded.notes) io.stderr(`inference-mesh: config: ${note}\n`);
     const dataDir = loaded.config.dataDir ?? location?.dataDir ?? defaultDataDir(platform);
     return { ...loaded, config: { ...loaded.config, dataDir } };
   } catch (err) {

@@ -3,15 +3,15 @@
  * answering `pong` (PROTOCOLS.md §2.1, §2.5).
  */
 import { describeFetchError } from '../kernel/fetch-error.js';
-import type { ImmichMlFacts } from '../kernel/shapes/facts.js';
+import type { ServiceFacts } from '../kernel/shapes/facts.js';
 
 export interface ImmichMlProbeDeps {
   fetch: typeof fetch;
   nowMs: () => number;
 }
 
-export async function probeImmichMl(deps: ImmichMlProbeDeps, url: string, signal: AbortSignal): Promise<ImmichMlFacts> {
-  const base = { url, checkedAtMs: deps.nowMs() };
+export async function probeImmichMl(deps: ImmichMlProbeDeps, url: string, signal: AbortSignal): Promise<ServiceFacts> {
+  const base = { url, checkedAtMs: deps.nowMs(), version: null, models: [], loaded: [] };
   // Immich v3 resolves 'ping' relative to the URL, so a path prefix with a trailing slash works.
   const pingUrl = new URL('ping', url.endsWith('/') ? url : `${url}/`).toString();
   try {

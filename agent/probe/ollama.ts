@@ -5,15 +5,15 @@
  */
 import { Ollama } from 'ollama';
 import { describeFetchError } from '../kernel/fetch-error.js';
-import type { OllamaFacts } from '../kernel/shapes/facts.js';
-import { ollamaPsWire, ollamaTagsWire, ollamaVersionWire } from './ollama-wire.js';
+import type { ServiceFacts } from '../kernel/shapes/facts.js';
+import { ollamaPsWire, ollamaTagsWire, ollamaVersionWire } from '../adapters/ollama-wire.js';
 
 export interface OllamaProbeDeps {
   fetch: typeof fetch;
   nowMs: () => number;
 }
 
-export async function probeOllama(deps: OllamaProbeDeps, url: string, signal: AbortSignal): Promise<OllamaFacts> {
+export async function probeOllama(deps: OllamaProbeDeps, url: string, signal: AbortSignal): Promise<ServiceFacts> {
   // The client has no per-call signal for non-streaming calls, so the signal rides on its fetch.
   const client = new Ollama({ host: url, fetch: (input, init) => deps.fetch(input, { ...init, signal }) });
   const base = { url, checkedAtMs: deps.nowMs() };

@@ -10,7 +10,7 @@ import type http from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { TimeoutError, type Clock } from '../../agent/kernel/clock.js';
 import { describeError } from '../../agent/kernel/errors.js';
-import type { ServiceKind } from '../../agent/kernel/shapes/offer.js';
+import type { KindId } from '../../agent/kernel/kinds.js';
 import { endToEndHeaders } from './headers.js';
 import { AUTH_HEADERS } from '../../discovery/peer-auth.js';
 
@@ -291,7 +291,7 @@ export function finishExhausted(res: ServerResponse, result: ForwardResult, fall
 
 /** The statistics event of a forwarded request (both routed endpoints record the same fields). */
 export function forwardEvent(
-  kind: ServiceKind,
+  kind: KindId,
   result: ForwardResult,
   res: ServerResponse,
   extra: { totalMs: number; path: string; model: string | null; substitutedModel: string | null },

@@ -54,9 +54,9 @@ export function createModelListCache(opts: {
 
 /** The version of a node's list as its advert tells it: the models (tags) or the loaded models (ps). */
 export function advertListVersion(
-  ollama: { models: readonly { name: string; sizeBytes: number }[]; loaded: readonly { name: string; expiresAt: string | null }[] } | null | undefined,
+  ollama: { models: readonly { name: string; sizeBytes: number | null }[]; loaded: readonly { name: string; expiresAt: string | null }[] } | null | undefined,
   path: ListPath,
 ): string | null {
   if (!ollama) return null;
-  return path === '/api/tags' ? ollama.models.map((m) => `${m.name}:${m.sizeBytes}`).join(',') : ollama.loaded.map((m) => `${m.name}@${m.expiresAt ?? ''}`).join(',');
+  return path === '/api/tags' ? ollama.models.map((m) => `${m.name}:${m.sizeBytes ?? ''}`).join(',') : ollama.loaded.map((m) => `${m.name}@${m.expiresAt ?? ''}`).join(',');
 }

@@ -12,9 +12,8 @@ import type { Clock } from '../../agent/kernel/clock.js';
 import type { Logger } from '../../agent/kernel/log.js';
 import { socketLocal } from '../../discovery/peer-address.js';
 import { AUTH_HEADERS, signRelayResponse, type RequestVerifier } from '../../discovery/peer-auth.js';
-import type { ServiceKind } from '../../agent/kernel/shapes/offer.js';
+import { KINDS, type KindId } from '../../agent/kernel/kinds.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
-import { ollamaErrorFrame } from './ollama-errors.js';
 import { kindErrorBody, sendKindError } from './kind-errors.js';
 import type { ProxyStats } from './stats.js';
 import { localTarget } from './targets.js';
@@ -27,8 +26,8 @@ export interface RelayHandlerDeps {
   relay: RelayCredentials;
   selfName: () => string;
   /** This node's own service URL of a kind, from its config; null when the kind is not enabled. */
-  localUrl: (kind: ServiceKind) => string | null;
-  firstByteTimeoutMs: (kind: ServiceKind) => number;
+  localUrl: (kind: KindId) => string | null;
+  firstByteTimeoutMs: (kind: KindId) => number;
   maxBodyBytes: number;
   agent: http.Agent;
   clock: Clock;
@@ -39,7 +38,7 @@ export interface RelayHandlerDeps {
 }
 
 export function createRelayHandler(deps: RelayHandlerDeps) {
-  return async function relay(req: IncomingMessage, res: ServerResponse, kind: ServiceKind, path: string): Promise<void> {
+  return async function relay(req: IncomingMessage, res: ServerResponse, kind: KindId, path: string): Promise<void> {
     const bare = path.split('?')[0] ?? path;
     const local = socketLocal(req.socket);
     const verifier = deps.verifier();
@@ -70,7 +69,7 @@ export function createRelayHandler(deps: RelayHandlerDeps) {
     const send = (status: number, message: string): void => sendKindError(res, kind, bare, status, message, { 'x-inference-mesh-node': deps.selfName(), ...answerHeaders(status) });
     const self = { nodeId: deps.relay.selfId(), name: deps.selfName() };
     const target = localTarget(self, deps.localUrl(kind));
-    if (!target) return send(503, `${deps.selfName()} does not offer ${kind === 'ollama' ? 'Ollama' : 'Immich ML'}`);
+    if (!target) return send(503, `${deps.selfName()} does not offer ${KINDS[kind].label}`);
 
     const t0 = deps.clock.monotonicMs();
     const result = await forwardWithFailover({
@@ -82,12 +81,12 @@ export function createRelayHandler(deps: RelayHandlerDeps) {
       firstByteTimeoutMs: deps.firstByteTimeoutMs(kind),
       // One attempt: every answer goes back as it is, and the relaying agent decides on failover.
       retryable: () => false,
-      errorFrame: kind === 'ollama' ? ollamaErrorFrame : () => null,
+      errorFrame: KINDS[kind].errorFrame,
       onFailover: (_t, reason) => deps.log.warn('the local service did not answer a relayed request', { kind, reason }),
       relay: deps.relay,
       answerHeaders,
     });
-    finishExhausted(res, result, () => kindErrorBody(kind, bare, `${self.name}'s ${kind === 'ollama' ? 'Ollama' : 'Immich ML'} did not answer: ${result.reason ?? 'no answer'}`, 502), (status) => ({
+    finishExhausted(res, result, () => kindErrorBody(kind, bare, `${self.name}'s ${KINDS[kind].label} did not answer: ${result.reason ?? 'no answer'}`, 502), (status) => ({
       'x-inference-mesh-node': self.name,
       ...answerHeaders(status),
     }));

@@ -1,5 +1,5 @@
 /**
- * The routed endpoints on a socket: `/ollama/...` and `/immich-ml/...` on the agent port (and the
+ * The routed endpoints on a socket: `/<kind>/...` for each kind (agent/kernel/kinds.ts) on the agent port (and the
  * whole path space of the dedicated ports), plus the peer relay `/api/v1/peer/relay/<kind>/...`.
  * Raw node:http, in front of the Hono app, so streams pass through with nothing in between. The
  * path after the prefix must be a plain path (routed-path.ts, issue 10 §2); clients of the routed
@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeError } from '../../agent/kernel/errors.js';
 import type { Logger } from '../../agent/kernel/log.js';
-import type { ServiceKind } from '../../agent/kernel/shapes/offer.js';
+import { KIND_IDS, KINDS, type KindId } from '../../agent/kernel/kinds.js';
 import type { AccessPolicy } from './access.js';
 import { sendKindError } from './kind-errors.js';
 import { checkRoutedPath } from './routed-path.js';
@@ -17,32 +17,37 @@ import { RELAY_PREFIX } from './targets.js';
 import type { ModelManagementGuard } from './model-management.js';
 
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
-export type RelayHandler = (req: IncomingMessage, res: ServerResponse, kind: ServiceKind, path: string) => Promise<void>;
+export type RelayHandler = (req: IncomingMessage, res: ServerResponse, kind: KindId, path: string) => Promise<void>;
 
 export interface ProxyRouter {
   /** Handles the request when its path belongs to a routed endpoint; returns false otherwise. */
   handle: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** A listener for a dedicated port that serves one kind at its root. */
-  dedicated: (kind: ServiceKind) => (req: IncomingMessage, res: ServerResponse) => void;
+  dedicated: (kind: KindId) => (req: IncomingMessage, res: ServerResponse) => void;
 }
 
-const PREFIXES: Record<ServiceKind, string> = { ollama: '/ollama', 'immich-ml': '/immich-ml' };
-const KINDS = Object.keys(PREFIXES) as ServiceKind[];
 
 /** `/ollama`, `/ollama/x` and `/ollama?x` belong to the prefix; `/ollamax` does not. */
 function under(url: string, prefix: string): boolean {
   return url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`);
 }
 
-export function createProxyRouter(opts: { access: () => AccessPolicy; manage: ModelManagementGuard; ollama: RawHandler; immich: RawHandler; relay: RelayHandler; log: Logger }): ProxyRouter {
-  const failed = (kind: ServiceKind, path: string, res: ServerResponse) => (err: unknown) => {
+export function createProxyRouter(opts: {
+  access: () => AccessPolicy;
+  manage: ModelManagementGuard;
+  /** The routed endpoint of each kind, at `KINDS[kind].prefix`. */
+  handlers: Readonly<Record<KindId, RawHandler>>;
+  relay: RelayHandler;
+  log: Logger;
+}): ProxyRouter {
+  const failed = (kind: KindId, path: string, res: ServerResponse) => (err: unknown) => {
     opts.log.error('routed request failed', { kind, path, error: describeError(err) });
     if (!res.headersSent) sendKindError(res, kind, path, 500, 'internal error in inference-mesh; see the agent log');
     else res.destroy();
   };
 
   /** Refuses a path that is not a plain path on the service (400, in the kind's error shape). */
-  const validPath = (kind: ServiceKind, raw: string, req: IncomingMessage, res: ServerResponse): string | null => {
+  const validPath = (kind: KindId, raw: string, req: IncomingMessage, res: ServerResponse): string | null => {
     const checked = checkRoutedPath(raw);
     if (checked.ok) return checked.path;
     opts.log.once(`proxy-bad-path:${req.socket.remoteAddress ?? '?'}`, 'warn', 'refused a routed request with a path that is not a plain path', { client: req.socket.remoteAddress, reason: checked.reason });
@@ -51,7 +56,7 @@ export function createProxyRouter(opts: { access: () => AccessPolicy; manage: Mo
     return null;
   };
 
-  const run = (kind: ServiceKind, req: IncomingMessage, res: ServerResponse, raw: string): void => {
+  const run = (kind: KindId, req: IncomingMessage, res: ServerResponse, raw: string): void => {
     // Model management needs the admin credential (issue 11); everything else the client policy.
     const verdict = opts.manage(kind, req, raw) ?? opts.access().check(req.socket.remoteAddress, req.headers.authorization);
     if (!verdict.ok) {
@@ -59,20 +64,19 @@ export function createProxyRouter(opts: { access: () => AccessPolicy; manage: Mo
         client: req.socket.remoteAddress,
         reason: verdict.message,
       });
-      sendKindError(res, kind, kind === 'ollama' ? raw : '/', verdict.status, verdict.message, { connection: 'close', ...('headers' in verdict ? verdict.headers : {}) });
+      sendKindError(res, kind, raw, verdict.status, verdict.message, { connection: 'close', ...('headers' in verdict ? verdict.headers : {}) });
       req.resume();
       return;
     }
     const path = validPath(kind, raw, req, res);
     if (path === null) return;
-    const handler = kind === 'ollama' ? opts.ollama : opts.immich;
-    handler(req, res, path).catch(failed(kind, path, res));
+    opts.handlers[kind](req, res, path).catch(failed(kind, path, res));
   };
 
   const relay = (req: IncomingMessage, res: ServerResponse, rest: string): void => {
-    const kind = KINDS.find((k) => under(rest, `/${k}`));
+    const kind = KIND_IDS.find((k) => under(rest, `/${k}`));
     if (!kind) {
-      sendKindError(res, 'ollama', '/', 404, `no relay for ${rest.split('?')[0] ?? ''}; kinds: ${KINDS.join(', ')}`);
+      sendKindError(res, 'ollama', '/', 404, `no relay for ${rest.split('?')[0] ?? ''}; kinds: ${KIND_IDS.join(', ')}`);
       req.resume();
       return;
     }
@@ -88,8 +92,8 @@ export function createProxyRouter(opts: { access: () => AccessPolicy; manage: Mo
         relay(req, res, url.slice(RELAY_PREFIX.length));
         return true;
       }
-      for (const kind of KINDS) {
-        const prefix = PREFIXES[kind];
+      for (const kind of KIND_IDS) {
+        const prefix = KINDS[kind].prefix;
         if (under(url, prefix)) {
           run(kind, req, res, url.slice(prefix.length));
           return true;

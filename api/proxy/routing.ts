@@ -6,19 +6,19 @@
 import type { CancelTimer, Clock } from '../../agent/kernel/clock.js';
 import { createEmitter, type Unsubscribe } from '../../agent/kernel/events.js';
 import type { KindRouting, RoutingStatus, UnreachableNode } from '../../scheduler/routing-status.js';
-import { SERVICE_KINDS } from '../../agent/kernel/shapes/offer.js';
+import { KIND_IDS } from '../../agent/kernel/kinds.js';
 import type { PeerRegistry } from '../../discovery/registry.js';
 import type { Elector } from '../../scheduler/elector.js';
-import type { ServiceKind } from '../../agent/kernel/shapes/offer.js';
+import type { KindId } from '../../agent/kernel/kinds.js';
 import { targetFor, type Target } from './targets.js';
 
 export interface Routing {
   /** Eligible targets in the order to try them; `batchOnly` keeps the nodes that may take batch work. */
-  targets(kind: ServiceKind, opts?: { model?: string; batchOnly?: boolean }): Target[];
+  targets(kind: KindId, opts?: { model?: string; batchOnly?: boolean }): Target[];
   /** Why nothing can serve (for the 503), from the candidates' reasons. */
-  whyNone(kind: ServiceKind, model?: string): string;
+  whyNone(kind: KindId, model?: string): string;
   /** A node failed a routed request: tried last for `suspectMs`, and shown as unreachable (issue 10 §4). */
-  markSuspect(kind: ServiceKind, nodeId: string, reason?: string): void;
+  markSuspect(kind: KindId, nodeId: string, reason?: string): void;
   /** Per kind: where requests go first now, and which nodes are unreachable. */
   status(): RoutingStatus;
   /** Called when a node becomes unreachable or its time as such runs out. */
@@ -27,7 +27,7 @@ export interface Routing {
   stop(): void;
 }
 
-function compute(elector: Elector, registry: PeerRegistry, kind: ServiceKind, o: { model?: string; batchOnly?: boolean }, selfId: string, localUrl: string | null): Target[] {
+function compute(elector: Elector, registry: PeerRegistry, kind: KindId, o: { model?: string; batchOnly?: boolean }, selfId: string, localUrl: string | null): Target[] {
   const placement = elector.electFor(kind, o.model);
   const elected = o.batchOnly ? placement.batchElected : placement.elected;
   const eligible = placement.candidates.filter((c) => c.eligible && (!o.batchOnly || c.batch));
@@ -45,7 +45,7 @@ export function createRouting(opts: {
   registry: () => PeerRegistry | null;
   selfId: () => string;
   /** This node's own service URL of a kind, from its config; null when the kind is not enabled here. */
-  localUrl: (kind: ServiceKind) => string | null;
+  localUrl: (kind: KindId) => string | null;
   clock: Clock;
   suspectMs: number;
 }): Routing {
@@ -58,7 +58,7 @@ export function createRouting(opts: {
    * proxy's own time in bench:proxy.
    */
   const cache = new Map<string, { targets: Target[]; registryVersion: number; placement: unknown; atMs: number }>();
-  const isSuspect = (kind: ServiceKind, nodeId: string): boolean => (suspects.get(`${kind}:${nodeId}`)?.untilMs ?? 0) > opts.clock.nowMs();
+  const isSuspect = (kind: KindId, nodeId: string): boolean => (suspects.get(`${kind}:${nodeId}`)?.untilMs ?? 0) > opts.clock.nowMs();
   const routing: Routing = {
     targets(kind, o = {}) {
       const elector = opts.elector();
@@ -99,7 +99,7 @@ export function createRouting(opts: {
     status() {
       const nowMs = opts.clock.nowMs();
       const out = {} as RoutingStatus;
-      for (const kind of SERVICE_KINDS) {
+      for (const kind of KIND_IDS) {
         const first = routing.targets(kind)[0];
         const unreachable = [...suspects.entries()]
           .filter(([key, s]) => key.startsWith(`${kind}:`) && s.untilMs > nowMs)

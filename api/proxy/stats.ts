@@ -13,7 +13,7 @@
  * path go to the ring, never to a label, because unbounded label values explode a Prometheus series
  * count (https://prometheus.io/docs/practices/naming/#labels).
  */
-import { SERVICE_KINDS, type ServiceKind } from '../../agent/kernel/shapes/offer.js';
+import { KIND_IDS, type KindId } from '../../agent/kernel/kinds.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -34,7 +34,7 @@ export type ProxyOutcome = 'ok' | 'error' | 'aborted';
 const OUTCOMES: readonly ProxyOutcome[] = ['ok', 'error', 'aborted'];
 
 export interface ProxyRequestEvent {
-  kind: ServiceKind;
+  kind: KindId;
   /** The name of the node that answered (or the last one tried). */
   node: string;
   /** As the proxy judged it: an upstream 5xx that was passed through is the caller's call. */
@@ -79,7 +79,7 @@ export interface KindStats {
 
 export interface RecentRequest {
   atMs: number;
-  kind: ServiceKind;
+  kind: KindId;
   model: string | null;
   substitutedModel: string | null;
   node: string;
@@ -94,7 +94,7 @@ export interface RecentRequest {
 
 export interface ProxyStatsSnapshot {
   sinceMs: number;
-  kinds: Record<ServiceKind, KindStats>;
+  kinds: Record<KindId, KindStats>;
   /** Newest first, at most `RECENT_LIMIT`. */
   recent: RecentRequest[];
 }
@@ -102,9 +102,9 @@ export interface ProxyStatsSnapshot {
 export interface ProxyStats {
   record(e: ProxyRequestEvent): void;
   /** A request no node could take; with `detail`, it is also listed among the recent requests. */
-  recordNoCandidate(kind: ServiceKind, detail?: { model: string | null; path: string; status: number; reason: string }): void;
+  recordNoCandidate(kind: KindId, detail?: { model: string | null; path: string; status: number; reason: string }): void;
   /** A node failed a routed request before answering (the request went on to the next node). */
-  recordUnreachable(kind: ServiceKind, node: string): void;
+  recordUnreachable(kind: KindId, node: string): void;
   snapshot(): ProxyStatsSnapshot;
   prometheus(): string;
 }
@@ -181,10 +181,10 @@ function clip(s: string): string {
 
 export function createProxyStats(opts: { nowMs: () => number }): ProxyStats {
   const sinceMs = opts.nowMs();
-  const perKind = new Map<ServiceKind, { noCandidate: number; nodes: Map<string, NodeCounters> }>(
-    SERVICE_KINDS.map((k) => [k, { noCandidate: 0, nodes: new Map() }]),
+  const perKind = new Map<KindId, { noCandidate: number; nodes: Map<string, NodeCounters> }>(
+    KIND_IDS.map((k) => [k, { noCandidate: 0, nodes: new Map() }]),
   );
-  const kindEntry = (kind: ServiceKind) => {
+  const kindEntry = (kind: KindId) => {
     let entry = perKind.get(kind);
     if (entry === undefined) perKind.set(kind, (entry = { noCandidate: 0, nodes: new Map() }));
     return entry;
@@ -193,7 +193,7 @@ export function createProxyStats(opts: { nowMs: () => number }): ProxyStats {
   const ring: RecentRequest[] = [];
   let next = 0;
 
-  const counters = (kind: ServiceKind, node: string): NodeCounters => {
+  const counters = (kind: KindId, node: string): NodeCounters => {
     const nodes = kindEntry(kind).nodes;
     let c = nodes.get(node);
     if (c === undefined) {
@@ -240,7 +240,7 @@ export function createProxyStats(opts: { nowMs: () => number }): ProxyStats {
   }
 
   function snapshot(): ProxyStatsSnapshot {
-    const kinds = {} as Record<ServiceKind, KindStats>;
+    const kinds = {} as Record<KindId, KindStats>;
     for (const [kind, k] of perKind) {
       // Object.fromEntries defines own properties, so a node called "__proto__" stays plain data.
       const nodes = Object.fromEntries(

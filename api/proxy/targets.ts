@@ -9,7 +9,7 @@
  * - a plain endpoint from config (a machine without the agent): the configured URL (`direct`).
  */
 import type { NodeRecord } from '../../discovery/types.js';
-import type { ServiceKind } from '../../agent/kernel/shapes/offer.js';
+import type { KindId } from '../../agent/kernel/kinds.js';
 import { urlHost, urlPort } from '../../discovery/peer-address.js';
 
 export interface Target {
@@ -28,8 +28,8 @@ export interface Target {
 /** The route on a peer's agent that forwards to its own service of a kind. */
 export const RELAY_PREFIX = '/api/v1/peer/relay';
 
-function serviceOf(node: NodeRecord, kind: ServiceKind) {
-  return kind === 'ollama' ? node.advert?.services.ollama : node.advert?.services.immichMl;
+function serviceOf(node: NodeRecord, kind: KindId) {
+  return node.advert?.services[kind];
 }
 
 function fromUrl(raw: string): { host: string; port: number; pathPrefix: string } | null {
@@ -62,7 +62,7 @@ export function localTarget(node: { nodeId: string; name: string }, localUrl: st
 /**
  * @param localUrl this node's own service URL of the kind, from its config (null: not enabled).
  */
-export function targetFor(node: NodeRecord, kind: ServiceKind, selfId: string, localUrl: string | null): Target | null {
+export function targetFor(node: NodeRecord, kind: KindId, selfId: string, localUrl: string | null): Target | null {
   const base = { nodeId: node.nodeId, name: node.name };
   if (node.nodeId === selfId) return localTarget(base, localUrl);
   const service = serviceOf(node, kind);

@@ -1,6 +1,6 @@
 /**
  * Static peers for networks that block multicast: `GET /api/v1/peers`, `POST /api/v1/peers` with
- * `{ "url": "http://10.0.0.5:7650" }` (an agent) or `{ "name": "nas", "ollamaUrl": "..." }` (a plain
+ * `{ "url": "http://10.0.0.5:7650" }` (an agent) or `{ "name": "nas", "urls": { "ollama": "..." } }` (a plain
  * endpoint), `DELETE /api/v1/peers` with `{ "url": ... }` or `{ "name": ... }`. Persisted.
  */
 import { Hono, type MiddlewareHandler } from 'hono';

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { BadRequestError } from '../../agent/kernel/errors.js';
 import type { PlacementAnswer } from '../../scheduler/routing-status.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
-import { serviceKindSchema, type ServiceKind } from '../../agent/kernel/shapes/offer.js';
+import { kindIdSchema, type KindId } from '../../agent/kernel/kinds.js';
 import type { OfferOverride, Pin } from '../../agent/kernel/shapes/override.js';
 import { parseBody } from '../body.js';
 
@@ -21,16 +21,16 @@ export interface PlacementRouteDeps {
   overrides: () => { offer: OfferOverride | null; pins: Pin[] };
   /** `node` (name or id) absent = this node; set for another node, it is advertised and that node adopts it (issue 12). */
   setOfferOverride: (mode: 'offer' | 'out' | 'auto', forSec: number | null, node?: string) => Promise<OfferOverride | null>;
-  setPin: (kind: ServiceKind, node: string, forSec: number | null) => Promise<Pin>;
-  clearPin: (kind: ServiceKind) => Promise<boolean>;
+  setPin: (kind: KindId, node: string, forSec: number | null) => Promise<Pin>;
+  clearPin: (kind: KindId) => Promise<boolean>;
 }
 
 const forSec = z.number().int().min(1).max(366 * 86_400).nullable().default(null);
 export const offerBody = z.strictObject({ mode: z.enum(['offer', 'out', 'auto']), forSec, node: z.string().min(1).max(255).optional() });
 export const pinBody = z.strictObject({ node: z.string().min(1).max(255), forSec });
 
-function kindParam(raw: string): ServiceKind {
-  const parsed = serviceKindSchema.safeParse(raw);
+function kindParam(raw: string): KindId {
+  const parsed = kindIdSchema.safeParse(raw);
   if (!parsed.success) throw new BadRequestError(`unknown service kind "${raw}"; use ollama or immich-ml`);
   return parsed.data;
 }

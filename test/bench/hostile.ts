@@ -46,7 +46,7 @@ try {
     config,
     JSON.stringify({
       node: { name: 'hub' },
-      services: { ollama: { url: `http://127.0.0.1:${OLLAMA_PORT}` }, immichMl: { enabled: false } },
+      services: { ollama: { url: `http://127.0.0.1:${OLLAMA_PORT}` }, 'immich-ml': { enabled: false } },
       discovery: { tailnet: { enabled: false } },
       probes: { servicesIntervalSec: 2 },
       proxy: { allowedCidrs: [`${hubAddr}/32`, `${lanAddr}/32`] },

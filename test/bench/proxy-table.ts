@@ -8,7 +8,7 @@
  *
  * The agent has the fake as its own Ollama and nothing else, as in a one-machine setup. The
  * `/api/tags` row comes from a second agent of the same build that also has 50 static plain
- * endpoints (`discovery.endpoints` with `ollamaUrl`, all on a second fake), so its
+ * endpoints (`discovery.endpoints` with `urls.ollama`, all on a second fake), so its
  * `GET /ollama/api/tags` merges 51 nodes' lists (api/proxy/model-list-cache.ts); it is idle while
  * the other rows are measured. Everything on 127.0.0.1; prints figures, asserts nothing (DESIGN.md §7).
  */
@@ -142,7 +142,7 @@ async function startAgent(opts: TableOptions, dataRoot: string, name: string, no
   const config: AgentConfigInput = {
     node: { name: AGENT_NAME },
     api: { host: '127.0.0.1', port },
-    services: { ollama: { url: `http://127.0.0.1:${ollamaPort}` }, immichMl: { enabled: false } },
+    services: { ollama: { url: `http://127.0.0.1:${ollamaPort}` }, 'immich-ml': { enabled: false } },
     placement: { ollama: { prefer: [AGENT_NAME] } },
     wakeOnLan: { enabled: false },
     discovery,
@@ -182,7 +182,7 @@ export async function runProxyTable(opts: TableOptions): Promise<void> {
       mdns: { enabled: false, interfaces: ['127.0.0.1'] },
       tailnet: { enabled: false },
       peers: [],
-      endpoints: Array.from({ length: ENDPOINTS }, (_, i) => ({ name: `endpoint-${i + 1}`, ollamaUrl: `http://127.0.0.1:${listsBackend.port}` })),
+      endpoints: Array.from({ length: ENDPOINTS }, (_, i) => ({ name: `endpoint-${i + 1}`, urls: { ollama: `http://127.0.0.1:${listsBackend.port}` } })),
     };
     const plain: AgentConfigInput['discovery'] = { mdns: { enabled: false, interfaces: ['127.0.0.1'] }, tailnet: { enabled: false }, peers: [], endpoints: [] };
     const [agent, listsAgent, agentB] = await Promise.all([
@@ -284,7 +284,7 @@ function print(f: Figures, targets: readonly Target[], plan: Plan, opts: TableOp
   console.log(`  agent = built agent (node ${opts.nodeFlags.join(' ')}) /ollama/ → fake Ollama; node pipe = test/bench/pipe-proxy.ts; ${extra.nginx ? 'nginx 1 worker, keep-alive upstream, proxy_buffering off' : 'nginx: not installed, skipped'}`);
   if (opts.agentBFlags) console.log(`  agent B = the same with node ${opts.agentBFlags.join(' ')}`);
   console.log(`  per round and target: ${plan.rpsMs / 1000} s of /api/show with ${CONCURRENCY} workers; ${plan.streamsPerRound} single streams (9 tokens, no delay); ${plan.burstsPerRound} bursts of ${BURST}; ${plan.tagsPerRound} /api/tags (agent only)`);
-  console.log(`  /api/tags: a second agent (same build and flags) with its own node + ${ENDPOINTS} static endpoints (discovery.endpoints, ollamaUrl) on one fake`);
+  console.log(`  /api/tags: a second agent (same build and flags) with its own node + ${ENDPOINTS} static endpoints (discovery.endpoints, urls.ollama) on one fake`);
   console.log(`  all on 127.0.0.1, ${os.availableParallelism()} cores shared by client, proxies, agents and fakes`);
   console.log('');
   console.log(`  ${''.padEnd(w0)}${labels.map((l) => l.padStart(w)).join('')}`);

@@ -406,7 +406,7 @@ async function detailedFigures(): Promise<void> {
     const config: AgentConfigInput = {
       node: { name: AGENT_NAME },
       api: { host: '127.0.0.1', port: agentPort },
-      services: { ollama: { url: `http://127.0.0.1:${a.port}` }, immichMl: { enabled: false } },
+      services: { ollama: { url: `http://127.0.0.1:${a.port}` }, 'immich-ml': { enabled: false } },
       probes: { servicesIntervalSec: 1 },
       // A plain endpoint has priority 5 and a CPU-only node 0 (scheduler/eligibility.ts
       // effectivePriority), so without `prefer` the endpoint 'backup' would be elected. The bench wants
@@ -417,7 +417,7 @@ async function detailedFigures(): Promise<void> {
         mdns: { enabled: false, interfaces: ['127.0.0.1'] },
         tailnet: { enabled: false },
         peers: [],
-        endpoints: [{ name: BACKUP_NAME, ollamaUrl: `http://127.0.0.1:${b.port}` }],
+        endpoints: [{ name: BACKUP_NAME, urls: { ollama: `http://127.0.0.1:${b.port}` } }],
       },
     };
     await writeFile(configPath, JSON.stringify(config, null, 2));

@@ -94,7 +94,7 @@ async function startAgent(lab: Lab, host: string, name: string, baseDir: string,
     configFile,
     JSON.stringify({
       node: { name },
-      services: { ollama: { enabled: true, url: `http://127.0.0.1:${OLLAMA_PORT}` }, immichMl: { enabled: false } },
+      services: { ollama: { enabled: true, url: `http://127.0.0.1:${OLLAMA_PORT}` }, 'immich-ml': { enabled: false } },
       probes: { servicesIntervalSec: 1 },
       wakeOnLan: { enabled: false },
       discovery: { tailnet: { enabled: false } },

@@ -106,7 +106,7 @@ async function runSize(n: number): Promise<Record<string, string>> {
         const dir = path.join(baseDir, host);
         await mkdir(dir, { recursive: true });
         const config = path.join(dir, 'agent.config.json');
-        await writeFile(config, JSON.stringify({ node: { name: host }, services: { ollama: { enabled: false }, immichMl: { enabled: false } }, discovery: { tailnet: { enabled: false } }, wakeOnLan: { enabled: false } }));
+        await writeFile(config, JSON.stringify({ node: { name: host }, services: { ollama: { enabled: false }, 'immich-ml': { enabled: false } }, discovery: { tailnet: { enabled: false } }, wakeOnLan: { enabled: false } }));
         const argv = [process.execPath, ...NODE_FLAGS, DIST_MAIN, 'start', '--config', config, '--data-dir', path.join(dir, 'data'), '--port', String(PORT), '--key', KEY, '--mdns-interface', lab.host(host).address];
         // Its own UTS namespace: a host name of its own, as real machines have (mDNS A records carry it).
         return { host, cmd: ['unshare', '--uts', 'sh', '-c', `hostname ${host} && exec "$@"`, 'sh', ...argv] };

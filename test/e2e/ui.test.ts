@@ -32,7 +32,7 @@ const PAGES = [
 ] as const;
 
 interface SettingsBody {
-  services: { ollama: { url: string }; immichMl: { url: string } };
+  services: { ollama: { url: string }; 'immich-ml': { url: string } };
   offer: { coolDownSec: number };
   overridden: string[];
 }
@@ -79,7 +79,7 @@ beforeAll(async () => {
   const base = (name: string, ollama: FakeOllama, ml: FakeImmichMl): AgentConfigInput => ({
     node: { name },
     mesh: { key: KEY },
-    services: { ollama: { url: ollama.url }, immichMl: { url: ml.url } },
+    services: { ollama: { url: ollama.url }, 'immich-ml': { url: ml.url } },
     probes: { servicesIntervalSec: 1 },
   });
   pc = await startTestAgent({

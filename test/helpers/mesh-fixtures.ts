@@ -39,7 +39,7 @@ export function hub(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
     hardware: { ...(base.hardware as NonNullable<NodeAdvert['hardware']>), cpu: { model: 'Intel N100', cores: 4, physicalCores: 4 }, gpus: [] },
     services: {
       ollama: { ...(base.services.ollama as NonNullable<NodeAdvert['services']['ollama']>), models: [model('llama3.2:3b')], loaded: [] },
-      immichMl: { url: 'http://127.0.0.1:3003', state: 'up', reason: null, checkedAtMs: 0 },
+      'immich-ml': { url: 'http://127.0.0.1:3003', state: 'up', reason: null, checkedAtMs: 0, version: null, models: [], loaded: [] },
     },
     offer: offerSchema.parse({ timeZone: 'Europe/London' }),
     // A hub with an Immich API key: batch work can be held while no GPU node is offered.
@@ -65,7 +65,7 @@ export function gamingPc(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
     ...base,
     services: {
       ollama: { ...(base.services.ollama as NonNullable<NodeAdvert['services']['ollama']>), models: [model('llama3.1:8b'), model('llama3.2:3b')], loaded: [] },
-      immichMl: { url: 'http://127.0.0.1:3003', state: 'up', reason: null, checkedAtMs: 0 },
+      'immich-ml': { url: 'http://127.0.0.1:3003', state: 'up', reason: null, checkedAtMs: 0, version: null, models: [], loaded: [] },
     },
     offer: gamingOffer,
     offerState: { busy: null, busySinceMs: null, gpuHotSinceMs: null, coolDownUntilMs: null, lastBusy: null },

@@ -1,10 +1,10 @@
-import type { NodeAdvert } from '../../discovery/advert.js';
+import { ADVERT_VERSION, type NodeAdvert } from '../../discovery/advert.js';
 
 /** A realistic gaming-PC advert for formatting and API tests. */
 export function sampleAdvert(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
   const t = Date.UTC(2026, 10, 22, 12, 0, 0);
   return {
-    v: 1,
+    v: ADVERT_VERSION,
     nodeId: '3f2a9c1e000000000000000000000000',
     name: 'gaming-pc',
     agentVersion: '0.1.0',
@@ -31,14 +31,14 @@ export function sampleAdvert(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
         loaded: [{ name: 'llama3.1:8b', sizeBytes: 6_654_289_920, sizeVramBytes: 6_654_289_920, expiresAt: '2026-11-22T12:05:00Z' }],
         checkedAtMs: t,
       },
-      immichMl: { url: 'http://127.0.0.1:3003', state: 'down', reason: 'connection refused at http://127.0.0.1:3003', checkedAtMs: t },
+      'immich-ml': { url: 'http://127.0.0.1:3003', state: 'down', reason: 'connection refused at http://127.0.0.1:3003', checkedAtMs: t, version: null, models: [], loaded: [] },
     },
     activity: { runningProcesses: ['steam'], gpuUtilizationPct: 3, checkedAtMs: t },
     network: { interfaces: [{ name: 'eth0', mac: 'aa:bb:cc:dd:ee:ff', internal: false, addresses: [{ address: '192.168.1.20', family: 'IPv4', cidr: '192.168.1.20/24' }] }] },
     probes: {
       hardware: { ok: true, error: null, lastRunAtMs: t, durationMs: 40 },
       ollama: { ok: true, error: null, lastRunAtMs: t, durationMs: 5 },
-      immichMl: { ok: true, error: null, lastRunAtMs: t, durationMs: 2 },
+      'immich-ml': { ok: true, error: null, lastRunAtMs: t, durationMs: 2 },
       activity: { ok: false, error: 'tasklist failed: access denied', lastRunAtMs: t, durationMs: 80 },
       network: { ok: true, error: null, lastRunAtMs: t, durationMs: 0 },
     },

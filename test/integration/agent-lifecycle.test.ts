@@ -21,7 +21,7 @@ afterEach(async () => {
 function configFor(dir: string, port = 0) {
   const parsed = configSchema.parse({
     api: { port, host: '127.0.0.1' },
-    services: { ollama: { url: 'http://127.0.0.1:9' }, immichMl: { url: 'http://127.0.0.1:9' } },
+    services: { ollama: { url: 'http://127.0.0.1:9' }, 'immich-ml': { url: 'http://127.0.0.1:9' } },
     discovery: { mdns: { interfaces: ['127.0.0.1'] }, tailnet: { enabled: false } },
   });
   return { ...parsed, node: { name: 'life' }, dataDir: dir };

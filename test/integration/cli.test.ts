@@ -96,7 +96,7 @@ describe('inference-mesh CLI', { timeout: 120_000 }, () => {
     const ollama = createFakeOllama({ models: [{ name: 'llama3.2:3b' }, { name: 'qwen2.5:7b' }] });
     await ollama.start();
     cleanups.push(() => ollama.stop());
-    const file = await writeConfig({ node: { name: 'cli-test' }, probes: { servicesIntervalSec: 1 }, services: { immichMl: { enabled: false } } });
+    const file = await writeConfig({ node: { name: 'cli-test' }, probes: { servicesIntervalSec: 1 }, services: { 'immich-ml': { enabled: false } } });
     const a = await agent(['--config', file], { OLLAMA_HOST: ollama.url });
 
     const up = await eventually(async () => {
@@ -154,7 +154,7 @@ describe('inference-mesh CLI', { timeout: 120_000 }, () => {
     const ollama = createFakeOllama({ models: [{ name: 'llama3.2:3b' }] });
     await ollama.start();
     cleanups.push(() => ollama.stop());
-    const file = await writeConfig({ node: { name: 'solo' }, probes: { servicesIntervalSec: 1 }, services: { immichMl: { enabled: false } } });
+    const file = await writeConfig({ node: { name: 'solo' }, probes: { servicesIntervalSec: 1 }, services: { 'immich-ml': { enabled: false } } });
     const a = await agent(['--config', file], { OLLAMA_HOST: ollama.url });
     await eventually(async () => ((await runCli(['placement', '--url', a.url])).stdout.includes('Ollama → solo') ? true : undefined));
     const key = await runCli(['key', '--data-dir', dir]);
@@ -214,7 +214,7 @@ describe('inference-mesh CLI', { timeout: 120_000 }, () => {
     const ollama = createFakeOllama({ models: [{ name: 'llama3.2:3b' }], hang: 'inference' });
     await ollama.start();
     cleanups.push(() => ollama.stop());
-    const file = await writeConfig({ probes: { servicesIntervalSec: 1 }, services: { immichMl: { enabled: false } } });
+    const file = await writeConfig({ probes: { servicesIntervalSec: 1 }, services: { 'immich-ml': { enabled: false } } });
     const a = await agent(['--config', file], { OLLAMA_HOST: ollama.url });
     await eventually(async () => ((await runCli(['placement', '--json', '--url', a.url])).stdout.includes('"eligible": true') ? true : undefined));
     const pending = fetch(`${a.url}/ollama/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'llama3.2:3b', prompt: 'x' }) }).catch(() => undefined);

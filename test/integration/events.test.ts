@@ -39,7 +39,7 @@ describe('GET /api/v1/events', () => {
     const ollama = createFakeOllama({ models: [{ name: 'llama3.2:3b' }] });
     await ollama.start();
     cleanups.push(() => ollama.stop());
-    const a = await startTestAgent({ config: { node: { name: 'solo' }, services: { ollama: { url: ollama.url }, immichMl: { enabled: false } }, discovery: { mdns: { enabled: false } } } });
+    const a = await startTestAgent({ config: { node: { name: 'solo' }, services: { ollama: { url: ollama.url }, 'immich-ml': { enabled: false } }, discovery: { mdns: { enabled: false } } } });
     cleanups.push(() => a.stop());
 
     const res = await fetch(`${a.url}/api/v1/events`);

@@ -19,7 +19,7 @@ async function agent(name: string, peers: string[] = []): Promise<TestAgent> {
     config: {
       node: { name },
       mesh: { key: KEY },
-      services: { ollama: { enabled: false }, immichMl: { enabled: false } },
+      services: { ollama: { enabled: false }, 'immich-ml': { enabled: false } },
       discovery: { mdns: { enabled: false }, tailnet: { enabled: false }, healthIntervalMs: 200, peers },
     },
   });

@@ -36,7 +36,7 @@ async function mesh(hubExtra: Record<string, unknown> = {}) {
   const common = (name: string, ollamaUrl: string) => ({
     node: { name },
     mesh: { key: KEY },
-    services: { ollama: { url: ollamaUrl }, immichMl: { url: immichMl.url } },
+    services: { ollama: { url: ollamaUrl }, 'immich-ml': { url: immichMl.url } },
     probes: { servicesIntervalSec: 1, activityIntervalSec: 1 },
   });
   const pc = await startTestAgent({

@@ -34,7 +34,18 @@ interface Mesh {
   pcMl: FakeImmichMl;
 }
 
-async function mesh(opts: { hubProxy?: AgentConfigInput['proxy']; pcOllama?: Parameters<typeof createFakeOllama>[0] } = {}): Promise<Mesh> {
+/** The hub's services with a dedicated Ollama port or a shorter Immich ML timeout (`services.<kind>.*`). */
+function withServices<C extends AgentConfigInput>(c: C, opts: { hubOllamaPort?: number; hubMlTimeoutMs?: number }): C {
+  return {
+    ...c,
+    services: {
+      ollama: { ...c.services?.ollama, ...(opts.hubOllamaPort ? { port: opts.hubOllamaPort } : {}) },
+      'immich-ml': { ...c.services?.['immich-ml'], ...(opts.hubMlTimeoutMs ? { firstByteTimeoutMs: opts.hubMlTimeoutMs } : {}) },
+    },
+  };
+}
+
+async function mesh(opts: { hubProxy?: AgentConfigInput['proxy']; hubOllamaPort?: number; hubMlTimeoutMs?: number; pcOllama?: Parameters<typeof createFakeOllama>[0] } = {}): Promise<Mesh> {
   const hubOllama = await started(createFakeOllama({ models: [{ name: 'llama3.2:3b' }, { name: 'all-minilm' }] }));
   const pcOllama = await started(createFakeOllama({ models: [{ name: 'llama3.1:8b' }, { name: 'llama3.2:3b' }], ...opts.pcOllama }));
   const hubMl = await started(createFakeImmichMl({}));
@@ -42,7 +53,7 @@ async function mesh(opts: { hubProxy?: AgentConfigInput['proxy']; pcOllama?: Par
   const base = (name: string, ollama: FakeOllama, ml: FakeImmichMl): AgentConfigInput => ({
     node: { name },
     mesh: { key: KEY },
-    services: { ollama: { url: ollama.url }, immichMl: { url: ml.url } },
+    services: { ollama: { url: ollama.url }, 'immich-ml': { url: ml.url } },
     probes: { servicesIntervalSec: 1 },
   });
   const pc = await startTestAgent({
@@ -51,7 +62,7 @@ async function mesh(opts: { hubProxy?: AgentConfigInput['proxy']; pcOllama?: Par
   });
   cleanups.push(() => pc.stop());
   const hub = await startTestAgent({
-    config: { ...base('hub', hubOllama, hubMl), discovery: { mdns: { enabled: false }, healthIntervalMs: 200, peers: [pc.url] }, ...(opts.hubProxy ? { proxy: opts.hubProxy } : {}) },
+    config: { ...withServices(base('hub', hubOllama, hubMl), opts), discovery: { mdns: { enabled: false }, healthIntervalMs: 200, peers: [pc.url] }, ...(opts.hubProxy ? { proxy: opts.hubProxy } : {}) },
   });
   cleanups.push(() => hub.stop());
   // Both nodes' services probed and the gaming PC (the GPU) elected for Ollama.
@@ -167,7 +178,7 @@ describe('routed Ollama endpoint', () => {
 
   it('a dedicated port serves Ollama at its root', async () => {
     const port = await freePort();
-    const m = await mesh({ hubProxy: { ollamaPort: port } });
+    const m = await mesh({ hubOllamaPort: port });
     const client = new Ollama({ host: `http://127.0.0.1:${port}` });
     expect((await client.list()).models.length).toBe(3);
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('Ollama is running');
@@ -207,7 +218,7 @@ describe('routed Immich ML endpoint', () => {
   });
 
   it('a hanging ML node times out and the request fails over', async () => {
-    const m = await mesh({ hubProxy: { immichTimeoutMs: 300, holdForWakeSec: 0 } });
+    const m = await mesh({ hubMlTimeoutMs: 300, hubProxy: { holdForWakeSec: 0 } });
     m.pcMl.setHang(true);
     const r = await fetch(`${m.hub.url}/immich-ml/predict`, { method: 'POST', body: form({ clip: { textual: { modelName: 'ViT-B-32__openai' } } }, { text: 'cat' }) });
     expect(r.status).toBe(200);

@@ -20,14 +20,14 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-async function twoNodes(o: { hubProxy?: Record<string, unknown>; pcDirect?: boolean } = {}): Promise<{ hub: TestAgent; pc: TestAgent; pcOllama: FakeOllama; hubOllama: FakeOllama }> {
+async function twoNodes(o: { hubOllamaTimeoutMs?: number; pcDirect?: boolean } = {}): Promise<{ hub: TestAgent; pc: TestAgent; pcOllama: FakeOllama; hubOllama: FakeOllama }> {
   const pcOllama = createFakeOllama({ models: [{ name: 'llama3.1:8b' }, { name: 'llama3.2:3b' }] });
   const hubOllama = createFakeOllama({ models: [{ name: 'llama3.2:3b' }] });
   for (const f of [pcOllama, hubOllama]) {
     await f.start();
     cleanups.push(() => f.stop());
   }
-  const common = { mesh: { key: KEY }, probes: { servicesIntervalSec: 1 }, services: { immichMl: { enabled: false } } };
+  const common = { mesh: { key: KEY }, probes: { servicesIntervalSec: 1 }, services: { 'immich-ml': { enabled: false } } };
   const pc = await startTestAgent({
     config: { ...common, node: { name: 'gaming-pc' }, services: { ...common.services, ollama: { url: pcOllama.url, direct: o.pcDirect ?? false } }, discovery: { mdns: { enabled: false }, healthIntervalMs: 200 } },
   });
@@ -36,9 +36,8 @@ async function twoNodes(o: { hubProxy?: Record<string, unknown>; pcDirect?: bool
     config: {
       ...common,
       node: { name: 'hub' },
-      services: { ...common.services, ollama: { url: hubOllama.url } },
+      services: { ...common.services, ollama: { url: hubOllama.url, ...(o.hubOllamaTimeoutMs ? { firstByteTimeoutMs: o.hubOllamaTimeoutMs } : {}) } },
       discovery: { mdns: { enabled: false }, healthIntervalMs: 200, peers: [pc.url] },
-      ...(o.hubProxy ? { proxy: o.hubProxy } : {}),
     },
   });
   cleanups.push(() => hub.stop());
@@ -142,7 +141,7 @@ describe('the peer relay (issue 10)', () => {
   });
 
   it('an elected node that fails routed requests is shown as unreachable, with where requests go instead (§4)', async () => {
-    const { hub, pc, pcOllama } = await twoNodes({ hubProxy: { ollamaFirstByteTimeoutMs: 1000 } });
+    const { hub, pc, pcOllama } = await twoNodes({ hubOllamaTimeoutMs: 1000 });
     await eventually(async () => {
       const p = placementAnswerSchema.parse(await (await fetch(`${hub.url}/api/v1/placement`)).json());
       return p.kinds.ollama.elected === pc.agent.nodeId() ? true : undefined;

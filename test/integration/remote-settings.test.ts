@@ -17,7 +17,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-const quiet: AgentConfigInput = { mesh: { key: KEY }, services: { ollama: { enabled: false }, immichMl: { enabled: false } } };
+const quiet: AgentConfigInput = { mesh: { key: KEY }, services: { ollama: { enabled: false }, 'immich-ml': { enabled: false } } };
 
 async function agent(name: string, o: { peers?: string[]; dataDir?: string; acceptRemoteSettings?: boolean; port?: number } = {}): Promise<TestAgent> {
   const a = await startTestAgent({

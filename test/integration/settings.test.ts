@@ -21,7 +21,7 @@ describe('settings and test connection', () => {
     const ollama = createFakeOllama({ models: [{ name: 'llama3.2:3b' }] });
     await ollama.start();
     cleanups.push(() => ollama.stop());
-    const first = await startTestAgent({ config: { node: { name: 'pc' }, probes: { servicesIntervalSec: 60 }, services: { ollama: { url: 'http://127.0.0.1:9' }, immichMl: { enabled: false } }, discovery: { mdns: { enabled: false } } } });
+    const first = await startTestAgent({ config: { node: { name: 'pc' }, probes: { servicesIntervalSec: 60 }, services: { ollama: { url: 'http://127.0.0.1:9' }, 'immich-ml': { enabled: false } }, discovery: { mdns: { enabled: false } } } });
     const saved = await api(first, 'PUT', '/settings', {
       services: { ollama: { url: ollama.url } },
       offer: { timeZone: 'Europe/London', windows: [{ days: ['mon'], from: '03:00', to: '03:01' }] },
@@ -34,7 +34,7 @@ describe('settings and test connection', () => {
     await eventually(async () => ((await reason(first)).startsWith('outside window mon 03:00–03:01') ? true : undefined));
 
     await first.agent.stop();
-    const again = await startTestAgent({ dataDir: first.dataDir, config: { node: { name: 'pc' }, services: { ollama: { url: 'http://127.0.0.1:9' }, immichMl: { enabled: false } }, discovery: { mdns: { enabled: false } } } });
+    const again = await startTestAgent({ dataDir: first.dataDir, config: { node: { name: 'pc' }, services: { ollama: { url: 'http://127.0.0.1:9' }, 'immich-ml': { enabled: false } }, discovery: { mdns: { enabled: false } } } });
     cleanups.push(async () => {
       await again.agent.stop();
       await first.stop();
@@ -46,7 +46,7 @@ describe('settings and test connection', () => {
   });
 
   it('only keys changed on the Setup page override the file; the others follow the file after an edit; the log names them; reset drops them (issue 12)', async () => {
-    const file = (coolDownSec: number) => ({ node: { name: 'pc' }, offer: { coolDownSec }, services: { ollama: { enabled: false }, immichMl: { enabled: false } }, discovery: { mdns: { enabled: false } } });
+    const file = (coolDownSec: number) => ({ node: { name: 'pc' }, offer: { coolDownSec }, services: { ollama: { enabled: false }, 'immich-ml': { enabled: false } }, discovery: { mdns: { enabled: false } } });
     const first = await startTestAgent({ config: file(120) });
     const before = (await (await fetch(`${first.url}/api/v1/settings`)).json()) as { offer: Record<string, unknown>; overridden: string[] };
     expect(before.overridden).toEqual([]);

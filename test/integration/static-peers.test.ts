@@ -81,7 +81,7 @@ describe('static peers API', () => {
   it.each([
     [{}, /url: .*|name: /],
     [{ url: 'ftp://x' }, /url: must be an http:\/\/ or https:\/\/ URL/],
-    [{ name: 'nas' }, /needs ollamaUrl or immichMlUrl/],
+    [{ name: 'nas' }, /needs the URL of at least one kind under urls: ollama, immich-ml/],
     [{ url: 'http://h:7650', extra: 1 }, /Unrecognized key/],
   ])('a bad body %j is a 400 that says what is wrong', async (body, message) => {
     const a = await agent('alpha');
@@ -117,7 +117,7 @@ describe('static peers API', () => {
     await ollama.start();
     cleanups.push(() => ollama.stop());
     const a = await agent('alpha');
-    expect((await call(a, 'POST', { name: 'old-laptop', ollamaUrl: ollama.url })).status).toBe(201);
+    expect((await call(a, 'POST', { name: 'old-laptop', urls: { ollama: ollama.url } })).status).toBe(201);
     const node = await eventually(async () => (await nodes(a)).find((n) => n.name === 'old-laptop' && n.state === 'up'));
     expect(node.nodeId).toBe(endpointNodeId('old-laptop'));
     expect(node.sources).toEqual(['endpoint']);

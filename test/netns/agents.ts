@@ -33,7 +33,7 @@ export async function startLabAgent(
     JSON.stringify({
       node: { name: host },
       // No Ollama or Immich in the lab; the probes would only report them down.
-      services: { ollama: { enabled: false }, immichMl: { enabled: false } },
+      services: { ollama: { enabled: false }, 'immich-ml': { enabled: false } },
       ...opts.config,
       discovery: { tailnet: { enabled: false }, ...(opts.config?.discovery as object | undefined) },
     }),

@@ -152,8 +152,8 @@ describe.skipIf(!available)('placement follows the game (netns, issues 4 and 12)
     const ml = lab.spawn('hub', [process.execPath, '--import', 'tsx', 'test/fakes/cli.ts', 'immich-ml', '--port', String(IMMICH_ML_PORT)], { cwd: REPO });
     await collectOutput(ml).waitFor(IMMICH_ML_URL, 20_000);
 
-    const services = { ollama: { enabled: true, url: OLLAMA_URL }, immichMl: { enabled: false } };
-    agents.set('hub', await startLabAgent(lab, 'hub', { key: KEY, baseDir, env: AGENT_ENV, config: { services: { ...services, immichMl: { enabled: true, url: IMMICH_ML_URL } } } }));
+    const services = { ollama: { enabled: true, url: OLLAMA_URL }, 'immich-ml': { enabled: false } };
+    agents.set('hub', await startLabAgent(lab, 'hub', { key: KEY, baseDir, env: AGENT_ENV, config: { services: { ...services, 'immich-ml': { enabled: true, url: IMMICH_ML_URL } } } }));
     const dir = baseDir;
     pcStart = () => ({
       key: KEY,

@@ -38,7 +38,7 @@ const POLL_MS = 250;
 const FAKE_NVIDIA_SMI = '#!/bin/sh\necho "NVIDIA GeForce RTX 4080, 00000000:01:00.0, 16376, 1200, 3"\n';
 /** lab.spawn merges its env over process.env: a developer's OLLAMA_HOST can only be emptied (agent/config.ts ignores empty overrides). */
 const AGENT_ENV = { OLLAMA_HOST: '', IMMICH_MACHINE_LEARNING_URL: '' };
-const SERVICES = { ollama: { enabled: true, url: 'http://127.0.0.1:11434' }, immichMl: { enabled: true, url: 'http://127.0.0.1:3003' } };
+const SERVICES = { ollama: { enabled: true, url: 'http://127.0.0.1:11434' }, 'immich-ml': { enabled: true, url: 'http://127.0.0.1:3003' } };
 
 /** One GET from inside a namespace with plain node (no tsx: polls stay cheap), answered as parsed JSON. */
 const GET_SCRIPT = `

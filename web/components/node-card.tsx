@@ -3,6 +3,8 @@
  * (web/static/view-js.ts `cardHtml`) when an SSE `node` or `placement` event arrives; keep the two
  * in step (test/unit/web/client-view.test.ts compares their text).
  */
+import { ALL_KINDS } from '../../agent/kernel/kinds.js';
+import type { ServiceFacts } from '../../agent/kernel/shapes/facts.js';
 import type { FC } from 'hono/jsx';
 import type { NodeRecord } from '../../discovery/types.js';
 import type { Placement } from '../../scheduler/placement-view.js';
@@ -56,12 +58,11 @@ const GpuRows: FC<{ node: NodeRecord }> = ({ node }) => {
   );
 };
 
-const Models: FC<{ node: NodeRecord }> = ({ node }) => {
-  const ollama = node.advert?.services.ollama;
-  if (!ollama || (ollama.state !== 'up' && ollama.models.length === 0)) return null;
-  const loaded = new Set(ollama.loaded.map((m) => m.name));
-  const shown = ollama.models.slice(0, MODELS_SHOWN);
-  const more = ollama.models.length - shown.length;
+const Models: FC<{ service: ServiceFacts | null | undefined }> = ({ service }) => {
+  if (!service || (service.state !== 'up' && service.models.length === 0)) return null;
+  const loaded = new Set(service.loaded.map((m) => m.name));
+  const shown = service.models.slice(0, MODELS_SHOWN);
+  const more = service.models.length - shown.length;
   return (
     <Row term="Models">
       {shown.length === 0 ? (
@@ -84,7 +85,6 @@ const Models: FC<{ node: NodeRecord }> = ({ node }) => {
 export const NodeCard: FC<{ node: NodeRecord; placement: Placement | null; nowMs: number; zone: string }> = ({ node, placement, nowMs, zone }) => {
   const status = nodeStatus(node, placement, zone);
   const id = `node-${node.nodeId}`;
-  const ollama = node.advert?.services.ollama;
   return (
     <li class="card" id={id} data-state={status.key}>
       <article aria-labelledby={`${id}-name`}>
@@ -100,13 +100,19 @@ export const NodeCard: FC<{ node: NodeRecord; placement: Placement | null; nowMs
         {status.serves ? <p class="serves">Serves {status.serves} now</p> : null}
         <dl>
           <GpuRows node={node} />
-          <Row term="Ollama">
-            <ServiceState s={ollama} version={ollama?.version} />
-          </Row>
-          <Models node={node} />
-          <Row term="Immich ML">
-            <ServiceState s={node.advert?.services.immichMl} />
-          </Row>
+          {ALL_KINDS.map((d) => {
+            const service = node.advert?.services[d.id];
+            // A kind nobody set up here (disabled, or a third kind this machine does not run) is left out.
+            if (!service && !d.enabledByDefault) return null;
+            return (
+              <>
+                <Row term={d.label}>
+                  <ServiceState s={service} version={service?.version} />
+                </Row>
+                {d.traits.modelAware ? <Models service={service} /> : null}
+              </>
+            );
+          })}
           <Row term="Last seen">{formatSeen(node.lastSeenMs, nowMs, zone)}</Row>
         </dl>
       </article>

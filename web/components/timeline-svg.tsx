@@ -9,7 +9,7 @@
  * to a screen reader.
  */
 import type { FC } from 'hono/jsx';
-import { SERVICE_KINDS } from '../../agent/kernel/shapes/offer.js';
+import { KIND_IDS } from '../../agent/kernel/kinds.js';
 import { formatLocalTime } from '../../scheduler/windows.js';
 import { kindLabel } from '../view/format.js';
 import { describeTimeline, localTicks, spanTitle, type NodeTimeline, type Span } from '../view/timeline-model.js';
@@ -30,7 +30,7 @@ interface Row {
 }
 
 function rows(t: NodeTimeline): Row[] {
-  const out: Row[] = SERVICE_KINDS.map((kind) => ({ label: `Served ${kindLabel(kind)}`, cls: `seg-${kind}`, spans: t.served[kind], half: 'past' as const }));
+  const out: Row[] = KIND_IDS.map((kind) => ({ label: `Served ${kindLabel(kind)}`, cls: `seg-${kind}`, spans: t.served[kind], half: 'past' as const }));
   out.push({ label: 'Offered', cls: 'seg-offer', spans: t.offered, half: 'next' });
   if (t.override) {
     const o = t.override;

@@ -5,6 +5,7 @@
  * sends the form. Field ids are `f-` + the settings path with dots as dashes, so a 400's
  * "offer.windows.0.to: …" can point at its field.
  */
+import { ALL_KINDS, KIND_IDS, type KindId } from '../../agent/kernel/kinds.js';
 import type { FC } from 'hono/jsx';
 import type { NodeRecord } from '../../discovery/types.js';
 import { DAYS } from '../../agent/kernel/shapes/time-window.js';
@@ -14,7 +15,7 @@ import { NARROW_WIDTH, WIDE_WIDTH } from '../components/timeline-svg.js';
 
 const DAY_LABELS: Record<(typeof DAYS)[number], string> = { mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat', sun: 'Sun' };
 
-const UrlField: FC<{ id: string; label: string; kind: 'ollama' | 'immich-ml'; example: string }> = ({ id, label, kind, example }) => (
+const UrlField: FC<{ id: string; label: string; kind: KindId; example: string }> = ({ id, label, kind, example }) => (
   <div class="field">
     <label for={id}>{label}</label>
     <input type="url" id={id} name={id} inputmode="url" autocomplete="off" spellcheck={false} placeholder={example} aria-describedby={`${id}-result`} />
@@ -37,8 +38,7 @@ const NodePicker: FC<{ choices: NodeChoice[] }> = ({ choices }) => (
           value={c.nodeId}
           data-name={c.name}
           data-agent-url={c.agentUrl ?? undefined}
-          data-ollama-url={c.ollamaUrl ?? undefined}
-          data-immich-url={c.immichMlUrl ?? undefined}
+          {...Object.fromEntries(KIND_IDS.map((k) => [`data-url-${k}`, c.urls[k] ?? undefined]))}
         >
           {c.host ? `${c.name} (${c.host})` : c.name}
         </option>
@@ -89,7 +89,7 @@ const Where: FC<{ choices: NodeChoice[] }> = ({ choices }) => (
   <section aria-labelledby="where-h">
     <fieldset class="choices">
       <legend>
-        <h2 id="where-h">Where are this computer's Ollama and Immich ML?</h2>
+        <h2 id="where-h">Where are this computer's {ALL_KINDS.filter((d) => d.enabledByDefault).map((d) => d.label).join(' and ')}?</h2>
       </legend>
       <label>
         <input type="radio" name="where" id="where-local" value="local" /> On this computer itself
@@ -99,8 +99,10 @@ const Where: FC<{ choices: NodeChoice[] }> = ({ choices }) => (
       </label>
     </fieldset>
     <NodePicker choices={choices} />
-    <UrlField id="f-services-ollama-url" label="Ollama address" kind="ollama" example="http://127.0.0.1:11434" />
-    <UrlField id="f-services-immichMl-url" label="Immich machine learning address" kind="immich-ml" example="http://127.0.0.1:3003" />
+    {/* A kind that is not enabled here is hidden by the client script once the settings are loaded. */}
+    {ALL_KINDS.map((d) => (
+      <UrlField id={`f-services-${d.id}-url`} label={`${d.label} address`} kind={d.id} example={d.defaultUrl} />
+    ))}
     <p id="immich-key-hint" class="muted" hidden>
       Tip: on the computer Immich sends its machine-learning requests to, give the agent an Immich admin API key (<code>immich.serverUrl</code> and{' '}
       <code>immich.apiKeyFile</code> in agent.config.json). Then photo indexing waits for a GPU computer instead of running on this one's CPU; without
@@ -158,20 +160,25 @@ const Policy: FC<{ names: string[] }> = ({ names }) => (
   <section aria-labelledby="policy-h">
     <h2 id="policy-h">Which computers come first?</h2>
     <p class="hint">Known computers: {names.length > 0 ? names.join(', ') : 'none yet'}.</p>
-    <div class="field">
-      <label for="f-placement-ollama-prefer">Ollama: preferred computers, best first</label>
-      <textarea id="f-placement-ollama-prefer" rows={3} spellcheck={false} aria-describedby="prefer-hint"></textarea>
-      <p id="prefer-hint" class="hint">
-        One name per line. Others follow by priority and VRAM.
-      </p>
-    </div>
-    <div class="field">
-      <label for="f-placement-immich-ml-batchNodes">Immich ML: computers that may do photo indexing</label>
-      <textarea id="f-placement-immich-ml-batchNodes" rows={3} spellcheck={false} aria-describedby="batch-hint"></textarea>
-      <p id="batch-hint" class="hint">
-        One name per line. Leave empty for every computer with a GPU.
-      </p>
-    </div>
+    {ALL_KINDS.map((d) =>
+      d.traits.batchWork ? (
+        <div class="field">
+          <label for={`f-placement-${d.id}-batchNodes`}>{d.label}: computers that may do the indexing</label>
+          <textarea id={`f-placement-${d.id}-batchNodes`} rows={3} spellcheck={false} aria-describedby={`${d.id}-batch-hint`}></textarea>
+          <p id={`${d.id}-batch-hint`} class="hint">
+            One name per line. Leave empty for every computer with a GPU.
+          </p>
+        </div>
+      ) : (
+        <div class="field">
+          <label for={`f-placement-${d.id}-prefer`}>{d.label}: preferred computers, best first</label>
+          <textarea id={`f-placement-${d.id}-prefer`} rows={3} spellcheck={false} aria-describedby={`${d.id}-prefer-hint`}></textarea>
+          <p id={`${d.id}-prefer-hint`} class="hint">
+            One name per line. Others follow by priority and VRAM.
+          </p>
+        </div>
+      ),
+    )}
   </section>
 );
 

@@ -20,7 +20,8 @@ export const SETUP_JS = String.raw`
   'use strict';
   if (document.body.getAttribute('data-page') !== 'setup') return;
   var DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-  var LOCAL = { ollama: 'http://127.0.0.1:11434', immichMl: 'http://127.0.0.1:3003' };
+  var KINDS = IM_KINDS; // from view-js.ts, in app.js
+  function urlField(kind) { return $('f-services-' + kind.id + '-url'); }
   var loaded = null;   // the settings as last loaded or saved
   // Whose settings the form shows (issue 16): this computer's, or another agent's over the mesh.
   function settingsPath() {
@@ -46,9 +47,10 @@ export const SETUP_JS = String.raw`
   function showWhere() { $('remote-pick').hidden = where() !== 'remote'; }
   function onWhere() {
     if (where() === 'local') {
-      var o = $('f-services-ollama-url'), im = $('f-services-immichMl-url');
-      if (!isLoopback(o.value)) o.value = LOCAL.ollama;
-      if (!isLoopback(im.value)) im.value = LOCAL.immichMl;
+      KINDS.forEach(function (k) {
+        var f = urlField(k);
+        if (f && !isLoopback(f.value)) f.value = k.defaultUrl;
+      });
     }
     showWhere();
   }
@@ -57,8 +59,10 @@ export const SETUP_JS = String.raw`
   $('pick-node').addEventListener('change', function () {
     var opt = this.selectedOptions[0];
     if (!opt || !opt.value) return;
-    if (opt.dataset.ollamaUrl) $('f-services-ollama-url').value = opt.dataset.ollamaUrl;
-    if (opt.dataset.immichUrl) $('f-services-immichMl-url').value = opt.dataset.immichUrl;
+    KINDS.forEach(function (k) {
+      var url = opt.getAttribute('data-url-' + k.id);
+      if (url && urlField(k)) urlField(k).value = url;
+    });
     say($('pick-node-result'), 'Filled in the addresses of ' + opt.dataset.name + '. Test them, then save.');
   });
 
@@ -70,8 +74,9 @@ export const SETUP_JS = String.raw`
   }
   function describe(kind, a) {
     if (!a.ok) return 'Not reachable: ' + (a.reason || 'no answer') + '.';
-    if (kind === 'ollama') return 'Reachable: Ollama ' + (a.version || '(version unknown)') + ', ' + listModels(a.models) + '.';
-    if (kind === 'immich-ml') return 'Reachable: Immich machine learning answers.';
+    var k = KINDS.filter(function (x) { return x.id === kind; })[0];
+    if (k && k.modelAware) return 'Reachable: ' + k.label + ' ' + (a.version || '(version unknown)') + ', ' + listModels(a.models) + '.';
+    if (k) return 'Reachable: ' + k.label + ' answers.';
     var gpu = a.gpu ? 'GPU ' + a.gpu : 'no GPU found';
     return 'Reachable: inference-mesh agent “' + (a.name || '?') + '”' + (a.version ? ', version ' + a.version : '') + ', ' + gpu + '.';
   }
@@ -154,9 +159,15 @@ export const SETUP_JS = String.raw`
   }
   function fill(s) {
     loaded = clone(s);
-    $('f-services-ollama-url').value = s.services.ollama.url;
-    $('f-services-immichMl-url').value = s.services.immichMl.url;
-    var local = isLoopback(s.services.ollama.url) && isLoopback(s.services.immichMl.url);
+    var local = true;
+    KINDS.forEach(function (k) {
+      var service = s.services[k.id], f = urlField(k);
+      if (!f) return;
+      // A kind not enabled there has no address to set: its field stays hidden.
+      f.closest('.field').hidden = !service || !service.enabled;
+      f.value = service ? service.url : '';
+      if (service && service.enabled && !isLoopback(service.url)) local = false;
+    });
     $(local ? 'where-local' : 'where-remote').checked = true;
     showWhere();
     $('f-offer-timeZone').value = s.offer.timeZone || '';
@@ -167,9 +178,11 @@ export const SETUP_JS = String.raw`
     $('f-offer-vramReserveMb').value = String(s.offer.vramReserveMb || 0);
     showOverlay(s);
     $('f-offer-coolDownSec').value = String(s.offer.coolDownSec === undefined ? 300 : s.offer.coolDownSec);
-    $('f-placement-ollama-prefer').value = (s.placement.ollama.prefer || []).join('\n');
-    var batch = s.placement['immich-ml'].batchNodes;
-    $('f-placement-immich-ml-batchNodes').value = batch ? batch.join('\n') : '';
+    KINDS.forEach(function (k) {
+      var p = s.placement[k.id] || {};
+      if (k.batchWork) $('f-placement-' + k.id + '-batchNodes').value = p.batchNodes ? p.batchNodes.join('\n') : '';
+      else $('f-placement-' + k.id + '-prefer').value = (p.prefer || []).join('\n');
+    });
   }
   function number(id) {
     var raw = $(id).value.trim();
@@ -179,9 +192,12 @@ export const SETUP_JS = String.raw`
   }
   function collect() {
     var services = {};
-    var o = $('f-services-ollama-url').value.trim(), im = $('f-services-immichMl-url').value.trim();
-    if (o) services.ollama = { url: o };
-    if (im) services.immichMl = { url: im };
+    var anyUrl = false;
+    KINDS.forEach(function (k) {
+      var f = urlField(k);
+      var url = f && !f.closest('.field').hidden ? f.value.trim() : '';
+      if (url) { services[k.id] = { url: url }; anyUrl = true; }
+    });
     var offer = clone(loaded.offer);
     var zone = $('f-offer-timeZone').value.trim();
     if (zone) offer.timeZone = zone; else delete offer.timeZone;
@@ -190,12 +206,15 @@ export const SETUP_JS = String.raw`
     offer.vramReserveMb = number('f-offer-vramReserveMb');
     offer.coolDownSec = number('f-offer-coolDownSec');
     var placement = clone(loaded.placement);
-    placement.ollama.prefer = lines($('f-placement-ollama-prefer').value);
-    var batch = lines($('f-placement-immich-ml-batchNodes').value);
-    // Empty means "every computer with a GPU" (absent), not "none" ([] would hold batch work forever).
-    if (batch.length) placement['immich-ml'].batchNodes = batch; else delete placement['immich-ml'].batchNodes;
+    KINDS.forEach(function (k) {
+      placement[k.id] = placement[k.id] || {};
+      if (!k.batchWork) { placement[k.id].prefer = lines($('f-placement-' + k.id + '-prefer').value); return; }
+      var batch = lines($('f-placement-' + k.id + '-batchNodes').value);
+      // Empty means "every computer with a GPU" (absent), not "none" ([] would hold batch work forever).
+      if (batch.length) placement[k.id].batchNodes = batch; else delete placement[k.id].batchNodes;
+    });
     var out = { offer: offer, placement: placement };
-    if (o || im) out.services = services;
+    if (anyUrl) out.services = services;
     return out;
   }
 

@@ -5,12 +5,25 @@
  * server's on the same fixtures: change both sides together.
  *
  * Plain ES2017 in a String.raw template: no backticks and no dollar-brace sequences inside.
- * Defines one global, IMView, used by live-js.ts.
+ * Defines two globals: IM_KINDS (the kinds registry) and IMView, used by live-js.ts and setup-js.ts.
  */
-export const VIEW_JS = String.raw`
+import { ALL_KINDS } from '../../agent/kernel/kinds.js';
+
+/** The kinds registry for the client scripts (view-js and setup-js), from agent/kernel/kinds.ts. */
+const KINDS_JS = `var IM_KINDS = ${JSON.stringify(
+  ALL_KINDS.map((d) => ({ id: d.id, label: d.label, defaultUrl: d.defaultUrl, enabledByDefault: d.enabledByDefault, modelAware: d.traits.modelAware, batchWork: d.traits.batchWork })),
+)};\n`;
+
+export const VIEW_JS = KINDS_JS + String.raw`
 var IMView = (function () {
   'use strict';
-  var KINDS = ['ollama', 'immich-ml'];
+  // The kinds registry (agent/kernel/kinds.ts), written into this script as IM_KINDS.
+  var KIND_LIST = IM_KINDS;
+  var KIND_BY_ID = {};
+  KIND_LIST.forEach(function (k) { KIND_BY_ID[k.id] = k; });
+  var KINDS = KIND_LIST.map(function (k) { return k.id; });
+  // Labels are plain words (no regular-expression characters).
+  var LABELS_RE = KIND_LIST.map(function (k) { return k.label; }).join('|') || 'Ollama';
   var DAY_MS = 86400000;
   var MODELS_SHOWN = 8;
   var WORDS = {
@@ -29,9 +42,9 @@ var IMView = (function () {
 
   function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return ESC[c]; }); }
   function pad(n) { return (n < 10 ? '0' : '') + n; }
-  function kindLabel(kind) { return kind === 'ollama' ? 'Ollama' : 'Immich ML'; }
+  function kindLabel(kind) { return KIND_BY_ID[kind] ? KIND_BY_ID[kind].label : kind; }
   // Mirrors web/view/format.ts plainWords: a down service is "not running"; its socket error stays in the card's details.
-  function plain(text) { return String(text).replace(/\b(Ollama|Immich ML) is down(?:: [^;]*)?/g, '$1 is not running').replace(/\balways offered\b/g, 'available at any time'); }
+  function plain(text) { return String(text).replace(new RegExp('\\b(' + LABELS_RE + ') is down(?:: [^;]*)?', 'g'), '$1 is not running').replace(/\balways offered\b/g, 'available at any time'); }
 
   // Same approach as agent/kernel/wall-clock.ts: the zone's wall time encoded as a UTC instant.
   var formatters = {};
@@ -106,8 +119,10 @@ var IMView = (function () {
     if (!placement) return null;
     var labels = [];
     KINDS.forEach(function (k) { if (placement.kinds[k].elected === node.nodeId) labels.push(kindLabel(k)); });
-    var im = placement.kinds['immich-ml'];
-    if (im.batchElected === node.nodeId && im.elected !== node.nodeId) labels.push('Immich ML indexing');
+    KIND_LIST.forEach(function (d) {
+      var k = placement.kinds[d.id];
+      if (d.batchWork && k && k.batchElected === node.nodeId && k.elected !== node.nodeId) labels.push(d.label + ' indexing');
+    });
     return labels.length ? labels.join(' and ') : null;
   }
   function firstWithCode(list, code) {
@@ -181,7 +196,7 @@ var IMView = (function () {
         for (var j = 0; j < idx; j++) if (!k.candidates[j].eligible) { better = k.candidates[j]; break; }
         text = label + ' → ' + elected.name + hw + ' — ' + (better ? better.name + ': ' + reason(better) : plain(elected.reason));
       }
-      if (kind === 'immich-ml' && (k.batchElected !== k.elected || k.batchReason !== null)) {
+      if (KIND_BY_ID[kind] && KIND_BY_ID[kind].batchWork && (k.batchElected !== k.elected || k.batchReason !== null)) {
         var batch = null;
         for (var b = 0; b < k.candidates.length; b++) if (k.candidates[b].nodeId === k.batchElected) batch = k.candidates[b];
         text += batch ? '; indexing → ' + batch.name + (k.batchReason === null ? '' : ' (' + k.batchReason + ')') : '; indexing waits until a GPU computer is offered';
@@ -210,8 +225,7 @@ var IMView = (function () {
         row('GPU load' + n, g.utilizationPct === null ? 'unknown' : Math.round(g.utilizationPct) + ' %');
     }).join('');
   }
-  function modelsRow(node) {
-    var o = node.advert ? node.advert.services.ollama : null;
+  function modelsRow(o) {
     if (!o || (o.state !== 'up' && !o.models.length)) return '';
     if (!o.models.length) return row('Models', 'none');
     var loaded = {};
@@ -225,8 +239,12 @@ var IMView = (function () {
   function cardHtml(node, placement, nowMs, zone) {
     var st = nodeStatus(node, placement, zone);
     var id = 'node-' + node.nodeId;
-    var o = node.advert ? node.advert.services.ollama : null;
-    var im = node.advert ? node.advert.services.immichMl : null;
+    var services = KIND_LIST.map(function (d) {
+      var s = node.advert ? node.advert.services[d.id] : null;
+      // A kind nobody set up here (off by default, not probed) is left out, as on the server.
+      if (!s && !d.enabledByDefault) return '';
+      return row(d.label, serviceHtml(s, s ? s.version : null)) + (d.modelAware ? modelsRow(s) : '');
+    }).join('');
     return '<li class="card" id="' + esc(id) + '" data-state="' + st.key + '">' +
       '<article aria-labelledby="' + esc(id) + '-name">' +
       '<h3 id="' + esc(id) + '-name">' + esc(node.name) +
@@ -235,9 +253,7 @@ var IMView = (function () {
       (st.detail ? esc(' — ' + st.detail) : '') + '</p>' +
       (st.serves ? '<p class="serves">Serves ' + esc(st.serves) + ' now</p>' : '') +
       '<dl>' + gpuRows(node) +
-      row('Ollama', serviceHtml(o, o ? o.version : null)) +
-      modelsRow(node) +
-      row('Immich ML', serviceHtml(im, null)) +
+      services +
       row('Last seen', esc(formatSeen(node.lastSeenMs, nowMs, zone))) +
       '</dl></article></li>';
   }

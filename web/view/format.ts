@@ -3,12 +3,12 @@
  * (web/static/view-js.ts) so a live update reads exactly like the server-rendered page;
  * test/unit/web/client-view.test.ts compares the two on the same fixtures.
  */
-import type { ServiceKind } from '../../agent/kernel/shapes/offer.js';
+import { ALL_KINDS, KINDS, type KindId } from '../../agent/kernel/kinds.js';
 import { DAY_MS, startOfWallDay, wallTimeAt } from '../../agent/kernel/wall-clock.js';
 import { formatDuration, formatLocalTime } from '../../scheduler/windows.js';
 
-export function kindLabel(kind: ServiceKind): string {
-  return kind === 'ollama' ? 'Ollama' : 'Immich ML';
+export function kindLabel(kind: KindId): string {
+  return KINDS[kind].label;
 }
 
 /** MiB as GB with one decimal, like `inference-mesh status`. */
@@ -73,8 +73,10 @@ export function nextChangeText(atMs: number | null, nowMs: number, zone: string)
  *
  * @example plainWords('hub: Immich ML is down: connection refused at http://127.0.0.1:3003') === 'hub: Immich ML is not running'
  */
+const DOWN = new RegExp(`\\b(${ALL_KINDS.map((d) => d.label).join('|')}) is down(?:: [^;]*)?`, 'g');
+
 export function plainWords(text: string): string {
-  return text.replace(/\b(Ollama|Immich ML) is down(?:: [^;]*)?/g, '$1 is not running').replace(/\balways offered\b/g, 'available at any time');
+  return text.replace(DOWN, '$1 is not running').replace(/\balways offered\b/g, 'available at any time');
 }
 
 /** A service's state on a node card: the words, and the raw reason for its details (or null). */

@@ -3,10 +3,11 @@
  * game?") rather than the registry's up/suspect/down. The words come from the registry state, the
  * node's own busy state and the election's reasons, so the card never contradicts the summary.
  */
+import { ALL_KINDS } from '../../agent/kernel/kinds.js';
 import { formatClockOffset } from '../../discovery/clock-skew.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import type { Placement } from '../../scheduler/placement-view.js';
-import { SERVICE_KINDS } from '../../agent/kernel/shapes/offer.js';
+import { KIND_IDS } from '../../agent/kernel/kinds.js';
 import { formatLocalTime } from '../../scheduler/windows.js';
 import { kindLabel, plainWords } from './format.js';
 
@@ -39,7 +40,7 @@ export const CLOCK_OFF_DETAIL = 'it answers, but refuses requests whose time is 
 function reasons(node: NodeRecord, placement: Placement | null): { code: string; words: string }[] {
   if (!placement) return [];
   const out: { code: string; words: string; eligible: boolean }[] = [];
-  for (const kind of SERVICE_KINDS) {
+  for (const kind of KIND_IDS) {
     const c = placement.kinds[kind].candidates.find((x) => x.nodeId === node.nodeId);
     if (c) out.push({ code: c.why.code === 'pin-waiting' ? c.why.params.because.code : c.why.code, words: plainWords(c.reason), eligible: c.eligible });
   }
@@ -49,10 +50,12 @@ function reasons(node: NodeRecord, placement: Placement | null): { code: string;
 function serves(node: NodeRecord, placement: Placement | null): string | null {
   if (!placement) return null;
   const labels: string[] = [];
-  for (const kind of SERVICE_KINDS) if (placement.kinds[kind].elected === node.nodeId) labels.push(kindLabel(kind));
-  const immich = placement.kinds['immich-ml'];
+  for (const kind of KIND_IDS) if (placement.kinds[kind].elected === node.nodeId) labels.push(kindLabel(kind));
   // Batch work can go to a GPU node while the hub answers searches: worth saying on its card.
-  if (immich.batchElected === node.nodeId && immich.elected !== node.nodeId) labels.push('Immich ML indexing');
+  for (const d of ALL_KINDS) {
+    const k = placement.kinds[d.id];
+    if (d.traits.batchWork && k.batchElected === node.nodeId && k.elected !== node.nodeId) labels.push(`${d.label} indexing`);
+  }
   return labels.length > 0 ? labels.join(' and ') : null;
 }
 
@@ -82,7 +85,7 @@ export function nodeStatus(node: NodeRecord, placement: Placement | null, zone: 
   if (stopped) return make('service-down', stopped);
   // Eligible but not chosen: say who comes first, so "online" does not read as "idle by mistake" (issue 16).
   if (placement && serves(node, placement) === null) {
-    const first = [...new Set(SERVICE_KINDS.map((k) => placement.kinds[k]).filter((k) => k.candidates.some((c) => c.nodeId === node.nodeId && c.eligible)).map((k) => k.candidates.find((c) => c.nodeId === k.elected)?.name).filter((n): n is string => n !== undefined))];
+    const first = [...new Set(KIND_IDS.map((k) => placement.kinds[k]).filter((k) => k.candidates.some((c) => c.nodeId === node.nodeId && c.eligible)).map((k) => k.candidates.find((c) => c.nodeId === k.elected)?.name).filter((n): n is string => n !== undefined))];
     if (first.length > 0) return make('online', `standing by: ${first.join(' and ')} ${first.length === 1 ? 'comes' : 'come'} first`);
   }
   return make('online', why[0] ?? null);

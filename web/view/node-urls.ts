@@ -4,6 +4,7 @@
  * (http://127.0.0.1:11434 on that machine), so the loopback host is swapped for the address we
  * reach the node on; plain endpoints already carry a reachable URL.
  */
+import { perKind, type KindId } from '../../agent/kernel/kinds.js';
 import type { NodeRecord } from '../../discovery/types.js';
 
 export interface NodeChoice {
@@ -13,8 +14,8 @@ export interface NodeChoice {
   host: string | null;
   /** Base URL of its agent, for "Test connection" with kind "agent"; null for a plain endpoint. */
   agentUrl: string | null;
-  ollamaUrl: string | null;
-  immichMlUrl: string | null;
+  /** Each kind's service URL on that node, with a loopback host replaced by the node's. */
+  urls: Record<KindId, string | null>;
 }
 
 function isLoopback(hostname: string): boolean {
@@ -60,8 +61,7 @@ export function nodeChoices(nodes: readonly NodeRecord[]): NodeChoice[] {
         name: n.name,
         host,
         agentUrl: plainEndpoint ? null : n.activeUrl,
-        ollamaUrl: reachableUrl(n.advert?.services.ollama?.url, host),
-        immichMlUrl: reachableUrl(n.advert?.services.immichMl?.url, host),
+        urls: perKind((kind) => reachableUrl(n.advert?.services[kind]?.url, host)),
       };
     });
 }

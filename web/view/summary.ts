@@ -3,20 +3,21 @@
  * web twin of `inference-mesh status` (agent/cli/format-summary.ts). When a better-ranked node is
  * out, its reason is what people want to know, so it replaces the winner's own reason.
  */
+import { KINDS } from '../../agent/kernel/kinds.js';
 import { clockNote } from '../../discovery/clock-skew.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import { unreachableNote, type PlacementAnswer } from '../../scheduler/routing-status.js';
-import { SERVICE_KINDS, type ServiceKind } from '../../agent/kernel/shapes/offer.js';
+import { KIND_IDS, type KindId } from '../../agent/kernel/kinds.js';
 import { kindLabel, plainWords, shortGpuName } from './format.js';
 
 export interface SummaryLine {
-  kind: ServiceKind;
+  kind: KindId;
   text: string;
 }
 
 export function summaryLines(placement: PlacementAnswer | null, nodes: readonly NodeRecord[]): SummaryLine[] {
   const byId = new Map(nodes.map((n) => [n.nodeId, n]));
-  return SERVICE_KINDS.map((kind) => {
+  return KIND_IDS.map((kind) => {
     const label = kindLabel(kind);
     if (!placement) return { kind, text: `${label} → not decided yet — the agent is still starting` };
     const k = placement.kinds[kind];
@@ -43,7 +44,7 @@ export function summaryLines(placement: PlacementAnswer | null, nodes: readonly 
       text = `${label} → ${elected.name}${hw} — ${better ? `${better.name}: ${reason(better)}` : plainWords(elected.reason)}`;
     }
     // Batch work that goes somewhere unusual says why (issue 12: the CPU, since nobody can pause Immich).
-    if (kind === 'immich-ml' && (k.batchElected !== k.elected || k.batchReason !== null)) {
+    if (KINDS[kind].traits.batchWork && (k.batchElected !== k.elected || k.batchReason !== null)) {
       const batch = k.candidates.find((c) => c.nodeId === k.batchElected);
       text += batch ? `; indexing → ${batch.name}${k.batchReason === null ? '' : ` (${k.batchReason})`}` : '; indexing waits until a GPU computer is offered';
     }

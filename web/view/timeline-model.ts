@@ -6,7 +6,7 @@
  */
 import type { NodeRecord } from '../../discovery/types.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
-import { SERVICE_KINDS, type ServiceKind } from '../../agent/kernel/shapes/offer.js';
+import { KIND_IDS, type KindId } from '../../agent/kernel/kinds.js';
 import { inForce } from '../../agent/kernel/shapes/override.js';
 import { wallTimeAt } from '../../agent/kernel/wall-clock.js';
 import { formatLocalTime, formatWindow, windowState } from '../../scheduler/windows.js';
@@ -27,7 +27,7 @@ export interface NodeTimeline {
   nowMs: number;
   toMs: number;
   /** When this node was elected, per kind, in [fromMs, nowMs]. */
-  served: Record<ServiceKind, Span[]>;
+  served: Record<KindId, Span[]>;
   /** When its offer windows are open, in [nowMs, toMs]. */
   offered: Span[];
   /** "windows mon–fri 22:00–07:00, sat, sun 00:00–24:00 in Europe/London" or "always offered". */
@@ -48,7 +48,7 @@ function add(spans: Span[], startMs: number, endMs: number): void {
  * When `nodeId` was elected for `kind` within [fromMs, toMs]. Each placement entry holds until the
  * next one of its kind, so the entry just before `fromMs` says who served at the start.
  */
-export function servedSpans(history: readonly HistoryEntry[], kind: ServiceKind, nodeId: string, fromMs: number, toMs: number): Span[] {
+export function servedSpans(history: readonly HistoryEntry[], kind: KindId, nodeId: string, fromMs: number, toMs: number): Span[] {
   const entries = history.filter((e) => e.type === 'placement' && e.kind === kind).sort((a, b) => a.atMs - b.atMs);
   const spans: Span[] = [];
   entries.forEach((e, i) => {
@@ -82,8 +82,8 @@ export function offeredSpans(node: NodeRecord, fromMs: number, toMs: number, dis
 export function buildTimeline(node: NodeRecord, history: readonly HistoryEntry[], nowMs: number, displayZone: string): NodeTimeline {
   const fromMs = nowMs - SPAN_MS;
   const toMs = nowMs + SPAN_MS;
-  const served = {} as Record<ServiceKind, Span[]>;
-  for (const kind of SERVICE_KINDS) served[kind] = servedSpans(history, kind, node.nodeId, fromMs, nowMs);
+  const served = {} as Record<KindId, Span[]>;
+  for (const kind of KIND_IDS) served[kind] = servedSpans(history, kind, node.nodeId, fromMs, nowMs);
   const offer = node.advert?.offer ?? null;
   const windows = offer?.windows ?? [];
   const offerNote =
@@ -115,7 +115,7 @@ function spansText(spans: readonly Span[], t: NodeTimeline, zone: string, whole:
 
 /** The timeline in words: the SVG's aria-label. */
 export function describeTimeline(t: NodeTimeline, zone: string): string {
-  const past = SERVICE_KINDS.map((kind) => {
+  const past = KIND_IDS.map((kind) => {
     const spans = t.served[kind];
     return spans.length === 0 ? `did not serve ${kindLabel(kind)}` : `served ${kindLabel(kind)} ${spansText(spans, t, zone, 'the whole time')}`;
   }).join('; ');

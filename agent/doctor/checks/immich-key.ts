@@ -18,7 +18,7 @@ export const NO_KEY_FIX =
 export const checkImmichKey: DoctorCheck = async (config, deps) => {
   const immich = config.immich;
   if (!immich) {
-    if (!config.services.immichMl.enabled) return { ...base, status: 'skipped', detail: 'immich is not configured' };
+    if (!config.services['immich-ml'].enabled) return { ...base, status: 'skipped', detail: 'immich is not configured' };
     // Without a key nobody can pause the queues, so indexing runs on whatever is eligible, the CPU
     // included, rather than failing (issue 12); with one it waits for a GPU node.
     return { ...base, status: 'warn', detail: NO_KEY_DETAIL, fix: NO_KEY_FIX };

@@ -4,6 +4,7 @@
  * (a GPU whose utilisation the platform does not report is "unknown", not "idle").
  */
 import { z } from 'zod';
+import { KIND_IDS } from '../kinds.js';
 
 export const gpuVendorSchema = z.enum(['nvidia', 'amd', 'intel', 'apple', 'other']);
 export type GpuVendor = z.infer<typeof gpuVendorSchema>;
@@ -42,46 +43,44 @@ export type HardwareFacts = z.infer<typeof hardwareFactsSchema>;
 export const serviceStateSchema = z.enum(['up', 'down', 'unknown']);
 export type ServiceState = z.infer<typeof serviceStateSchema>;
 
-export const ollamaModelSchema = z.object({
+/** A model a service has; Ollama reports the details, other kinds only the name. */
+export const serviceModelSchema = z.object({
   name: z.string(),
-  sizeBytes: z.number().nonnegative(),
+  sizeBytes: z.number().nonnegative().nullable(),
   family: z.string().nullable(),
   parameterSize: z.string().nullable(),
   quantization: z.string().nullable(),
 });
-export type OllamaModel = z.infer<typeof ollamaModelSchema>;
+export type ServiceModel = z.infer<typeof serviceModelSchema>;
 
-export const ollamaLoadedModelSchema = z.object({
+/** A model loaded in memory now (Ollama's `/api/ps`). */
+export const loadedModelSchema = z.object({
   name: z.string(),
   sizeBytes: z.number().nonnegative(),
   sizeVramBytes: z.number().nonnegative(),
   expiresAt: z.string().nullable(),
 });
-export type OllamaLoadedModel = z.infer<typeof ollamaLoadedModelSchema>;
+export type LoadedModel = z.infer<typeof loadedModelSchema>;
 
-export const ollamaFactsSchema = z.object({
+/** What the probe of a local service of any kind found (agent/probe/, one probe per kind). */
+export const serviceFactsSchema = z.object({
   url: z.string(),
   state: serviceStateSchema,
   /** Why it is down (or null when up / not yet probed). */
   reason: z.string().nullable(),
-  version: z.string().nullable(),
-  models: z.array(ollamaModelSchema),
-  loaded: z.array(ollamaLoadedModelSchema),
+  version: z.string().nullable().default(null),
+  /** The models it has (model-aware kinds; empty for the others). */
+  models: z.array(serviceModelSchema).max(1000).default([]),
+  /** The models loaded in memory now, where the kind reports them. */
+  loaded: z.array(loadedModelSchema).max(1000).default([]),
   checkedAtMs: z.number().nullable(),
-  /** The owner exposed it to the LAN on purpose (`services.ollama.direct`): peers may call it directly. */
+  /** The owner exposed it to the LAN on purpose (`services.<kind>.direct`): peers may call it directly. */
   direct: z.boolean().optional(),
 });
-export type OllamaFacts = z.infer<typeof ollamaFactsSchema>;
+export type ServiceFacts = z.infer<typeof serviceFactsSchema>;
 
-export const immichMlFactsSchema = z.object({
-  url: z.string(),
-  state: serviceStateSchema,
-  reason: z.string().nullable(),
-  checkedAtMs: z.number().nullable(),
-  /** The owner exposed it to the LAN on purpose (`services.immichMl.direct`): peers may call it directly. */
-  direct: z.boolean().optional(),
-});
-export type ImmichMlFacts = z.infer<typeof immichMlFactsSchema>;
+/** Probes one local service of a kind at `url` (agent/probe/services.ts holds one per kind). */
+export type ServiceProbe = (deps: { fetch: typeof fetch; nowMs: () => number }, url: string, signal: AbortSignal) => Promise<ServiceFacts>;
 
 export const activityFactsSchema = z.object({
   /** The configured process names that are running now. */
@@ -102,7 +101,7 @@ export const networkInterfaceSchema = z.object({
 export const networkFactsSchema = z.object({ interfaces: z.array(networkInterfaceSchema) });
 export type NetworkFacts = z.infer<typeof networkFactsSchema>;
 
-export const probeNameSchema = z.enum(['hardware', 'ollama', 'immichMl', 'activity', 'network']);
+export const probeNameSchema = z.enum(['hardware', 'activity', 'network', ...KIND_IDS]);
 export type ProbeName = z.infer<typeof probeNameSchema>;
 
 /** How a probe's last run went: failures are contained and reported here, never fatal. */

@@ -3,9 +3,9 @@
  * The offer is advertised to peers as configured, so every agent elects from the same inputs.
  */
 import { z } from 'zod';
+import { ALL_KINDS, perKind, type KindDescriptor } from '../kinds.js';
 import { isValidTimeZone, timeWindowSchema } from './time-window.js';
 
-export const SERVICE_KINDS = ['ollama', 'immich-ml'] as const;
 
 /**
  * Lists in an offer or policy come from a person (or a peer's advert): far more entries than anyone
@@ -13,8 +13,6 @@ export const SERVICE_KINDS = ['ollama', 'immich-ml'] as const;
  */
 const MAX_LIST = 100;
 const MAX_NAME = 255;
-export const serviceKindSchema = z.enum(SERVICE_KINDS);
-export type ServiceKind = z.infer<typeof serviceKindSchema>;
 
 export const offerSchema = z.strictObject({
   /** Higher wins. Default: derived from the GPU's VRAM (CPU-only nodes lowest). */
@@ -45,20 +43,19 @@ export const offerSchema = z.strictObject({
 export type Offer = z.infer<typeof offerSchema>;
 
 const nodeNames = z.array(z.string().min(1).max(MAX_NAME)).max(MAX_LIST, `at most ${MAX_LIST} nodes`);
-export const placementPolicySchema = z.strictObject({
-  ollama: z
+/** One kind's placement rules; `batchNodes` only for kinds with batch work (Immich ML). */
+function kindPolicySchema(d: KindDescriptor) {
+  const batchNodes = d.traits.batchWork
+    ? nodeNames.optional().describe(`Nodes that ${d.label}'s batch work (indexing) may use; absent = every node with a GPU. Interactive requests may use any eligible node.`)
+    : nodeNames.optional().refine((v) => v === undefined, `${d.label} has no batch work; batchNodes is for kinds that do (${ALL_KINDS.filter((k) => k.traits.batchWork).map((k) => k.id).join(', ')})`).describe('Not used: this kind has no batch work.');
+  return z
     .strictObject({
-      prefer: nodeNames.default([]).describe('Node names to try first for Ollama, in order; then priority, VRAM and node id decide.'),
+      prefer: nodeNames.default([]).describe(`Node names to try first for ${d.label}, in order; then priority, VRAM and node id decide.`),
+      batchNodes,
     })
     .prefault({})
-    .describe('Placement of Ollama (chat, generate, embeddings).'),
-  'immich-ml': z
-    .strictObject({
-      prefer: nodeNames.default([]).describe('Node names to try first for Immich ML, in order; then priority, VRAM and node id decide.'),
-      /** Nodes batch work (Immich indexing) may use; absent = every node with a GPU. */
-      batchNodes: nodeNames.optional().describe('Nodes that batch work (Immich indexing: CLIP visual, faces, OCR) may use; absent = every node with a GPU. Text searches may use any eligible node.'),
-    })
-    .prefault({})
-    .describe('Placement of Immich machine learning (smart search, faces, OCR).'),
-});
+    .describe(`Placement of ${d.label} (${d.purpose}).`);
+}
+
+export const placementPolicySchema = z.strictObject(perKind((_id, d) => kindPolicySchema(d)));
 export type PlacementPolicy = z.infer<typeof placementPolicySchema>;

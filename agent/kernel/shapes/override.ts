@@ -5,7 +5,7 @@
  * expire by themselves.
  */
 import { z } from 'zod';
-import { serviceKindSchema } from './offer.js';
+import { kindIdSchema } from '../kinds.js';
 
 export const offerOverrideSchema = z.object({
   /** `offer`: offered now, whatever the windows say; `out`: not offered at all. */
@@ -41,7 +41,7 @@ export function newestOfferOverrideFor(nodeId: string, entries: Iterable<OfferOv
 }
 
 export const pinSchema = z.object({
-  kind: serviceKindSchema,
+  kind: kindIdSchema,
   /** null = the pin was cleared at `setAtMs` (kept so the clearing spreads like a pin does). */
   nodeId: z.string().nullable(),
   untilMs: z.number().nullable(),

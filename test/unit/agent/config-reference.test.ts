@@ -21,7 +21,7 @@ describe('docs/configuration.md', () => {
 
   it('carries the .describe() texts and keeps every table row on one line', () => {
     const md = configReference();
-    expect(md).toMatch(/\| `proxy\.ollamaPort` \|[^\n]*dedicated|\| `proxy\.ollamaPort` \|[^\n]*11434/);
+    expect(md).toMatch(/\| `services\.ollama\.port` \|[^\n]*11434/);
     const rows = md.split('\n').filter((l) => l.startsWith('| `'));
     for (const r of rows) expect(r.endsWith('|'), r).toBe(true);
   });

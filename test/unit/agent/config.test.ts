@@ -36,7 +36,7 @@ describe('loadConfig', () => {
     expect(config.node.name).toBe('box');
     expect(config.api.port).toBe(7650);
     expect(config.services.ollama.url).toBe('http://127.0.0.1:11434');
-    expect(config.services.immichMl.url).toBe('http://127.0.0.1:3003');
+    expect(config.services['immich-ml'].url).toBe('http://127.0.0.1:3003');
     expect(config.dataDir).toBeUndefined();
   });
 
@@ -80,7 +80,7 @@ describe('loadConfig', () => {
     const file = { services: { ollama: { url: 'http://10.0.0.5:11434' } } };
     expect((await load({ file, env: { OLLAMA_HOST: ':1234' } })).config.services.ollama.url).toBe('http://127.0.0.1:1234');
     expect((await load({ file, env: { OLLAMA_HOST: 'http://gpu-box' } })).config.services.ollama.url).toBe('http://gpu-box:80');
-    expect((await load({ env: { IMMICH_MACHINE_LEARNING_URL: 'http://ml:3003' } })).config.services.immichMl.url).toBe('http://ml:3003');
+    expect((await load({ env: { IMMICH_MACHINE_LEARNING_URL: 'http://ml:3003' } })).config.services['immich-ml'].url).toBe('http://ml:3003');
   });
 
   it('--mdns-interface pins discovery to one address', async () => {

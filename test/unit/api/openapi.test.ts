@@ -171,7 +171,7 @@ const SELF = 'http://localhost';
 
 function fakeStaticPeers(): StaticPeers {
   const urls: { url: string; origin: 'config' | 'api' }[] = [{ url: 'http://10.0.0.5:7650', origin: 'config' }];
-  const endpoints: (ServiceEndpoint & { origin: 'config' | 'api' })[] = [{ name: 'nas', ollamaUrl: 'http://10.0.0.9:11434', origin: 'api' }];
+  const endpoints: (ServiceEndpoint & { origin: 'config' | 'api' })[] = [{ name: 'nas', urls: { ollama: 'http://10.0.0.9:11434' }, origin: 'api' }];
   return {
     urls: () => urls,
     endpoints: () => endpoints,
@@ -362,8 +362,7 @@ describe('OpenAPI document', () => {
     const router = createProxyRouter({
       access: () => allowAll,
       manage: () => null,
-      ollama: async () => undefined,
-      immich: async () => undefined,
+      handlers: { ollama: async () => undefined, 'immich-ml': async () => undefined },
       relay: async () => undefined,
       log: captureLog().log,
     });
@@ -580,9 +579,9 @@ describe('request body schemas refuse what the routes refuse', () => {
 
   it('POST /api/v1/peers needs `url` or `name`', () => {
     expect(valid('AddPeerRequest', {})).toBe(false);
-    expect(valid('AddPeerRequest', { ollamaUrl: 'http://10.0.0.9:11434' })).toBe(false);
+    expect(valid('AddPeerRequest', { urls: { ollama: 'http://10.0.0.9:11434' } })).toBe(false);
     expect(valid('AddPeerRequest', { url: 'http://10.0.0.7:7650' })).toBe(true);
-    expect(valid('AddPeerRequest', { name: 'nas', ollamaUrl: 'http://10.0.0.9:11434' })).toBe(true);
+    expect(valid('AddPeerRequest', { name: 'nas', urls: { ollama: 'http://10.0.0.9:11434' } })).toBe(true);
   });
 });
 

@@ -24,8 +24,10 @@ function call(url: string, remoteAddress: string, headers: Record<string, string
   const router = createProxyRouter({
     access: () => access,
     manage: createModelManagementGuard({ open: false, access: () => access, admin: createAdminAuth({ token: () => 'the-admin-token', nowMs: () => 0 }) }),
-    ollama: async (_req, _res, path) => void forwarded.push(`ollama ${path}`),
-    immich: async (_req, _res, path) => void forwarded.push(`immich ${path}`),
+    handlers: {
+      ollama: async (_req, _res, path) => void forwarded.push(`ollama ${path}`),
+      'immich-ml': async (_req, _res, path) => void forwarded.push(`immich ${path}`),
+    },
     relay: async (_req, _res, kind, path) => void forwarded.push(`relay ${kind} ${path}`),
     log: captureLog().log,
   });

@@ -37,7 +37,7 @@ describe('checkImmichKey', () => {
     const r = await checkImmichKey(config(), fakeDeps());
     expect(r).toMatchObject({ status: 'warn', detail: 'no Immich API key: while no GPU node is offered, photo indexing runs on the CPU (the queues cannot be paused)' });
     expect(r.fix).toMatch(/^on the node Immich sends its ML requests to, so indexing waits for the GPU: set immich.serverUrl .* and immich.apiKeyFile with an admin API key/);
-    expect((await checkImmichKey(config({ services: { immichMl: { enabled: false } } }), fakeDeps())).status).toBe('skipped');
+    expect((await checkImmichKey(config({ services: { 'immich-ml': { enabled: false } } }), fakeDeps())).status).toBe('skipped');
   });
 
   it('problem "key without admin rights" with the admin-key fix on 403', async () => {

@@ -10,7 +10,8 @@ import type { NodeRecord } from '../../../discovery/types.js';
 import { createActions, type ActionsOptions } from '../../../scheduler/actions.js';
 import type { Placement } from '../../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../../scheduler/history-schema.js';
-import type { QueuePauser, QueueSyncResult } from '../../../scheduler/queue-pauser.js';
+import type { QueuePauser, QueueSyncResult } from '../../../scheduler/actions.js';
+import { preloadModels, unloadAllModels } from '../../../agent/adapters/ollama-models.js';
 import { createFakeOllama, type FakeOllama } from '../../fakes/fake-ollama.js';
 import { captureLog } from '../../helpers/capture-log.js';
 import { FakeClock, flushMicrotasks } from '../../helpers/fake-clock.js';
@@ -81,7 +82,8 @@ interface Harness {
   records: ReturnType<typeof captureLog>['records'];
 }
 
-function setup(opts: Partial<ActionsOptions> & { initial: Placement | null; nowMs?: number }): Harness {
+/** `localOllamaUrl`: this node's Ollama, controlled through the real adapter (agent/adapters/ollama-models.ts). */
+function setup(opts: Partial<ActionsOptions> & { initial: Placement | null; nowMs?: number; localOllamaUrl?: string | null }): Harness {
   const clock = new FakeClock(opts.nowMs ?? WED(23));
   const elector = createFakeElector(opts.initial);
   const history = memoryHistory(clock.nowMs);
@@ -91,15 +93,22 @@ function setup(opts: Partial<ActionsOptions> & { initial: Placement | null; nowM
     fetched.push(input instanceof Request ? input.url : String(input));
     return fetch(input, init);
   };
-  const { initial: _initial, nowMs: _nowMs, ...rest } = opts;
+  const { initial: _initial, nowMs: _nowMs, localOllamaUrl, ...rest } = opts;
+  const url = localOllamaUrl ?? null;
   const actions = createActions({
     selfId: GAMING_PC,
     elector,
     history,
     clock,
     log,
-    fetch: recordingFetch,
-    localOllamaUrl: null,
+    models: url
+      ? {
+          ollama: {
+            unloadAll: (signal) => unloadAllModels({ url, fetch: recordingFetch, signal }),
+            preload: (models, signal) => preloadModels({ url, fetch: recordingFetch, models, signal }),
+          },
+        }
+      : {},
     unloadOnLeave: true,
     warmUpModels: [],
     queuePauser: null,

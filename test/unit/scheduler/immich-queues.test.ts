@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../agent/kernel/clock.js';
 import { AgentError } from '../../../agent/kernel/errors.js';
-import { createImmichQueues, ImmichApiError, ML_BATCH_QUEUES, type ImmichQueues } from '../../../scheduler/immich-queues.js';
+import { createImmichQueues, ImmichApiError, ML_BATCH_QUEUES, type ImmichQueues } from '../../../agent/adapters/immich-queues.js';
 import { createFakeImmichApi, type FakeImmichApi, type FakeImmichApiOptions } from '../../fakes/fake-immich-api.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 

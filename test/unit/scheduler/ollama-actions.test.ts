@@ -4,7 +4,7 @@
  * the fake's resulting state, not on mocks.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { OllamaActionError, preloadModels, unloadAllModels } from '../../../scheduler/ollama-actions.js';
+import { OllamaActionError, preloadModels, unloadAllModels } from '../../../agent/adapters/ollama-models.js';
 import { createFakeOllama } from '../../fakes/fake-ollama.js';
 import type { FakeModelSpec, FakeOllama, OllamaCall } from '../../fakes/fake-ollama.js';
 

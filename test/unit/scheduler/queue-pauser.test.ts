@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../agent/kernel/clock.js';
 import { silentLogger } from '../../../agent/kernel/log.js';
-import { createImmichQueues, ImmichApiError, ML_BATCH_QUEUES } from '../../../scheduler/immich-queues.js';
-import { createQueuePauser, SKIP_PAUSED_BY_OTHERS, SKIP_RESUMED_BY_OTHERS, type PausedByUsStore } from '../../../scheduler/queue-pauser.js';
+import { createImmichQueues, ImmichApiError, ML_BATCH_QUEUES } from '../../../agent/adapters/immich-queues.js';
+import { createQueuePauser, SKIP_PAUSED_BY_OTHERS, SKIP_RESUMED_BY_OTHERS, type PausedByUsStore } from '../../../agent/adapters/queue-pauser.js';
 import { createFakeImmichApi, type FakeImmichApi, type FakeImmichApiOptions } from '../../fakes/fake-immich-api.js';
 import { captureLog } from '../../helpers/capture-log.js';
 

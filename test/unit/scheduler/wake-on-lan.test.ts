@@ -4,7 +4,7 @@
  */
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_WOL_PORT, MAGIC_PACKET_BYTES, WakeOnLanError, magicPacket, parseMac, sendMagicPacket } from '../../../scheduler/wake-on-lan.js';
+import { DEFAULT_WOL_PORT, MAGIC_PACKET_BYTES, WakeOnLanError, magicPacket, parseMac, sendMagicPacket } from '../../../agent/adapters/wake-on-lan.js';
 
 const MAC_BYTES = [0x00, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e];
 

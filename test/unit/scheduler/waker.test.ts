@@ -12,7 +12,7 @@ import { createPeerRegistry, type PeerRegistry } from '../../../discovery/regist
 import type { NodeRecord } from '../../../discovery/types.js';
 import { createElector, type Elector } from '../../../scheduler/elector.js';
 import { offerSchema } from '../../../agent/kernel/shapes/offer.js';
-import type { SendMagicPacketOptions, sendMagicPacket } from '../../../scheduler/wake-on-lan.js';
+import type { SendMagicPacketOptions, sendMagicPacket } from '../../../agent/adapters/wake-on-lan.js';
 import { createWaker, type Waker } from '../../../scheduler/waker.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { GAMING_PC, HUB, WED, gamingPc, hub, node } from '../../helpers/mesh-fixtures.js';

@@ -79,7 +79,7 @@ describe('client view (web/static/view-js.ts) = server view', () => {
             models: Array.from({ length: 11 }, (_, i) => ({ name: `m${i}:latest`, sizeBytes: 1, family: null, parameterSize: null, quantization: null })),
             loaded: [{ name: 'm3:latest', sizeBytes: 1, sizeVramBytes: 1, expiresAt: null }],
           },
-          immichMl: null,
+          'immich-ml': null,
         },
       },
       { lastSeenMs: null },

@@ -207,13 +207,13 @@ describe('web UI pages', () => {
       expect(html).toContain('<fieldset id="settings-fields" class="bare" disabled="">');
       expect(html).toContain('<input type="radio" name="where" id="where-remote" value="remote"/> On another computer</label>');
       expect(html).toContain('<label for="f-services-ollama-url">Ollama address</label>');
-      expect(html).toContain('<label for="f-services-immichMl-url">Immich machine learning address</label>');
+      expect(html).toContain('<label for="f-services-immich-ml-url">Immich ML address</label>');
       expect(html).toContain('data-kind="ollama" data-for="f-services-ollama-url"');
-      expect(html).toContain('data-kind="immich-ml" data-for="f-services-immichMl-url"');
+      expect(html).toContain('data-kind="immich-ml" data-for="f-services-immich-ml-url"');
       expect(html.match(/>Test connection<\/button>/g)).toHaveLength(3);
       // Another agent's loopback service URLs become its LAN address; this node is not offered.
       expect(html).toContain(
-        `<option value="${GAMING_PC}" data-name="gaming-pc" data-agent-url="http://192.168.1.2:7650" data-ollama-url="http://192.168.1.2:11434" data-immich-url="http://192.168.1.2:3003">gaming-pc (192.168.1.2)</option>`,
+        `<option value="${GAMING_PC}" data-name="gaming-pc" data-agent-url="http://192.168.1.2:7650" data-url-ollama="http://192.168.1.2:11434" data-url-immich-ml="http://192.168.1.2:3003">gaming-pc (192.168.1.2)</option>`,
       );
       const pick = /<select id="pick-node"[\s\S]*?<\/select>/.exec(html)?.[0] ?? '';
       expect(pick).toContain('gaming-pc');
@@ -257,7 +257,7 @@ describe('web UI pages', () => {
         'VRAM to keep free for the owner (MB)',
         'Cool-down after a game ends (seconds)',
         'Ollama: preferred computers, best first',
-        'Immich ML: computers that may do photo indexing',
+        'Immich ML: computers that may do the indexing',
         'Admin credential',
       ])
         expect(html).toContain(`>${label}</label>`);

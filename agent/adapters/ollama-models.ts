@@ -9,9 +9,9 @@
  * without it the model is scheduled and the answer is `done_reason: "load"`.
  */
 import { Ollama } from 'ollama';
-import { AgentError } from '../agent/kernel/errors.js';
-import { describeFetchError } from '../agent/kernel/fetch-error.js';
-import { ollamaPsWire } from '../agent/probe/ollama-wire.js';
+import { AgentError } from '../kernel/errors.js';
+import { describeFetchError } from '../kernel/fetch-error.js';
+import { ollamaPsWire } from './ollama-wire.js';
 
 export interface OllamaActionOptions {
   /** Ollama base URL, e.g. http://127.0.0.1:11434. */

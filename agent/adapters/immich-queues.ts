@@ -11,9 +11,9 @@
  * {@link ImmichApiError} with a stable code and a sentence that tells the operator what to fix.
  */
 import { z } from 'zod';
-import { timeoutSignal, type Clock } from '../agent/kernel/clock.js';
-import { AgentError } from '../agent/kernel/errors.js';
-import { describeFetchError } from '../agent/kernel/fetch-error.js';
+import { timeoutSignal, type Clock } from '../kernel/clock.js';
+import { AgentError } from '../kernel/errors.js';
+import { describeFetchError } from '../kernel/fetch-error.js';
 
 /**
  * The queues whose jobs call the ML service (PROTOCOLS.md §2.5, §3.4, exact strings). `ocr` exists

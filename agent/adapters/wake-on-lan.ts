@@ -14,7 +14,7 @@
  */
 import dgram from 'node:dgram';
 import { isIPv4 } from 'node:net';
-import { AgentError } from '../agent/kernel/errors.js';
+import { AgentError } from '../kernel/errors.js';
 
 /** UDP "discard" port (RFC 863), the usual Wake-on-LAN destination. */
 export const DEFAULT_WOL_PORT = 9;

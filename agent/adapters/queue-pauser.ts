@@ -8,7 +8,8 @@
  * Pause state always comes from a fresh status read (`isPaused`, §3.5), never from our list alone:
  * an admin may resume or pause a queue at any time.
  */
-import type { Logger } from '../agent/kernel/log.js';
+import type { Logger } from '../kernel/log.js';
+import type { QueuePauser, QueueSyncResult } from '../../scheduler/actions.js';
 import { ImmichApiError, type ImmichQueues, type ImmichQueueStatus } from './immich-queues.js';
 
 export interface PausedByUsStore {
@@ -23,24 +24,6 @@ export interface QueuePauserOptions {
   queues: readonly string[];
   store: PausedByUsStore;
   log: Logger;
-}
-
-export interface QueueSyncResult {
-  /** Queues this call paused. */
-  paused: string[];
-  /** Queues this call resumed. */
-  resumed: string[];
-  /** Queues left as they were, and why. */
-  skipped: { queue: string; reason: string }[];
-}
-
-export interface QueuePauser {
-  /**
-   * `false`: pause every configured queue that is running (and remember it); `true`: resume the
-   * queues we paused. Safe to repeat: a second call with the same value only reads the status.
-   * Errors propagate; the caller retries, and a retry picks up where the failed call stopped.
-   */
-  setBatchAvailable(available: boolean, signal?: AbortSignal): Promise<QueueSyncResult>;
 }
 
 export const SKIP_PAUSED_BY_OTHERS = 'already paused by someone else; left alone';

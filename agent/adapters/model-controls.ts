@@ -1,0 +1,28 @@
+/**
+ * The model control of each kind that can unload (issue 13): what the placement actions call when
+ * this machine leaves or joins (scheduler/actions.ts decides when). One entry per kind; kinds that
+ * cannot unload have none.
+ */
+import type { AgentConfig } from '../config-schema.js';
+import type { KindId } from '../kernel/kinds.js';
+import type { ModelControl } from '../../scheduler/actions.js';
+import { preloadModels, unloadAllModels } from './ollama-models.js';
+
+const CONTROLS: Readonly<Record<KindId, ((url: string, fetch: typeof globalThis.fetch) => ModelControl) | null>> = {
+  ollama: (url, fetch) => ({
+    unloadAll: (signal) => unloadAllModels({ url, fetch, signal }),
+    preload: (models, signal) => preloadModels({ url, fetch, models, signal }),
+  }),
+  'immich-ml': null,
+};
+
+/** The controls of the enabled local services. */
+export function modelControls(config: AgentConfig, fetch: typeof globalThis.fetch): Partial<Record<KindId, ModelControl>> {
+  const out: Partial<Record<KindId, ModelControl>> = {};
+  for (const [kind, make] of Object.entries(CONTROLS) as [KindId, (typeof CONTROLS)[KindId]][]) {
+    const service = config.services[kind];
+    // Read the URL at call time: a Setup page change applies to the next action.
+    if (make && service.enabled) out[kind] = { unloadAll: (s) => make(service.url, fetch).unloadAll(s), preload: (m, s) => make(service.url, fetch).preload(m, s) };
+  }
+  return out;
+}
