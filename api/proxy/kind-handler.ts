@@ -1,0 +1,69 @@
+/**
+ * The routed endpoint of a plain HTTP kind (issue 13): any kind whose requests need no more than
+ * its descriptor says (agent/kernel/kinds.ts) — the model a request names, interactive or batch,
+ * the error shape. Ollama and Immich ML have their own handlers for what only they do (merged model
+ * lists and fallbacks; holding indexing for a waking node). A request naming a model goes to the
+ * first eligible node that has it; before the first byte a failed node is replaced by the next one.
+ */
+import type http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../../agent/kernel/clock.js';
+import { KINDS, type KindId } from '../../agent/kernel/kinds.js';
+import type { Logger } from '../../agent/kernel/log.js';
+import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
+import { sendKindError } from './kind-errors.js';
+import { closeAfterRefusal } from './linger.js';
+import type { Routing } from './routing.js';
+import type { ProxyStats } from './stats.js';
+import type { RelayCredentials } from './upstream.js';
+
+export interface KindHandlerDeps {
+  routing: Routing;
+  stats: ProxyStats;
+  clock: Clock;
+  log: Logger;
+  agent: http.Agent;
+  firstByteTimeoutMs: number;
+  maxBodyBytes: number;
+  relay: RelayCredentials;
+}
+
+export function createKindHandler(kind: KindId, deps: KindHandlerDeps) {
+  const d = KINDS[kind];
+  return async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    const bare = path.split('?')[0] ?? path;
+    const body = await readBody(req, deps.maxBodyBytes);
+    if (body === null) {
+      sendKindError(res, kind, bare, 413, `request body larger than ${deps.maxBodyBytes} bytes`);
+      return closeAfterRefusal(req, res, deps.clock);
+    }
+    const { model } = await d.classify({ method, path: bare, contentType: String(req.headers['content-type'] ?? ''), body });
+    const targets = deps.routing.targets(kind, model === null ? {} : { model });
+    if (targets.length === 0) {
+      const why = deps.routing.whyNone(kind, model ?? undefined);
+      deps.stats.recordNoCandidate(kind, { model, path: bare, status: 503, reason: why });
+      return sendKindError(res, kind, bare, 503, `no node is serving ${d.label}${model ? ` with model '${model}'` : ''} right now (${why})`);
+    }
+    const t0 = deps.clock.monotonicMs();
+    const result = await forwardWithFailover({
+      req,
+      res,
+      attempts: targets.map((target) => ({ target, path, body, rewrite: null, headers: { 'x-inference-mesh-node': target.name } })),
+      clock: deps.clock,
+      agent: deps.agent,
+      firstByteTimeoutMs: deps.firstByteTimeoutMs,
+      // 4xx (a bad request, an unknown model) is the answer; 5xx and timeouts go to the next node.
+      retryable: (status) => status >= 500,
+      errorFrame: d.errorFrame,
+      relay: deps.relay,
+      onFailover: (target, reason) => {
+        deps.routing.markSuspect(kind, target.nodeId, reason);
+        deps.stats.recordUnreachable(kind, target.name);
+        deps.log.warn(`failing over to the next ${d.label} node`, { node: target.name, reason });
+      },
+    });
+    finishExhausted(res, result, () => d.errorBody(bare, `every node failed: ${result.reason ?? 'no answer'}`, 502));
+    deps.stats.record(forwardEvent(kind, result, res, { totalMs: deps.clock.monotonicMs() - t0, path: bare, model, substitutedModel: null }));
+  };
+}
