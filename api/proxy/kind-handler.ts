@@ -3,7 +3,7 @@
  * its descriptor says (agent/kernel/kinds.ts) — the model a request names, interactive or batch,
  * the error shape. Ollama and Immich ML have their own handlers for what only they do (merged model
  * lists and fallbacks; holding indexing for a waking node). A request naming a model goes to the
- * first eligible node that has it; before the first byte a failed node is replaced by the next one.
+ * first eligible node that has it (any eligible node when none lists it: an alias); before the first byte a failed node is replaced by the next one.
  */
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -39,7 +39,10 @@ export function createKindHandler(kind: KindId, deps: KindHandlerDeps) {
       return closeAfterRefusal(req, res, deps.clock);
     }
     const { model } = await d.classify({ method, path: bare, contentType: String(req.headers['content-type'] ?? ''), body });
-    const targets = deps.routing.targets(kind, model === null ? {} : { model });
+    // A name no node lists may be an alias the server resolves itself (speaches' `whisper-1`): then
+    // the elected node answers, with its own 404 if it has no such model.
+    const withModel = model === null ? [] : deps.routing.targets(kind, { model });
+    const targets = withModel.length > 0 ? withModel : deps.routing.targets(kind);
     if (targets.length === 0) {
       const why = deps.routing.whyNone(kind, model ?? undefined);
       deps.stats.recordNoCandidate(kind, { model, path: bare, status: 503, reason: why });
