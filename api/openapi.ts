@@ -177,7 +177,7 @@ export function componentSchemas(): Record<string, JsonSchema> {
         'What the routing proxy did since `sinceMs`: per service kind, requests without any node (`noCandidate`) and per node counters (`requests`, `errors`, `aborted`, `failovers`, `unreachable`) with latency percentiles (`firstByteMs`, `totalMs`: p50, p90, p99, estimated from histogram buckets); and the most recent requests, newest first.',
       properties: {
         sinceMs: { type: 'number' },
-        kinds: { type: 'object', required: ['ollama', 'immich-ml'], properties: { ollama: { type: 'object' }, 'immich-ml': { type: 'object' } } },
+        kinds: { type: 'object', required: [...KIND_IDS], properties: Object.fromEntries(KIND_IDS.map((k) => [k, { type: 'object' }])) },
         recent: { type: 'array', items: { type: 'object' } },
       },
       required: ['sinceMs', 'kinds', 'recent'],

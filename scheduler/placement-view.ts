@@ -20,7 +20,7 @@ export type KindPlacement = z.infer<typeof kindPlacementSchema>;
 
 export const placementSchema = z.object({
   atMs: z.number(),
-  kinds: z.object({ ollama: kindPlacementSchema, 'immich-ml': kindPlacementSchema }),
+  kinds: z.object(perKind(() => kindPlacementSchema)),
   /** When the result may change with no other input (a window boundary, an expiry); null = never. */
   nextChangeAtMs: z.number().nullable(),
 });

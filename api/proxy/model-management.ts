@@ -9,6 +9,7 @@
  * /api/blobs/:digest. They are matched by path whatever the method, so a method Ollama would refuse
  * costs nothing and a future method on them is covered.
  */
+import type { KindId } from '../../agent/kernel/kinds.js';
 import type { IncomingMessage } from 'node:http';
 import type { AdminAuth } from '../admin-auth.js';
 import type { AccessPolicy } from './access.js';
@@ -46,7 +47,7 @@ export interface ModelManagementGuardOptions {
  * applies), else the verdict. A valid admin token stands in for `proxy.apiKey`: both travel in the
  * Authorization header, and the admin may do anything a keyed client may.
  */
-export type ModelManagementGuard = (kind: 'ollama' | 'immich-ml', req: IncomingMessage, path: string) => { ok: true } | ManagementDenied | null;
+export type ModelManagementGuard = (kind: KindId, req: IncomingMessage, path: string) => { ok: true } | ManagementDenied | null;
 
 export function createModelManagementGuard(opts: ModelManagementGuardOptions): ModelManagementGuard {
   return (kind, req, path) => {

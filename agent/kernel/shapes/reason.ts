@@ -4,6 +4,7 @@
  * into words in one place (`reason-words.ts`). Times are instants (ms), never formatted text, so
  * the election needs no display zone.
  */
+import { kindIdSchema } from '../kinds.js';
 import { z } from 'zod';
 import { timeWindowSchema } from './time-window.js';
 
@@ -20,8 +21,8 @@ export type BusyReason = z.infer<typeof busyReasonSchema>;
 const ownerReasons = [
   r('down', { sinceMs: z.number().nullable() }),
   r('suspect', {}),
-  r('no-service', { kind: z.enum(['ollama', 'immich-ml']) }),
-  r('service-down', { kind: z.enum(['ollama', 'immich-ml']), state: z.string(), detail: z.string().nullable() }),
+  r('no-service', { kind: kindIdSchema }),
+  r('service-down', { kind: kindIdSchema, state: z.string(), detail: z.string().nullable() }),
   r('taken-out', { untilMs: z.number().nullable() }),
   ...busyReasonSchema.options,
   r('outside-window', { window: windowSchema.nullable(), opensAtMs: z.number().nullable() }),
