@@ -7,6 +7,7 @@ import { createAccessPolicy, type AccessPolicy } from '../api/proxy/access.js';
 import { createAdminAuth } from '../api/admin-auth.js';
 import { createModelManagementGuard } from '../api/proxy/model-management.js';
 import { createImmichHandler } from '../api/proxy/immich-handler.js';
+import { createKindHandler } from '../api/proxy/kind-handler.js';
 import { createOllamaHandler } from '../api/proxy/ollama-handler.js';
 import { advertListVersion } from '../api/proxy/model-list-cache.js';
 import { createRelayHandler } from '../api/proxy/relay-handler.js';
@@ -93,6 +94,7 @@ export function createProxy(
         modelFallbacks: p.modelFallbacks,
         listVersion: (nodeId, path) => advertListVersion(parts.registry()?.get(nodeId)?.advert?.services.ollama, path),
       }),
+      whisper: createKindHandler('whisper', { ...common, log: log.child('whisper'), firstByteTimeoutMs: firstByteTimeoutMs('whisper') }),
       'immich-ml': createImmichHandler({ ...common, log: log.child('immich-ml'), timeoutMs: firstByteTimeoutMs('immich-ml'), holdMs: p.holdForWakeSec * 1000, batchNodeWaking: parts.batchNodeWaking }),
     },
     log,

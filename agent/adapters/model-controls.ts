@@ -14,6 +14,7 @@ const CONTROLS: Readonly<Record<KindId, ((url: string, fetch: typeof globalThis.
     preload: (models, signal) => preloadModels({ url, fetch, models, signal }),
   }),
   'immich-ml': null,
+  whisper: null,
 };
 
 /** The controls of the enabled local services. */

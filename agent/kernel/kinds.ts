@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 
-export const KIND_IDS = ['ollama', 'immich-ml'] as const;
+export const KIND_IDS = ['ollama', 'immich-ml', 'whisper'] as const;
 export type KindId = (typeof KIND_IDS)[number];
 export const kindIdSchema = z.enum(KIND_IDS);
 
@@ -118,6 +118,12 @@ async function classifyImmich(req: { contentType: string; body: Buffer }): Promi
   }
 }
 
+/** The `model` form field of a speech-to-text upload (OpenAI's audio API: multipart/form-data). */
+async function classifyWhisper(req: { contentType: string; body: Buffer }): Promise<RequestClass> {
+  const model = (await formOf(req.contentType, req.body))?.get('model');
+  return { batch: false, model: typeof model === 'string' && model !== '' ? model : null };
+}
+
 export const KINDS: Readonly<Record<KindId, KindDescriptor>> = {
   ollama: {
     id: 'ollama',
@@ -165,6 +171,29 @@ export const KINDS: Readonly<Record<KindId, KindDescriptor>> = {
     classify: classifyImmich,
     // FastAPI's error shape (PROTOCOLS.md §2.4).
     errorBody: (_path, message) => JSON.stringify({ detail: message }),
+    errorFrame: () => null,
+  },
+  whisper: {
+    id: 'whisper',
+    label: 'Whisper',
+    purpose: 'speech to text',
+    prefix: '/whisper',
+    // speaches (faster-whisper-server) listens on 8000; LocalAI and whisper.cpp's server elsewhere.
+    defaultUrl: 'http://127.0.0.1:8000',
+    enabledByDefault: false,
+    firstByteTimeoutMs: 120_000,
+    docs: {
+      methods: ['get', 'post'],
+      paragraphs: [
+        'Behaves like an OpenAI-compatible speech-to-text server (speaches / faster-whisper-server, LocalAI, whisper.cpp with its OpenAI path): `POST v1/audio/transcriptions` and `v1/audio/translations` (multipart/form-data) go to the first eligible node that lists the `model` form field (any eligible node when none lists it: an alias such as `whisper-1`); `GET v1/models` comes from the elected node.',
+        "Answers pass through as they are: `response_format` json, verbose_json, text, srt or vtt, and `stream=true` server-sent events. Before the first byte a failed node is replaced by the next one. The agent's own errors use OpenAI's error object, which the OpenAI SDKs read.",
+      ],
+      examplePaths: '`v1/audio/transcriptions` or `v1/models`',
+    },
+    errorShape: 'openai',
+    traits: { modelAware: true, batchWork: false, canUnload: false },
+    classify: classifyWhisper,
+    errorBody: (_path, message, status) => openAiErrorBody(message, status),
     errorFrame: () => null,
   },
 };

@@ -6,9 +6,11 @@ import type { KindId } from '../kernel/kinds.js';
 import type { ServiceProbe } from '../kernel/shapes/facts.js';
 import { probeImmichMl } from './immich-ml.js';
 import { probeOllama } from './ollama.js';
+import { probeWhisper } from './whisper.js';
 
 
 export const SERVICE_PROBES: Readonly<Record<KindId, ServiceProbe>> = {
   ollama: probeOllama,
   'immich-ml': probeImmichMl,
+  whisper: probeWhisper,
 };
