@@ -40,6 +40,7 @@ export function hub(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
     services: {
       ollama: { ...(base.services.ollama as NonNullable<NodeAdvert['services']['ollama']>), models: [model('llama3.2:3b')], loaded: [] },
       'immich-ml': { url: 'http://127.0.0.1:3003', state: 'up', reason: null, checkedAtMs: 0, version: null, models: [], loaded: [] },
+      whisper: null,
     },
     offer: offerSchema.parse({ timeZone: 'Europe/London' }),
     // A hub with an Immich API key: batch work can be held while no GPU node is offered.
@@ -66,6 +67,7 @@ export function gamingPc(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
     services: {
       ollama: { ...(base.services.ollama as NonNullable<NodeAdvert['services']['ollama']>), models: [model('llama3.1:8b'), model('llama3.2:3b')], loaded: [] },
       'immich-ml': { url: 'http://127.0.0.1:3003', state: 'up', reason: null, checkedAtMs: 0, version: null, models: [], loaded: [] },
+      whisper: null,
     },
     offer: gamingOffer,
     offerState: { busy: null, busySinceMs: null, gpuHotSinceMs: null, coolDownUntilMs: null, lastBusy: null },

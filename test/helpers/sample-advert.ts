@@ -32,6 +32,7 @@ export function sampleAdvert(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
         checkedAtMs: t,
       },
       'immich-ml': { url: 'http://127.0.0.1:3003', state: 'down', reason: 'connection refused at http://127.0.0.1:3003', checkedAtMs: t, version: null, models: [], loaded: [] },
+      whisper: null,
     },
     activity: { runningProcesses: ['steam'], gpuUtilizationPct: 3, checkedAtMs: t },
     network: { interfaces: [{ name: 'eth0', mac: 'aa:bb:cc:dd:ee:ff', internal: false, addresses: [{ address: '192.168.1.20', family: 'IPv4', cidr: '192.168.1.20/24' }] }] },

@@ -31,7 +31,7 @@ describe('formatStatus', () => {
   });
 
   it('a node that is still starting says so instead of inventing values', () => {
-    const text = formatStatus(sampleAdvert({ hardware: null, services: { ollama: null, 'immich-ml': null }, activity: null }), now);
+    const text = formatStatus(sampleAdvert({ hardware: null, services: { ollama: null, 'immich-ml': null, whisper: null }, activity: null }), now);
     expect(text).toMatch(/^Hardware\s+not probed yet$/m);
     expect(text).toMatch(/^Ollama\s+not probed/m);
   });

@@ -362,7 +362,7 @@ describe('OpenAPI document', () => {
     const router = createProxyRouter({
       access: () => allowAll,
       manage: () => null,
-      handlers: { ollama: async () => undefined, 'immich-ml': async () => undefined },
+      handlers: { ollama: async () => undefined, 'immich-ml': async () => undefined, whisper: async () => undefined },
       relay: async () => undefined,
       log: captureLog().log,
     });

@@ -27,6 +27,7 @@ function call(url: string, remoteAddress: string, headers: Record<string, string
     handlers: {
       ollama: async (_req, _res, path) => void forwarded.push(`ollama ${path}`),
       'immich-ml': async (_req, _res, path) => void forwarded.push(`immich ${path}`),
+      whisper: async (_req, _res, path) => void forwarded.push(`whisper ${path}`),
     },
     relay: async (_req, _res, kind, path) => void forwarded.push(`relay ${kind} ${path}`),
     log: captureLog().log,

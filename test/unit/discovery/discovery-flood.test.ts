@@ -37,7 +37,7 @@ async function setup(fetchAdvert: PeerClient['fetchAdvert']) {
     mdns: { enabled: true, interfaces: ['127.0.0.1'] },
     staticUrls: () => [],
     endpoints: () => [],
-    probes: { ollama: async () => { throw new Error('no endpoints here'); }, 'immich-ml': async () => { throw new Error('no endpoints here'); } },
+    probes: { ollama: async () => { throw new Error('no endpoints here'); }, 'immich-ml': async () => { throw new Error('no endpoints here'); }, whisper: async () => { throw new Error('no endpoints here'); } },
     healthIntervalMs: 600_000,
     maxChecksPerSec: 4,
     serving: () => new Set(),

@@ -32,7 +32,7 @@ const table: { name: string; atMs: number; adverts: () => NodeAdvert[] }[] = [
   { name: 'a pin set on the hub, to the PC outside its window', atMs: WED(12), adverts: () => [hub({ pins: [pinTo(GAMING_PC, WED(11))] }), gamingPc(), workstation()] },
   { name: 'a pin to the PC while a game runs there', atMs: WED(23), adverts: () => [hub({ pins: [pinTo(GAMING_PC, WED(11))] }), gamingPc({ offerState: { ...idle, busy: GAME, busySinceMs: WED(22), lastBusy: GAME } }), workstation()] },
   { name: 'two pins: the newer one counts', atMs: WED(23), adverts: () => [hub({ pins: [pinTo(GAMING_PC, WED(11))] }), gamingPc({ pins: [pinTo(HUB, WED(12))] }), workstation()] },
-  { name: 'the workstation advertises it serves', atMs: WED(23), adverts: () => [hub(), gamingPc(), workstation({ serving: { ollama: WED(20), 'immich-ml': WED(20), batch: WED(20) } })] },
+  { name: 'the workstation advertises it serves', atMs: WED(23), adverts: () => [hub(), gamingPc(), workstation({ serving: { ollama: WED(20), 'immich-ml': WED(20), whisper: null, batch: WED(20) } })] },
   {
     name: 'no GPU node offered and nobody can pause Immich queues',
     atMs: WED(18, 48),

@@ -99,11 +99,11 @@ describe('election', () => {
     const first = elect(input([node(hub()), node(pc)], WED(12)));
     expect(first.kinds.ollama.elected).toBe(GAMING_PC);
     // Same priority and VRAM, lower id: would win a fresh election, but does not unseat the node that serves.
-    const serving = gamingPc({ offer: pc.offer, serving: { ollama: WED(11), 'immich-ml': null, batch: null } });
+    const serving = gamingPc({ offer: pc.offer, serving: { ollama: WED(11), 'immich-ml': null, whisper: null, batch: null } });
     expect(elect(input([node(hub()), node(pc), node(ws)], WED(12))).kinds.ollama.elected).toBe('0'.repeat(32));
     expect(elect(input([node(hub()), node(serving), node(ws)], WED(12))).kinds.ollama.elected).toBe(GAMING_PC);
     // Two claim it (after a partition): the longest-serving keeps it, on every agent.
-    const wsServing = { ...ws, serving: { ollama: WED(11, 30), 'immich-ml': null, batch: null } };
+    const wsServing = { ...ws, serving: { ollama: WED(11, 30), 'immich-ml': null, whisper: null, batch: null } };
     expect(elect(input([node(hub()), node(serving), node(wsServing)], WED(12))).kinds.ollama.elected).toBe(GAMING_PC);
     // A higher priority is clearly better.
     const third = elect(input([node(hub()), node(serving), node({ ...ws, offer: { ...gamingPc().offer!, windows: [], priority: 99 } })], WED(12)));
