@@ -4,6 +4,7 @@
  * down exactly what was started, in reverse — mDNS goodbye before the HTTP server closes — each part
  * isolated so one failing stop does not skip the others.
  */
+import { webRoutes } from '../web/routes.js';
 import { ALL_KINDS, perKind } from './kernel/kinds.js';
 import type { Hono } from 'hono';
 import { createApp } from '../api/app.js';
@@ -25,8 +26,9 @@ import { createMeshDiscovery } from './mesh.js';
 import { createNodeFacts, type NodeFacts } from './node-facts.js';
 import type { ProbeLoop } from './kernel/poll-loop.js';
 import { createProbes } from './probes.js';
-import { applySavedSettings, resetSettings, saveSettings, settingsView, testConnection, type SettingsView } from './settings.js';
-import type { Settings } from './settings-schema.js';
+import { applySavedSettings, resetSettings, saveSettings, settingsView, testConnection } from './settings.js';
+import { type SettingsView } from './kernel/shapes/settings.js';
+import type { Settings } from './kernel/shapes/settings.js';
 import { trackBusy } from '../scheduler/busy.js';
 import { idleBusyState, type BusyState } from './kernel/shapes/busy-state.js';
 import { createPlacement, type PlacementParts } from './placement.js';
@@ -35,7 +37,8 @@ import { createProxy } from './proxy.js';
 import type { PlacementAnswer } from '../scheduler/routing-status.js';
 import type { MeshEvent } from '../api/routes/events.js';
 import { createEmitter } from './kernel/events.js';
-import { createStaticPeers, type StaticPeers } from './static-peers.js';
+import { createStaticPeers } from './static-peers.js';
+import { type StaticPeers } from '../discovery/static-peers.js';
 import { openStore, type Store } from './store.js';
 
 export interface Agent {
@@ -209,7 +212,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       },
       test: (req) => testConnection(req, { fetch: deps.fetch, clock: deps.clock, timeoutMs: config.probes.timeoutMs }),
     },
-    web: {
+    ui: webRoutes({
       selfName: () => config.node.name,
       nodes: () => registry?.snapshot() ?? [],
       placement: placementAnswer,
@@ -217,7 +220,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       recentRequests: () => stats.snapshot().recent,
       nowMs: deps.clock.nowMs,
       displayZone: config.offer.timeZone ?? deps.timeZone,
-    },
+    }),
   });
 
   const settingsEffects = {

@@ -2,14 +2,10 @@
  * The placement history, kept in the store (bounded: the oldest entries are dropped) for the UI
  * timeline and `GET /api/v1/history`.
  */
-import { HISTORY_LIMIT, type HistoryEntry } from '../scheduler/history-schema.js';
+import { HISTORY_LIMIT, type History, type HistoryEntry } from '../scheduler/history-schema.js';
 import type { Logger } from './kernel/log.js';
 import type { Store } from './store.js';
 
-export interface History {
-  add(entry: Omit<HistoryEntry, 'atMs'> & { atMs?: number }): void;
-  list(opts?: { sinceMs?: number; limit?: number }): HistoryEntry[];
-}
 
 export function createHistory(store: Store, nowMs: () => number, log: Logger, onAdd: (entry: HistoryEntry) => void = () => undefined): History {
   return {

@@ -8,22 +8,13 @@ import type { AgentConfig } from './config-schema.js';
 import { describeFetchError } from './kernel/fetch-error.js';
 import { nodeAdvertSchema } from '../discovery/advert.js';
 import { SERVICE_PROBES } from './probe/services.js';
-import { KINDS, perKind, type KindId } from './kernel/kinds.js';
-import type { Settings, TestConnectionRequest, TestConnectionResult } from './settings-schema.js';
+import { KINDS, perKind } from './kernel/kinds.js';
+import type { Settings, SettingsView, TestConnectionRequest, TestConnectionResult } from './kernel/shapes/settings.js';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from './kernel/log.js';
 import { applyOverlay, editable, flattenSettings, overlayAfterSave, overlayWithout, type SettingsOverlay } from './settings-overlay.js';
 import type { Store } from './store.js';
 
-export interface SettingsView {
-  services: Record<KindId, { url: string; enabled: boolean }>;
-  offer: AgentConfig['offer'];
-  placement: AgentConfig['placement'];
-  /** Keys saved from the Setup page that override the config file (`inference-mesh settings reset` drops them). */
-  overridden: string[];
-  /** An Immich API key is configured: batch work can wait for a GPU node (the Setup page recommends one otherwise). */
-  immichKey: boolean;
-}
 
 export function settingsView(config: AgentConfig, overlay: SettingsOverlay = {}): SettingsView {
   return {

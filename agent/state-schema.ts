@@ -4,7 +4,8 @@
  * are added here as optional keys with defaults, so older files still load.
  */
 import { z } from 'zod';
-import { agentUrlSchema, serviceEndpointSchema } from '../discovery/endpoint-schema.js';
+import { serviceEndpointSchema } from '../discovery/endpoint-schema.js';
+import { httpUrlSchema } from './kernel/shapes/http-url.js';
 import { nodeRecordSchema } from '../discovery/types.js';
 import { historyEntrySchema } from '../scheduler/history-schema.js';
 import { settingsOverlaySchema } from './settings-overlay.js';
@@ -23,7 +24,7 @@ export const stateSchema = z.object({
   /** Static peers and endpoints added through the API (the config file's own are not copied here). */
   staticPeers: z
     .object({
-      urls: z.array(agentUrlSchema).default([]),
+      urls: z.array(httpUrlSchema).default([]),
       endpoints: z.array(serviceEndpointSchema).default([]),
     })
     .prefault({}),

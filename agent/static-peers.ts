@@ -3,26 +3,10 @@
  * through the API (persisted in state.json). Config entries cannot be removed through the API:
  * the file stays the source of truth for them.
  */
+import { normalizeAgentUrl, type Origin, type StaticPeers } from '../discovery/static-peers.js';
 import type { ServiceEndpoint } from '../discovery/endpoint-schema.js';
 import { AgentError, NotFoundError } from './kernel/errors.js';
 import type { Store } from './store.js';
-
-export type Origin = 'config' | 'api';
-
-export interface StaticPeers {
-  urls(): { url: string; origin: Origin }[];
-  endpoints(): (ServiceEndpoint & { origin: Origin })[];
-  addUrl(url: string): Promise<void>;
-  removeUrl(url: string): Promise<void>;
-  addEndpoint(endpoint: ServiceEndpoint): Promise<void>;
-  removeEndpoint(name: string): Promise<void>;
-}
-
-/** Agent URLs are compared without a trailing slash: `http://h:7650/` and `http://h:7650` are one peer. */
-export function normalizeAgentUrl(url: string): string {
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
-}
 
 export function createStaticPeers(config: { peers: readonly string[]; endpoints: readonly ServiceEndpoint[] }, store: Store, onChange: () => void): StaticPeers {
   const configUrls = config.peers.map(normalizeAgentUrl);

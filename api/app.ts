@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import type { Logger } from '../agent/kernel/log.js';
-import type { StaticPeers } from '../agent/static-peers.js';
+import type { StaticPeers } from '../discovery/static-peers.js';
 import type { NodeAdvert } from '../discovery/advert.js';
 import type { NodeRecord } from '../discovery/types.js';
 import { createAdminAuth, type AdminAuthOptions } from './admin-auth.js';
@@ -22,8 +22,6 @@ import type { ProxyStats } from './proxy/stats.js';
 import { statsRoutes } from './routes/stats.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { settingsRoutes, type SettingsRouteDeps } from './routes/settings.js';
-import type { WebDeps } from '../web/deps.js';
-import { webRoutes } from '../web/routes.js';
 import { AGENT_VERSION } from '../agent/kernel/version.js';
 import { eventsRoutes, type EventsDeps } from './routes/events.js';
 
@@ -40,8 +38,8 @@ export interface AppDeps {
   events: EventsDeps;
   admin: AdminAuthOptions;
   settings: SettingsRouteDeps;
-  /** The web UI's view of the agent (web/deps.ts). */
-  web: WebDeps;
+  /** The web UI's pages and assets, mounted at `/` (the composition root builds them: api and web never import each other). */
+  ui: Hono;
   /** Who may be served at all (`proxy.allowedCidrs`, the same policy as the routed endpoints). */
   access: () => AccessPolicy;
 }
@@ -60,7 +58,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/v1', peersRoutes({ staticPeers: deps.staticPeers, requireAdmin: admin.middleware }));
   app.route('/api/v1', placementRoutes(deps.placement, admin.middleware));
   app.route('/api/v1', settingsRoutes(deps.settings, admin.middleware));
-  app.route('/', webRoutes(deps.web));
+  app.route('/', deps.ui);
   app.route('/', statsRoutes({ stats: deps.stats }));
   app.route('/', openApiRoutes({ version: AGENT_VERSION }));
   app.route('/api/v1', eventsRoutes(deps.events));

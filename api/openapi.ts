@@ -10,14 +10,15 @@ import { ALL_KINDS, KIND_IDS, type KindDescriptor } from '../agent/kernel/kinds.
 import { z } from 'zod';
 import { nodeAdvertSchema } from '../discovery/advert.js';
 import { AUTH_HEADERS } from '../discovery/peer-auth.js';
-import { agentUrlSchema, serviceEndpointSchema } from '../discovery/endpoint-schema.js';
+import { serviceEndpointSchema } from '../discovery/endpoint-schema.js';
+import { httpUrlSchema } from '../agent/kernel/shapes/http-url.js';
 import { nodeRecordSchema, nodeStateSchema, peerPathSchema, peerSourceSchema } from '../discovery/types.js';
 import { candidateSchema, kindPlacementSchema } from '../scheduler/placement-view.js';
 import { placementAnswerSchema } from '../scheduler/routing-status.js';
 import { historyEntrySchema } from '../scheduler/history-schema.js';
 import { kindIdSchema } from '../agent/kernel/kinds.js';
 import { offerOverrideSchema, pinSchema } from '../agent/kernel/shapes/override.js';
-import { settingsResetSchema, settingsSchema, settingsViewSchema, testConnectionResultSchema, testConnectionSchema } from '../agent/settings-schema.js';
+import { settingsResetSchema, settingsSchema, settingsViewSchema, testConnectionResultSchema, testConnectionSchema } from '../agent/kernel/shapes/settings.js';
 // Request bodies: the same schemas the routes parse with (one schema per shape).
 import { loginBody, SESSION_COOKIE } from './admin-auth.js';
 import { addPeerSchema as addPeerBody, removePeerSchema as removePeerBody } from './routes/peers.js';
@@ -127,7 +128,7 @@ function responseSchemas(): z.core.$ZodRegistry<Meta> {
  * carry them so the document refuses what the routes refuse.
  */
 function addUnrepresentedChecks(ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }): void {
-  if (ctx.zodSchema === agentUrlSchema) {
+  if (ctx.zodSchema === httpUrlSchema) {
     // z.url({ protocol: /^https?$/ }) only emits `format: uri`; the URL parser lowercases the scheme.
     ctx.jsonSchema.pattern = '^[Hh][Tt][Tt][Pp][Ss]?:';
   }

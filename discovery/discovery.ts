@@ -22,8 +22,8 @@ import type { PeerRegistry } from './registry.js';
 import { decodeTxt, encodeTxt, instanceName } from './txt-record.js';
 import { hostPort } from './peer-address.js';
 import { AgentError } from '../agent/kernel/errors.js';
-import type { Settings } from '../agent/settings-schema.js';
-import type { SettingsView } from '../agent/settings.js';
+import type { Settings } from '../agent/kernel/shapes/settings.js';
+import type { SettingsView } from '../agent/kernel/shapes/settings.js';
 import type { NodeRecord } from './types.js';
 
 export interface DiscoveryOptions {

@@ -13,8 +13,8 @@ import { AgentError } from '../agent/kernel/errors.js';
 import { describeFetchError } from '../agent/kernel/fetch-error.js';
 import { nodeAdvertSchema, type NodeAdvert } from './advert.js';
 import { resolveAgentUrl, type LookupHost } from './peer-address.js';
-import { settingsViewSchema, type Settings } from '../agent/settings-schema.js';
-import type { SettingsView } from '../agent/settings.js';
+import { settingsViewSchema, type Settings } from '../agent/kernel/shapes/settings.js';
+import type { SettingsView } from '../agent/kernel/shapes/settings.js';
 import { formatClockOffset, peerClockOffsetMs } from './clock-skew.js';
 import { ANY_RECIPIENT, AUTH_HEADERS, DEFAULT_MAX_SKEW_MS, signRequest, verifyResponse } from './peer-auth.js';
 

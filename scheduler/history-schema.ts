@@ -18,3 +18,9 @@ export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 
 /** Oldest entries are dropped beyond this. */
 export const HISTORY_LIMIT = 2000;
+
+/** Where placements and actions are recorded (agent/history.ts keeps them in state.json). */
+export interface History {
+  add(entry: Omit<HistoryEntry, 'atMs'> & { atMs?: number }): void;
+  list(opts?: { sinceMs?: number; limit?: number }): HistoryEntry[];
+}

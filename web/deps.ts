@@ -7,7 +7,7 @@
 import type { NodeRecord } from '../discovery/types.js';
 import type { PlacementAnswer } from '../scheduler/routing-status.js';
 import type { HistoryEntry } from '../scheduler/history-schema.js';
-import type { RecentRequest } from '../api/proxy/stats.js';
+import type { RecentRequest } from '../agent/kernel/shapes/recent-request.js';
 
 export interface WebDeps {
   /** This node's name, shown in every page header. */

@@ -13,6 +13,7 @@
  * path go to the ring, never to a label, because unbounded label values explode a Prometheus series
  * count (https://prometheus.io/docs/practices/naming/#labels).
  */
+import type { ProxyOutcome, RecentRequest } from '../../agent/kernel/shapes/recent-request.js';
 import { KIND_IDS, type KindId } from '../../agent/kernel/kinds.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -30,7 +31,6 @@ export const RECENT_LIMIT = 200;
 /** Long paths and model names are cut so the ring stays bounded in bytes, not only in entries. */
 const MAX_TEXT_CHARS = 256;
 
-export type ProxyOutcome = 'ok' | 'error' | 'aborted';
 const OUTCOMES: readonly ProxyOutcome[] = ['ok', 'error', 'aborted'];
 
 export interface ProxyRequestEvent {
@@ -77,20 +77,6 @@ export interface KindStats {
   nodes: Record<string, NodeStats>;
 }
 
-export interface RecentRequest {
-  atMs: number;
-  kind: KindId;
-  model: string | null;
-  substitutedModel: string | null;
-  node: string;
-  status: number;
-  outcome: ProxyOutcome;
-  firstByteMs: number | null;
-  totalMs: number;
-  failovers: number;
-  path: string;
-  reason: string | null;
-}
 
 export interface ProxyStatsSnapshot {
   sinceMs: number;

@@ -13,8 +13,8 @@ import { socketLocal } from '../../discovery/peer-address.js';
 import { AUTH_HEADERS, signResponse, type RequestVerifier } from '../../discovery/peer-auth.js';
 import type { PeerSighting } from '../../discovery/discovery.js';
 import { HINT_HEADERS } from '../../discovery/peer-client.js';
-import { settingsSchema, type Settings } from '../../agent/settings-schema.js';
-import type { SettingsView } from '../../agent/settings.js';
+import { settingsSchema, type Settings } from '../../agent/kernel/shapes/settings.js';
+import type { SettingsView } from '../../agent/kernel/shapes/settings.js';
 
 export interface PeerRouteDeps {
   /** The mesh key, once loaded (null before start: peers are then refused). */

@@ -5,12 +5,13 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import type { StaticPeers } from '../../agent/static-peers.js';
-import { agentUrlSchema, serviceEndpointSchema } from '../../discovery/endpoint-schema.js';
+import type { StaticPeers } from '../../discovery/static-peers.js';
+import { serviceEndpointSchema } from '../../discovery/endpoint-schema.js';
+import { httpUrlSchema } from '../../agent/kernel/shapes/http-url.js';
 import { parseBody } from '../body.js';
 
-export const addPeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), serviceEndpointSchema]);
-export const removePeerSchema = z.union([z.strictObject({ url: agentUrlSchema }), z.strictObject({ name: z.string().min(1).max(63) })]);
+export const addPeerSchema = z.union([z.strictObject({ url: httpUrlSchema }), serviceEndpointSchema]);
+export const removePeerSchema = z.union([z.strictObject({ url: httpUrlSchema }), z.strictObject({ name: z.string().min(1).max(63) })]);
 
 export function peersRoutes(deps: { staticPeers: () => StaticPeers; requireAdmin: MiddlewareHandler }): Hono {
   const app = new Hono();

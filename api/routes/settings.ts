@@ -7,8 +7,8 @@
  * agent call out) with `{ "kind": "ollama" | "immich-ml" | "agent", "url": "..." }`.
  */
 import { Hono, type MiddlewareHandler } from 'hono';
-import type { SettingsView } from '../../agent/settings.js';
-import { settingsResetSchema, settingsSchema, testConnectionSchema, type Settings, type TestConnectionRequest, type TestConnectionResult } from '../../agent/settings-schema.js';
+import type { SettingsView } from '../../agent/kernel/shapes/settings.js';
+import { settingsResetSchema, settingsSchema, testConnectionSchema, type Settings, type TestConnectionRequest, type TestConnectionResult } from '../../agent/kernel/shapes/settings.js';
 import { parseBody } from '../body.js';
 import { AgentError } from '../../agent/kernel/errors.js';
 

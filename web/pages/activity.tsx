@@ -5,7 +5,7 @@
  * The tables carry explicit roles because the narrow-screen CSS turns rows into blocks.
  */
 import type { FC } from 'hono/jsx';
-import type { RecentRequest } from '../../api/proxy/stats.js';
+import type { RecentRequest } from '../../agent/kernel/shapes/recent-request.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
 import { ACTION_WORDS, STATUS_WORDS } from '../view/activity-words.js';
 import { formatLogTime, kindLabel } from '../view/format.js';

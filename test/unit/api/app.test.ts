@@ -1,3 +1,4 @@
+import { webRoutes } from '../../../web/routes.js';
 import { describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../../api/app.js';
 import { createProxyStats } from '../../../api/proxy/stats.js';
@@ -22,7 +23,7 @@ const rest = {
   events: { clock: systemClock, initial: () => [], subscribe: () => () => undefined },
   admin: { token: () => null, nowMs: () => 0 },
   access: () => allowAll,
-  web: { selfName: () => 'test', nodes: () => [], placement: () => null, history: () => [], recentRequests: () => [], nowMs: () => 0, displayZone: 'UTC' },
+  ui: webRoutes({ selfName: () => 'test', nodes: () => [], placement: () => null, history: () => [], recentRequests: () => [], nowMs: () => 0, displayZone: 'UTC' }),
   settings: {
     view: () => {
       throw new Error('unused');

@@ -3,12 +3,12 @@
  * URLs ≤ 2048, capped lists. Bad input gets a 400 that names the field.
  */
 import { describe, expect, it } from 'vitest';
-import { settingsSchema, testConnectionSchema } from '../../../agent/settings-schema.js';
+import { settingsSchema, testConnectionSchema } from '../../../agent/kernel/shapes/settings.js';
 import { addPeerSchema, removePeerSchema } from '../../../api/routes/peers.js';
 import { pinBody } from '../../../api/routes/placement.js';
 import { parseBody } from '../../../api/body.js';
 import { BadRequestError } from '../../../agent/kernel/errors.js';
-import { hostNameProblem } from '../../../discovery/endpoint-schema.js';
+import { hostNameProblem } from '../../../agent/kernel/shapes/http-url.js';
 
 const label = (n: number): string => 'a'.repeat(n);
 const json = (body: unknown) => new Request('http://x/', { method: 'POST', body: JSON.stringify(body) });

@@ -4,6 +4,7 @@
  * exempt; loopback is always let in. In process, with the socket address @hono/node-server would
  * pass (read by getConnInfo).
  */
+import { webRoutes } from '../../../web/routes.js';
 import { describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../../api/app.js';
 import { createAccessPolicy } from '../../../api/proxy/access.js';
@@ -29,7 +30,7 @@ function app(allowedCidrs: string[]) {
     stats: () => createProxyStats({ nowMs: () => 0 }),
     events: { clock: systemClock, initial: () => [], subscribe: () => () => undefined },
     admin: { token: () => 'the-admin-token', nowMs: () => 0 },
-    web: { selfName: () => 'hub', nodes: () => [], placement: () => null, history: () => [], recentRequests: () => [], nowMs: () => 0, displayZone: 'UTC' },
+    ui: webRoutes({ selfName: () => 'hub', nodes: () => [], placement: () => null, history: () => [], recentRequests: () => [], nowMs: () => 0, displayZone: 'UTC' }),
     settings: { view: unused, save: unused, test: unused, reset: unused, remote: { view: unused, save: unused } },
     placement: new Proxy({} as AppDeps['placement'], { get: () => () => null }),
     access: () => createAccessPolicy({ allowedCidrs, apiKey: 'a-proxy-key-not-for-the-api' }),

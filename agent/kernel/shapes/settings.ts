@@ -4,12 +4,12 @@
  * effect at once and survives a restart; the file itself is never rewritten.
  */
 import { z } from 'zod';
-import { KIND_IDS, perKind } from './kernel/kinds.js';
-import { agentUrlSchema } from '../discovery/endpoint-schema.js';
-import { offerSchema, placementPolicySchema } from './kernel/shapes/offer.js';
+import { KIND_IDS, perKind } from '../kinds.js';
+import { httpUrlSchema } from './http-url.js';
+import { offerSchema, placementPolicySchema } from './offer.js';
 
 // One URL schema for every http(s) URL a user types (discovery/endpoint-schema.ts).
-const httpUrl = agentUrlSchema;
+const httpUrl = httpUrlSchema;
 
 export const settingsSchema = z.strictObject({
   services: z.strictObject(perKind(() => z.strictObject({ url: httpUrl }).optional())).optional(),
@@ -47,3 +47,4 @@ export const settingsViewSchema = z.object({
   overridden: z.array(z.string()).describe('Keys saved from the Setup page that override the config file, e.g. "offer.coolDownSec"; `inference-mesh settings reset [KEY]` drops them.'),
   immichKey: z.boolean().describe('An Immich API key is configured, so batch work can wait for a GPU node.'),
 });
+export type SettingsView = z.infer<typeof settingsViewSchema>;
