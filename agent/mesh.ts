@@ -10,7 +10,7 @@ import { readTailscaleStatus } from '../discovery/tailscale-client.js';
 import { createTailnetSource } from '../discovery/tailnet-source.js';
 import type { AgentConfig } from './config-schema.js';
 import type { AgentDeps } from './deps.js';
-import type { StaticPeers } from './static-peers.js';
+import type { StaticPeers } from '../discovery/static-peers.js';
 import type { Store } from './store.js';
 
 export function createMeshDiscovery(

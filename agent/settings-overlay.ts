@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { AgentConfig } from './config-schema.js';
 import { KIND_IDS, perKind } from './kernel/kinds.js';
-import type { Settings } from './settings-schema.js';
+import type { Settings } from './kernel/shapes/settings.js';
 
 /** Stored in state.json. Older files kept whole objects ({ offer: {...} }): `flattenSettings` reads both. */
 export const settingsOverlaySchema = z.record(z.string(), z.json());

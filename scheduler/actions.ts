@@ -12,7 +12,7 @@
 import type { Clock } from '../agent/kernel/clock.js';
 import { describeError } from '../agent/kernel/errors.js';
 import type { Unsubscribe } from '../agent/kernel/events.js';
-import type { History } from '../agent/history.js';
+import type { History } from './history-schema.js';
 import type { Service } from '../agent/kernel/lifecycle.js';
 import type { Logger } from '../agent/kernel/log.js';
 import type { Candidate, Placement } from './placement-view.js';
@@ -187,6 +187,8 @@ export function createActions(opts: ActionsOptions): Service {
       const n = next.kinds[kind];
       const p = prev?.kinds[kind];
       if (p && p.elected === n.elected && p.batchElected === n.batchElected) continue;
+      // A kind nobody runs here (off by default) is not news at start.
+      if (!p && n.elected === null && !d.enabledByDefault) continue;
       const name = n.candidates.find((c) => c.nodeId === n.elected)?.name ?? null;
       const label = d.label;
       const batchNode = n.candidates.find((c) => c.nodeId === n.batchElected);

@@ -6,7 +6,7 @@
 import type { CancelTimer, Clock } from '../agent/kernel/clock.js';
 import { describeError } from '../agent/kernel/errors.js';
 import type { Unsubscribe } from '../agent/kernel/events.js';
-import type { History } from '../agent/history.js';
+import type { History } from './history-schema.js';
 import type { Service } from '../agent/kernel/lifecycle.js';
 import type { Logger } from '../agent/kernel/log.js';
 import type { PeerRegistry } from '../discovery/registry.js';

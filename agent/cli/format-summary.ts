@@ -6,14 +6,14 @@
  * node fails routed requests, where requests really go is: `Ollama → elected gaming-pc,
  * unreachable: connection refused …; serving from hub`.
  */
-import { KIND_IDS, KINDS } from '../kernel/kinds.js';
+import { KINDS, kindsInUse } from '../kernel/kinds.js';
 import { clockNote } from '../../discovery/clock-skew.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import { unreachableNote, type PlacementAnswer } from '../../scheduler/routing-status.js';
 
 export function formatPlacementSummary(placement: PlacementAnswer, nodes: readonly NodeRecord[]): string[] {
   const byId = new Map(nodes.map((n) => [n.nodeId, n]));
-  return KIND_IDS.map((kind) => {
+  return kindsInUse(placement).map((kind) => {
     const k = placement.kinds[kind];
     const label = KINDS[kind].label.padEnd(10);
     const idx = k.candidates.findIndex((c) => c.nodeId === k.elected);

@@ -2,7 +2,7 @@
  * `inference-mesh offer now [2h] | off [2h] | auto`, `pin <kind> <node> [2h]`, `unpin <kind>` and
  * `placement [--json]`: thin clients of the agent's API, returning text and an exit code.
  */
-import { ALL_KINDS } from '../kernel/kinds.js';
+import { KINDS, kindsInUse } from '../kernel/kinds.js';
 import { z } from 'zod';
 import { timeoutSignal, type Clock } from '../kernel/clock.js';
 import { describeFetchError } from '../kernel/fetch-error.js';
@@ -55,8 +55,8 @@ export async function callAgent(
 
 export function formatPlacement(p: PlacementAnswer): string {
   const lines: string[] = [];
-  for (const d of ALL_KINDS) {
-    const kind = d.id;
+  for (const kind of kindsInUse(p)) {
+    const d = KINDS[kind];
     const k = p.kinds[kind];
     const label = d.label;
     const elected = k.candidates.find((c) => c.nodeId === k.elected)?.name ?? 'nowhere';

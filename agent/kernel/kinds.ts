@@ -201,6 +201,14 @@ export const KINDS: Readonly<Record<KindId, KindDescriptor>> = {
 /** The kinds in their fixed order (the order of `KIND_IDS`), for lists and tables. */
 export const ALL_KINDS: readonly KindDescriptor[] = KIND_IDS.map((id) => KINDS[id]);
 
+/**
+ * The kinds worth showing for a placement: those on by default, and any other that some node runs.
+ * A kind nobody set up (Whisper on most meshes) would only add "nowhere" lines.
+ */
+export function kindsInUse(p: { kinds: Record<KindId, { candidates: readonly { why: { code: string } }[] }> }): KindId[] {
+  return KIND_IDS.filter((k) => KINDS[k].enabledByDefault || p.kinds[k].candidates.some((c) => c.why.code !== 'no-service'));
+}
+
 /** The label of a kind: "Immich ML". */
 export const kindLabel = (kind: KindId): string => KINDS[kind].label;
 

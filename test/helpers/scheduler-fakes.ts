@@ -3,7 +3,7 @@
  * Store) and an Elector whose placements the test emits by hand, so the waker and the actions can
  * be driven through exact transitions. Placements themselves come from the real `elect()`.
  */
-import type { History } from '../../agent/history.js';
+import type { History } from '../../scheduler/history-schema.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import { elect } from '../../scheduler/election.js';
 import { describePlacement, type KindPlacement, type Placement } from '../../scheduler/placement-view.js';

@@ -171,9 +171,9 @@ describe('inference-mesh CLI', { timeout: 120_000 }, () => {
     expect(off.stdout).toMatch(/✗ solo\s+taken out manually until \d\d:\d\d/);
     const json = JSON.parse((await runCli(['offer', 'auto', '--json', '--url', a.url, '--data-dir', dir])).stdout) as { offer: unknown };
     expect(json.offer).toBeNull();
-    const badPin = await runCli(['pin', 'whisper', 'solo', '--url', a.url]);
+    const badPin = await runCli(['pin', 'comfyui', 'solo', '--url', a.url]);
     expect(badPin.code).toBe(2);
-    expect(badPin.stderr).toContain("'whisper' is invalid for argument 'kind'");
+    expect(badPin.stderr).toContain("'comfyui' is invalid for argument 'kind'");
     const badDuration = await runCli(['offer', 'now', 'soon', '--url', a.url]);
     expect(badDuration.code).toBe(2);
     expect(badDuration.stderr).toContain('"soon" is not a duration');

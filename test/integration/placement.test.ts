@@ -102,7 +102,7 @@ describe('placement', () => {
     // The pin expires by itself (the elector's timer), without another request.
     await eventually(async () => ((await electedName(hub)) === 'gaming-pc' ? true : undefined), 10_000);
 
-    const bad = await put(hub, '/overrides/pins/whisper', { node: 'hub' });
+    const bad = await put(hub, '/overrides/pins/comfyui', { node: 'hub' });
     expect(bad.status).toBe(400);
     const unknown = await put(hub, '/overrides/pins/ollama', { node: 'nope' });
     expect(unknown.status).toBe(404);

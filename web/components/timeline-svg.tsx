@@ -9,10 +9,9 @@
  * to a screen reader.
  */
 import type { FC } from 'hono/jsx';
-import { KIND_IDS } from '../../agent/kernel/kinds.js';
 import { formatLocalTime } from '../../scheduler/windows.js';
 import { kindLabel } from '../view/format.js';
-import { describeTimeline, localTicks, spanTitle, type NodeTimeline, type Span } from '../view/timeline-model.js';
+import { describeTimeline, localTicks, shownKinds, spanTitle, type NodeTimeline, type Span } from '../view/timeline-model.js';
 
 /** The phone drawing's width in viewBox units; the desktop one is twice as wide, with text the same size (issue 16). */
 export const NARROW_WIDTH = 360;
@@ -30,7 +29,7 @@ interface Row {
 }
 
 function rows(t: NodeTimeline): Row[] {
-  const out: Row[] = KIND_IDS.map((kind) => ({ label: `Served ${kindLabel(kind)}`, cls: `seg-${kind}`, spans: t.served[kind], half: 'past' as const }));
+  const out: Row[] = shownKinds(t).map((kind) => ({ label: `Served ${kindLabel(kind)}`, cls: `seg-${kind}`, spans: t.served[kind], half: 'past' as const }));
   out.push({ label: 'Offered', cls: 'seg-offer', spans: t.offered, half: 'next' });
   if (t.override) {
     const o = t.override;

@@ -42,6 +42,12 @@ var IMView = (function () {
 
   function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return ESC[c]; }); }
   function pad(n) { return (n < 10 ? '0' : '') + n; }
+  // Mirrors agent/kernel/kinds.ts kindsInUse: a kind off by default shows only where some node runs it.
+  function kindsInUse(placement) {
+    return KINDS.filter(function (k) {
+      return KIND_BY_ID[k].enabledByDefault || placement.kinds[k].candidates.some(function (c) { return c.why.code !== 'no-service'; });
+    });
+  }
   function kindLabel(kind) { return KIND_BY_ID[kind] ? KIND_BY_ID[kind].label : kind; }
   // Mirrors web/view/format.ts plainWords: a down service is "not running"; its socket error stays in the card's details.
   function plain(text) { return String(text).replace(new RegExp('\\b(' + LABELS_RE + ') is down(?:: [^;]*)?', 'g'), '$1 is not running').replace(/\balways offered\b/g, 'available at any time'); }
@@ -109,7 +115,7 @@ var IMView = (function () {
   function reasons(node, placement) {
     if (!placement) return [];
     var bad = [], good = [];
-    KINDS.forEach(function (k) {
+    kindsInUse(placement).forEach(function (k) {
       var c = candidate(placement, k, node.nodeId);
       if (c) (c.eligible ? good : bad).push({ code: c.why.code === 'pin-waiting' ? c.why.params.because.code : c.why.code, words: plain(c.reason) });
     });
@@ -165,7 +171,8 @@ var IMView = (function () {
   function summaryLines(placement, nodes) {
     var byId = {};
     nodes.forEach(function (n) { byId[n.nodeId] = n; });
-    return KINDS.map(function (kind) {
+    var shown = placement ? kindsInUse(placement) : KIND_LIST.filter(function (d) { return d.enabledByDefault; }).map(function (d) { return d.id; });
+    return shown.map(function (kind) {
       var label = kindLabel(kind);
       if (!placement) return { kind: kind, text: label + ' → not decided yet — the agent is still starting' };
       var k = placement.kinds[kind];

@@ -3,11 +3,10 @@
  * game?") rather than the registry's up/suspect/down. The words come from the registry state, the
  * node's own busy state and the election's reasons, so the card never contradicts the summary.
  */
-import { ALL_KINDS } from '../../agent/kernel/kinds.js';
+import { ALL_KINDS, KIND_IDS, kindsInUse } from '../../agent/kernel/kinds.js';
 import { formatClockOffset } from '../../discovery/clock-skew.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import type { Placement } from '../../scheduler/placement-view.js';
-import { KIND_IDS } from '../../agent/kernel/kinds.js';
 import { formatLocalTime } from '../../scheduler/windows.js';
 import { kindLabel, plainWords } from './format.js';
 
@@ -40,7 +39,7 @@ export const CLOCK_OFF_DETAIL = 'it answers, but refuses requests whose time is 
 function reasons(node: NodeRecord, placement: Placement | null): { code: string; words: string }[] {
   if (!placement) return [];
   const out: { code: string; words: string; eligible: boolean }[] = [];
-  for (const kind of KIND_IDS) {
+  for (const kind of kindsInUse(placement)) {
     const c = placement.kinds[kind].candidates.find((x) => x.nodeId === node.nodeId);
     if (c) out.push({ code: c.why.code === 'pin-waiting' ? c.why.params.because.code : c.why.code, words: plainWords(c.reason), eligible: c.eligible });
   }

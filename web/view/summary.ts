@@ -3,11 +3,10 @@
  * web twin of `inference-mesh status` (agent/cli/format-summary.ts). When a better-ranked node is
  * out, its reason is what people want to know, so it replaces the winner's own reason.
  */
-import { KINDS } from '../../agent/kernel/kinds.js';
+import { ALL_KINDS, KINDS, kindsInUse, type KindId } from '../../agent/kernel/kinds.js';
 import { clockNote } from '../../discovery/clock-skew.js';
 import type { NodeRecord } from '../../discovery/types.js';
 import { unreachableNote, type PlacementAnswer } from '../../scheduler/routing-status.js';
-import { KIND_IDS, type KindId } from '../../agent/kernel/kinds.js';
 import { kindLabel, plainWords, shortGpuName } from './format.js';
 
 export interface SummaryLine {
@@ -17,7 +16,7 @@ export interface SummaryLine {
 
 export function summaryLines(placement: PlacementAnswer | null, nodes: readonly NodeRecord[]): SummaryLine[] {
   const byId = new Map(nodes.map((n) => [n.nodeId, n]));
-  return KIND_IDS.map((kind) => {
+  return (placement ? kindsInUse(placement) : ALL_KINDS.filter((d) => d.enabledByDefault).map((d) => d.id)).map((kind) => {
     const label = kindLabel(kind);
     if (!placement) return { kind, text: `${label} → not decided yet — the agent is still starting` };
     const k = placement.kinds[kind];

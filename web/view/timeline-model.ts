@@ -6,7 +6,7 @@
  */
 import type { NodeRecord } from '../../discovery/types.js';
 import type { HistoryEntry } from '../../scheduler/history-schema.js';
-import { KIND_IDS, type KindId } from '../../agent/kernel/kinds.js';
+import { KIND_IDS, KINDS, type KindId } from '../../agent/kernel/kinds.js';
 import { inForce } from '../../agent/kernel/shapes/override.js';
 import { wallTimeAt } from '../../agent/kernel/wall-clock.js';
 import { formatLocalTime, formatWindow, windowState } from '../../scheduler/windows.js';
@@ -113,9 +113,14 @@ function spansText(spans: readonly Span[], t: NodeTimeline, zone: string, whole:
     .join(', and ');
 }
 
+/** The kinds a node's timeline shows: those on by default, and any other it served in the window. */
+export function shownKinds(t: NodeTimeline): KindId[] {
+  return KIND_IDS.filter((k) => KINDS[k].enabledByDefault || t.served[k].length > 0);
+}
+
 /** The timeline in words: the SVG's aria-label. */
 export function describeTimeline(t: NodeTimeline, zone: string): string {
-  const past = KIND_IDS.map((kind) => {
+  const past = shownKinds(t).map((kind) => {
     const spans = t.served[kind];
     return spans.length === 0 ? `did not serve ${kindLabel(kind)}` : `served ${kindLabel(kind)} ${spansText(spans, t, zone, 'the whole time')}`;
   }).join('; ');

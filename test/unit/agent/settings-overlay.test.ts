@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../../agent/config-schema.js';
 import { applyOverlay, flattenSettings, overlayAfterSave, overlayWithout } from '../../../agent/settings-overlay.js';
-import { settingsSchema } from '../../../agent/settings-schema.js';
+import { settingsSchema } from '../../../agent/kernel/shapes/settings.js';
 
 const file = configSchema.parse({ offer: { coolDownSec: 120, notWhile: { processes: ['cs2.exe'] } }, placement: { ollama: { prefer: ['gaming-pc'] } } });
 

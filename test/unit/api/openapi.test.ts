@@ -1,8 +1,9 @@
+import { webRoutes } from '../../../web/routes.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { ServiceEndpoint } from '../../../discovery/endpoint-schema.js';
 import { createRequestVerifier, signRequest } from '../../../discovery/peer-auth.js';
-import type { StaticPeers } from '../../../agent/static-peers.js';
+import type { StaticPeers } from '../../../discovery/static-peers.js';
 import { configSchema } from '../../../agent/config-schema.js';
 import { settingsView } from '../../../agent/settings.js';
 import { createApp, type AppDeps } from '../../../api/app.js';
@@ -223,7 +224,7 @@ function deps(): AppDeps {
     events: { clock: new FakeClock(NOW), initial: () => [{ event: 'nodes', data: nodes }], subscribe: () => () => undefined },
     admin: { token: () => TOKEN, nowMs: () => NOW },
     access: () => allowAll,
-    web: { selfName: () => 'hub', nodes: () => nodes, placement: () => null, history: () => history, recentRequests: () => [], nowMs: () => NOW, displayZone: 'Europe/London' },
+    ui: webRoutes({ selfName: () => 'hub', nodes: () => nodes, placement: () => null, history: () => history, recentRequests: () => [], nowMs: () => NOW, displayZone: 'Europe/London' }),
     settings: {
       view: () => settingsView(configSchema.parse({})),
       save: async () => settingsView(configSchema.parse({})),
@@ -369,7 +370,7 @@ describe('OpenAPI document', () => {
     const handles = (url: string): boolean =>
       router.handle({ url, method: 'GET', headers: {}, socket: { remoteAddress: '127.0.0.1' } } as unknown as IncomingMessage, {} as ServerResponse);
     const routed = API_OPERATIONS.filter((op) => op.servedBy === 'proxy');
-    expect(new Set(routed.map((op) => op.path))).toEqual(new Set(['/ollama/{path}', '/immich-ml/{path}', '/api/v1/peer/relay/{kind}/{path}']));
+    expect(new Set(routed.map((op) => op.path))).toEqual(new Set(['/ollama/{path}', '/immich-ml/{path}', '/whisper/{path}', '/api/v1/peer/relay/{kind}/{path}']));
     for (const op of routed) {
       expect(handles(op.path.replace('{kind}', 'ollama').replace('{path}', 'api/tags')), op.path).toBe(true);
       expect(doc.paths[op.path]?.[op.method]?.responses, op.path).toHaveProperty('200.content.*/*');

@@ -98,7 +98,7 @@ describe('proxy stats: counters', () => {
   it('counts requests that found no node, per kind; every kind is present from the start', () => {
     const clock = fakeClock(5000);
     const s = createProxyStats({ nowMs: clock.nowMs });
-    expect(s.snapshot()).toEqual({ sinceMs: 5000, kinds: { ollama: { noCandidate: 0, nodes: {} }, 'immich-ml': { noCandidate: 0, nodes: {} } }, recent: [] });
+    expect(s.snapshot()).toEqual({ sinceMs: 5000, kinds: { ollama: { noCandidate: 0, nodes: {} }, 'immich-ml': { noCandidate: 0, nodes: {} }, whisper: { noCandidate: 0, nodes: {} } }, recent: [] });
     s.recordNoCandidate('immich-ml');
     s.recordNoCandidate('immich-ml');
     s.recordNoCandidate('ollama');
@@ -265,7 +265,7 @@ describe('proxy stats: Prometheus exposition', () => {
   it('with nothing recorded it is still valid: families declared, no-candidate counters at 0', () => {
     const { samples, types } = parseExposition(createProxyStats({ nowMs: () => 0 }).prometheus());
     expect(types.size).toBe(6);
-    expect(samples.map((x) => x.name)).toEqual(['inference_mesh_no_candidate_total', 'inference_mesh_no_candidate_total']);
+    expect(samples.map((x) => x.name)).toEqual(['inference_mesh_no_candidate_total', 'inference_mesh_no_candidate_total', 'inference_mesh_no_candidate_total']);
   });
 });
 

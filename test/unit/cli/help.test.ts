@@ -70,7 +70,7 @@ describe('usage errors exit 2 with a clear message', () => {
     [['status', '--jsn'], /unknown option '--jsn'\n\(Did you mean --json\?\)/],
     [['start', '--colour', 'blue'], /unknown option '--colour'/],
     [['start', '--prot', '1'], /\(Did you mean --port\?\)/],
-    [['pin', 'whisper', 'solo'], /'whisper' is invalid for argument 'kind'. Allowed choices are ollama, immich-ml/],
+    [['pin', 'comfyui', 'solo'], /'comfyui' is invalid for argument 'kind'. Allowed choices are ollama, immich-ml, whisper/],
     [['offer', 'now', 'soon'], /"soon" is not a duration/],
     [['offer', 'auto', '2h'], /offer auto takes no duration/],
     [['offer', 'maybe'], /Allowed choices are now, off, auto/],

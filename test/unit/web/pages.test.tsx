@@ -210,7 +210,8 @@ describe('web UI pages', () => {
       expect(html).toContain('<label for="f-services-immich-ml-url">Immich ML address</label>');
       expect(html).toContain('data-kind="ollama" data-for="f-services-ollama-url"');
       expect(html).toContain('data-kind="immich-ml" data-for="f-services-immich-ml-url"');
-      expect(html.match(/>Test connection<\/button>/g)).toHaveLength(3);
+      // One per kind (a kind not enabled there is hidden by the client script) and one for the picked computer.
+      expect(html.match(/>Test connection<\/button>/g)).toHaveLength(4);
       // Another agent's loopback service URLs become its LAN address; this node is not offered.
       expect(html).toContain(
         `<option value="${GAMING_PC}" data-name="gaming-pc" data-agent-url="http://192.168.1.2:7650" data-url-ollama="http://192.168.1.2:11434" data-url-immich-ml="http://192.168.1.2:3003">gaming-pc (192.168.1.2)</option>`,

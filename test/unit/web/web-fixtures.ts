@@ -5,7 +5,7 @@
  * a laptop that stopped answering. The placement is the real election's.
  */
 import type { NodeRecord } from '../../../discovery/types.js';
-import type { RecentRequest } from '../../../api/proxy/stats.js';
+import type { RecentRequest } from '../../../agent/kernel/shapes/recent-request.js';
 import { elect } from '../../../scheduler/election.js';
 import { describePlacement } from '../../../scheduler/placement-view.js';
 import type { HistoryEntry } from '../../../scheduler/history-schema.js';
