@@ -112,6 +112,13 @@ describe('native Ollama answers', () => {
     expect(whole).toMatchObject({ model: 'llama3.2', evalCount: 282, evalDurationNs: 4535599000, loadDurationNs: 1334875, contentRecords: 1 });
   });
 
+  it('escapes inside strings never end them early, wherever the cut falls', () => {
+    const text = `{"model":"ns\\/m:1b","response":"say \\"eval_count\\":1, \\\\\\"}{ \\u00e9\\n","done":false}\n{"model":"ns/m:1b","response":"","done":true,"eval_count":40,"eval_duration":500000000}\n`;
+    const whole = figures(read([text]));
+    expect(whole).toMatchObject({ model: 'ns/m:1b', evalCount: 40, contentRecords: 1, records: 2, droppedRecords: 0 });
+    for (const chunks of everySplit(text)) expect(figures(read(chunks))).toEqual(whole);
+  });
+
   it('time to first token: the time of the chunk that carried the first content byte', () => {
     const lines = GENERATE_NDJSON.split('\n');
     const clock = steppingClock(1000, 10); // creation 1000, then 1010, 1020, …
