@@ -75,6 +75,12 @@ describe('fake Ollama with a reported speed', () => {
     const body = (await chat.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ done: true, done_reason: 'length', eval_count: 4, eval_duration: Math.round((4 / 120) * 1e9) });
     expect(body['prompt_eval_duration']).toEqual(expect.any(Number));
+    // No token generated: eval_count and eval_duration are both omitted (omitempty), not 0 and 1 ns.
+    const none = await fetch(`${fake.url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: MODEL, prompt: PROMPT, stream: false, options: { num_predict: 0 } }) });
+    const noneBody = (await none.json()) as Record<string, unknown>;
+    expect(noneBody).toMatchObject({ done: true, done_reason: 'length' });
+    expect(noneBody).not.toHaveProperty('eval_count');
+    expect(noneBody).not.toHaveProperty('eval_duration');
     const { sample } = await generate(fake.url, { stream: false });
     expect(sample?.genTokPerSec).toBeCloseTo(120, 9);
     expect(sample?.ttftMs).toBeNull(); // one object: no first token to time

@@ -1,7 +1,9 @@
 /**
  * Timed token generation shared by /api/generate, /api/chat and /v1/chat/completions. Timing
  * follows the options (load delay if the model was not loaded, then firstTokenDelayMs, then one
- * token per 1/tokensPerSec); metrics are real measured nanoseconds (PROTOCOLS.md §1.3).
+ * token per 1/tokensPerSec); metrics are real measured nanoseconds (PROTOCOLS.md §1.3), unless a
+ * reported speed is set (issue 15): then eval/prompt durations are computed from it, and with
+ * `pace` the stream keeps to it too.
  * The client disconnecting (ex.signal) cancels the pending timer at once, like Ollama cancelling
  * the completion when the request context ends.
  */
@@ -65,8 +67,8 @@ export function countTokens(text: string): number {
 const ns = (from: bigint, to: bigint): number => Math.max(1, Number(to - from));
 
 const validRate = (rate: number | undefined): rate is number => rate !== undefined && rate > 0 && Number.isFinite(rate);
-/** Nanoseconds `count` tokens take at `rate` tokens/s (at least 1: Ollama omits zero durations). */
-const nsAt = (count: number, rate: number): number => Math.max(1, Math.round((count / rate) * 1e9));
+/** Nanoseconds `count` tokens take at `rate` tokens/s; 0 (omitted, as Ollama does) for no tokens. */
+const nsAt = (count: number, rate: number): number => (count === 0 ? 0 : Math.max(1, Math.round((count / rate) * 1e9)));
 
 export function createGenerationEngine(registry: ModelRegistry, timers: TimerSet): GenerationEngine {
   let active = 0;
