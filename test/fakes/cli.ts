@@ -20,6 +20,7 @@ import type { FakeWhisperOptions } from './fake-whisper.js';
 const USAGE = `usage:
   node --import tsx test/fakes/cli.ts ollama --port N [--models a:tag,b] [--tokens-per-sec N]
       [--first-token-delay-ms N] [--load-delay-ms N] [--version X] [--hang]
+      [--report-tokens-per-sec N [--report-prompt-tokens-per-sec N] [--pace-reported]]
   node --import tsx test/fakes/cli.ts immich-ml --port N [--delay-ms N] [--hang]
   node --import tsx test/fakes/cli.ts whisper --port N [--models a,b] [--text "..."]
       [--delay-ms N] [--stream-interval-ms N] [--api-key K] [--accept-any-bytes] [--hang]
@@ -34,6 +35,9 @@ const OPTIONS = {
     'tokens-per-sec': { type: 'string' },
     'first-token-delay-ms': { type: 'string' },
     'load-delay-ms': { type: 'string' },
+    'report-tokens-per-sec': { type: 'string' },
+    'report-prompt-tokens-per-sec': { type: 'string' },
+    'pace-reported': { type: 'boolean' },
     version: { type: 'string' },
     hang: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -94,13 +98,27 @@ function buildFake(argv: string[]): { fake: Fake; summary: string } {
     if (loadDelayMs !== undefined) opts.loadDelayMs = loadDelayMs;
     if (values.version !== undefined) opts.version = values.version;
     if (values.hang === true) opts.hang = true;
+    const reportTokensPerSec = number('report-tokens-per-sec', values['report-tokens-per-sec']);
+    const reportPromptTokensPerSec = number('report-prompt-tokens-per-sec', values['report-prompt-tokens-per-sec']);
+    if (reportTokensPerSec !== undefined) {
+      if (reportTokensPerSec <= 0) throw new UsageError('--report-tokens-per-sec must be more than 0');
+      if (reportPromptTokensPerSec === 0) throw new UsageError('--report-prompt-tokens-per-sec must be more than 0');
+      opts.reportedSpeed = {
+        tokensPerSec: reportTokensPerSec,
+        ...(reportPromptTokensPerSec === undefined ? {} : { promptTokensPerSec: reportPromptTokensPerSec }),
+        pace: values['pace-reported'] === true,
+      };
+    } else if (reportPromptTokensPerSec !== undefined || values['pace-reported'] === true) {
+      throw new UsageError('--report-prompt-tokens-per-sec and --pace-reported need --report-tokens-per-sec');
+    }
     let fake: Fake;
     try {
       fake = createFakeOllama(opts);
     } catch (err) {
       throw new UsageError(err instanceof Error ? err.message : String(err));
     }
-    return { fake, summary: `fake Ollama ${opts.version ?? '0.33.0'} with ${models.length} model(s): ${models.map((m) => m.name).join(', ') || '(none)'}` };
+    const speed = opts.reportedSpeed === undefined ? '' : `; reporting ${opts.reportedSpeed.tokensPerSec} tokens/s${opts.reportedSpeed.pace === true ? ', paced' : ''}`;
+    return { fake, summary: `fake Ollama ${opts.version ?? '0.33.0'} with ${models.length} model(s): ${models.map((m) => m.name).join(', ') || '(none)'}${speed}` };
   }
   if (command === 'immich-ml') {
     const { values } = parseArgs({ args: rest, options: OPTIONS['immich-ml'], strict: true, allowPositionals: false });

@@ -21,9 +21,9 @@ import { decodeJsonBody } from './ollama/go-format.js';
 import { ModelRegistry } from './ollama/models.js';
 import { dispatch, INFERENCE_PATHS } from './ollama/router.js';
 import type { OllamaState } from './ollama/state.js';
-import type { FakeModelSpec, FakeOllamaFault, FakeOllamaOptions, OllamaCall } from './ollama/types.js';
+import type { FakeModelSpec, FakeOllamaFault, FakeOllamaOptions, OllamaCall, ReportedSpeed } from './ollama/types.js';
 
-export type { FakeModelSpec, FakeOllamaFault, FakeOllamaOptions, OllamaCall } from './ollama/types.js';
+export type { FakeModelSpec, FakeOllamaFault, FakeOllamaOptions, OllamaCall, ReportedSpeed } from './ollama/types.js';
 
 export const DEFAULT_RESPONSE_TOKENS: readonly string[] = ['The', ' sky', ' is', ' blue', ' because', ' of', ' Rayleigh', ' scattering', '.'];
 /** The runner-crash text Ollama sends when llama-server dies mid-generation. */
@@ -45,6 +45,8 @@ export interface FakeOllama {
   setModels(models: FakeModelSpec[]): void;
   setResponseTokens(tokens: string[]): void;
   setTiming(timing: { tokensPerSec?: number; firstTokenDelayMs?: number; loadDelayMs?: number }): void;
+  /** The speed the metrics claim (and keep to with `pace`); undefined = real measured timings. */
+  setReportedSpeed(speed: ReportedSpeed | undefined): void;
   /** Every generation fails after `afterTokens` tokens; `undefined` switches it off. */
   setMidStreamError(afterTokens: number | undefined, message?: string): void;
   setHang(mode: boolean | 'inference'): void;
@@ -72,6 +74,7 @@ export function createFakeOllama(opts: FakeOllamaOptions = {}): FakeOllama {
   let errorAfterTokens = opts.midStreamErrorAfterTokens;
   let errorMessage = opts.midStreamErrorMessage ?? DEFAULT_MID_STREAM_ERROR;
   let hang: boolean | 'inference' = opts.hang ?? false;
+  let reportedSpeed: ReportedSpeed | undefined = opts.reportedSpeed;
   const hostCheck = opts.hostCheck ?? true;
 
   const host = opts.host ?? '127.0.0.1';
@@ -99,6 +102,7 @@ export function createFakeOllama(opts: FakeOllamaOptions = {}): FakeOllama {
         responseTokens,
         errorAfterTokens: oneShot !== undefined ? oneShot.afterTokens : errorAfterTokens,
         errorMessage: oneShot?.message ?? errorMessage,
+        reportedSpeed,
       };
     },
   };
@@ -133,6 +137,9 @@ export function createFakeOllama(opts: FakeOllamaOptions = {}): FakeOllama {
       tokensPerSec = timing.tokensPerSec ?? tokensPerSec;
       firstTokenDelayMs = timing.firstTokenDelayMs ?? firstTokenDelayMs;
       loadDelayMs = timing.loadDelayMs ?? loadDelayMs;
+    },
+    setReportedSpeed(speed) {
+      reportedSpeed = speed === undefined ? undefined : { ...speed };
     },
     setMidStreamError(afterTokens, message) {
       errorAfterTokens = afterTokens;

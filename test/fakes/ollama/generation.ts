@@ -1,14 +1,16 @@
 /**
  * Timed token generation shared by /api/generate, /api/chat and /v1/chat/completions. Timing
  * follows the options (load delay if the model was not loaded, then firstTokenDelayMs, then one
- * token per 1/tokensPerSec); metrics are real measured nanoseconds (PROTOCOLS.md §1.3).
+ * token per 1/tokensPerSec); metrics are real measured nanoseconds (PROTOCOLS.md §1.3), unless a
+ * reported speed is set (issue 15): then eval/prompt durations are computed from it, and with
+ * `pace` the stream keeps to it too.
  * The client disconnecting (ex.signal) cancels the pending timer at once, like Ollama cancelling
  * the completion when the request context ends.
  */
 import type { TimerSet } from '../shared/timers.js';
 import type { OllamaExchange } from './http-io.js';
 import type { ModelEntry, ModelRegistry } from './models.js';
-import type { KeepAlive } from './types.js';
+import type { KeepAlive, ReportedSpeed } from './types.js';
 
 export interface GenerationSettings {
   tokensPerSec: number;
@@ -18,6 +20,8 @@ export interface GenerationSettings {
   /** Fail with `errorMessage` after this many tokens (before done if ≥ the token count). */
   errorAfterTokens: number | undefined;
   errorMessage: string;
+  /** Metrics claim this speed (and the stream keeps to it when `pace`); undefined = measured. */
+  reportedSpeed: ReportedSpeed | undefined;
 }
 
 export interface FinalStats {
@@ -61,6 +65,10 @@ export function countTokens(text: string): number {
 }
 
 const ns = (from: bigint, to: bigint): number => Math.max(1, Number(to - from));
+
+const validRate = (rate: number | undefined): rate is number => rate !== undefined && rate > 0 && Number.isFinite(rate);
+/** Nanoseconds `count` tokens take at `rate` tokens/s; 0 (omitted, as Ollama does) for no tokens. */
+const nsAt = (count: number, rate: number): number => (count === 0 ? 0 : Math.max(1, Math.round((count / rate) * 1e9)));
 
 export function createGenerationEngine(registry: ModelRegistry, timers: TimerSet): GenerationEngine {
   let active = 0;
@@ -116,7 +124,13 @@ export function createGenerationEngine(registry: ModelRegistry, timers: TimerSet
     run(job, settings, writer) {
       const limited = job.maxTokens !== undefined && job.maxTokens >= 0 && job.maxTokens < settings.responseTokens.length;
       const tokens = limited ? settings.responseTokens.slice(0, job.maxTokens) : settings.responseTokens;
-      const intervalMs = settings.tokensPerSec > 0 && Number.isFinite(settings.tokensPerSec) ? 1000 / settings.tokensPerSec : 0;
+      const reported = settings.reportedSpeed;
+      const genRate = validRate(reported?.tokensPerSec) ? reported.tokensPerSec : undefined;
+      const promptRate = validRate(reported?.promptTokensPerSec) ? reported.promptTokensPerSec : undefined;
+      const pace = reported?.pace === true;
+      const paceRate = pace && genRate !== undefined ? genRate : settings.tokensPerSec;
+      const intervalMs = paceRate > 0 && Number.isFinite(paceRate) ? 1000 / paceRate : 0;
+      const firstTokenDelayMs = pace && promptRate !== undefined ? (job.promptTokens / promptRate) * 1000 : settings.firstTokenDelayMs;
       begin(job, settings.loadDelayMs, (ctl) => {
         let emitted = 0;
         let firstAt = 0n;
@@ -137,17 +151,21 @@ export function createGenerationEngine(registry: ModelRegistry, timers: TimerSet
           }
           const doneAt = process.hrtime.bigint();
           ctl.finish();
+          const loadNs = ns(job.ex.startedNs, ctl.loadedAt);
+          const promptEvalNs = promptRate !== undefined ? nsAt(job.promptTokens, promptRate) : ns(ctl.loadedAt, firstAt);
+          const evalNs = genRate !== undefined ? nsAt(emitted, genRate) : ns(firstAt, doneAt);
           writer.done({
             doneReason: limited ? 'length' : 'stop',
-            totalNs: ns(job.ex.startedNs, doneAt),
-            loadNs: ns(job.ex.startedNs, ctl.loadedAt),
+            // Reported parts never add up to more than the whole, as in Ollama's own figures.
+            totalNs: reported === undefined ? ns(job.ex.startedNs, doneAt) : Math.max(ns(job.ex.startedNs, doneAt), loadNs + promptEvalNs + evalNs),
+            loadNs,
             promptEvalCount: job.promptTokens,
-            promptEvalNs: ns(ctl.loadedAt, firstAt),
+            promptEvalNs,
             evalCount: emitted,
-            evalNs: ns(firstAt, doneAt),
+            evalNs,
           });
         };
-        ctl.schedule(settings.firstTokenDelayMs, step);
+        ctl.schedule(firstTokenDelayMs, step);
       });
     },
   };

@@ -45,6 +45,12 @@ export interface FakeOllamaOptions {
   firstTokenDelayMs?: number;
   /** Extra delay the first time a model is used while not loaded (model load); default 0. */
   loadDelayMs?: number;
+  /**
+   * The speed the final metrics report (issue 15), instead of the measured timings: eval_duration =
+   * eval_count / tokensPerSec, prompt_eval_duration = prompt_eval_count / promptTokensPerSec (ns).
+   * Absent (default): the metrics are the real measured nanoseconds.
+   */
+  reportedSpeed?: ReportedSpeed;
   /** The text every completion returns, already split into tokens. */
   responseTokens?: string[];
   /** Every generation fails after this many tokens (see the 'midStream' fault). */
@@ -66,6 +72,20 @@ export interface OllamaCall extends BaseCall {
   /** Parsed JSON body; the raw text if it was not JSON; undefined if empty. */
   body: unknown;
   rawBody: string;
+}
+
+/** A speed the fake claims in its metrics, and optionally keeps to (see FakeOllamaOptions.reportedSpeed). */
+export interface ReportedSpeed {
+  /** Generation speed: eval_count / eval_duration. */
+  tokensPerSec: number;
+  /** Prompt evaluation speed: prompt_eval_count / prompt_eval_duration; absent = measured. */
+  promptTokensPerSec?: number;
+  /**
+   * Also stream at that pace: one token every 1/tokensPerSec s and, when promptTokensPerSec is set,
+   * the first token after prompt_eval_count / promptTokensPerSec s (instead of firstTokenDelayMs),
+   * so wall-clock timings (TTFT, the OpenAI path) agree with the metrics.
+   */
+  pace?: boolean;
 }
 
 export type KeepAlive = { kind: 'absent' } | { kind: 'ms'; ms: number };

@@ -1,0 +1,362 @@
+/**
+ * A streaming reader of the records in an answer body, NDJSON or SSE (`data:` events), that picks
+ * out a few fields by path without ever holding a record: it keeps the nesting (capped), the key
+ * it is reading and the short value of a wanted field, so its memory stays under a few KiB whatever
+ * the line length. It exists for the speed tap (speed-tap.ts), which must read Ollama's metrics
+ * from answers that pass through the agent without slowing or buffering them (issue 15).
+ *
+ * Paths name a value from the record's top: `eval_count`, `usage.prompt_tokens`,
+ * `choices[].delta.content` (`[]` is any array element). A record is committed when its top-level
+ * object closes; bytes that are not JSON, a key or value past its cap, or nesting past MAX_DEPTH drop
+ * the record, and reading resumes at the next boundary (an NDJSON newline, the end of an SSE event).
+ * It never throws.
+ *
+ * How it will be wired: only through speed-tap.ts.
+ */
+
+/** Caps on what the scanner keeps; past them a record is dropped (or, for a key, never matched). */
+export const MAX_DEPTH = 32;
+const MAX_KEY_BYTES = 64;
+const MAX_VALUE_BYTES = 512;
+const MAX_SSE_FIELD_BYTES = 16;
+
+export interface ScannedRecord {
+  /** Wanted numeric paths that held a non-negative finite number. */
+  numbers: ReadonlyMap<string, number>;
+  /** Wanted string paths (decoded; absent when over the cap or not UTF-8). */
+  strings: ReadonlyMap<string, string>;
+  /** Flag paths that held any value (e.g. `error`). */
+  flags: ReadonlySet<string>;
+  /** Time of the chunk that carried the first byte of a non-empty content string, or null. */
+  contentAtMs: number | null;
+}
+
+export interface RecordScannerOptions {
+  numberPaths: ReadonlySet<string>;
+  stringPaths: ReadonlySet<string>;
+  contentPaths: ReadonlySet<string>;
+  flagPaths: ReadonlySet<string>;
+  onRecord: (record: ScannedRecord) => void;
+  onDropped: () => void;
+}
+
+export interface RecordScanner {
+  /** 'sse' or 'json' once the first non-blank byte was seen. */
+  readonly format: 'json' | 'sse' | null;
+  push(chunk: Uint8Array, atMs: number): void;
+  /** The body ended: a record still open is dropped. */
+  end(): void;
+}
+
+/** The bytes the scanner looks at (JSON and SSE syntax is ASCII; UTF-8 text bytes are ≥ 0x80). */
+const Ch = {
+  Tab: 9,
+  Lf: 10,
+  Cr: 13,
+  Space: 32,
+  Quote: 34,
+  Comma: 44,
+  Colon: 58,
+  LBracket: 91,
+  Backslash: 92,
+  RBracket: 93,
+  LBrace: 123,
+  RBrace: 125,
+} as const;
+
+/** What the scanner expects next. */
+const enum Expect {
+  Value,
+  ValueOrEnd,
+  KeyOrEnd,
+  Key,
+  Colon,
+  CommaOrEnd,
+  InString,
+  InScalar,
+  /** Garbage or past a cap: skip to the next record boundary. */
+  Skip,
+}
+
+interface Frame {
+  array: boolean;
+  /** The path of this container itself; its values sit at `valuePath`. */
+  path: string;
+  /** The path of the value read next in this container (kept so no value rebuilds it). */
+  valuePath: string;
+}
+
+interface Pending {
+  numbers: Map<string, number>;
+  strings: Map<string, string>;
+  flags: Set<string>;
+  contentAtMs: number | null;
+}
+
+const emptyRecord = (): Pending => ({ numbers: new Map(), strings: new Map(), flags: new Set(), contentAtMs: null });
+/** d(ata), e(vent), i(d), r(etry), ':' (comment): the ways an SSE stream can open (WHATWG HTML §9.2.6). */
+const SSE_FIRST_BYTES: ReadonlySet<number> = new Set([100, 101, 105, 114, Ch.Colon]);
+const isWs = (b: number): boolean => b === Ch.Space || b === Ch.Lf || b === Ch.Cr || b === Ch.Tab;
+const isScalarByte = (b: number): boolean =>
+  (b >= 48 && b <= 57) || (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || b === 43 || b === 45 || b === 46;
+/** A key longer than the cap can match no wanted path. */
+const UNMATCHABLE = '\u0000';
+
+/**
+ * @example
+ *   const scanner = createRecordScanner({ numberPaths: new Set(['eval_count']), ..., onRecord, onDropped });
+ *   scanner.push(chunk, clock.monotonicMs());
+ *   scanner.end();
+ */
+export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
+  let format: 'json' | 'sse' | null = null;
+  let expect = Expect.Value;
+  const stack: Frame[] = [];
+  let record = emptyRecord();
+  let recordStarted = false;
+  /** The string or scalar being read: its bytes (only when wanted) and what it is for. */
+  let token: number[] = [];
+  let tokenRole: 'key' | 'string' | 'number' | 'content' | 'other' = 'other';
+  let tokenPath = '';
+  let tokenOverflow = false;
+  let escaped = false;
+  let chunkAtMs = 0;
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+  // SSE line state: reading a field name, feeding a data value, or ignoring the rest of a line.
+  let sseLine: 'field' | 'data' | 'dataSpace' | 'ignore' = 'field';
+  let sseField: number[] = [];
+  let afterCr = false;
+
+  /** Where the value about to be read sits, e.g. `usage.prompt_tokens`, `choices[].delta.content`. */
+  const valuePath = (): string => stack.at(-1)?.valuePath ?? '';
+
+  /** Drops the record being read (if one began) and waits for the next boundary. */
+  function fail(): void {
+    if (recordStarted) opts.onDropped();
+    recordStarted = false;
+    record = emptyRecord();
+    stack.length = 0;
+    expect = Expect.Skip;
+  }
+
+  function afterValue(): void {
+    if (stack.length > 0) {
+      expect = Expect.CommaOrEnd;
+      return;
+    }
+    const done = record;
+    record = emptyRecord();
+    recordStarted = false;
+    expect = Expect.Value;
+    opts.onRecord(done);
+  }
+
+  function startValue(b: number): void {
+    if (stack.length === 0) {
+      // Records are objects: a bare scalar or an array (SSE's `data: [DONE]`) is no record.
+      recordStarted = true;
+      if (b !== Ch.LBrace) return fail();
+    }
+    const p = valuePath();
+    if (opts.flagPaths.has(p)) record.flags.add(p);
+    if (b === Ch.LBrace || b === Ch.LBracket) {
+      if (stack.length >= MAX_DEPTH) return fail();
+      stack.push({ array: b === Ch.LBracket, path: p, valuePath: b === Ch.LBracket ? `${p}[]` : UNMATCHABLE });
+      expect = b === Ch.LBrace ? Expect.KeyOrEnd : Expect.ValueOrEnd;
+      return;
+    }
+    token = [];
+    tokenOverflow = false;
+    tokenPath = p;
+    if (b === Ch.Quote) {
+      tokenRole = opts.stringPaths.has(p) ? 'string' : opts.contentPaths.has(p) ? 'content' : 'other';
+      escaped = false;
+      expect = Expect.InString;
+      return;
+    }
+    if (!isScalarByte(b)) return fail();
+    tokenRole = opts.numberPaths.has(p) ? 'number' : 'other';
+    expect = Expect.InScalar;
+    take(b);
+  }
+
+  function take(b: number): void {
+    if (tokenRole === 'other' || tokenRole === 'content') return;
+    if (token.length >= (tokenRole === 'key' ? MAX_KEY_BYTES : MAX_VALUE_BYTES)) tokenOverflow = true;
+    else token.push(b);
+  }
+
+  function endString(): void {
+    if (tokenRole === 'key') {
+      const top = stack.at(-1);
+      if (top !== undefined) {
+        const key = tokenOverflow ? UNMATCHABLE : String.fromCharCode(...token);
+        top.valuePath = top.path === '' ? key : `${top.path}.${key}`;
+      }
+      expect = Expect.Colon;
+      return;
+    }
+    if (tokenRole === 'string' && !tokenOverflow) {
+      try {
+        // The raw bytes still hold JSON escapes: decode UTF-8 strictly, then let JSON undo them.
+        const raw = utf8.decode(new Uint8Array(token));
+        record.strings.set(tokenPath, raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw);
+      } catch {
+        // Not UTF-8 or a broken escape: the field is simply absent.
+      }
+    }
+    afterValue();
+  }
+
+  function endScalar(): void {
+    if (tokenRole === 'number' && !tokenOverflow) {
+      const text = String.fromCharCode(...token);
+      const value = Number(text);
+      if (/^-?\d/.test(text) && Number.isFinite(value) && value >= 0) record.numbers.set(tokenPath, value);
+    }
+    afterValue();
+  }
+
+  /** One byte of JSON text. */
+  function json(b: number): void {
+    switch (expect) {
+      case Expect.Skip:
+        return;
+      case Expect.InString:
+        if (!escaped && b === Ch.Quote) return endString();
+        if (b < 0x20) return fail(); // raw control bytes are not allowed inside JSON strings
+        escaped = !escaped && b === Ch.Backslash;
+        if (tokenRole === 'content') record.contentAtMs ??= chunkAtMs;
+        take(b);
+        return;
+      case Expect.InScalar:
+        if (isScalarByte(b)) return take(b);
+        endScalar();
+        return json(b);
+      default:
+        break;
+    }
+    if (isWs(b)) return;
+    switch (expect) {
+      case Expect.Value:
+        return startValue(b);
+      case Expect.ValueOrEnd:
+        if (b !== Ch.RBracket) return startValue(b);
+        stack.pop();
+        return afterValue();
+      case Expect.KeyOrEnd:
+      case Expect.Key:
+        if (b === Ch.RBrace && expect === Expect.KeyOrEnd) {
+          stack.pop();
+          return afterValue();
+        }
+        if (b !== Ch.Quote) return fail();
+        token = [];
+        tokenOverflow = false;
+        tokenRole = 'key';
+        escaped = false;
+        expect = Expect.InString;
+        return;
+      case Expect.Colon:
+        if (b !== Ch.Colon) return fail();
+        expect = Expect.Value;
+        return;
+      case Expect.CommaOrEnd: {
+        const top = stack.at(-1);
+        if (top === undefined) return fail();
+        if (b === Ch.Comma) {
+          expect = top.array ? Expect.Value : Expect.Key;
+          return;
+        }
+        if ((b === Ch.RBrace && !top.array) || (b === Ch.RBracket && top.array)) {
+          stack.pop();
+          return afterValue();
+        }
+        return fail();
+      }
+      default:
+        return;
+    }
+  }
+
+  /** End of an NDJSON line or SSE event: a record still open there is broken. */
+  function boundary(): void {
+    if (expect !== Expect.Value || stack.length > 0) {
+      if (recordStarted) opts.onDropped();
+      recordStarted = false;
+      record = emptyRecord();
+      stack.length = 0;
+    }
+    expect = Expect.Value;
+  }
+
+  function ndjsonByte(b: number): void {
+    // NDJSON framing (PROTOCOLS.md §1.3): Ollama writes every object on one line (gin's c.JSON and
+    // json.Encoder never pretty-print), so a newline always ends a record: a cut or garbled line
+    // costs that line only. The single object of "stream": false is one line too.
+    if (b === Ch.Lf) return boundary();
+    json(b);
+  }
+
+  /** SSE framing (WHATWG HTML §9.2.6): `field: value` lines; a blank line ends the event. */
+  function sseByte(b: number): void {
+    if (b === Ch.Lf && afterCr) {
+      afterCr = false;
+      return;
+    }
+    afterCr = b === Ch.Cr;
+    if (b === Ch.Lf || b === Ch.Cr) {
+      if (sseLine === 'field' && sseField.length === 0) boundary();
+      else if (sseLine === 'data' || sseLine === 'dataSpace') json(Ch.Lf); // data lines join with \n
+      sseLine = 'field';
+      sseField = [];
+      return;
+    }
+    switch (sseLine) {
+      case 'field':
+        if (b === Ch.Colon) sseLine = String.fromCharCode(...sseField) === 'data' ? 'dataSpace' : 'ignore';
+        else if (sseField.length >= MAX_SSE_FIELD_BYTES) sseLine = 'ignore';
+        else sseField.push(b);
+        return;
+      case 'dataSpace':
+        sseLine = 'data';
+        if (b !== Ch.Space) json(b); // one optional space after the colon
+        return;
+      case 'data':
+        return json(b);
+      case 'ignore':
+        return;
+    }
+  }
+
+  return {
+    get format() {
+      return format;
+    },
+    push(chunk, atMs) {
+      chunkAtMs = atMs;
+      for (let i = 0; i < chunk.length; i += 1) {
+        const b = chunk[i]!;
+        if (format === null) {
+          if (isWs(b)) continue;
+          // Sniff the framing from the first byte rather than trusting the content type: an SSE
+          // stream opens with a field or a comment; anything else is read as NDJSON, whose line
+          // framing recovers from garbage.
+          format = SSE_FIRST_BYTES.has(b) ? 'sse' : 'json';
+        }
+        if (format === 'sse') sseByte(b);
+        else ndjsonByte(b);
+        // Inside a string nobody reads (answer text, ids), jump to the next byte that matters.
+        if (expect === Expect.InString && !escaped && (tokenRole === 'other' || (tokenRole === 'content' && record.contentAtMs !== null))) {
+          let j = i + 1;
+          while (j < chunk.length && chunk[j]! !== Ch.Quote && chunk[j]! !== Ch.Backslash && chunk[j]! >= 0x20) j += 1;
+          i = j - 1;
+        }
+      }
+    },
+    end() {
+      boundary();
+    },
+  };
+}

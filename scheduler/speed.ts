@@ -1,0 +1,222 @@
+/**
+ * How fast each node really is, per model (issue 15): a short moving window of samples per
+ * (node, model), the compact figures a node advertises, and the comparator placement uses to break
+ * ties between equally preferred nodes without flapping. Pure: time enters as `nowMs`.
+ *
+ * How it will be wired (not yet): the serving node's agent taps its own service's answers in the
+ * relay and direct paths (api/proxy/speed-tap.ts for Ollama, api/proxy/predict-tap.ts for Immich
+ * ML), records each sample here under its own node id, and advertises `advertisedSpeedOf(...)` with
+ * its offer, so every agent elects from the same figures (DESIGN.md §4). `inference-mesh bench`
+ * records its answers with source 'bench'. Placement calls `fasterOf` only among eligible nodes of
+ * equal `prefer` position and priority; with no figures today's order holds.
+ */
+import { z } from 'zod';
+
+export const SPEED_SOURCES = ['bench', 'traffic'] as const;
+export type SpeedSource = (typeof SPEED_SOURCES)[number];
+
+/**
+ * The window keeps the last 20 samples or the last 10 minutes, whichever holds fewer. 20 answers
+ * make a median that one cold load or one two-token reply cannot move, and bound memory on a busy
+ * node; 10 minutes bound staleness on a quiet one, where 20 answers may span a day, so a real change
+ * (a game now sharing the GPU, a model partly offloaded to the CPU) replaces the old figure within
+ * minutes. A window that would be empty keeps its newest sample: a node idle for ten minutes has not
+ * become slower, and forgetting it would hand placement back to the default order every quiet night
+ * (the figure's `atMs` says how old it is).
+ */
+export const WINDOW_MAX_SAMPLES = 20;
+export const WINDOW_MAX_AGE_MS = 10 * 60_000;
+/** Figures a node advertises at most, newest first: keeps the advert small (a few KiB). */
+export const MAX_ADVERTISED_MODELS = 16;
+/** Immich ML tasks (CLIP visual, textual, faces, OCR) with some room for new ones. */
+export const MAX_ADVERTISED_TASKS = 8;
+/** Windows kept at most (node × model): a bound on memory whatever the traffic names. */
+export const MAX_WINDOWS = 256;
+/** Default hysteresis: a challenger must be more than 15 % faster to displace the incumbent. */
+export const DEFAULT_MARGIN_PCT = 15;
+
+const MAX_SUBJECT = 255;
+
+/** One measured answer. Metrics a path cannot measure are null (the OpenAI path has no load time). */
+export interface SpeedSample {
+  atMs: number;
+  source: SpeedSource;
+  /** Generated tokens per second (eval_count / eval_duration). */
+  genTokPerSec: number | null;
+  /** Prompt tokens per second (prompt_eval_count / prompt_eval_duration). */
+  promptTokPerSec: number | null;
+  /** Request sent to the first byte carrying content (includes load and prompt evaluation). */
+  ttftMs: number | null;
+  /** Model load time reported by the service (0 when it was already loaded). */
+  loadMs: number | null;
+  /** Whole answer time: the figure for Immich ML /predict, per task. */
+  latencyMs: number | null;
+}
+
+const rate = z.number().min(0).max(1_000_000).nullable();
+const durationMs = z.number().min(0).max(24 * 3_600_000).nullable();
+
+/** One advertised figure: medians over the window. The one schema for this shape (DESIGN.md §6.5). */
+export const speedFigureSchema = z.strictObject({
+  genTokPerSec: rate,
+  promptTokPerSec: rate,
+  ttftMs: durationMs,
+  loadMs: durationMs,
+  /** Optional so Ollama figures stay compact; Immich ML tasks carry it. */
+  latencyMs: durationMs.optional(),
+  /** Samples behind the figure. */
+  n: z.number().int().min(1).max(WINDOW_MAX_SAMPLES),
+  /** The newest sample's time on the measuring node's clock (peers' clocks may differ by seconds). */
+  atMs: z.number().int().min(0),
+  source: z.enum(SPEED_SOURCES),
+});
+export type SpeedFigure = z.infer<typeof speedFigureSchema>;
+
+const cappedRecord = (max: number, what: string) =>
+  z
+    .record(z.string().min(1).max(MAX_SUBJECT), speedFigureSchema)
+    .refine((r) => Object.keys(r).length <= max, `at most ${max} ${what}`);
+
+/** What a node advertises about its own speed: per Ollama model and per Immich ML task. */
+export const advertisedSpeedSchema = z.strictObject({
+  models: cappedRecord(MAX_ADVERTISED_MODELS, 'models').default({}),
+  tasks: cappedRecord(MAX_ADVERTISED_TASKS, 'tasks').default({}),
+});
+export type AdvertisedSpeed = z.infer<typeof advertisedSpeedSchema>;
+
+/** Windows keyed by `windowKey(node, subject)`; treated as immutable. */
+export type SpeedWindows = ReadonlyMap<string, readonly SpeedSample[]>;
+
+/** A subject is an Ollama model name or an Immich ML task (`tasks` namespace in the advert). */
+export interface SpeedSubject {
+  node: string;
+  kind: 'model' | 'task';
+  name: string;
+}
+
+const SEP = '\u0000';
+const windowKey = (s: SpeedSubject): string => `${s.node}${SEP}${s.kind}${SEP}${s.name}`;
+function subjectOf(key: string): SpeedSubject | null {
+  const [node, kind, name] = key.split(SEP);
+  if (node === undefined || name === undefined || (kind !== 'model' && kind !== 'task')) return null;
+  return { node, kind, name };
+}
+
+/** Samples still inside the window at `nowMs` (see WINDOW_MAX_SAMPLES), oldest first. */
+export function trimWindow(samples: readonly SpeedSample[], nowMs: number): SpeedSample[] {
+  const ordered = [...samples].sort((a, b) => a.atMs - b.atMs);
+  const fresh = ordered.filter((s) => nowMs - s.atMs <= WINDOW_MAX_AGE_MS).slice(-WINDOW_MAX_SAMPLES);
+  const newest = ordered.at(-1);
+  return fresh.length > 0 || newest === undefined ? fresh : [newest];
+}
+
+/**
+ * Adds one sample; returns new windows (the input is not changed). Samples with no metric at all
+ * are ignored. When more than MAX_WINDOWS exist, the window with the oldest newest sample goes.
+ *
+ * @example
+ *   let w: SpeedWindows = new Map();
+ *   w = recordSample(w, { node: 'pc', kind: 'model', name: 'llama3.2:3b' }, sample, nowMs);
+ */
+export function recordSample(windows: SpeedWindows, subject: SpeedSubject, sample: SpeedSample, nowMs: number): SpeedWindows {
+  const { genTokPerSec, promptTokPerSec, ttftMs, loadMs, latencyMs } = sample;
+  if ([genTokPerSec, promptTokPerSec, ttftMs, loadMs, latencyMs].every((v) => v === null || !Number.isFinite(v))) return windows;
+  if (subject.name === '' || subject.name.length > MAX_SUBJECT) return windows;
+  const next = new Map(windows);
+  const key = windowKey(subject);
+  next.set(key, trimWindow([...(windows.get(key) ?? []), sample], nowMs));
+  while (next.size > MAX_WINDOWS) {
+    let stalest: string | undefined;
+    let stalestMs = Infinity;
+    for (const [k, samples] of next) {
+      const newestMs = samples.at(-1)?.atMs ?? -Infinity;
+      if (newestMs < stalestMs) [stalest, stalestMs] = [k, newestMs];
+    }
+    if (stalest === undefined) break;
+    next.delete(stalest);
+  }
+  return next;
+}
+
+/** Median of the finite values, or null; the median because one cold load must not move the figure. */
+function median(values: readonly (number | null)[]): number | null {
+  const xs = values.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  if (xs.length === 0) return null;
+  const mid = Math.floor(xs.length / 2);
+  return xs.length % 2 === 1 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
+}
+
+const round1 = (v: number | null): number | null => (v === null ? null : Math.round(v * 10) / 10);
+const roundInt = (v: number | null): number | null => (v === null ? null : Math.round(v));
+
+/**
+ * The figure of one window at `nowMs`: medians, rounded so the advert stays short and does not
+ * change with every sample's last digit. `source` is the newest sample's.
+ */
+export function speedFigure(samples: readonly SpeedSample[], nowMs: number): SpeedFigure | null {
+  const window = trimWindow(samples, nowMs);
+  const newest = window.at(-1);
+  if (newest === undefined) return null;
+  const latency = roundInt(median(window.map((s) => s.latencyMs)));
+  return {
+    genTokPerSec: round1(median(window.map((s) => s.genTokPerSec))),
+    promptTokPerSec: round1(median(window.map((s) => s.promptTokPerSec))),
+    ttftMs: roundInt(median(window.map((s) => s.ttftMs))),
+    loadMs: roundInt(median(window.map((s) => s.loadMs))),
+    ...(latency === null ? {} : { latencyMs: latency }),
+    n: window.length,
+    atMs: Math.round(newest.atMs),
+    source: newest.source,
+  };
+}
+
+/** Age of a figure on the measuring node's clock (never negative). */
+export const figureAgeMs = (figure: SpeedFigure, nowMs: number): number => Math.max(0, nowMs - figure.atMs);
+
+/** The figures `node` advertises about itself: the most recently measured subjects, capped. */
+export function advertisedSpeedOf(windows: SpeedWindows, node: string, nowMs: number): AdvertisedSpeed {
+  const found: { subject: SpeedSubject; figure: SpeedFigure }[] = [];
+  for (const [key, samples] of windows) {
+    const subject = subjectOf(key);
+    if (subject === null || subject.node !== node) continue;
+    const figure = speedFigure(samples, nowMs);
+    if (figure !== null) found.push({ subject, figure });
+  }
+  // Newest first, then by name so equal times give the same advert on every run.
+  found.sort((a, b) => b.figure.atMs - a.figure.atMs || (a.subject.name < b.subject.name ? -1 : a.subject.name > b.subject.name ? 1 : 0));
+  const pick = (kind: SpeedSubject['kind'], max: number): Record<string, SpeedFigure> =>
+    Object.fromEntries(found.filter((f) => f.subject.kind === kind).slice(0, max).map((f) => [f.subject.name, f.figure]));
+  return { models: pick('model', MAX_ADVERTISED_MODELS), tasks: pick('task', MAX_ADVERTISED_TASKS) };
+}
+
+/** Higher is better for rates, lower for latencies; null when the two cannot be compared. */
+function comparable(a: SpeedFigure, b: SpeedFigure): { a: number; b: number; higherIsBetter: boolean } | null {
+  if (a.genTokPerSec !== null && b.genTokPerSec !== null) return { a: a.genTokPerSec, b: b.genTokPerSec, higherIsBetter: true };
+  if (a.promptTokPerSec !== null && b.promptTokPerSec !== null) return { a: a.promptTokPerSec, b: b.promptTokPerSec, higherIsBetter: true };
+  if (a.latencyMs !== undefined && a.latencyMs !== null && b.latencyMs !== undefined && b.latencyMs !== null) {
+    return { a: a.latencyMs, b: b.latencyMs, higherIsBetter: false };
+  }
+  return null;
+}
+
+/**
+ * Which of two nodes' figures for the same model wins, with hysteresis: the incumbent (the node
+ * placed first now) keeps winning unless the challenger is faster by more than `marginPct` — so
+ * figures that wobble by a few percent never flip the winner back and forth (DESIGN.md §4, like the
+ * elector's "keep a winner unless clearly beaten"). Compares generation tokens/s, else prompt
+ * tokens/s (embedding models), else latency (Immich ML). A side without a comparable figure
+ * never displaces and is never displaced: an unmeasured node is not known to be slower, and
+ * with no figures today's order must hold (issue 15).
+ *
+ * @example
+ *   fasterOf(hub, pc, 15) // pc when pc.genTokPerSec > hub.genTokPerSec * 1.15, else hub
+ */
+export function fasterOf<T extends SpeedFigure | null>(incumbent: T, challenger: T, marginPct: number = DEFAULT_MARGIN_PCT): T {
+  if (incumbent === null || challenger === null) return incumbent;
+  const c = comparable(incumbent, challenger);
+  if (c === null) return incumbent;
+  // In percent, not as a factor: 100 * 1.15 is 114.99999999999999 in floating point.
+  const withMargin = 100 + Math.max(0, marginPct);
+  const challengerWins = c.higherIsBetter ? c.b * 100 > c.a * withMargin : c.b * withMargin < c.a * 100;
+  return challengerWins ? challenger : incumbent;
+}
