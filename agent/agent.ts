@@ -4,6 +4,8 @@
  * down exactly what was started, in reverse — mDNS goodbye before the HTTP server closes — each part
  * isolated so one failing stop does not skip the others.
  */
+import { createSettingsHolder } from './live-settings.js';
+import { liveSettings } from './settings-overlay.js';
 import { webRoutes } from '../web/routes.js';
 import { ALL_KINDS, perKind } from './kernel/kinds.js';
 import type { Hono } from 'hono';
@@ -65,12 +67,11 @@ const MEMBERSHIP_DEBOUNCE_MS = 500;
 export type ResolvedConfig = AgentConfig & { node: { name: string }; dataDir: string };
 
 export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
-  // The live configuration: settings saved from the web UI are written into this copy, and every
-  // part reads from it, so they take effect without a restart.
+  /** The configuration as the file (with env and flags) says; read once, never changed. */
   const config: ResolvedConfig = structuredClone(initial);
-  /** The configuration as the file (with env and flags) says: the Setup page's overlay goes over it. */
-  const fileConfig: ResolvedConfig = structuredClone(initial);
   const log = deps.log;
+  /** What applies live: the file's values with the Setup page's overlay on top (from start on). */
+  const settings = createSettingsHolder(liveSettings(config, {}), log.child('settings'));
   const facts = createNodeFacts(log.child('node'));
   const startedAtMs = deps.clock.nowMs();
   let store: Store | null = null;
@@ -119,7 +120,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       activity: f.activity,
       network: f.network,
       probes: f.probes,
-      offer: { ...config.offer, timeZone: config.offer.timeZone ?? deps.timeZone },
+      offer: { ...settings.current().offer, timeZone: settings.current().offer.timeZone ?? deps.timeZone },
       offerState: busy,
       offerOverride: store.get().overrides.offer,
       members: verifiedMembers(),
@@ -134,6 +135,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
   /** Everything the live UI hears about (GET /api/v1/events). */
   const meshEvents = createEmitter<{ event: MeshEvent }>((err) => log.error('event listener failed', { error: String(err) }));
   const proxy = createProxy(config, deps, {
+    settings,
     adminToken: () => adminToken,
     stats,
     elector: () => placement?.elector ?? null,
@@ -152,7 +154,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
   });
   const saveLocal = (change: Settings): Promise<SettingsView> => {
     if (!store) throw notStarted();
-    return saveSettings(store, config, fileConfig, change, settingsEffects);
+    return saveSettings(store, config, change, settings);
   };
   /** Another node's settings over the mesh (issue 16: one place to set up every machine). */
   const remoteSettings = async (nodeId: string, change?: Settings): Promise<SettingsView> => {
@@ -179,7 +181,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       key: () => meshKey,
       verifier: () => peerVerifier,
       sighted: (sighting) => discovery?.peerSighted(sighting),
-      settings: { view: () => settingsView(config, store?.get().settings), save: (change) => saveLocal(change), acceptRemote: () => config.mesh.acceptRemoteSettings }, nowMs: deps.clock.nowMs, nodeId: () => store?.get().identity.nodeId ?? '', seq: () => seq, leaving: () => leaving },
+      settings: { view: () => settingsView(config, settings.current(), store?.get().settings), save: (change) => saveLocal(change), acceptRemote: () => config.mesh.acceptRemoteSettings }, nowMs: deps.clock.nowMs, nodeId: () => store?.get().identity.nodeId ?? '', seq: () => seq, leaving: () => leaving },
     placement: {
       placement: () => placementAnswer() ?? ((): never => { throw notStarted(); })(),
       history: (o) => routes().history(o),
@@ -200,15 +202,15 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     admin: { token: () => adminToken, nowMs: deps.clock.nowMs },
     access: () => proxy.access,
     settings: {
-      view: () => settingsView(config, store?.get().settings),
+      view: () => settingsView(config, settings.current(), store?.get().settings),
       save: (change) => saveLocal(change),
       remote: {
-        view: (nodeId) => (store && nodeId === store.get().identity.nodeId ? Promise.resolve(settingsView(config, store.get().settings)) : remoteSettings(nodeId)),
+        view: (nodeId) => (store && nodeId === store.get().identity.nodeId ? Promise.resolve(settingsView(config, settings.current(), store.get().settings)) : remoteSettings(nodeId)),
         save: (nodeId, change) => (nodeId === store?.get().identity.nodeId ? saveLocal(change) : remoteSettings(nodeId, change)),
       },
       reset: (keys) => {
         if (!store) throw notStarted();
-        return resetSettings(store, config, fileConfig, keys, settingsEffects);
+        return resetSettings(store, config, keys, settings);
       },
       test: (req) => testConnection(req, { fetch: deps.fetch, clock: deps.clock, timeoutMs: config.probes.timeoutMs }),
     },
@@ -219,17 +221,16 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       history: (o) => placement?.routes.history(o) ?? [],
       recentRequests: () => stats.snapshot().recent,
       nowMs: deps.clock.nowMs,
-      displayZone: config.offer.timeZone ?? deps.timeZone,
+      displayZone: settings.current().offer.timeZone ?? deps.timeZone,
     }),
   });
 
-  const settingsEffects = {
-    offerChanged: () => advertChanged(),
-    placementChanged: () => placement?.elector.refresh(),
-    servicesChanged: () => {
-      for (const loop of serviceProbeLoops) void loop.runNow(); // never rejects
-    },
-  };
+  // Each part reacts to the live settings it depends on (issue 13: no shared mutable config).
+  settings.on('offer', () => advertChanged());
+  settings.on('placement', () => placement?.elector.refresh());
+  settings.on('services', () => {
+    for (const loop of serviceProbeLoops) void loop.runNow(); // never rejects
+  });
 
   /** What has started, newest last: stop() unwinds it. */
   const running: { name: string; stop: () => Promise<void> }[] = [];
@@ -252,7 +253,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
 
     const s = await openStore({ dataDir: config.dataDir, nowMs: deps.clock.nowMs, log: log.child('store'), initial: freshState });
     store = s;
-    await applySavedSettings(s, config, fileConfig, log);
+    await applySavedSettings(s, config, settings, log);
     // Stopped last: writes queued by the parts' own stops (history, peers) reach the disk.
     running.push({ name: 'state store', stop: () => s.flush() });
     if (signal.aborted) return;
@@ -302,12 +303,12 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       },
     });
     const offFacts = facts.onChanged((snapshot, probe) => {
-      if (probe === 'activity') busy = trackBusy(busy, snapshot.activity, config.offer, deps.clock.nowMs());
+      if (probe === 'activity') busy = trackBusy(busy, snapshot.activity, settings.current().offer, deps.clock.nowMs());
       advertChanged();
     });
     running.push({ name: 'facts subscription', stop: async () => offFacts() });
 
-    ({ all: probeLoops, services: serviceProbeLoops } = createProbes(config, deps, facts));
+    ({ all: probeLoops, services: serviceProbeLoops } = createProbes(config, settings, deps, facts));
     for (const probe of probeLoops) await startService(probe);
 
     running.push({
@@ -341,10 +342,11 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     if (signal.aborted) return;
 
     placement = await createPlacement(config, deps, {
+      settings,
       selfId,
       registry: reg,
       store: s,
-      displayZone: config.offer.timeZone ?? deps.timeZone,
+      displayZone: settings.current().offer.timeZone ?? deps.timeZone,
       offerChanged: advertChanged,
       onHistory: (entry) => meshEvents.emit('event', { event: 'history', data: entry }),
     });

@@ -2,6 +2,7 @@
  * Builds the placement side of the agent: elector, actions on transitions, Wake-on-LAN, and what
  * the API needs to read and steer it. Kept out of agent.ts so the composition root stays a list.
  */
+import type { SettingsHolder } from './live-settings.js';
 import { ALL_KINDS, perKind } from './kernel/kinds.js';
 import { modelControls } from './adapters/model-controls.js';
 import { sendMagicPacket } from './adapters/wake-on-lan.js';
@@ -40,6 +41,8 @@ export async function createPlacement(
   config: AgentConfig,
   deps: AgentDeps,
   parts: {
+    /** The live placement policy, offer and service URLs. */
+    settings: SettingsHolder;
     selfId: string;
     registry: PeerRegistry;
     store: Store;
@@ -54,7 +57,7 @@ export async function createPlacement(
   const pins = (): Pin[] => store.get().overrides.pins;
   /** The pins the mesh follows: this agent's and every advert's, newest per kind (cleared ones left out). */
   const effectivePins = (): Pin[] => newestPins(pins(), registry.snapshot()).filter((p) => p.nodeId !== null);
-  const elector = createElector({ registry, policy: () => config.placement, pins, clock, log, displayZone: parts.displayZone });
+  const elector = createElector({ registry, policy: () => parts.settings.current().placement, pins, clock, log, displayZone: parts.displayZone });
 
   let serving: Serving = { ...perKind(() => null), batch: null };
   const offServing = elector.onChange((next) => {
@@ -99,9 +102,9 @@ export async function createPlacement(
     history,
     clock,
     log: log.child('actions'),
-    models: modelControls(config, deps.fetch),
-    unloadOnLeave: config.offer.unloadOnLeave,
-    warmUpModels: config.offer.warmUpModels,
+    models: modelControls(config, parts.settings, deps.fetch),
+    unloadOnLeave: parts.settings.current().offer.unloadOnLeave,
+    warmUpModels: parts.settings.current().offer.warmUpModels,
     queuePauser,
     ...(config.immich ? { settleMs: config.immich.settleSec * 1000 } : {}),
     // With no peer known from the last run, discovery may still find one: settleSec decides then.

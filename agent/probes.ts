@@ -2,6 +2,7 @@
  * Builds one probe loop per fact source, each with its own interval (config.probes), all writing
  * into NodeFacts. Probes run on timers, never per request (issue 2 §4).
  */
+import type { SettingsHolder } from './live-settings.js';
 import type { AgentConfig } from './config-schema.js';
 import type { AgentDeps } from './deps.js';
 import type { NodeFacts } from './node-facts.js';
@@ -20,7 +21,7 @@ export interface Probes {
   services: ProbeLoop[];
 }
 
-export function createProbes(config: AgentConfig, deps: AgentDeps, facts: NodeFacts): Probes {
+export function createProbes(config: AgentConfig, settings: SettingsHolder, deps: AgentDeps, facts: NodeFacts): Probes {
   const common = { clock: deps.clock, timeoutMs: config.probes.timeoutMs };
   const log = deps.log.child('probe');
   const nowMs = deps.clock.nowMs;
@@ -57,7 +58,7 @@ export function createProbes(config: AgentConfig, deps: AgentDeps, facts: NodeFa
             nowMs,
             log: log.child('activity'),
           },
-          config.offer.notWhile.processes,
+          settings.current().offer.notWhile.processes,
           signal,
         ),
       onOutcome: (o) => facts.record('activity', o),
@@ -65,15 +66,14 @@ export function createProbes(config: AgentConfig, deps: AgentDeps, facts: NodeFa
   );
   const services: ProbeLoop[] = [];
   for (const kind of KIND_IDS) {
-    const service = config.services[kind];
-    if (!service.enabled) continue;
+    if (!config.services[kind].enabled) continue;
     services.push(
       createProbeLoop({
         ...common,
         name: kind,
         log: log.child(kind),
         intervalMs: config.probes.servicesIntervalSec * 1000,
-        run: (signal) => SERVICE_PROBES[kind]({ fetch: deps.fetch, nowMs }, service.url, signal),
+        run: (signal) => SERVICE_PROBES[kind]({ fetch: deps.fetch, nowMs }, settings.current().services[kind].url, signal),
         onOutcome: (o) => facts.record(kind, o),
       }),
     );

@@ -2,6 +2,7 @@
  * Builds the routed endpoints (issue 5): routing over the elector, the Ollama and Immich ML
  * handlers, client access control, statistics, and the optional dedicated listeners.
  */
+import type { SettingsHolder } from './live-settings.js';
 import http from 'node:http';
 import { createAccessPolicy, type AccessPolicy } from '../api/proxy/access.js';
 import { createAdminAuth } from '../api/admin-auth.js';
@@ -40,6 +41,7 @@ export function createProxy(
   config: AgentConfig,
   deps: AgentDeps,
   parts: {
+    settings: SettingsHolder;
     adminToken: () => string | null;
     stats: ProxyStats;
     elector: () => Elector | null;
@@ -57,11 +59,8 @@ export function createProxy(
   const p = config.proxy;
   // Keep-alive: a new TCP connection per streamed token request would cost more than our whole budget.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 10_000 });
-  // Read from the live config: a Setup page change of a service URL applies to the next request.
-  const localUrl = (kind: KindId): string | null => {
-    const service = config.services[kind];
-    return service.enabled ? service.url : null;
-  };
+  // The live URL: a Setup page change of a service URL applies to the next request.
+  const localUrl = (kind: KindId): string | null => (config.services[kind].enabled ? parts.settings.current().services[kind].url : null);
   const firstByteTimeoutMs = (kind: KindId): number => config.services[kind].firstByteTimeoutMs;
   const routing = createRouting({ elector: parts.elector, registry: parts.registry, selfId: parts.selfId, localUrl, clock: deps.clock, suspectMs: p.suspectSec * 1000 });
   const access = createAccessPolicy({ allowedCidrs: p.allowedCidrs, apiKey: p.apiKey });

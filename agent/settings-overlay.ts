@@ -7,7 +7,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { AgentConfig } from './config-schema.js';
-import { KIND_IDS, perKind } from './kernel/kinds.js';
+import { perKind } from './kernel/kinds.js';
+import type { LiveSettings } from './live-settings.js';
 import type { Settings } from './kernel/shapes/settings.js';
 
 /** Stored in state.json. Older files kept whole objects ({ offer: {...} }): `flattenSettings` reads both. */
@@ -27,7 +28,7 @@ export function editable(config: AgentConfig): Record<string, unknown> {
 export function flattenSettings(value: unknown, prefix = ''): SettingsOverlay {
   const out: SettingsOverlay = {};
   // Saved before the kinds registry (issue 13), Immich ML's settings were under "immichMl".
-  if (prefix === 'services.immichMl') prefix = 'services.immich-ml';
+  if (prefix === 'services.immichMl' || prefix.startsWith('services.immichMl.')) prefix = prefix.replace('services.immichMl', 'services.immich-ml');
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     if (prefix !== '' && value !== undefined) out[prefix] = value as z.infer<ReturnType<typeof z.json>>;
     return out;
@@ -61,14 +62,14 @@ export function overlayWithout(overlay: SettingsOverlay, keys: readonly string[]
 }
 
 /**
- * Writes the file's editable values, then the overlay's, into the live `config`. Keys the file
- * does not have a place for (an older agent's, a typo) are ignored.
+ * The live settings: the file's editable values with the overlay's on top. Keys the file does not
+ * have a place for (an older agent's, a typo) are ignored.
  */
-export function applyOverlay(config: AgentConfig, file: AgentConfig, overlay: SettingsOverlay): void {
-  for (const kind of KIND_IDS) config.services[kind].url = file.services[kind].url;
+export function liveSettings(file: AgentConfig, overlay: SettingsOverlay): LiveSettings {
+  const services = perKind((kind) => ({ url: file.services[kind].url }));
   const offer = structuredClone(file.offer) as Record<string, unknown>;
   const placement = structuredClone(file.placement) as Record<string, unknown>;
-  const roots: Record<string, Record<string, unknown>> = { offer, placement, services: config.services };
+  const roots: Record<string, Record<string, unknown>> = { offer, placement, services };
   for (const [key, value] of Object.entries(flattenSettings(overlay))) {
     const [root, ...path] = key.split('.');
     const target = root === undefined ? undefined : roots[root];
@@ -85,6 +86,5 @@ export function applyOverlay(config: AgentConfig, file: AgentConfig, overlay: Se
     }
     if (node && (root !== 'services' || last === 'url')) node[last] = structuredClone(value);
   }
-  config.offer = offer as AgentConfig['offer'];
-  config.placement = placement as AgentConfig['placement'];
+  return { services, offer: offer as LiveSettings['offer'], placement: placement as LiveSettings['placement'] };
 }

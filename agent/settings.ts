@@ -1,7 +1,8 @@
 /**
  * Applies settings saved from the web UI to the running agent (issue 6: "saved changes take effect
- * without a restart and survive one"): the change is validated, stored, written into the live
- * configuration object every part reads from, and the parts that cache anything are told.
+ * without a restart and survive one"): the change is validated, stored as an overlay on the file,
+ * and handed to the settings holder (live-settings.ts), whose subscribers react to the parts that
+ * changed.
  */
 import { timeoutSignal, type Clock } from './kernel/clock.js';
 import type { AgentConfig } from './config-schema.js';
@@ -12,36 +13,33 @@ import { KINDS, perKind } from './kernel/kinds.js';
 import type { Settings, SettingsView, TestConnectionRequest, TestConnectionResult } from './kernel/shapes/settings.js';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from './kernel/log.js';
-import { applyOverlay, editable, flattenSettings, overlayAfterSave, overlayWithout, type SettingsOverlay } from './settings-overlay.js';
+import { editable, liveSettings, flattenSettings, overlayAfterSave, overlayWithout, type SettingsOverlay } from './settings-overlay.js';
 import type { Store } from './store.js';
+import type { LiveSettings, SettingsHolder } from './live-settings.js';
 
-
-export function settingsView(config: AgentConfig, overlay: SettingsOverlay = {}): SettingsView {
+/** What `GET /api/v1/settings` answers: the file's `enabled` flags with the live values. */
+export function settingsView(config: AgentConfig, live: Readonly<LiveSettings>, overlay: SettingsOverlay = {}): SettingsView {
   return {
-    services: perKind((kind) => ({ enabled: config.services[kind].enabled, url: config.services[kind].url })),
-    offer: config.offer,
-    placement: config.placement,
+    services: perKind((kind) => ({ enabled: config.services[kind].enabled, url: live.services[kind].url })),
+    offer: live.offer,
+    placement: live.placement,
     overridden: Object.keys(flattenSettings(overlay)).sort(),
     immichKey: config.immich !== undefined,
   };
 }
 
-type Effects = { offerChanged: () => void; placementChanged: () => void; servicesChanged: () => void };
 
 /**
  * Saves a change from the Setup page: only keys that differ from the config file go into the
  * overlay (issue 12), so the file keeps deciding every key nobody changed here.
  */
-export async function saveSettings(store: Store, config: AgentConfig, file: AgentConfig, change: Settings, effects: Effects): Promise<SettingsView> {
+export async function saveSettings(store: Store, file: AgentConfig, change: Settings, holder: SettingsHolder): Promise<SettingsView> {
   const overlay = overlayAfterSave(store.get().settings, file, change);
   await store.update((s) => {
     s.settings = overlay;
   });
-  applyOverlay(config, file, overlay);
-  if (change.offer) effects.offerChanged();
-  if (change.placement) effects.placementChanged();
-  if (change.services) effects.servicesChanged();
-  return settingsView(config, overlay);
+  holder.set(liveSettings(file, overlay));
+  return settingsView(file, holder.current(), overlay);
 }
 
 /**
@@ -49,7 +47,7 @@ export async function saveSettings(store: Store, config: AgentConfig, file: Agen
  * agent.config.json that seems ignored explains itself (issue 12). Keys that equal the file's value
  * (older state files kept whole objects) are dropped: they follow the file from now on.
  */
-export async function applySavedSettings(store: Store, config: AgentConfig, file: AgentConfig, log: Logger): Promise<void> {
+export async function applySavedSettings(store: Store, file: AgentConfig, holder: SettingsHolder, log: Logger): Promise<void> {
   const fileFlat = flattenSettings(editable(file));
   const kept = Object.fromEntries(Object.entries(flattenSettings(store.get().settings)).filter(([k, v]) => !isDeepStrictEqual(v, fileFlat[k])));
   if (!isDeepStrictEqual(kept, store.get().settings)) {
@@ -57,22 +55,19 @@ export async function applySavedSettings(store: Store, config: AgentConfig, file
       s.settings = kept;
     });
   }
-  applyOverlay(config, file, kept);
+  holder.set(liveSettings(file, kept));
   const keys = Object.keys(kept).sort();
   if (keys.length > 0) log.info('settings saved from the Setup page override the config file for these keys (inference-mesh settings reset [KEY] drops them)', { keys });
 }
 
 /** `inference-mesh settings reset [KEY…]`: drops overlay keys (all when none given); the file's values apply again at once. */
-export async function resetSettings(store: Store, config: AgentConfig, file: AgentConfig, keys: readonly string[], effects: Effects): Promise<{ dropped: string[]; settings: SettingsView }> {
+export async function resetSettings(store: Store, file: AgentConfig, keys: readonly string[], holder: SettingsHolder): Promise<{ dropped: string[]; settings: SettingsView }> {
   const { overlay, dropped } = overlayWithout(store.get().settings, keys);
   await store.update((s) => {
     s.settings = overlay;
   });
-  applyOverlay(config, file, overlay);
-  if (dropped.some((k) => k.startsWith('offer.'))) effects.offerChanged();
-  if (dropped.some((k) => k.startsWith('placement.'))) effects.placementChanged();
-  if (dropped.some((k) => k.startsWith('services.'))) effects.servicesChanged();
-  return { dropped, settings: settingsView(config, overlay) };
+  holder.set(liveSettings(file, overlay));
+  return { dropped, settings: settingsView(file, holder.current(), overlay) };
 }
 
 /** "Test connection" on the setup page: one probe of the URL, in plain words. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../../agent/config-schema.js';
-import { applyOverlay, flattenSettings, overlayAfterSave, overlayWithout } from '../../../agent/settings-overlay.js';
+import { liveSettings, flattenSettings, overlayAfterSave, overlayWithout } from '../../../agent/settings-overlay.js';
 import { settingsSchema } from '../../../agent/kernel/shapes/settings.js';
 
 const file = configSchema.parse({ offer: { coolDownSec: 120, notWhile: { processes: ['cs2.exe'] } }, placement: { ollama: { prefer: ['gaming-pc'] } } });
@@ -29,15 +29,17 @@ describe('settings overlay (issue 12)', () => {
 
   it('the file decides every key not in the overlay, also after the file changes', () => {
     const edited = configSchema.parse({ offer: { coolDownSec: 30 } });
-    const config = structuredClone(edited);
-    applyOverlay(config, edited, { 'offer.vramReserveMb': 2048, 'placement.ollama.prefer': ['hub'], 'services.ollama.url': 'http://10.0.0.5:11434' });
-    expect(config.offer).toMatchObject({ coolDownSec: 30, vramReserveMb: 2048 });
-    expect(config.placement.ollama.prefer).toEqual(['hub']);
-    expect(config.services.ollama.url).toBe('http://10.0.0.5:11434');
-    // A key the schema has no place for is ignored, not written.
-    applyOverlay(config, edited, { 'offer.nope.deeper': 1, 'services.ollama.enabled': false });
-    expect(config.offer).toEqual(edited.offer);
-    expect(config.services.ollama.enabled).toBe(true);
+    const live = liveSettings(edited, { 'offer.vramReserveMb': 2048, 'placement.ollama.prefer': ['hub'], 'services.ollama.url': 'http://10.0.0.5:11434', 'services.immichMl.url': 'http://10.0.0.6:3003' });
+    expect(live.offer).toMatchObject({ coolDownSec: 30, vramReserveMb: 2048 });
+    expect(live.placement.ollama.prefer).toEqual(['hub']);
+    expect(live.services.ollama.url).toBe('http://10.0.0.5:11434');
+    // Saved before the kinds registry under its old spelling: still Immich ML's.
+    expect(live.services['immich-ml'].url).toBe('http://10.0.0.6:3003');
+    // A key the schema has no place for is ignored, not written; the file is never changed.
+    const other = liveSettings(edited, { 'offer.nope.deeper': 1, 'services.ollama.enabled': false });
+    expect(other.offer).toEqual(edited.offer);
+    expect(other.services.ollama).toEqual({ url: edited.services.ollama.url });
+    expect(edited.offer.vramReserveMb).toBe(0);
   });
 
   it('reads older state files that kept whole objects', () => {

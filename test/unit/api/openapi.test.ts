@@ -1,3 +1,4 @@
+import { liveSettings } from '../../../agent/settings-overlay.js';
 import { webRoutes } from '../../../web/routes.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -209,7 +210,7 @@ function deps(): AppDeps {
       nodeId: () => sampleAdvert().nodeId,
       seq: () => 7,
       leaving: () => false,
-      settings: { view: () => settingsView(configSchema.parse({})), save: async () => settingsView(configSchema.parse({})), acceptRemote: () => true },
+      settings: { view: () => viewOfDefaults(), save: async () => viewOfDefaults(), acceptRemote: () => true },
     },
     placement: {
       placement: () => describePlacement(elect({ nodes, policy: placementPolicySchema.parse({}), pins: [pin], nowMs: NOW }), 'Europe/London'),
@@ -226,11 +227,11 @@ function deps(): AppDeps {
     access: () => allowAll,
     ui: webRoutes({ selfName: () => 'hub', nodes: () => nodes, placement: () => null, history: () => history, recentRequests: () => [], nowMs: () => NOW, displayZone: 'Europe/London' }),
     settings: {
-      view: () => settingsView(configSchema.parse({})),
-      save: async () => settingsView(configSchema.parse({})),
-      reset: async () => ({ dropped: ['offer.coolDownSec'], settings: settingsView(configSchema.parse({})) }),
+      view: () => viewOfDefaults(),
+      save: async () => viewOfDefaults(),
+      reset: async () => ({ dropped: ['offer.coolDownSec'], settings: viewOfDefaults() }),
       test: async () => ({ ok: true, version: '0.33.0', models: ['llama3.2:3b'] }),
-      remote: { view: async () => settingsView(configSchema.parse({})), save: async () => settingsView(configSchema.parse({})) },
+      remote: { view: async () => viewOfDefaults(), save: async () => viewOfDefaults() },
     },
   };
 }
@@ -290,6 +291,12 @@ const operation = (operationId: string): ApiOperation => {
 };
 
 // ---------------------------------------------------------------------------------------------
+
+/** The settings view of a config with every default, as the agent answers it. */
+function viewOfDefaults(): ReturnType<typeof settingsView> {
+  const config = configSchema.parse({});
+  return settingsView(config, liveSettings(config, {}));
+}
 
 describe('OpenAPI document', () => {
   it('is OpenAPI 3.1 with the agent version', () => {
