@@ -10,7 +10,7 @@
  * answer ends records `predictSampleOf(...)` in scheduler/speed.ts as subject
  * `{ kind: 'task', name: task }` under its own node id.
  */
-import type { SpeedSample, SpeedSource } from '../../scheduler/speed.js';
+import type { SpeedSample, SpeedSource } from '../../agent/kernel/shapes/speed.js';
 
 export const PREDICT_TASKS = ['clip-visual', 'clip-textual', 'facial-recognition', 'ocr'] as const;
 export type PredictTask = (typeof PREDICT_TASKS)[number];

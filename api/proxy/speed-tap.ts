@@ -20,7 +20,7 @@
  * `speedSampleOf(reading)` in scheduler/speed.ts under its own node id. Time enters as `nowMs`
  * (the agent passes `clock.monotonicMs`).
  */
-import type { SpeedSample, SpeedSource } from '../../scheduler/speed.js';
+import type { SpeedSample, SpeedSource } from '../../agent/kernel/shapes/speed.js';
 import { createRecordScanner } from './record-scanner.js';
 
 /** Inference paths (below the `/ollama` prefix) whose answers carry speed figures. */

@@ -1,20 +1,9 @@
 /** scheduler/speed.ts: the moving window, the advertised figures and their schema, the hysteresis. */
 import { describe, expect, it } from 'vitest';
-import {
-  advertisedSpeedOf,
-  advertisedSpeedSchema,
-  fasterOf,
-  figureAgeMs,
-  MAX_ADVERTISED_MODELS,
-  MAX_WINDOWS,
-  recordSample,
-  speedFigure,
-  speedFigureSchema,
-  trimWindow,
-  WINDOW_MAX_AGE_MS,
-  WINDOW_MAX_SAMPLES,
-} from '../../scheduler/speed.js';
-import type { SpeedFigure, SpeedSample, SpeedSubject, SpeedWindows } from '../../scheduler/speed.js';
+import { advertisedSpeedOf, fasterOf, figureAgeMs, recordSample, speedFigure, trimWindow } from '../../scheduler/speed.js';
+import { advertisedSpeedSchema, MAX_ADVERTISED_MODELS, MAX_WINDOWS, speedFigureSchema, WINDOW_MAX_AGE_MS, WINDOW_MAX_SAMPLES } from '../../agent/kernel/shapes/speed.js';
+import type { SpeedSubject, SpeedWindows } from '../../scheduler/speed.js';
+import type { SpeedFigure, SpeedSample } from '../../agent/kernel/shapes/speed.js';
 
 const T0 = 1_800_000_000_000;
 const sample = (atMs: number, genTokPerSec: number | null, extra: Partial<SpeedSample> = {}): SpeedSample => ({
