@@ -94,7 +94,7 @@ export function createProxy(
         listVersion: (nodeId, path) => advertListVersion(parts.registry()?.get(nodeId)?.advert?.services.ollama, path),
       }),
       whisper: createKindHandler('whisper', { ...common, log: log.child('whisper'), firstByteTimeoutMs: firstByteTimeoutMs('whisper') }),
-      'immich-ml': createImmichHandler({ ...common, log: log.child('immich-ml'), timeoutMs: firstByteTimeoutMs('immich-ml'), holdMs: p.holdForWakeSec * 1000, batchNodeWaking: parts.batchNodeWaking }),
+      'immich-ml': createImmichHandler({ ...common, log: log.child('immich-ml'), firstByteTimeoutMs: firstByteTimeoutMs('immich-ml'), holdMs: p.holdForWakeSec * 1000, batchNodeWaking: parts.batchNodeWaking }),
     },
     log,
   });

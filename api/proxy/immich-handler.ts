@@ -6,28 +6,17 @@
  * the only batch node is waking, is held up to `holdMs` instead of failing. Every request has a
  * timeout (Immich itself sets none) with failover to the next node.
  */
-import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from '../../agent/kernel/clock.js';
-import type { Logger } from '../../agent/kernel/log.js';
-import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
+import { readBody } from './forward.js';
+import { forwardToTargets, type ForwardDeps } from './kind-handler.js';
 import { closeAfterRefusal } from './linger.js';
 import type { Routing } from './routing.js';
-import type { RelayCredentials } from './upstream.js';
-import type { ProxyStats } from './stats.js';
 
-export interface ImmichHandlerDeps {
-  routing: Routing;
-  stats: ProxyStats;
-  clock: Clock;
-  log: Logger;
-  agent: http.Agent;
-  timeoutMs: number;
+export interface ImmichHandlerDeps extends ForwardDeps {
   maxBodyBytes: number;
   holdMs: number;
   /** True while a batch node was sent a Wake-on-LAN packet and is not up yet. */
   batchNodeWaking: () => boolean;
-  relay: RelayCredentials;
 }
 
 /** FastAPI's error shape (PROTOCOLS.md §2.4). */
@@ -88,25 +77,6 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
       deps.stats.recordNoCandidate('immich-ml', { model: null, path: bare, status: 503, reason: why });
       return send(res, 503, detail(`no machine-learning node is available for ${interactive ? 'search' : 'indexing'}: ${why}`));
     }
-    const t0 = deps.clock.monotonicMs();
-    const result = await forwardWithFailover({
-      req,
-      res,
-      attempts: targets.map((target) => ({ target, path, body, rewrite: null, headers: { 'x-inference-mesh-node': target.name } })),
-      clock: deps.clock,
-      agent: deps.agent,
-      firstByteTimeoutMs: deps.timeoutMs,
-      // 4xx (a bad request) is the answer; 5xx and timeouts go to the next node.
-      retryable: (status) => status >= 500,
-      errorFrame: () => null,
-      relay: deps.relay,
-      onFailover: (target, reason) => {
-        deps.routing.markSuspect('immich-ml', target.nodeId, reason);
-        deps.stats.recordUnreachable('immich-ml', target.name);
-        deps.log.warn('failing over to the next machine-learning node', { node: target.name, reason });
-      },
-    });
-    finishExhausted(res, result, () => detail(`every machine-learning node failed: ${result.reason ?? 'no answer'}`));
-    deps.stats.record(forwardEvent('immich-ml', result, res, { totalMs: deps.clock.monotonicMs() - t0, path: bare, model: null, substitutedModel: null }));
+    await forwardToTargets('immich-ml', deps, { req, res, path, body, targets, model: null, failed: (reason) => `every machine-learning node failed: ${reason}` });
   };
 }

@@ -15,17 +15,55 @@ import { sendKindError } from './kind-errors.js';
 import { closeAfterRefusal } from './linger.js';
 import type { Routing } from './routing.js';
 import type { ProxyStats } from './stats.js';
+import type { Target } from './targets.js';
 import type { RelayCredentials } from './upstream.js';
 
-export interface KindHandlerDeps {
+/** What forwarding a request to a kind's targets needs. */
+export interface ForwardDeps {
   routing: Routing;
   stats: ProxyStats;
   clock: Clock;
   log: Logger;
   agent: http.Agent;
   firstByteTimeoutMs: number;
-  maxBodyBytes: number;
   relay: RelayCredentials;
+}
+
+export interface KindHandlerDeps extends ForwardDeps {
+  maxBodyBytes: number;
+}
+
+/**
+ * Sends the request to `targets` in order with failover before the first byte (a 4xx is the answer;
+ * 5xx and timeouts go to the next node), answers in the kind's error shape when every one failed,
+ * and records the outcome. Shared by every kind's handler that has nothing to add to it.
+ */
+export async function forwardToTargets(
+  kind: KindId,
+  deps: ForwardDeps,
+  r: { req: IncomingMessage; res: ServerResponse; path: string; body: Buffer; targets: readonly Target[]; model: string | null; failed: (reason: string) => string },
+): Promise<void> {
+  const d = KINDS[kind];
+  const bare = r.path.split('?')[0] ?? r.path;
+  const t0 = deps.clock.monotonicMs();
+  const result = await forwardWithFailover({
+    req: r.req,
+    res: r.res,
+    attempts: r.targets.map((target) => ({ target, path: r.path, body: r.body, rewrite: null, headers: { 'x-inference-mesh-node': target.name } })),
+    clock: deps.clock,
+    agent: deps.agent,
+    firstByteTimeoutMs: deps.firstByteTimeoutMs,
+    retryable: (status) => status >= 500,
+    errorFrame: d.errorFrame,
+    relay: deps.relay,
+    onFailover: (target, reason) => {
+      deps.routing.markSuspect(kind, target.nodeId, reason);
+      deps.stats.recordUnreachable(kind, target.name);
+      deps.log.warn(`failing over to the next ${d.label} node`, { node: target.name, reason });
+    },
+  });
+  finishExhausted(r.res, result, () => d.errorBody(bare, r.failed(result.reason ?? 'no answer'), 502));
+  deps.stats.record(forwardEvent(kind, result, r.res, { totalMs: deps.clock.monotonicMs() - t0, path: bare, model: r.model, substitutedModel: null }));
 }
 
 export function createKindHandler(kind: KindId, deps: KindHandlerDeps) {
@@ -48,25 +86,6 @@ export function createKindHandler(kind: KindId, deps: KindHandlerDeps) {
       deps.stats.recordNoCandidate(kind, { model, path: bare, status: 503, reason: why });
       return sendKindError(res, kind, bare, 503, `no node is serving ${d.label}${model ? ` with model '${model}'` : ''} right now (${why})`);
     }
-    const t0 = deps.clock.monotonicMs();
-    const result = await forwardWithFailover({
-      req,
-      res,
-      attempts: targets.map((target) => ({ target, path, body, rewrite: null, headers: { 'x-inference-mesh-node': target.name } })),
-      clock: deps.clock,
-      agent: deps.agent,
-      firstByteTimeoutMs: deps.firstByteTimeoutMs,
-      // 4xx (a bad request, an unknown model) is the answer; 5xx and timeouts go to the next node.
-      retryable: (status) => status >= 500,
-      errorFrame: d.errorFrame,
-      relay: deps.relay,
-      onFailover: (target, reason) => {
-        deps.routing.markSuspect(kind, target.nodeId, reason);
-        deps.stats.recordUnreachable(kind, target.name);
-        deps.log.warn(`failing over to the next ${d.label} node`, { node: target.name, reason });
-      },
-    });
-    finishExhausted(res, result, () => d.errorBody(bare, `every node failed: ${result.reason ?? 'no answer'}`, 502));
-    deps.stats.record(forwardEvent(kind, result, res, { totalMs: deps.clock.monotonicMs() - t0, path: bare, model, substitutedModel: null }));
+    await forwardToTargets(kind, deps, { req, res, path, body, targets, model, failed: (reason) => `every node failed: ${reason}` });
   };
 }
