@@ -40,6 +40,8 @@ export const FIRST_CONTACT_TIMEOUT_MS = 5000;
 
 export function createCandidateVerifier(opts: { client: PeerClient; registry: PeerRegistry; clock: Clock; log: Logger; selfId: string }): CandidateVerifier {
   const inFlight = new Map<string, Promise<VerifyOutcome>>();
+  /** Keyed by the node id a candidate claims: the verification of it running now. */
+  const inFlightByNode = new Map<string, Promise<VerifyOutcome>>();
   const refused: VerifyOutcome = { admitted: null, retry: false };
 
   const attempt = async (candidate: Candidate, signal?: AbortSignal): Promise<VerifyOutcome> => {
@@ -88,10 +90,18 @@ export function createCandidateVerifier(opts: { client: PeerClient; registry: Pe
   return {
     verify(candidate, signal) {
       const key = `${candidate.source}|${candidate.urls.join(',')}`;
-      const running = inFlight.get(key);
+      const expected = candidate.expectedNodeId;
+      // Hearsay about a node already being verified (its mDNS advert, another member's word) waits
+      // for that answer: after a power cut every member hears of every other several ways at once,
+      // and each extra first contact is one more request to a machine busy starting (issue 17).
+      const running = inFlight.get(key) ?? (candidate.source === 'peer' && expected !== undefined ? inFlightByNode.get(expected) : undefined);
       if (running) return running;
-      const p = attempt(candidate, signal).finally(() => inFlight.delete(key));
+      const p = attempt(candidate, signal).finally(() => {
+        inFlight.delete(key);
+        if (expected !== undefined && inFlightByNode.get(expected) === p) inFlightByNode.delete(expected);
+      });
       inFlight.set(key, p);
+      if (expected !== undefined) inFlightByNode.set(expected, p);
       return p;
     },
   };
