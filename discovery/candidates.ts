@@ -38,7 +38,15 @@ export interface CandidateVerifier {
  */
 export const FIRST_CONTACT_TIMEOUT_MS = 5000;
 
-export function createCandidateVerifier(opts: { client: PeerClient; registry: PeerRegistry; clock: Clock; log: Logger; selfId: string }): CandidateVerifier {
+export function createCandidateVerifier(opts: {
+  client: PeerClient;
+  registry: PeerRegistry;
+  clock: Clock;
+  log: Logger;
+  selfId: string;
+  /** The round trip of an admitting answer at `url`: the first measurement of that path (RFC 6298 §2.2). */
+  onRoundTrip?: (url: string, ms: number) => void;
+}): CandidateVerifier {
   const inFlight = new Map<string, Promise<VerifyOutcome>>();
   /** Keyed by the node id a candidate claims: the verification of it running now. */
   const inFlightByNode = new Map<string, Promise<VerifyOutcome>>();
@@ -48,7 +56,9 @@ export function createCandidateVerifier(opts: { client: PeerClient; registry: Pe
     let retry = false;
     for (const url of candidate.urls) {
       try {
+        const t0 = opts.clock.monotonicMs();
         const { seq, advert, responderId, addr } = await opts.client.fetchAdvert(url, { nodeId: candidate.expectedNodeId, signal, timeoutMs: FIRST_CONTACT_TIMEOUT_MS });
+        const roundTripMs = opts.clock.monotonicMs() - t0;
         if (advert.nodeId === opts.selfId) return refused;
         if (advert.nodeId !== responderId) {
           opts.log.once(`candidate-foreign-advert:${url}`, 'warn', 'ignoring an agent that serves the advert of another node', { url, answeredBy: responderId, advert: advert.nodeId });
@@ -62,6 +72,7 @@ export function createCandidateVerifier(opts: { client: PeerClient; registry: Pe
           });
           return refused;
         }
+        opts.onRoundTrip?.(url, roundTripMs);
         opts.registry.upsertMember({ advert, seq, source: candidate.source, url, nowMs: opts.clock.nowMs(), addr });
         return { admitted: advert.nodeId };
       } catch (err) {

@@ -104,7 +104,7 @@ const MAX_PENDING_RETRIES = 64;
 export function createDiscovery(opts: DiscoveryOptions): Discovery {
   const { registry, clock, log } = opts;
   const client = loggingClockSkew(opts.client, log);
-  const verifier = createCandidateVerifier({ client, registry, clock, log, selfId: opts.selfId });
+  const verifier = createCandidateVerifier({ client, registry, clock, log, selfId: opts.selfId, onRoundTrip: (url, ms) => checker.sawRoundTrip(url, ms) });
   const checker = createPeerChecker({
     registry,
     client,
