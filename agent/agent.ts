@@ -56,8 +56,8 @@ export interface Agent {
 }
 
 /** Membership changes are told once the list was still this long, at most this long after the first (discovery/member-changes.ts, issue 17). */
-const MEMBERSHIP_SETTLE_MS = 1000;
-const MEMBERSHIP_MAX_WAIT_MS = 5000;
+const MEMBERSHIP_SETTLE_MS = 3000;
+const MEMBERSHIP_MAX_WAIT_MS = 30_000;
 
 export type ResolvedConfig = AgentConfig & { node: { name: string }; dataDir: string };
 
