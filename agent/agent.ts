@@ -12,6 +12,7 @@ import type { Hono } from 'hono';
 import { createApp } from '../api/app.js';
 import { createHttpServer, type HttpServer } from '../api/server.js';
 import type { Discovery } from '../discovery/discovery.js';
+import { createMemberChanges } from '../discovery/member-changes.js';
 import { loadOrCreateMeshKey, meshFingerprint } from '../discovery/mesh-key.js';
 import { createRequestVerifier, type RequestVerifier } from '../discovery/peer-auth.js';
 import { PeerCallError } from '../discovery/peer-client.js';
@@ -61,8 +62,9 @@ export interface Agent {
   placement(): PlacementParts;
 }
 
-/** How long membership changes are gathered before the advert's counter moves (issue 17). */
-const MEMBERSHIP_DEBOUNCE_MS = 500;
+/** Membership changes are told once the list was still this long, at most this long after the first (discovery/member-changes.ts, issue 17). */
+const MEMBERSHIP_SETTLE_MS = 3000;
+const MEMBERSHIP_MAX_WAIT_MS = 30_000;
 
 export type ResolvedConfig = AgentConfig & { node: { name: string }; dataDir: string };
 
@@ -286,20 +288,22 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     };
     // The advert lists the members this node reaches (issue 17): a change of membership is an
     // advert change, told once things settle rather than once per node of a forming mesh.
-    let cancelMembership: (() => void) | null = null;
+    const members = createMemberChanges({
+      clock: deps.clock,
+      members: () => verifiedMembers().map((m) => `${m.nodeId}@${m.addr}`),
+      tell: () => advertChanged(),
+      settleMs: MEMBERSHIP_SETTLE_MS,
+      maxWaitMs: MEMBERSHIP_MAX_WAIT_MS,
+    });
     const membershipChanged = ({ node }: { node?: { nodeId: string } }): void => {
-      if (node?.nodeId === selfId || cancelMembership) return;
-      cancelMembership = deps.clock.setTimeout(() => {
-        cancelMembership = null;
-        advertChanged();
-      }, MEMBERSHIP_DEBOUNCE_MS);
+      if (node?.nodeId !== selfId) members.changed();
     };
     const offMembership = [reg.on('node-added', membershipChanged), reg.on('node-state', membershipChanged), reg.on('node-removed', () => membershipChanged({}))];
     running.push({
       name: 'membership subscription',
       stop: async () => {
         offMembership.forEach((off) => off());
-        cancelMembership?.();
+        members.stop();
       },
     });
     const offFacts = facts.onChanged((snapshot, probe) => {

@@ -38,15 +38,27 @@ export interface CandidateVerifier {
  */
 export const FIRST_CONTACT_TIMEOUT_MS = 5000;
 
-export function createCandidateVerifier(opts: { client: PeerClient; registry: PeerRegistry; clock: Clock; log: Logger; selfId: string }): CandidateVerifier {
+export function createCandidateVerifier(opts: {
+  client: PeerClient;
+  registry: PeerRegistry;
+  clock: Clock;
+  log: Logger;
+  selfId: string;
+  /** The round trip of an admitting answer at `url`: the first measurement of that path (RFC 6298 §2.2). */
+  onRoundTrip?: (url: string, ms: number) => void;
+}): CandidateVerifier {
   const inFlight = new Map<string, Promise<VerifyOutcome>>();
+  /** Keyed by the node id a candidate claims: the verification of it running now. */
+  const inFlightByNode = new Map<string, Promise<VerifyOutcome>>();
   const refused: VerifyOutcome = { admitted: null, retry: false };
 
   const attempt = async (candidate: Candidate, signal?: AbortSignal): Promise<VerifyOutcome> => {
     let retry = false;
     for (const url of candidate.urls) {
       try {
+        const t0 = opts.clock.monotonicMs();
         const { seq, advert, responderId, addr } = await opts.client.fetchAdvert(url, { nodeId: candidate.expectedNodeId, signal, timeoutMs: FIRST_CONTACT_TIMEOUT_MS });
+        const roundTripMs = opts.clock.monotonicMs() - t0;
         if (advert.nodeId === opts.selfId) return refused;
         if (advert.nodeId !== responderId) {
           opts.log.once(`candidate-foreign-advert:${url}`, 'warn', 'ignoring an agent that serves the advert of another node', { url, answeredBy: responderId, advert: advert.nodeId });
@@ -60,6 +72,7 @@ export function createCandidateVerifier(opts: { client: PeerClient; registry: Pe
           });
           return refused;
         }
+        opts.onRoundTrip?.(url, roundTripMs);
         opts.registry.upsertMember({ advert, seq, source: candidate.source, url, nowMs: opts.clock.nowMs(), addr });
         return { admitted: advert.nodeId };
       } catch (err) {
@@ -88,10 +101,18 @@ export function createCandidateVerifier(opts: { client: PeerClient; registry: Pe
   return {
     verify(candidate, signal) {
       const key = `${candidate.source}|${candidate.urls.join(',')}`;
-      const running = inFlight.get(key);
+      const expected = candidate.expectedNodeId;
+      // Hearsay about a node already being verified (its mDNS advert, another member's word) waits
+      // for that answer: after a power cut every member hears of every other several ways at once,
+      // and each extra first contact is one more request to a machine busy starting (issue 17).
+      const running = inFlight.get(key) ?? (candidate.source === 'peer' && expected !== undefined ? inFlightByNode.get(expected) : undefined);
       if (running) return running;
-      const p = attempt(candidate, signal).finally(() => inFlight.delete(key));
+      const p = attempt(candidate, signal).finally(() => {
+        inFlight.delete(key);
+        if (expected !== undefined && inFlightByNode.get(expected) === p) inFlightByNode.delete(expected);
+      });
       inFlight.set(key, p);
+      if (expected !== undefined) inFlightByNode.set(expected, p);
       return p;
     },
   };

@@ -91,8 +91,12 @@ const PERSIST_DEBOUNCE_MS = 1000;
 /** A failed mDNS candidate waits 30 s, then 1, 2, 4 … up to 30 min, before it is fetched again. */
 const VERIFY_BACKOFF_BASE_MS = 30_000;
 const VERIFY_BACKOFF_MAX_MS = 30 * 60_000;
-/** Each verification may download up to 256 KB (peer-client.ts); a flood must not start thousands. */
-const MAX_MDNS_VERIFYING = 8;
+/**
+ * Each verification may download up to 256 KB (peer-client.ts); a flood must not start thousands.
+ * But after a power cut every member of a home lab is new at once: with 8, a 20-agent mesh waited
+ * for slow first answers in turn (issue 17); 24 × 256 KB is still only 6 MB.
+ */
+const MAX_MDNS_VERIFYING = 24;
 const TXT_REPUBLISH_MIN_MS = 60_000;
 /**
  * A candidate that gave no definite answer (refused, timed out: after a power cut every machine is
@@ -108,7 +112,7 @@ const MAX_PENDING_RETRIES = 64;
 export function createDiscovery(opts: DiscoveryOptions): Discovery {
   const { registry, clock, log } = opts;
   const client = loggingClockSkew(opts.client, log);
-  const verifier = createCandidateVerifier({ client, registry, clock, log, selfId: opts.selfId });
+  const verifier = createCandidateVerifier({ client, registry, clock, log, selfId: opts.selfId, onRoundTrip: (url, ms) => checker.sawRoundTrip(url, ms) });
   const checker = createPeerChecker({
     registry,
     client,

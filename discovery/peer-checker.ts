@@ -18,6 +18,12 @@ import type { PeerRegistry } from './registry.js';
 export interface PeerChecker extends Service {
   /** Checks one node at once (after an mDNS goodbye, say). */
   checkNow(nodeId: string): Promise<void>;
+  /**
+   * A round trip measured outside our pings (a first contact's advert fetch): the first ping then
+   * waits as long as the path has shown it needs. With 20 agents starting on 2 cores a first
+   * contact took seconds, and the first ping's fixed 1 s made every new member suspect (issue 17).
+   */
+  sawRoundTrip(url: string, ms: number): void;
 }
 
 export function createPeerChecker(opts: {
@@ -40,13 +46,17 @@ export function createPeerChecker(opts: {
   /** Keyed by path URL. */
   const rtt = new Map<string, RttEstimate>();
 
+  const addRtt = (url: string, ms: number): void => {
+    if (rtt.size > 4096) rtt.clear();
+    rtt.set(url, updateRtt(rtt.get(url), ms));
+  };
+
   const checkPath = async (nodeId: string, url: string, signal: AbortSignal): Promise<void> => {
     const t0 = clock.monotonicMs();
     try {
       const ping = await client.ping(url, { nodeId, signal, timeoutMs: pingTimeoutMs(rtt.get(url), opts.timeoutMs) });
       if (signal.aborted) return;
-      if (rtt.size > 4096) rtt.clear();
-      rtt.set(url, updateRtt(rtt.get(url), clock.monotonicMs() - t0));
+      addRtt(url, clock.monotonicMs() - t0);
       if (ping.nodeId !== nodeId || ping.responderId !== nodeId) {
         log.info('an address now answers for another node; dropping that path', { node: nodeId, url, answeredBy: ping.nodeId });
         registry.removePath(nodeId, url);
@@ -121,6 +131,9 @@ export function createPeerChecker(opts: {
     async checkNow(nodeId) {
       if (!abort) return;
       await checkNode(nodeId, abort.signal);
+    },
+    sawRoundTrip(url, ms) {
+      addRtt(url, ms);
     },
     async stop() {
       abort?.abort(new Error('stopping'));
