@@ -13,7 +13,7 @@
  * Peers do not need every change at once: the advert is served as it is now, and a newcomer
  * fetches it when it verifies us.
  */
-import type { CancelTimer, Clock } from '../agent/clock.js';
+import type { CancelTimer, Clock } from '../agent/kernel/clock.js';
 
 export interface MemberChanges {
   /** Something in the registry changed that may change the member list. */

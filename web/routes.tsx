@@ -10,10 +10,8 @@ import type { JSX } from 'hono/jsx/jsx-runtime';
 import { assetRoutes } from './assets.js';
 import type { WebDeps } from './deps.js';
 import { Layout, type PageName } from './layout.js';
-import { ActivityPage } from './pages/activity.js';
-import { OverviewPage } from './pages/overview.js';
-import { SetupPage } from './pages/setup.js';
-import { TimelinePage } from './pages/timeline.js';
+// Each page (with its components and view helpers) is imported on its first request: an agent
+// nobody browses does not hold them (issue 14: idle RSS; npm run bench:modules).
 
 export type { WebDeps } from './deps.js';
 
@@ -51,24 +49,30 @@ function page(c: Context, deps: WebDeps, name: PageName, title: string, body: JS
 export function webRoutes(deps: WebDeps): Hono {
   const app = new Hono();
   app.route('/', assetRoutes());
-  app.get('/', (c) =>
-    page(c, deps, 'overview', 'Overview', <OverviewPage nodes={deps.nodes()} placement={deps.placement()} nowMs={deps.nowMs()} zone={deps.displayZone} />),
-  );
-  app.get('/timeline', (c) => {
+  app.get('/', async (c) => {
+    const { OverviewPage } = await import('./pages/overview.js');
+    return page(c, deps, 'overview', 'Overview', <OverviewPage nodes={deps.nodes()} placement={deps.placement()} nowMs={deps.nowMs()} zone={deps.displayZone} />);
+  });
+  app.get('/timeline', async (c) => {
+    const { TimelinePage } = await import('./pages/timeline.js');
     // No sinceMs: the placement entry just before the 24-hour view says who served at its start.
     const history = deps.history({});
     return page(c, deps, 'timeline', 'Timeline', <TimelinePage nodes={deps.nodes()} history={history} nowMs={deps.nowMs()} zone={deps.displayZone} />);
   });
-  app.get('/activity', (c) =>
-    page(
+  app.get('/activity', async (c) => {
+    const { ActivityPage } = await import('./pages/activity.js');
+    return page(
       c,
       deps,
       'activity',
       'Activity',
       <ActivityPage requests={deps.recentRequests()} history={deps.history({})} nowMs={deps.nowMs()} zone={deps.displayZone} />,
-    ),
-  );
-  app.get('/setup', (c) => page(c, deps, 'setup', 'Setup', <SetupPage nodes={deps.nodes()} nowMs={deps.nowMs()} zone={deps.displayZone} />));
+    );
+  });
+  app.get('/setup', async (c) => {
+    const { SetupPage } = await import('./pages/setup.js');
+    return page(c, deps, 'setup', 'Setup', <SetupPage nodes={deps.nodes()} nowMs={deps.nowMs()} zone={deps.displayZone} />);
+  });
   // Login lives on the setup page, next to what it unlocks.
   app.get('/login', (c) => c.redirect('/setup#login', 302));
   return app;

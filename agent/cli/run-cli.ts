@@ -11,17 +11,16 @@ import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config.js';
 import { findConfigLocation } from '../config-location.js';
 import { defaultDataDir } from '../data-dir.js';
 import type { DoctorDeps } from '../doctor/types.js';
-import { runDoctor } from '../doctor/doctor.js';
 import { AgentError, ConfigError, describeError } from '../kernel/errors.js';
 import type { LogFormat } from '../kernel/log-format.js';
-import { runService, type ServiceDeps } from '../service/service.js';
+import type { ServiceDeps } from '../service/service.js';
 import { AGENT_VERSION } from '../kernel/version.js';
 import { readMeshKey } from '../../discovery/mesh-key.js';
-import { runJoin, type JoinDeps } from './join.js';
+import type { JoinDeps } from './join.js';
 import { parseCommand, type Command } from './parse-args.js';
-import { callAgent, showPlacement, type CliResult } from './placement-commands.js';
-import { runSettingsReset } from './settings-commands.js';
-import { runStatus } from './status.js';
+import type { CliResult } from './placement-commands.js';
+// The commands other than `start` (status, doctor, service, join, …) are imported where they run:
+// the daemon never loads them, and its idle RSS counts (issue 14: ≤ 70 MB; npm run bench:modules).
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -81,6 +80,7 @@ export async function resolveConfig(io: CliIo, flags: ConfigFlags): Promise<Reso
 }
 
 async function clientCommand(io: CliIo, command: Extract<Command, { command: 'placement' | 'offer' | 'pin' | 'unpin' }>): Promise<number> {
+  const { callAgent, showPlacement } = await import('./placement-commands.js');
   const deps = { fetch: io.fetch, clock: io.clock };
   const base = { url: agentUrl(io, command.url), timeoutMs: command.timeoutMs };
   if (command.command === 'placement') return write(io, await showPlacement(deps, { ...base, json: command.json }));
@@ -117,11 +117,13 @@ async function run(io: CliIo, command: Command): Promise<number> {
     case 'version':
       return write(io, { exitCode: EXIT_OK, stdout: AGENT_VERSION });
     case 'status':
-    case 'nodes':
+    case 'nodes': {
+      const { runStatus } = await import('./status.js');
       return write(
         io,
         await runStatus({ url: agentUrl(io, command.url), json: command.json, timeoutMs: command.timeoutMs, what: command.command }, { fetch: io.fetch, clock: io.clock }),
       );
+    }
     case 'placement':
     case 'offer':
     case 'pin':
@@ -131,6 +133,7 @@ async function run(io: CliIo, command: Command): Promise<number> {
       const resolved = await resolveConfig(io, command.flags);
       if (typeof resolved === 'number') return resolved;
       const token = await readAdminToken(resolved.config.dataDir);
+      const { runSettingsReset } = await import('./settings-commands.js');
       return write(io, await runSettingsReset({ fetch: io.fetch, clock: io.clock }, { url: agentUrl(io, command.url), timeoutMs: command.timeoutMs, json: command.json, keys: command.keys, token }));
     }
     case 'key':
@@ -140,15 +143,18 @@ async function run(io: CliIo, command: Command): Promise<number> {
       const resolved = await resolveConfig(io, command.flags);
       if (typeof resolved === 'number') return resolved;
       const opts = { dataDir: resolved.config.dataDir, keyFile: command.keyFile, configuredKey: resolved.config.mesh.key };
+      const { runJoin } = await import('./join.js');
       return write(io, await runJoin(opts, { ...io.join, readFile: io.readFile }));
     }
     case 'doctor': {
       const resolved = await resolveConfig(io, command.flags);
       if (typeof resolved === 'number') return resolved;
+      const { runDoctor } = await import('../doctor/doctor.js');
       const result = await runDoctor(resolved.config, io.doctorDeps(), { json: command.json });
       return write(io, result);
     }
-    case 'service':
+    case 'service': {
+      const { runService } = await import('../service/service.js');
       return write(
         io,
         await runService(
@@ -156,6 +162,7 @@ async function run(io: CliIo, command: Command): Promise<number> {
           { ...io.service, platform: io.platform, homeDir: io.homeDir, env: io.env, readFile: io.readFile },
         ),
       );
+    }
     case 'start': {
       const resolved = await resolveConfig(io, command.flags);
       if (typeof resolved === 'number') return resolved;

@@ -1,9 +1,11 @@
 /**
- * npm run bench:footprint [-- --duration-sec 60]
+ * npm run bench:footprint [-- --duration-sec 60] [--node-flags='--max-semi-space-size=4 …']
  *
  * RSS and CPU of an idle agent with every probe running on its default interval, against a fake
  * Ollama and a fake Immich ML on loopback (so the service probes do real HTTP work). Linux only:
  * reads /proc. Measures the built agent that `npm start` runs. Prints figures; asserts nothing (targets: RSS ≤ 70 MB, CPU ≤ 1 % of one core).
+ * `--node-flags` (with =: the value starts with a dash) replaces the node flags of `npm start`, to
+ * compare settings such as the young generation's size (issue 14).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -18,9 +20,10 @@ import { cleanEnv, freePort } from '../helpers/cli.js';
 /** The built agent with the node flags of `npm start` (read from package.json, so they cannot drift). */
 const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+const START_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 
-const { values } = parseArgs({ options: { 'duration-sec': { type: 'string', default: '60' } } });
+const { values } = parseArgs({ options: { 'duration-sec': { type: 'string', default: '60' }, 'node-flags': { type: 'string' } } });
+const NODE_FLAGS = values['node-flags']?.split(' ').filter(Boolean) ?? START_FLAGS;
 const durationSec = Number(values['duration-sec']);
 const TICKS_PER_SEC = 100; // USER_HZ on Linux
 
@@ -95,8 +98,11 @@ try {
   console.log(`  CPU  avg ${cpuPct.toFixed(2)} % of one core (target ≤ 1 %)`);
   console.log(`  requests the probes made to the fake Ollama: ${ollamaCalls}`);
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  // An agent that already died (a node flag it refused) has no 'exit' left to wait for.
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
   await ollama.stop();
   await immich.stop();
   await rm(dataDir, { recursive: true, force: true });
