@@ -43,7 +43,7 @@ export interface FailoverAnswer {
 export interface RelayClientResult {
   servedBy: Record<string, string | null>;
   ttfbMs: Record<string, number[]>;
-  throughput: Record<string, { mbps: number; linesPerSec: number; bytesPerChunk: number }[]>;
+  throughput: Record<string, { mbps: number; linesPerSec: number; bytesPerChunk: number; bytes: number }[]>;
   failover: FailoverAnswer[];
 }
 
@@ -128,7 +128,7 @@ async function throughput(reps: number): Promise<RelayClientResult['throughput']
       const a = await ok(call(s, '/api/generate', longStream), s.label);
       if (a.lines !== opts.longTokens + 1) throw new Error(`${s.label}: a ${opts.longTokens}-token stream had ${a.lines} lines`);
       const sec = (a.totalMs - a.ttfbMs) / 1000;
-      out[s.label]?.push({ mbps: a.bytes / 1e6 / sec, linesPerSec: a.lines / sec, bytesPerChunk: a.bytes / a.chunks });
+      out[s.label]?.push({ mbps: a.bytes / 1e6 / sec, linesPerSec: a.lines / sec, bytesPerChunk: a.bytes / a.chunks, bytes: a.bytes });
     }
   }
   return out;
@@ -165,7 +165,9 @@ await throughput(1);
 process.stdout.write(`${JSON.stringify({ phase: 'ttfb-start' })}\n`);
 const ttfbMs = await sequentialTtfb(opts.sequential);
 process.stdout.write(`${JSON.stringify({ phase: 'ttfb-end' })}\n`);
+process.stdout.write(`${JSON.stringify({ phase: 'tput-start' })}\n`);
 const tput = await throughput(opts.throughputReps);
+process.stdout.write(`${JSON.stringify({ phase: 'tput-end' })}\n`);
 const fo = await failover();
 for (const s of sides) s.agent.destroy();
 const result: RelayClientResult = { servedBy, ttfbMs, throughput: tput, failover: fo };

@@ -19,6 +19,9 @@
  * - stream throughput of one long stream, % of direct; target ≥ 95 %;
  * - failover: workers send non-streaming requests through the hub; the PC's agent is SIGKILLed
  *   under load; failed requests (target 0: before the first byte they go to the hub's own Ollama).
+ * `--cpu-prof-dir DIR` writes V8 CPU profiles of both agents there (node --cpu-prof; read them with
+ * test/bench/cpu-profile-summary.ts): the failover phase is skipped and the agents are stopped with
+ * SIGTERM so they can write them.
  * Prints figures; asserts nothing (DESIGN.md §7). Everything stays inside the lab's namespaces, which
  * are deleted at the end, also on failure. Bounded by a watchdog.
  */
@@ -27,6 +30,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { NodeRecord } from '../../discovery/types.js';
 import type { Placement } from '../../scheduler/placement-view.js';
 import { collectOutput, createNetnsLab, netnsAvailable, type Lab, type OutputCollector } from '../netns/netns.js';
@@ -39,6 +43,9 @@ const CLIENT = fileURLToPath(new URL('./relay-client.ts', import.meta.url));
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
 /** The node flags of `npm start`, read from package.json so they cannot drift. */
 const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+
+const { values: flags } = parseArgs({ options: { 'cpu-prof-dir': { type: 'string' } } });
+const CPU_PROF_DIR = flags['cpu-prof-dir'];
 
 const KEY = 'bench-relay-mesh-key-0123456789ab';
 const MODEL = 'bench:1b';
@@ -100,7 +107,8 @@ async function startAgent(lab: Lab, host: string, name: string, baseDir: string,
       discovery: { tailnet: { enabled: false } },
     }),
   );
-  const args = [...NODE_FLAGS, DIST_MAIN, 'start', '--config', configFile, '--data-dir', path.join(dir, 'data'), '--port', String(AGENT_PORT), '--key', KEY, '--mdns-interface', lab.host(host).address];
+  const profile = CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR, host)}`];
+  const args = [...profile, ...NODE_FLAGS, DIST_MAIN, 'start', '--config', configFile, '--data-dir', path.join(dir, 'data'), '--port', String(AGENT_PORT), '--key', KEY, '--mdns-interface', lab.host(host).address];
   const child = lab.spawn(host, [process.execPath, ...args], { env: { OLLAMA_HOST: '', IMMICH_MACHINE_LEARNING_URL: '', ...env } });
   let output = '';
   const keep = (d: Buffer): void => {
@@ -177,7 +185,7 @@ try {
     longTokens: LONG_TOKENS,
     shortTokens: SHORT_TOKENS,
     failoverWorkers: FAILOVER_WORKERS,
-    failoverMs: FAILOVER_MS,
+    failoverMs: CPU_PROF_DIR === undefined ? FAILOVER_MS : 0,
     requestTimeoutMs: 15_000,
   };
   // The agents' own background work (probes, health checks, mDNS) while no request is routed, so the
@@ -201,11 +209,25 @@ try {
   await out.waitFor('"ttfb-end"', 120_000);
   const cpuAfter = await cpuNow();
   const ttfbWallMs = performance.now() - ttfbT0;
+  await out.waitFor('"tput-start"', 120_000);
+  const tputBefore = await cpuNow();
+  await out.waitFor('"tput-end"', 120_000);
+  const tputAfter = await cpuNow();
   await out.waitFor('"failoverStart"', 120_000);
-  await sleep(KILL_AT_MS);
-  const killWallMs = Date.now();
-  pc.child.kill('SIGKILL');
+  let killWallMs = Date.now();
+  if (CPU_PROF_DIR === undefined) {
+    await sleep(KILL_AT_MS);
+    killWallMs = Date.now();
+    pc.child.kill('SIGKILL');
+  }
   const result = JSON.parse(await out.waitFor('"servedBy"', 60_000)) as RelayClientResult;
+  if (CPU_PROF_DIR !== undefined) {
+    // A profile is written when the process exits normally: the agent's SIGTERM handler stops it.
+    await Promise.all([hub, pc].map((a) => new Promise<void>((resolve) => {
+      a.child.once('exit', () => resolve());
+      a.child.kill('SIGTERM');
+    })));
+  }
 
   // ---- report
   const labels = ['direct', 'pc-agent', 'relay'] as const;
@@ -244,6 +266,13 @@ try {
   for (const s of labels) {
     console.log(`    ${s.padEnd(8)} ${mb(s).toFixed(1)} MB/s, ${Math.round(lines(s)).toLocaleString('en')} lines/s, ${Math.round(perChunk(s)).toLocaleString('en')} bytes per read${s === 'direct' ? '' : ` = ${((mb(s) / mb('direct')) * 100).toFixed(1)} % of direct`}${s === 'relay' ? ' (target ≥ 95 %)' : ''}`);
   }
+  // CPU per MB streamed, independent of how busy the shared cores are: the hub agent passes on the
+  // relay side's bytes, the PC agent the pc-agent and relay sides', the fake and client all three.
+  const tputMb = (s: string): number => (result.throughput[s] ?? []).reduce((sum, x) => sum + x.bytes / 1e6, 0);
+  const tputSpent = (k: keyof typeof watched): number => (tputAfter[k] ?? NaN) - (tputBefore[k] ?? NaN);
+  const perMb = (k: keyof typeof watched, mbs: number): string => `${(tputSpent(k) / mbs).toFixed(0)} ms/MB`;
+  const allMb = tputMb('direct') + tputMb('pc-agent') + tputMb('relay');
+  console.log(`    CPU per MB streamed (/proc): hub agent ${perMb('hubAgent', tputMb('relay'))}, PC agent ${perMb('pcAgent', tputMb('pc-agent') + tputMb('relay'))}, PC Ollama fake ${perMb('pcOllama', allMb)}, client ${perMb('client', allMb)}`);
   console.log('    (the fake writes one line per event-loop turn, ~1000× a real model, and every side reads about one line per chunk:');
   console.log('     the hops pass the stream on as it comes; differences between the sides are the shared cores\' noise)');
   console.log('');
