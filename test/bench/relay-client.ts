@@ -7,7 +7,9 @@
  * - `direct`: the PC's fake Ollama at the PC's lab address (the hub → PC Ollama direct baseline);
  * - `pc-agent`: the PC agent's relay route called directly, signed as the hub would sign it (one
  *   agent hop: where the time goes, split per hop);
- * - `relay`: the hub agent's `/ollama/` → the PC's agent → the PC's loopback Ollama (the product path).
+ * - `relay`: the hub agent's `/ollama/` → the PC's agent → the PC's loopback Ollama (the product path);
+ * - `pipes`: a node:http pipe on the hub → one on the PC → the PC's loopback Ollama (test/bench/pipe-proxy.ts):
+ *   the floor of any two-hop Node relay, nothing checked or signed.
  *
  * Phases: warm-up; TTFB of one stream at a time (between `{"phase":"ttfb-start"}` and
  * `{"phase":"ttfb-end"}` lines, so the bench can read the CPU time the agents spent); throughput of one long stream; then failover: the
@@ -22,6 +24,7 @@ export interface RelayClientOptions {
   direct: { host: string; port: number };
   hub: { host: string; port: number };
   pcAgent: { host: string; port: number; key: string; hubId: string; pcId: string };
+  pipes: { host: string; port: number };
   sequential: number;
   throughputReps: number;
   longTokens: number;
@@ -47,7 +50,7 @@ export interface RelayClientResult {
   failover: FailoverAnswer[];
 }
 
-type Label = 'direct' | 'pc-agent' | 'relay';
+type Label = 'direct' | 'pc-agent' | 'relay' | 'pipes';
 
 const opts = JSON.parse(process.argv[2] ?? '') as RelayClientOptions;
 const pool = (): http.Agent => new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64 });
@@ -55,6 +58,7 @@ const sides: { label: Label; host: string; port: number; prefix: string; agent: 
   { label: 'direct', host: opts.direct.host, port: opts.direct.port, prefix: '', agent: pool() },
   { label: 'pc-agent', host: opts.pcAgent.host, port: opts.pcAgent.port, prefix: '/api/v1/peer/relay/ollama', agent: pool() },
   { label: 'relay', host: opts.hub.host, port: opts.hub.port, prefix: '/ollama', agent: pool() },
+  { label: 'pipes', host: opts.pipes.host, port: opts.pipes.port, prefix: '', agent: pool() },
 ];
 
 interface Answer {
@@ -116,13 +120,13 @@ const smallGenerate = JSON.stringify({ model: opts.model, prompt: 'Why is the sk
 const rotated = <T>(items: readonly T[], round: number): T[] => items.map((_, i) => items[(i + round) % items.length] as T);
 
 async function sequentialTtfb(n: number): Promise<Record<Label, number[]>> {
-  const out: Record<Label, number[]> = { direct: [], 'pc-agent': [], relay: [] };
+  const out: Record<Label, number[]> = { direct: [], 'pc-agent': [], relay: [], pipes: [] };
   for (let i = 0; i < n; i++) for (const s of rotated(sides, i)) out[s.label].push((await ok(call(s, '/api/generate', shortStream), s.label)).ttfbMs);
   return out;
 }
 
 async function throughput(reps: number): Promise<RelayClientResult['throughput']> {
-  const out: RelayClientResult['throughput'] = { direct: [], 'pc-agent': [], relay: [] };
+  const out: RelayClientResult['throughput'] = { direct: [], 'pc-agent': [], relay: [], pipes: [] };
   for (let r = 0; r < reps; r++) {
     for (const s of rotated(sides, r)) {
       const a = await ok(call(s, '/api/generate', longStream), s.label);
@@ -135,7 +139,7 @@ async function throughput(reps: number): Promise<RelayClientResult['throughput']
 }
 
 async function failover(): Promise<FailoverAnswer[]> {
-  const relay = sides[2];
+  const relay = sides.find((s) => s.label === 'relay');
   if (!relay) throw new Error('no relay side');
   const answers: FailoverAnswer[] = [];
   const deadline = performance.now() + opts.failoverMs;

@@ -13,7 +13,8 @@
  * A client on the hub host (test/bench/relay-client.ts) measures, in interleaved rounds:
  * - added time to first byte, one stream at a time: relay (hub agent → PC agent → PC Ollama)
  *   against direct (hub → PC Ollama), and the PC agent alone (signed relay request straight to it)
- *   to show which hop the time goes to; target ≤ 1 ms added p50; and the CPU each agent spends per
+ *   to show which hop the time goes to, and two node:http pipes chained the same way (hub → PC → PC
+ *   Ollama, test/bench/pipe-proxy.ts), the floor of any two-hop Node relay; target ≤ 1 ms added p50; and the CPU each agent spends per
  *   request in that phase (/proc, their idle background measured first and subtracted), which does
  *   not depend on how busy the shared cores are, unlike the latencies;
  * - stream throughput of one long stream, % of direct; target ≥ 95 %;
@@ -40,6 +41,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
 const BACKEND = fileURLToPath(new URL('./proxy-backend.ts', import.meta.url));
 const CLIENT = fileURLToPath(new URL('./relay-client.ts', import.meta.url));
+const PIPE = fileURLToPath(new URL('./pipe-proxy.ts', import.meta.url));
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
 /** The node flags of `npm start`, read from package.json so they cannot drift. */
 const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
@@ -51,6 +53,9 @@ const KEY = 'bench-relay-mesh-key-0123456789ab';
 const MODEL = 'bench:1b';
 const PC_NAME = 'gaming-pc';
 const AGENT_PORT = 7650;
+/** The two node pipes of the `pipes` side (the floor of a two-hop Node relay): on the PC, then on the hub. */
+const PC_PIPE_PORT = 7651;
+const HUB_PIPE_PORT = 7652;
 const OLLAMA_PORT = 11434;
 const LONG_TOKENS = 60_000;
 const SHORT_TOKENS = 9;
@@ -160,6 +165,12 @@ try {
   const pcAddr = l.host('pc').address;
 
   const [, pcBackend] = await Promise.all([startBackend(l, 'hub'), startBackend(l, 'pc', `${pcAddr}:${OLLAMA_PORT}`)]);
+  const startPipe = async (host: string, args: string[]): Promise<void> => {
+    const child = l.spawn(host, [process.execPath, '--import', 'tsx', PIPE, ...args], { cwd: ROOT });
+    await collectOutput(child).waitFor('http://', 30_000);
+  };
+  await startPipe('pc', [String(OLLAMA_PORT), '127.0.0.1', pcAddr, String(PC_PIPE_PORT)]);
+  await startPipe('hub', [String(PC_PIPE_PORT), pcAddr, '127.0.0.1', String(HUB_PIPE_PORT)]);
   const pc = await startAgent(l, 'pc', PC_NAME, baseDir, { PATH: `${binDir}${path.delimiter}${process.env['PATH'] ?? '/usr/bin:/bin'}` });
   const hub = await startAgent(l, 'hub', 'hub', baseDir, {});
   const hubApi = `http://127.0.0.1:${AGENT_PORT}/api/v1`;
@@ -179,6 +190,7 @@ try {
     model: MODEL,
     direct: { host: pcAddr, port: OLLAMA_PORT },
     hub: { host: '127.0.0.1', port: AGENT_PORT },
+    pipes: { host: '127.0.0.1', port: HUB_PIPE_PORT },
     pcAgent: { host: pcAddr, port: AGENT_PORT, key: KEY, hubId: nodes.find((n) => n.name === 'hub')?.nodeId ?? '', pcId: nodes.find((n) => n.name === PC_NAME)?.nodeId ?? '' },
     sequential: SEQUENTIAL,
     throughputReps: THROUGHPUT_REPS,
@@ -230,9 +242,9 @@ try {
   }
 
   // ---- report
-  const labels = ['direct', 'pc-agent', 'relay'] as const;
+  const labels = ['direct', 'pc-agent', 'relay', 'pipes'] as const;
   console.log(`bench:relay — 2 hosts in network namespaces (veth + bridge), real mDNS, the built agent (node${NODE_FLAGS.length ? ` ${NODE_FLAGS.join(' ')}` : ''}) on each, fake Ollamas with no delay between tokens; ${os.availableParallelism()} cores shared by everything`);
-  console.log(`  client on the hub host. direct = hub → PC Ollama (lab address); pc-agent = hub → PC agent's relay route (signed) → PC Ollama (loopback); relay = hub agent /ollama/ → PC agent → PC Ollama`);
+  console.log(`  client on the hub host. direct = hub → PC Ollama (lab address); pc-agent = hub → PC agent's relay route (signed) → PC Ollama (loopback); relay = hub agent /ollama/ → PC agent → PC Ollama; pipes = hub node pipe → PC node pipe → PC Ollama (test/bench/pipe-proxy.ts, default node flags: the floor of a two-hop Node relay)`);
   console.log(`  served by: ${labels.map((s) => `${s} ${result.servedBy[s] ?? '(the fake: no header)'}`).join(', ')}`);
   console.log('');
   console.log(`  TTFB, 1 stream at a time (${SHORT_TOKENS}-token streamed POST /api/generate, n=${SEQUENTIAL} per side, interleaved)`);
@@ -243,15 +255,16 @@ try {
       const v = percentile(result.ttfbMs[s] ?? [], q);
       return s === 'direct' ? `direct ${ms(v)}` : `${s} ${ms(v)} (${signedMs(v - d)})`;
     });
-    console.log(`    p${q}: ${cells.join('   ')}${q === 50 ? '   target: relay ≤ 1 ms added p50' : ''}`);
+    const overPipes = percentile(result.ttfbMs['relay'] ?? [], q) - percentile(result.ttfbMs['pipes'] ?? [], q);
+    console.log(`    p${q}: ${cells.join('   ')}; relay over pipes ${signedMs(overPipes)}${q === 50 ? '   target: relay ≤ 1 ms added p50' : ''}`);
   }
   // Where the time goes, independent of how busy the shared cores are: CPU spent per request. The hub
-  // agent serves only the relay side; the PC agent the pc-agent and relay sides; the fake all three.
+  // agent serves only the relay side; the PC agent the pc-agent and relay sides; the fake and the client all four.
   const phaseSec = ttfbWallMs / 1000;
   const spent = (k: keyof typeof watched): number => (cpuAfter[k] ?? NaN) - (cpuBefore[k] ?? NaN);
   const perRequest = (k: keyof typeof watched, requests: number, idleMsPerSec = 0): string => `${((spent(k) - idleMsPerSec * phaseSec) / requests).toFixed(2)} ms`;
   console.log(
-    `    CPU per request over the phase (${phaseSec.toFixed(1)} s; /proc, 10 ms ticks): hub agent ${perRequest('hubAgent', SEQUENTIAL, idleRate.hubAgent)}, PC agent ${perRequest('pcAgent', 2 * SEQUENTIAL, idleRate.pcAgent)}, PC Ollama fake ${perRequest('pcOllama', 3 * SEQUENTIAL)}, client ${perRequest('client', 3 * SEQUENTIAL)}`,
+    `    CPU per request over the phase (${phaseSec.toFixed(1)} s; /proc, 10 ms ticks): hub agent ${perRequest('hubAgent', SEQUENTIAL, idleRate.hubAgent)}, PC agent ${perRequest('pcAgent', 2 * SEQUENTIAL, idleRate.pcAgent)}, PC Ollama fake ${perRequest('pcOllama', 4 * SEQUENTIAL)}, client ${perRequest('client', 4 * SEQUENTIAL)}`,
   );
   console.log(
     `      agents' background CPU subtracted (measured ${IDLE_MS / 1000} s with no request before the run): hub agent ${idleRate.hubAgent.toFixed(0)} ms/s, PC agent ${idleRate.pcAgent.toFixed(0)} ms/s; in the phase they spent ${spent('hubAgent').toFixed(0)} / ${spent('pcAgent').toFixed(0)} ms in all`,
@@ -267,14 +280,14 @@ try {
     console.log(`    ${s.padEnd(8)} ${mb(s).toFixed(1)} MB/s, ${Math.round(lines(s)).toLocaleString('en')} lines/s, ${Math.round(perChunk(s)).toLocaleString('en')} bytes per read${s === 'direct' ? '' : ` = ${((mb(s) / mb('direct')) * 100).toFixed(1)} % of direct`}${s === 'relay' ? ' (target ≥ 95 %)' : ''}`);
   }
   // CPU per MB streamed, independent of how busy the shared cores are: the hub agent passes on the
-  // relay side's bytes, the PC agent the pc-agent and relay sides', the fake and client all three.
+  // relay side's bytes, the PC agent the pc-agent and relay sides', the fake and client all four.
   const tputMb = (s: string): number => (result.throughput[s] ?? []).reduce((sum, x) => sum + x.bytes / 1e6, 0);
   const tputSpent = (k: keyof typeof watched): number => (tputAfter[k] ?? NaN) - (tputBefore[k] ?? NaN);
   const perMb = (k: keyof typeof watched, mbs: number): string => `${(tputSpent(k) / mbs).toFixed(0)} ms/MB`;
-  const allMb = tputMb('direct') + tputMb('pc-agent') + tputMb('relay');
+  const allMb = tputMb('direct') + tputMb('pc-agent') + tputMb('relay') + tputMb('pipes');
   console.log(`    CPU per MB streamed (/proc): hub agent ${perMb('hubAgent', tputMb('relay'))}, PC agent ${perMb('pcAgent', tputMb('pc-agent') + tputMb('relay'))}, PC Ollama fake ${perMb('pcOllama', allMb)}, client ${perMb('client', allMb)}`);
-  console.log('    (the fake writes one line per event-loop turn, ~1000× a real model, and every side reads about one line per chunk:');
-  console.log('     the hops pass the stream on as it comes; differences between the sides are the shared cores\' noise)');
+  console.log('    (the fake writes one line per event-loop turn, ~1000× a real model; "bytes per read" is what the client\'s reads got:');
+  console.log('     the agents pass on what one read of theirs brought as one write, so a busy hop batches, and the pipes pass each line alone)');
   console.log('');
   const fo: FailoverAnswer[] = result.failover;
   const failed = fo.filter((a) => !a.ok);
