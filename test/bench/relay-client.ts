@@ -164,7 +164,7 @@ const servedBy: Record<string, string | null> = {};
 for (const s of sides) servedBy[s.label] = (await ok(call(s, '/api/generate', shortStream), s.label)).node;
 // Warm-up (JIT, keep-alive pools on every hop), not recorded.
 await sequentialTtfb(100);
-await throughput(1);
+if (opts.throughputReps > 0) await throughput(1);
 // Markers for the bench, which reads the agents' CPU time around the measured phase.
 process.stdout.write(`${JSON.stringify({ phase: 'ttfb-start' })}\n`);
 const ttfbMs = await sequentialTtfb(opts.sequential);

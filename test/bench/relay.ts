@@ -21,8 +21,9 @@
  * - failover: workers send non-streaming requests through the hub; the PC's agent is SIGKILLed
  *   under load; failed requests (target 0: before the first byte they go to the hub's own Ollama).
  * `--cpu-prof-dir DIR` writes V8 CPU profiles of both agents there (node --cpu-prof; read them with
- * test/bench/cpu-profile-summary.ts): the failover phase is skipped and the agents are stopped with
- * SIGTERM so they can write them.
+ * test/bench/cpu-profile-summary.ts) of the one-stream-at-a-time phase: throughput and failover are
+ * skipped, and the agents are stopped with SIGTERM so they can write them. `--node-flags='…'` runs
+ * both agents with other node flags than `npm start`'s (e.g. another young-generation size).
  * Prints figures; asserts nothing (DESIGN.md §7). Everything stays inside the lab's namespaces, which
  * are deleted at the end, also on failure. Bounded by a watchdog.
  */
@@ -43,11 +44,11 @@ const BACKEND = fileURLToPath(new URL('./proxy-backend.ts', import.meta.url));
 const CLIENT = fileURLToPath(new URL('./relay-client.ts', import.meta.url));
 const PIPE = fileURLToPath(new URL('./pipe-proxy.ts', import.meta.url));
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-/** The node flags of `npm start`, read from package.json so they cannot drift. */
-const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 
-const { values: flags } = parseArgs({ options: { 'cpu-prof-dir': { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { 'cpu-prof-dir': { type: 'string' }, 'node-flags': { type: 'string' } } });
 const CPU_PROF_DIR = flags['cpu-prof-dir'];
+/** The node flags of `npm start`, read from package.json so they cannot drift; `--node-flags='…'` (with =) tries others. */
+const NODE_FLAGS = flags['node-flags']?.split(' ').filter(Boolean) ?? /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 
 const KEY = 'bench-relay-mesh-key-0123456789ab';
 const MODEL = 'bench:1b';
@@ -193,7 +194,7 @@ try {
     pipes: { host: '127.0.0.1', port: HUB_PIPE_PORT },
     pcAgent: { host: pcAddr, port: AGENT_PORT, key: KEY, hubId: nodes.find((n) => n.name === 'hub')?.nodeId ?? '', pcId: nodes.find((n) => n.name === PC_NAME)?.nodeId ?? '' },
     sequential: SEQUENTIAL,
-    throughputReps: THROUGHPUT_REPS,
+    throughputReps: CPU_PROF_DIR === undefined ? THROUGHPUT_REPS : 0,
     longTokens: LONG_TOKENS,
     shortTokens: SHORT_TOKENS,
     failoverWorkers: FAILOVER_WORKERS,
