@@ -166,12 +166,13 @@ try {
   const pcAddr = l.host('pc').address;
 
   const [, pcBackend] = await Promise.all([startBackend(l, 'hub'), startBackend(l, 'pc', `${pcAddr}:${OLLAMA_PORT}`)]);
-  const startPipe = async (host: string, args: string[]): Promise<void> => {
+  const startPipe = async (host: string, args: string[]): Promise<ChildProcess> => {
     const child = l.spawn(host, [process.execPath, '--import', 'tsx', PIPE, ...args], { cwd: ROOT });
     await collectOutput(child).waitFor('http://', 30_000);
+    return child;
   };
-  await startPipe('pc', [String(OLLAMA_PORT), '127.0.0.1', pcAddr, String(PC_PIPE_PORT)]);
-  await startPipe('hub', [String(PC_PIPE_PORT), pcAddr, '127.0.0.1', String(HUB_PIPE_PORT)]);
+  const pcPipe = await startPipe('pc', [String(OLLAMA_PORT), '127.0.0.1', pcAddr, String(PC_PIPE_PORT)]);
+  const hubPipe = await startPipe('hub', [String(PC_PIPE_PORT), pcAddr, '127.0.0.1', String(HUB_PIPE_PORT)]);
   const pc = await startAgent(l, 'pc', PC_NAME, baseDir, { PATH: `${binDir}${path.delimiter}${process.env['PATH'] ?? '/usr/bin:/bin'}` });
   const hub = await startAgent(l, 'hub', 'hub', baseDir, {});
   const hubApi = `http://127.0.0.1:${AGENT_PORT}/api/v1`;
@@ -213,7 +214,7 @@ try {
 
   const client = l.spawn('hub', [process.execPath, '--import', 'tsx', CLIENT, JSON.stringify(options)], { cwd: ROOT });
   const out: OutputCollector = collectOutput(client);
-  const watched = { hubAgent: hub.child.pid, pcAgent: pc.child.pid, pcOllama: pcBackend.pid, client: client.pid };
+  const watched = { hubAgent: hub.child.pid, pcAgent: pc.child.pid, pcOllama: pcBackend.pid, client: client.pid, hubPipe: hubPipe.pid, pcPipe: pcPipe.pid };
   const cpuNow = async (): Promise<Record<keyof typeof watched, number>> =>
     Object.fromEntries(await Promise.all(Object.entries(watched).map(async ([k, pid]) => [k, await cpuMs(pid)] as const))) as Record<keyof typeof watched, number>;
   await out.waitFor('"ttfb-start"', 120_000);
@@ -265,7 +266,7 @@ try {
   const spent = (k: keyof typeof watched): number => (cpuAfter[k] ?? NaN) - (cpuBefore[k] ?? NaN);
   const perRequest = (k: keyof typeof watched, requests: number, idleMsPerSec = 0): string => `${((spent(k) - idleMsPerSec * phaseSec) / requests).toFixed(2)} ms`;
   console.log(
-    `    CPU per request over the phase (${phaseSec.toFixed(1)} s; /proc, 10 ms ticks): hub agent ${perRequest('hubAgent', SEQUENTIAL, idleRate.hubAgent)}, PC agent ${perRequest('pcAgent', 2 * SEQUENTIAL, idleRate.pcAgent)}, PC Ollama fake ${perRequest('pcOllama', 4 * SEQUENTIAL)}, client ${perRequest('client', 4 * SEQUENTIAL)}`,
+    `    CPU per request over the phase (${phaseSec.toFixed(1)} s; /proc, 10 ms ticks): hub agent ${perRequest('hubAgent', SEQUENTIAL, idleRate.hubAgent)}, PC agent ${perRequest('pcAgent', 2 * SEQUENTIAL, idleRate.pcAgent)}, PC Ollama fake ${perRequest('pcOllama', 4 * SEQUENTIAL)}, client ${perRequest('client', 4 * SEQUENTIAL)}; the floor: hub pipe ${perRequest('hubPipe', SEQUENTIAL)}, PC pipe ${perRequest('pcPipe', SEQUENTIAL)}`,
   );
   console.log(
     `      agents' background CPU subtracted (measured ${IDLE_MS / 1000} s with no request before the run): hub agent ${idleRate.hubAgent.toFixed(0)} ms/s, PC agent ${idleRate.pcAgent.toFixed(0)} ms/s; in the phase they spent ${spent('hubAgent').toFixed(0)} / ${spent('pcAgent').toFixed(0)} ms in all`,
@@ -286,7 +287,9 @@ try {
   const tputSpent = (k: keyof typeof watched): number => (tputAfter[k] ?? NaN) - (tputBefore[k] ?? NaN);
   const perMb = (k: keyof typeof watched, mbs: number): string => `${(tputSpent(k) / mbs).toFixed(0)} ms/MB`;
   const allMb = tputMb('direct') + tputMb('pc-agent') + tputMb('relay') + tputMb('pipes');
-  console.log(`    CPU per MB streamed (/proc): hub agent ${perMb('hubAgent', tputMb('relay'))}, PC agent ${perMb('pcAgent', tputMb('pc-agent') + tputMb('relay'))}, PC Ollama fake ${perMb('pcOllama', allMb)}, client ${perMb('client', allMb)}`);
+  console.log(
+    `    CPU per MB streamed (/proc): hub agent ${perMb('hubAgent', tputMb('relay'))}, PC agent ${perMb('pcAgent', tputMb('pc-agent') + tputMb('relay'))}, PC Ollama fake ${perMb('pcOllama', allMb)}, client ${perMb('client', allMb)}; hub pipe ${perMb('hubPipe', tputMb('pipes'))}, PC pipe ${perMb('pcPipe', tputMb('pipes'))}`,
+  );
   console.log('    (the fake writes one line per event-loop turn, ~1000× a real model; "bytes per read" is what the client\'s reads got:');
   console.log('     the agents pass on what one read of theirs brought as one write, so a busy hop batches, and the pipes pass each line alone)');
   console.log('');
