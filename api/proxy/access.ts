@@ -93,7 +93,7 @@ export function createAccessPolicy(opts: AccessPolicyOptions): AccessPolicy {
   // early length check that would tell an attacker how long the key is.
   const keyDigest = opts.apiKey === null ? null : sha256(opts.apiKey);
 
-  const checkNetwork = (remoteAddress: string | undefined): AccessDecision => {
+  const decide = (remoteAddress: string | undefined): AccessDecision => {
     const client = remoteAddress === undefined ? null : normalizeAddress(remoteAddress);
     if (client === null) {
       return deny(
@@ -107,7 +107,21 @@ export function createAccessPolicy(opts: AccessPolicyOptions): AccessPolicy {
         `${client.address} is not in the allowed networks (proxy.allowedCidrs); add it to the agent's configuration to let this client in`,
       );
     }
-    return { ok: true };
+    return ALLOWED;
+  };
+  // The verdict per remote address, remembered: BlockList.check makes a SocketAddress per call and
+  // normalizing costs regexes, measurable per small request (issue 14). A home lab has a handful of
+  // clients; the cap bounds what a scan of many addresses can make it hold.
+  const verdicts = new Map<string, AccessDecision>();
+  const checkNetwork = (remoteAddress: string | undefined): AccessDecision => {
+    if (remoteAddress === undefined) return decide(remoteAddress);
+    let verdict = verdicts.get(remoteAddress);
+    if (verdict === undefined) {
+      verdict = decide(remoteAddress);
+      if (verdicts.size >= MAX_REMEMBERED_ADDRESSES) verdicts.clear();
+      verdicts.set(remoteAddress, verdict);
+    }
+    return verdict;
   };
 
   return {
@@ -121,10 +135,13 @@ export function createAccessPolicy(opts: AccessPolicyOptions): AccessPolicy {
       }
       // Never echo the token: it may be a real key meant for another service.
       if (!timingSafeEqual(sha256(token), keyDigest)) return deny('forbidden_key', 'the API key is wrong');
-      return { ok: true };
+      return ALLOWED;
     },
   };
 }
+
+const ALLOWED: AccessDecision = Object.freeze({ ok: true });
+const MAX_REMEMBERED_ADDRESSES = 1024;
 
 function deny(code: AccessDenied['code'], message: string): AccessDenied {
   return { ok: false, status: 403, code, message };

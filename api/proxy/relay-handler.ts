@@ -16,7 +16,7 @@ import { KINDS, type KindId } from '../../agent/kernel/kinds.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
 import { kindErrorBody, sendKindError } from './kind-errors.js';
 import type { ProxyStats } from './stats.js';
-import { localTarget } from './targets.js';
+import { localTarget, type Target } from './targets.js';
 import type { RelayCredentials } from './upstream.js';
 import type { PeerSighting } from '../../discovery/discovery.js';
 import { sightingOf } from '../routes/peer.js';
@@ -38,6 +38,12 @@ export interface RelayHandlerDeps {
 }
 
 export function createRelayHandler(deps: RelayHandlerDeps) {
+  // The local target parsed once per configured URL, not per request (a `new URL` each, issue 14).
+  let lastTarget: { url: string | null; name: string; target: Target | null } | null = null;
+  const targetOf = (self: { nodeId: string; name: string }, url: string | null): Target | null => {
+    if (lastTarget?.url !== url || lastTarget.name !== self.name || lastTarget.target?.nodeId !== self.nodeId) lastTarget = { url, name: self.name, target: localTarget(self, url) };
+    return lastTarget.target;
+  };
   return async function relay(req: IncomingMessage, res: ServerResponse, kind: KindId, path: string): Promise<void> {
     const bare = path.split('?')[0] ?? path;
     const local = socketLocal(req.socket);
@@ -68,7 +74,7 @@ export function createRelayHandler(deps: RelayHandlerDeps) {
     });
     const send = (status: number, message: string): void => sendKindError(res, kind, bare, status, message, { 'x-inference-mesh-node': deps.selfName(), ...answerHeaders(status) });
     const self = { nodeId: deps.relay.selfId(), name: deps.selfName() };
-    const target = localTarget(self, deps.localUrl(kind));
+    const target = targetOf(self, deps.localUrl(kind));
     if (!target) return send(503, `${deps.selfName()} does not offer ${KINDS[kind].label}`);
 
     const t0 = deps.clock.monotonicMs();

@@ -65,4 +65,4 @@ function headerOf(res: IncomingMessage, name: string): string | null {
 }
 
 /** Headers of the relay's own signature, never passed on to a client. */
-export const RELAY_RESPONSE_HEADERS: readonly string[] = [AUTH_HEADERS.signature, AUTH_HEADERS.node, AUTH_HEADERS.addr];
+export const RELAY_RESPONSE_HEADERS: ReadonlySet<string> = new Set([AUTH_HEADERS.signature, AUTH_HEADERS.node, AUTH_HEADERS.addr]);

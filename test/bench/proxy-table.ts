@@ -134,7 +134,16 @@ function profileFlags(dir: string | undefined, name: string): string[] {
 }
 
 /** A built agent with the fake as its own Ollama, elected (`prefer`: plain endpoints outrank a CPU-only node, scheduler/eligibility.ts). */
-async function startAgent(opts: TableOptions, dataRoot: string, name: string, nodeFlags: readonly string[], ollamaPort: number, discovery: AgentConfigInput['discovery'], cpuProfDir: string | undefined): Promise<{ child: Child; port: number }> {
+async function startAgent(
+  opts: TableOptions,
+  dataRoot: string,
+  name: string,
+  nodeFlags: readonly string[],
+  ollamaPort: number,
+  discovery: AgentConfigInput['discovery'],
+  cpuProfDir: string | undefined,
+  mainPath = opts.mainPath,
+): Promise<{ child: Child; port: number }> {
   const dataDir = path.join(dataRoot, name.replaceAll(' ', '-'));
   await mkdir(dataDir);
   const port = await freePort();
@@ -148,7 +157,7 @@ async function startAgent(opts: TableOptions, dataRoot: string, name: string, no
     discovery,
   };
   await writeFile(configPath, JSON.stringify(config, null, 2));
-  const child = opts.children.start(name, [...profileFlags(cpuProfDir, name.replaceAll(' ', '-')), ...nodeFlags, opts.mainPath, 'start', '--config', configPath, '--data-dir', dataDir, '--port', String(port), '--mdns-interface', '127.0.0.1'], cleanEnv());
+  const child = opts.children.start(name, [...profileFlags(cpuProfDir, name.replaceAll(' ', '-')), ...nodeFlags, mainPath, 'start', '--config', configPath, '--data-dir', dataDir, '--port', String(port), '--mdns-interface', '127.0.0.1'], cleanEnv());
   await opts.children.waitFor(`${name} to be ready`, () => (child.output().includes('agent ready') ? true : undefined), 30_000, child);
   return { child, port };
 }
@@ -162,6 +171,8 @@ export interface TableOptions {
   nodeFlags: readonly string[];
   /** When set, a second agent ("agent B") with these node flags gets its own column (e.g. another young-generation size). */
   agentBFlags?: readonly string[] | undefined;
+  /** When set, agent B runs this build's main.js instead (with agentBFlags, or the same flags): a code change measured in the same rounds. */
+  agentBMain?: string | undefined;
   /** Writes V8 CPU profiles of the agent (not the lists agent) and the node pipe there, as they exit. */
   cpuProfDir?: string | undefined;
 }
@@ -188,7 +199,7 @@ export async function runProxyTable(opts: TableOptions): Promise<void> {
     const [agent, listsAgent, agentB] = await Promise.all([
       startAgent(opts, dataDir, 'agent', opts.nodeFlags, backend.port, plain, opts.cpuProfDir),
       startAgent(opts, dataDir, 'lists agent', opts.nodeFlags, backend.port, listsConfig, undefined),
-      opts.agentBFlags ? startAgent(opts, dataDir, 'agent B', opts.agentBFlags, backend.port, plain, undefined) : undefined,
+      opts.agentBFlags || opts.agentBMain ? startAgent(opts, dataDir, 'agent B', opts.agentBFlags ?? opts.nodeFlags, backend.port, plain, undefined, opts.agentBMain) : undefined,
     ]);
 
     const pool = (): http.Agent => {
@@ -282,7 +293,7 @@ function print(f: Figures, targets: readonly Target[], plan: Plan, opts: TableOp
   const w = 26;
   console.log(`bench:proxy table (issue 14) — ${opts.quick ? 'quick' : 'full'}: ${plan.rounds} interleaved rounds, order rotated each round; cell = median over rounds (min–max)`);
   console.log(`  agent = built agent (node ${opts.nodeFlags.join(' ')}) /ollama/ → fake Ollama; node pipe = test/bench/pipe-proxy.ts; ${extra.nginx ? 'nginx 1 worker, keep-alive upstream, proxy_buffering off' : 'nginx: not installed, skipped'}`);
-  if (opts.agentBFlags) console.log(`  agent B = the same with node ${opts.agentBFlags.join(' ')}`);
+  if (opts.agentBFlags || opts.agentBMain) console.log(`  agent B = ${opts.agentBMain ?? 'the same build'} with node ${(opts.agentBFlags ?? opts.nodeFlags).join(' ')}`);
   console.log(`  per round and target: ${plan.rpsMs / 1000} s of /api/show with ${CONCURRENCY} workers; ${plan.streamsPerRound} single streams (9 tokens, no delay); ${plan.burstsPerRound} bursts of ${BURST}; ${plan.tagsPerRound} /api/tags (agent only)`);
   console.log(`  /api/tags: a second agent (same build and flags) with its own node + ${ENDPOINTS} static endpoints (discovery.endpoints, urls.ollama) on one fake`);
   console.log(`  all on 127.0.0.1, ${os.availableParallelism()} cores shared by client, proxies, agents and fakes`);

@@ -6,7 +6,8 @@
  * `--quick` runs a shorter table and nothing else; `--cpu-prof-dir DIR` writes V8 CPU profiles of the
  * table's agent and node pipe there (node --cpu-prof; read them with test/bench/cpu-profile-summary.ts);
  * `--agent-b-flags='--max-semi-space-size=16 …'` (with =: the value starts with a dash) adds a column: a
- * second agent with other node flags than `npm start`'s (issue 14: decide the young generation from measurements).
+ * second agent with other node flags than `npm start`'s (issue 14: decide the young generation from measurements);
+ * `--agent-b-main PATH/dist/agent/main.js` makes agent B another build (a code change, A/B in the same rounds).
  * Then, in a full run, the detailed figures below.
  *
  * What the routed Ollama endpoint costs (issue 5 benchmark): the built agent that `npm start` runs,
@@ -535,7 +536,7 @@ async function detailedFigures(): Promise<void> {
 }
 
 // The table of issue 14 first (test/bench/proxy-table.ts), then, unless --quick, the detailed figures.
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'cpu-prof-dir': { type: 'string' }, 'agent-b-flags': { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'cpu-prof-dir': { type: 'string' }, 'agent-b-flags': { type: 'string' }, 'agent-b-main': { type: 'string' } } });
 const tableChildren = createBenchChildren();
 const TABLE_WATCHDOG_MS = 240_000;
 const tableWatchdog = setTimeout(() => {
@@ -554,7 +555,7 @@ const onTableSigint = (): void => {
 };
 process.once('SIGINT', onTableSigint);
 try {
-  await runProxyTable({ quick: flags.quick, children: tableChildren, mainPath: DIST_MAIN, nodeFlags: NODE_FLAGS, agentBFlags: flags['agent-b-flags']?.split(' ').filter(Boolean), cpuProfDir: flags['cpu-prof-dir'] });
+  await runProxyTable({ quick: flags.quick, children: tableChildren, mainPath: DIST_MAIN, nodeFlags: NODE_FLAGS, agentBFlags: flags['agent-b-flags']?.split(' ').filter(Boolean), agentBMain: flags['agent-b-main'], cpuProfDir: flags['cpu-prof-dir'] });
 } catch (err) {
   if (!interrupted) throw err;
   process.exit(130);

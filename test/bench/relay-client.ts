@@ -7,7 +7,9 @@
  * - `direct`: the PC's fake Ollama at the PC's lab address (the hub → PC Ollama direct baseline);
  * - `pc-agent`: the PC agent's relay route called directly, signed as the hub would sign it (one
  *   agent hop: where the time goes, split per hop);
- * - `relay`: the hub agent's `/ollama/` → the PC's agent → the PC's loopback Ollama (the product path).
+ * - `relay`: the hub agent's `/ollama/` → the PC's agent → the PC's loopback Ollama (the product path);
+ * - `pipes`: a node:http pipe on the hub → one on the PC → the PC's loopback Ollama (test/bench/pipe-proxy.ts):
+ *   the floor of any two-hop Node relay, nothing checked or signed.
  *
  * Phases: warm-up; TTFB of one stream at a time (between `{"phase":"ttfb-start"}` and
  * `{"phase":"ttfb-end"}` lines, so the bench can read the CPU time the agents spent); throughput of one long stream; then failover: the
@@ -22,6 +24,7 @@ export interface RelayClientOptions {
   direct: { host: string; port: number };
   hub: { host: string; port: number };
   pcAgent: { host: string; port: number; key: string; hubId: string; pcId: string };
+  pipes: { host: string; port: number };
   sequential: number;
   throughputReps: number;
   longTokens: number;
@@ -43,11 +46,11 @@ export interface FailoverAnswer {
 export interface RelayClientResult {
   servedBy: Record<string, string | null>;
   ttfbMs: Record<string, number[]>;
-  throughput: Record<string, { mbps: number; linesPerSec: number; bytesPerChunk: number }[]>;
+  throughput: Record<string, { mbps: number; linesPerSec: number; bytesPerChunk: number; bytes: number }[]>;
   failover: FailoverAnswer[];
 }
 
-type Label = 'direct' | 'pc-agent' | 'relay';
+type Label = 'direct' | 'pc-agent' | 'relay' | 'pipes';
 
 const opts = JSON.parse(process.argv[2] ?? '') as RelayClientOptions;
 const pool = (): http.Agent => new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64 });
@@ -55,6 +58,7 @@ const sides: { label: Label; host: string; port: number; prefix: string; agent: 
   { label: 'direct', host: opts.direct.host, port: opts.direct.port, prefix: '', agent: pool() },
   { label: 'pc-agent', host: opts.pcAgent.host, port: opts.pcAgent.port, prefix: '/api/v1/peer/relay/ollama', agent: pool() },
   { label: 'relay', host: opts.hub.host, port: opts.hub.port, prefix: '/ollama', agent: pool() },
+  { label: 'pipes', host: opts.pipes.host, port: opts.pipes.port, prefix: '', agent: pool() },
 ];
 
 interface Answer {
@@ -116,26 +120,26 @@ const smallGenerate = JSON.stringify({ model: opts.model, prompt: 'Why is the sk
 const rotated = <T>(items: readonly T[], round: number): T[] => items.map((_, i) => items[(i + round) % items.length] as T);
 
 async function sequentialTtfb(n: number): Promise<Record<Label, number[]>> {
-  const out: Record<Label, number[]> = { direct: [], 'pc-agent': [], relay: [] };
+  const out: Record<Label, number[]> = { direct: [], 'pc-agent': [], relay: [], pipes: [] };
   for (let i = 0; i < n; i++) for (const s of rotated(sides, i)) out[s.label].push((await ok(call(s, '/api/generate', shortStream), s.label)).ttfbMs);
   return out;
 }
 
 async function throughput(reps: number): Promise<RelayClientResult['throughput']> {
-  const out: RelayClientResult['throughput'] = { direct: [], 'pc-agent': [], relay: [] };
+  const out: RelayClientResult['throughput'] = { direct: [], 'pc-agent': [], relay: [], pipes: [] };
   for (let r = 0; r < reps; r++) {
     for (const s of rotated(sides, r)) {
       const a = await ok(call(s, '/api/generate', longStream), s.label);
       if (a.lines !== opts.longTokens + 1) throw new Error(`${s.label}: a ${opts.longTokens}-token stream had ${a.lines} lines`);
       const sec = (a.totalMs - a.ttfbMs) / 1000;
-      out[s.label]?.push({ mbps: a.bytes / 1e6 / sec, linesPerSec: a.lines / sec, bytesPerChunk: a.bytes / a.chunks });
+      out[s.label]?.push({ mbps: a.bytes / 1e6 / sec, linesPerSec: a.lines / sec, bytesPerChunk: a.bytes / a.chunks, bytes: a.bytes });
     }
   }
   return out;
 }
 
 async function failover(): Promise<FailoverAnswer[]> {
-  const relay = sides[2];
+  const relay = sides.find((s) => s.label === 'relay');
   if (!relay) throw new Error('no relay side');
   const answers: FailoverAnswer[] = [];
   const deadline = performance.now() + opts.failoverMs;
@@ -160,12 +164,14 @@ const servedBy: Record<string, string | null> = {};
 for (const s of sides) servedBy[s.label] = (await ok(call(s, '/api/generate', shortStream), s.label)).node;
 // Warm-up (JIT, keep-alive pools on every hop), not recorded.
 await sequentialTtfb(100);
-await throughput(1);
+if (opts.throughputReps > 0) await throughput(1);
 // Markers for the bench, which reads the agents' CPU time around the measured phase.
 process.stdout.write(`${JSON.stringify({ phase: 'ttfb-start' })}\n`);
 const ttfbMs = await sequentialTtfb(opts.sequential);
 process.stdout.write(`${JSON.stringify({ phase: 'ttfb-end' })}\n`);
+process.stdout.write(`${JSON.stringify({ phase: 'tput-start' })}\n`);
 const tput = await throughput(opts.throughputReps);
+process.stdout.write(`${JSON.stringify({ phase: 'tput-end' })}\n`);
 const fo = await failover();
 for (const s of sides) s.agent.destroy();
 const result: RelayClientResult = { servedBy, ttfbMs, throughput: tput, failover: fo };

@@ -13,12 +13,17 @@
  * A client on the hub host (test/bench/relay-client.ts) measures, in interleaved rounds:
  * - added time to first byte, one stream at a time: relay (hub agent → PC agent → PC Ollama)
  *   against direct (hub → PC Ollama), and the PC agent alone (signed relay request straight to it)
- *   to show which hop the time goes to; target ≤ 1 ms added p50; and the CPU each agent spends per
+ *   to show which hop the time goes to, and two node:http pipes chained the same way (hub → PC → PC
+ *   Ollama, test/bench/pipe-proxy.ts), the floor of any two-hop Node relay; target ≤ 1 ms added p50; and the CPU each agent spends per
  *   request in that phase (/proc, their idle background measured first and subtracted), which does
  *   not depend on how busy the shared cores are, unlike the latencies;
  * - stream throughput of one long stream, % of direct; target ≥ 95 %;
  * - failover: workers send non-streaming requests through the hub; the PC's agent is SIGKILLed
  *   under load; failed requests (target 0: before the first byte they go to the hub's own Ollama).
+ * `--cpu-prof-dir DIR` writes V8 CPU profiles of both agents there (node --cpu-prof; read them with
+ * test/bench/cpu-profile-summary.ts) of the one-stream-at-a-time phase: throughput and failover are
+ * skipped, and the agents are stopped with SIGTERM so they can write them. `--node-flags='…'` runs
+ * both agents with other node flags than `npm start`'s (e.g. another young-generation size).
  * Prints figures; asserts nothing (DESIGN.md §7). Everything stays inside the lab's namespaces, which
  * are deleted at the end, also on failure. Bounded by a watchdog.
  */
@@ -27,6 +32,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { NodeRecord } from '../../discovery/types.js';
 import type { Placement } from '../../scheduler/placement-view.js';
 import { collectOutput, createNetnsLab, netnsAvailable, type Lab, type OutputCollector } from '../netns/netns.js';
@@ -36,14 +42,21 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
 const BACKEND = fileURLToPath(new URL('./proxy-backend.ts', import.meta.url));
 const CLIENT = fileURLToPath(new URL('./relay-client.ts', import.meta.url));
+const PIPE = fileURLToPath(new URL('./pipe-proxy.ts', import.meta.url));
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-/** The node flags of `npm start`, read from package.json so they cannot drift. */
-const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+
+const { values: flags } = parseArgs({ options: { 'cpu-prof-dir': { type: 'string' }, 'node-flags': { type: 'string' } } });
+const CPU_PROF_DIR = flags['cpu-prof-dir'];
+/** The node flags of `npm start`, read from package.json so they cannot drift; `--node-flags='…'` (with =) tries others. */
+const NODE_FLAGS = flags['node-flags']?.split(' ').filter(Boolean) ?? /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 
 const KEY = 'bench-relay-mesh-key-0123456789ab';
 const MODEL = 'bench:1b';
 const PC_NAME = 'gaming-pc';
 const AGENT_PORT = 7650;
+/** The two node pipes of the `pipes` side (the floor of a two-hop Node relay): on the PC, then on the hub. */
+const PC_PIPE_PORT = 7651;
+const HUB_PIPE_PORT = 7652;
 const OLLAMA_PORT = 11434;
 const LONG_TOKENS = 60_000;
 const SHORT_TOKENS = 9;
@@ -100,7 +113,8 @@ async function startAgent(lab: Lab, host: string, name: string, baseDir: string,
       discovery: { tailnet: { enabled: false } },
     }),
   );
-  const args = [...NODE_FLAGS, DIST_MAIN, 'start', '--config', configFile, '--data-dir', path.join(dir, 'data'), '--port', String(AGENT_PORT), '--key', KEY, '--mdns-interface', lab.host(host).address];
+  const profile = CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR, host)}`];
+  const args = [...profile, ...NODE_FLAGS, DIST_MAIN, 'start', '--config', configFile, '--data-dir', path.join(dir, 'data'), '--port', String(AGENT_PORT), '--key', KEY, '--mdns-interface', lab.host(host).address];
   const child = lab.spawn(host, [process.execPath, ...args], { env: { OLLAMA_HOST: '', IMMICH_MACHINE_LEARNING_URL: '', ...env } });
   let output = '';
   const keep = (d: Buffer): void => {
@@ -152,6 +166,13 @@ try {
   const pcAddr = l.host('pc').address;
 
   const [, pcBackend] = await Promise.all([startBackend(l, 'hub'), startBackend(l, 'pc', `${pcAddr}:${OLLAMA_PORT}`)]);
+  const startPipe = async (host: string, args: string[]): Promise<ChildProcess> => {
+    const child = l.spawn(host, [process.execPath, '--import', 'tsx', PIPE, ...args], { cwd: ROOT });
+    await collectOutput(child).waitFor('http://', 30_000);
+    return child;
+  };
+  const pcPipe = await startPipe('pc', [String(OLLAMA_PORT), '127.0.0.1', pcAddr, String(PC_PIPE_PORT)]);
+  const hubPipe = await startPipe('hub', [String(PC_PIPE_PORT), pcAddr, '127.0.0.1', String(HUB_PIPE_PORT)]);
   const pc = await startAgent(l, 'pc', PC_NAME, baseDir, { PATH: `${binDir}${path.delimiter}${process.env['PATH'] ?? '/usr/bin:/bin'}` });
   const hub = await startAgent(l, 'hub', 'hub', baseDir, {});
   const hubApi = `http://127.0.0.1:${AGENT_PORT}/api/v1`;
@@ -171,13 +192,14 @@ try {
     model: MODEL,
     direct: { host: pcAddr, port: OLLAMA_PORT },
     hub: { host: '127.0.0.1', port: AGENT_PORT },
+    pipes: { host: '127.0.0.1', port: HUB_PIPE_PORT },
     pcAgent: { host: pcAddr, port: AGENT_PORT, key: KEY, hubId: nodes.find((n) => n.name === 'hub')?.nodeId ?? '', pcId: nodes.find((n) => n.name === PC_NAME)?.nodeId ?? '' },
     sequential: SEQUENTIAL,
-    throughputReps: THROUGHPUT_REPS,
+    throughputReps: CPU_PROF_DIR === undefined ? THROUGHPUT_REPS : 0,
     longTokens: LONG_TOKENS,
     shortTokens: SHORT_TOKENS,
     failoverWorkers: FAILOVER_WORKERS,
-    failoverMs: FAILOVER_MS,
+    failoverMs: CPU_PROF_DIR === undefined ? FAILOVER_MS : 0,
     requestTimeoutMs: 15_000,
   };
   // The agents' own background work (probes, health checks, mDNS) while no request is routed, so the
@@ -192,7 +214,7 @@ try {
 
   const client = l.spawn('hub', [process.execPath, '--import', 'tsx', CLIENT, JSON.stringify(options)], { cwd: ROOT });
   const out: OutputCollector = collectOutput(client);
-  const watched = { hubAgent: hub.child.pid, pcAgent: pc.child.pid, pcOllama: pcBackend.pid, client: client.pid };
+  const watched = { hubAgent: hub.child.pid, pcAgent: pc.child.pid, pcOllama: pcBackend.pid, client: client.pid, hubPipe: hubPipe.pid, pcPipe: pcPipe.pid };
   const cpuNow = async (): Promise<Record<keyof typeof watched, number>> =>
     Object.fromEntries(await Promise.all(Object.entries(watched).map(async ([k, pid]) => [k, await cpuMs(pid)] as const))) as Record<keyof typeof watched, number>;
   await out.waitFor('"ttfb-start"', 120_000);
@@ -201,16 +223,30 @@ try {
   await out.waitFor('"ttfb-end"', 120_000);
   const cpuAfter = await cpuNow();
   const ttfbWallMs = performance.now() - ttfbT0;
+  await out.waitFor('"tput-start"', 120_000);
+  const tputBefore = await cpuNow();
+  await out.waitFor('"tput-end"', 120_000);
+  const tputAfter = await cpuNow();
   await out.waitFor('"failoverStart"', 120_000);
-  await sleep(KILL_AT_MS);
-  const killWallMs = Date.now();
-  pc.child.kill('SIGKILL');
+  let killWallMs = Date.now();
+  if (CPU_PROF_DIR === undefined) {
+    await sleep(KILL_AT_MS);
+    killWallMs = Date.now();
+    pc.child.kill('SIGKILL');
+  }
   const result = JSON.parse(await out.waitFor('"servedBy"', 60_000)) as RelayClientResult;
+  if (CPU_PROF_DIR !== undefined) {
+    // A profile is written when the process exits normally: the agent's SIGTERM handler stops it.
+    await Promise.all([hub, pc].map((a) => new Promise<void>((resolve) => {
+      a.child.once('exit', () => resolve());
+      a.child.kill('SIGTERM');
+    })));
+  }
 
   // ---- report
-  const labels = ['direct', 'pc-agent', 'relay'] as const;
+  const labels = ['direct', 'pc-agent', 'relay', 'pipes'] as const;
   console.log(`bench:relay — 2 hosts in network namespaces (veth + bridge), real mDNS, the built agent (node${NODE_FLAGS.length ? ` ${NODE_FLAGS.join(' ')}` : ''}) on each, fake Ollamas with no delay between tokens; ${os.availableParallelism()} cores shared by everything`);
-  console.log(`  client on the hub host. direct = hub → PC Ollama (lab address); pc-agent = hub → PC agent's relay route (signed) → PC Ollama (loopback); relay = hub agent /ollama/ → PC agent → PC Ollama`);
+  console.log(`  client on the hub host. direct = hub → PC Ollama (lab address); pc-agent = hub → PC agent's relay route (signed) → PC Ollama (loopback); relay = hub agent /ollama/ → PC agent → PC Ollama; pipes = hub node pipe → PC node pipe → PC Ollama (test/bench/pipe-proxy.ts, default node flags: the floor of a two-hop Node relay)`);
   console.log(`  served by: ${labels.map((s) => `${s} ${result.servedBy[s] ?? '(the fake: no header)'}`).join(', ')}`);
   console.log('');
   console.log(`  TTFB, 1 stream at a time (${SHORT_TOKENS}-token streamed POST /api/generate, n=${SEQUENTIAL} per side, interleaved)`);
@@ -221,15 +257,16 @@ try {
       const v = percentile(result.ttfbMs[s] ?? [], q);
       return s === 'direct' ? `direct ${ms(v)}` : `${s} ${ms(v)} (${signedMs(v - d)})`;
     });
-    console.log(`    p${q}: ${cells.join('   ')}${q === 50 ? '   target: relay ≤ 1 ms added p50' : ''}`);
+    const overPipes = percentile(result.ttfbMs['relay'] ?? [], q) - percentile(result.ttfbMs['pipes'] ?? [], q);
+    console.log(`    p${q}: ${cells.join('   ')}; relay over pipes ${signedMs(overPipes)}${q === 50 ? '   target: relay ≤ 1 ms added p50' : ''}`);
   }
   // Where the time goes, independent of how busy the shared cores are: CPU spent per request. The hub
-  // agent serves only the relay side; the PC agent the pc-agent and relay sides; the fake all three.
+  // agent serves only the relay side; the PC agent the pc-agent and relay sides; the fake and the client all four.
   const phaseSec = ttfbWallMs / 1000;
   const spent = (k: keyof typeof watched): number => (cpuAfter[k] ?? NaN) - (cpuBefore[k] ?? NaN);
   const perRequest = (k: keyof typeof watched, requests: number, idleMsPerSec = 0): string => `${((spent(k) - idleMsPerSec * phaseSec) / requests).toFixed(2)} ms`;
   console.log(
-    `    CPU per request over the phase (${phaseSec.toFixed(1)} s; /proc, 10 ms ticks): hub agent ${perRequest('hubAgent', SEQUENTIAL, idleRate.hubAgent)}, PC agent ${perRequest('pcAgent', 2 * SEQUENTIAL, idleRate.pcAgent)}, PC Ollama fake ${perRequest('pcOllama', 3 * SEQUENTIAL)}, client ${perRequest('client', 3 * SEQUENTIAL)}`,
+    `    CPU per request over the phase (${phaseSec.toFixed(1)} s; /proc, 10 ms ticks): hub agent ${perRequest('hubAgent', SEQUENTIAL, idleRate.hubAgent)}, PC agent ${perRequest('pcAgent', 2 * SEQUENTIAL, idleRate.pcAgent)}, PC Ollama fake ${perRequest('pcOllama', 4 * SEQUENTIAL)}, client ${perRequest('client', 4 * SEQUENTIAL)}; the floor: hub pipe ${perRequest('hubPipe', SEQUENTIAL)}, PC pipe ${perRequest('pcPipe', SEQUENTIAL)}`,
   );
   console.log(
     `      agents' background CPU subtracted (measured ${IDLE_MS / 1000} s with no request before the run): hub agent ${idleRate.hubAgent.toFixed(0)} ms/s, PC agent ${idleRate.pcAgent.toFixed(0)} ms/s; in the phase they spent ${spent('hubAgent').toFixed(0)} / ${spent('pcAgent').toFixed(0)} ms in all`,
@@ -244,8 +281,17 @@ try {
   for (const s of labels) {
     console.log(`    ${s.padEnd(8)} ${mb(s).toFixed(1)} MB/s, ${Math.round(lines(s)).toLocaleString('en')} lines/s, ${Math.round(perChunk(s)).toLocaleString('en')} bytes per read${s === 'direct' ? '' : ` = ${((mb(s) / mb('direct')) * 100).toFixed(1)} % of direct`}${s === 'relay' ? ' (target ≥ 95 %)' : ''}`);
   }
-  console.log('    (the fake writes one line per event-loop turn, ~1000× a real model, and every side reads about one line per chunk:');
-  console.log('     the hops pass the stream on as it comes; differences between the sides are the shared cores\' noise)');
+  // CPU per MB streamed, independent of how busy the shared cores are: the hub agent passes on the
+  // relay side's bytes, the PC agent the pc-agent and relay sides', the fake and client all four.
+  const tputMb = (s: string): number => (result.throughput[s] ?? []).reduce((sum, x) => sum + x.bytes / 1e6, 0);
+  const tputSpent = (k: keyof typeof watched): number => (tputAfter[k] ?? NaN) - (tputBefore[k] ?? NaN);
+  const perMb = (k: keyof typeof watched, mbs: number): string => `${(tputSpent(k) / mbs).toFixed(0)} ms/MB`;
+  const allMb = tputMb('direct') + tputMb('pc-agent') + tputMb('relay') + tputMb('pipes');
+  console.log(
+    `    CPU per MB streamed (/proc): hub agent ${perMb('hubAgent', tputMb('relay'))}, PC agent ${perMb('pcAgent', tputMb('pc-agent') + tputMb('relay'))}, PC Ollama fake ${perMb('pcOllama', allMb)}, client ${perMb('client', allMb)}; hub pipe ${perMb('hubPipe', tputMb('pipes'))}, PC pipe ${perMb('pcPipe', tputMb('pipes'))}`,
+  );
+  console.log('    (the fake writes one line per event-loop turn, ~1000× a real model; "bytes per read" is what the client\'s reads got:');
+  console.log('     the agents pass on what one read of theirs brought as one write, so a busy hop batches, and the pipes pass each line alone)');
   console.log('');
   const fo: FailoverAnswer[] = result.failover;
   const failed = fo.filter((a) => !a.ok);
