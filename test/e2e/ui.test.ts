@@ -228,7 +228,7 @@ describe('screenshots and layout of every page', () => {
         'On this computer itself',
         'On another computer',
         'Ollama address',
-        'Immich machine learning address',
+        'Immich ML address',
         'Time zone of the windows',
         'Games and programs that take this computer out while they run',
         'VRAM to keep free for the owner (MB)',
