@@ -131,6 +131,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       pins: store.get().overrides.pins.slice(-16),
       serving: placement?.serving() ?? null,
       pausesImmichQueues: config.immich !== undefined,
+      speed: null,
     };
   };
   const stats = createProxyStats({ nowMs: deps.clock.nowMs });
