@@ -16,7 +16,11 @@ function detailText(r: SpeedRow, nowMs: number): string {
     f.loadMs === null ? null : `load ${msText(f.loadMs)}`,
     `${f.source === 'bench' ? 'bench' : `${f.n} ${f.n === 1 ? 'answer' : 'answers'}`}, ${nowMs - f.atMs < 60_000 ? 'just now' : `${formatDuration(nowMs - f.atMs)} ago`}`,
   ];
-  return parts.filter((p) => p !== null).join(' · ');
+  // A narrow screen wraps between figures only, never between a number and its unit ("0 / ms").
+  return parts
+    .filter((p) => p !== null)
+    .map((p) => p.replace(/ /g, '\u00a0'))
+    .join('\u00a0· ');
 }
 
 export const SpeedBars: FC<{ chart: SpeedChart; index: number; nowMs: number }> = ({ chart, index, nowMs }) => {

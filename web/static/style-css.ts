@@ -142,6 +142,7 @@ svg.bar .bar-fill { fill: var(--seg-ollama); }
 .bar-detail { font-size: .85rem; }
 @media (min-width: 48rem) {
   .bar-row { grid-template-columns: 15rem 1fr; align-items: center; }
+  .bar-label .muted { display: block; font-size: .85rem; }
   .bar-detail { grid-column: 2; }
 }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .92em; }

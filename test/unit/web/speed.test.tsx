@@ -38,7 +38,7 @@ describe('Speed page', () => {
 
   it('says every figure in text next to its bar; the bars themselves are hidden from screen readers', async () => {
     const html = await get('/speed');
-    const text = textOf(html);
+    const text = textOf(html).replace(/\u00a0/g, ' ');
     expect(text).toContain('prompt 1480 tok/s · first token 95 ms · load 0 ms · 20 answers, 2 min ago');
     expect(text).toContain('prompt 22.0 tok/s · first token 4.1 s · load 5.2 s · bench, 1 d 2 h ago');
     expect(html).toContain('aria-label="llama3.2:3b: generated tokens per second, fastest first"');
