@@ -64,4 +64,19 @@ describe('Speed page in Chromium', () => {
       }
     });
   }
+
+  it('the overview card shows the figures for what the node ran', async () => {
+    if (!browser) throw new Error('browser not launched');
+    const context = await newContext(browser, 'phone');
+    try {
+      const page = await context.newPage();
+      await page.goto(`${base}/`);
+      // Only the web routes are served here: the live updates' event stream is absent, and not needed.
+      const card = page.locator('#node-' + '2'.repeat(32));
+      await expect(card.locator('dt', { hasText: 'Speed' }).locator('xpath=..').innerText()).resolves.toMatch(/Speed\s+llama3\.2:3b: 120 tok\/s\s+llama3\.1:8b: 74\.2 tok\/s/);
+      await card.screenshot({ path: `${SHOTS}speed-card-phone.png` });
+    } finally {
+      await context.close();
+    }
+  });
 });
