@@ -36,10 +36,10 @@ export function speedCharts(nodes: readonly NodeRecord[]): SpeedChart[] {
   return [...byModel.entries()]
     .map(([model, rows]) => {
       const max = Math.max(...rows.map((r) => r.genTokPerSec));
-      const sorted = [...rows].sort((a, b) => b.genTokPerSec - a.genTokPerSec || a.name.localeCompare(b.name));
+      const sorted = [...rows].sort((a, b) => b.genTokPerSec - a.genTokPerSec || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       return { model, rows: sorted.map((r) => ({ ...r, fraction: max > 0 ? r.genTokPerSec / max : 0 })) };
     })
-    .sort((a, b) => b.rows.length - a.rows.length || a.model.localeCompare(b.model));
+    .sort((a, b) => b.rows.length - a.rows.length || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
 }
 
 /** "118 tok/s", "8.2 tok/s": a decimal only where it is worth reading. */
