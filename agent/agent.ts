@@ -43,6 +43,9 @@ import { createEmitter } from './kernel/events.js';
 import { createStaticPeers } from './static-peers.js';
 import { type StaticPeers } from '../discovery/static-peers.js';
 import { openStore, type Store } from './store.js';
+import { createBench } from './bench.js';
+import { upstreamBenchPost } from './bench-transport.js';
+import { targetFor } from '../api/proxy/targets.js';
 
 export interface Agent {
   readonly app: Hono;
@@ -131,6 +134,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       pins: store.get().overrides.pins.slice(-16),
       serving: placement?.serving() ?? null,
       pausesImmichQueues: config.immich !== undefined,
+      speed: null,
     };
   };
   const stats = createProxyStats({ nowMs: deps.clock.nowMs });
@@ -171,6 +175,17 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       throw err;
     }
   };
+  /** `inference-mesh bench` (issue 15): through the routed endpoints' own connections and relay credentials. */
+  const selfNodeId = (): string => store?.get().identity.nodeId ?? '';
+  const bench = createBench({
+    nodes: () => registry?.snapshot() ?? [],
+    placementFor: (model) => (placement ?? ((): never => { throw notStarted(); })()).elector.electFor('ollama', model),
+    target: (node) => targetFor(node, 'ollama', selfNodeId(), config.services.ollama.enabled ? settings.current().services.ollama.url : null),
+    post: upstreamBenchPost({ agent: proxy.agent, relay: { key: () => meshKey, selfId: selfNodeId, nowMs: deps.clock.nowMs }, clock: deps.clock }),
+    clock: deps.clock,
+    // The routed endpoint's own wait for a first byte (a cold load), then 64 tokens at 1 tok/s or more.
+    callTimeoutMs: config.services.ollama.firstByteTimeoutMs + 64_000,
+  });
   /** The election with what routing sees of it (issue 10 §4), for the API, the UI and its events. */
   const placementAnswer = (): PlacementAnswer | null => (placement ? { ...placement.elector.snapshot(), routing: proxy.routing.status() } : null);
   const routes = (): PlacementParts['routes'] => placement?.routes ?? ((): never => { throw notStarted(); })();
@@ -203,6 +218,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     },
     admin: { token: () => adminToken, nowMs: deps.clock.nowMs },
     access: () => proxy.access,
+    bench: { run: (o) => bench.run(o) },
     settings: {
       view: () => settingsView(config, settings.current(), store?.get().settings),
       save: (change) => saveLocal(change),

@@ -24,6 +24,7 @@ import { openApiRoutes } from './routes/openapi.js';
 import { settingsRoutes, type SettingsRouteDeps } from './routes/settings.js';
 import { AGENT_VERSION } from '../agent/kernel/version.js';
 import { eventsRoutes, type EventsDeps } from './routes/events.js';
+import { benchRoutes, type BenchRouteDeps } from './routes/bench.js';
 
 export interface AppDeps {
   log: Logger;
@@ -42,6 +43,8 @@ export interface AppDeps {
   ui: Hono;
   /** Who may be served at all (`proxy.allowedCidrs`, the same policy as the routed endpoints). */
   access: () => AccessPolicy;
+  /** `POST /api/v1/bench` (issue 15). */
+  bench: BenchRouteDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -58,6 +61,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/v1', peersRoutes({ staticPeers: deps.staticPeers, requireAdmin: admin.middleware }));
   app.route('/api/v1', placementRoutes(deps.placement, admin.middleware));
   app.route('/api/v1', settingsRoutes(deps.settings, admin.middleware));
+  app.route('/api/v1', benchRoutes(deps.bench, admin.middleware));
   app.route('/', deps.ui);
   app.route('/', statsRoutes({ stats: deps.stats }));
   app.route('/', openApiRoutes({ version: AGENT_VERSION }));

@@ -18,6 +18,7 @@ import { placementAnswerSchema } from '../scheduler/routing-status.js';
 import { historyEntrySchema } from '../scheduler/history-schema.js';
 import { kindIdSchema } from '../agent/kernel/kinds.js';
 import { offerOverrideSchema, pinSchema } from '../agent/kernel/shapes/override.js';
+import { benchAnswerSchema, benchBodySchema } from '../agent/kernel/shapes/bench.js';
 import { settingsResetSchema, settingsSchema, settingsViewSchema, testConnectionResultSchema, testConnectionSchema } from '../agent/kernel/shapes/settings.js';
 // Request bodies: the same schemas the routes parse with (one schema per shape).
 import { loginBody, SESSION_COOKIE } from './admin-auth.js';
@@ -60,6 +61,7 @@ function requestSchemas(): z.core.$ZodRegistry<Meta> {
   reg.add(loginBody, { id: 'LoginRequest', description: "The admin credential (`inference-mesh admin-token` prints it on the agent's machine)." });
   reg.add(settingsResetSchema, { id: 'SettingsResetRequest', description: 'The saved keys to drop, e.g. ["offer.coolDownSec"] or ["offer"]; none = all.' });
   reg.add(settingsSchema, { id: 'SettingsRequest', description: 'Any of: where this node\'s services are, its offer, the placement policy. Saved over the config file; in effect at once.' });
+  reg.add(benchBodySchema, { id: 'BenchRequest', description: 'The Ollama model to measure; `{}`: the model most nodes have.' });
   reg.add(testConnectionSchema, { id: 'TestConnectionRequest', description: 'A URL to try once: an Ollama server, an Immich ML server, or another agent.' });
   return reg;
 }
@@ -112,6 +114,10 @@ function responseSchemas(): z.core.$ZodRegistry<Meta> {
   reg.add(z.object({ seq: z.number().int().nonnegative(), advert: nodeAdvertSchema }), { id: 'PeerAdvert', description: 'The advert with its change counter.' });
   reg.add(settingsViewSchema, { id: 'Settings', description: "This node's services, offer and placement policy as in effect now." });
   reg.add(z.object({ dropped: z.array(z.string()), settings: settingsViewSchema }), { id: 'SettingsResetResult', description: 'The keys dropped and the settings now in effect.' });
+  reg.add(benchAnswerSchema, {
+    id: 'BenchResult',
+    description: 'Per node that has the model: generation and prompt tokens/s, time to the first token and load time, or `skipped` with the reason (not offered now, or the call failed).',
+  });
   reg.add(testConnectionResultSchema, { id: 'TestConnectionResult', description: 'Reachable or not (with the reason), and what answered: version, models, GPU, name.' });
   // The error shapes of the routed endpoints, one per shape a kind's clients read (agent/kernel/kinds.ts).
   reg.add(z.object({ error: z.string() }), { id: ERROR_COMPONENT.ollama, description: "Ollama's own error shape (OpenAI's on its /v1 paths)." });
@@ -515,6 +521,20 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     parameters: [kindParam],
     success: { status: 200, description: 'The pin was removed.', body: json('PinRemoved') },
     errors: { 400: 'Unknown service kind.', 404: 'The service kind was not pinned.', 503: notStarted },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/bench',
+    servedBy: 'app',
+    operationId: 'runBench',
+    tag: 'placement',
+    summary: 'Measure how fast each node is',
+    description:
+      'Runs a fixed short prompt (Ollama `/api/generate`, 64 tokens, temperature 0) with one warm-up call on every node that has the model and is offered now, one node at a time, through the mesh; answers when all are done (seconds per node, longer on a cold load). Nodes that are out are skipped with the placement\'s reason. `inference-mesh bench` prints it as a table.',
+    access: 'admin',
+    requestBody: 'BenchRequest',
+    success: { status: 200, description: 'The figures, node by node.', body: json('BenchResult') },
+    errors: { 400: `${badBody} Also when no node has the model.`, 409: 'A bench is running already (`bench_running`).', 503: notStarted },
   },
   {
     method: 'get',

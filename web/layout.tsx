@@ -6,10 +6,11 @@
 import type { FC, PropsWithChildren } from 'hono/jsx';
 import { assetUrl } from './assets.js';
 
-export type PageName = 'overview' | 'timeline' | 'activity' | 'setup';
+export type PageName = 'overview' | 'speed' | 'timeline' | 'activity' | 'setup';
 
 const NAV: readonly { page: PageName; href: string; label: string }[] = [
   { page: 'overview', href: '/', label: 'Overview' },
+  { page: 'speed', href: '/speed', label: 'Speed' },
   { page: 'timeline', href: '/timeline', label: 'Timeline' },
   { page: 'activity', href: '/activity', label: 'Activity' },
   { page: 'setup', href: '/setup', label: 'Setup' },

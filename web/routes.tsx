@@ -53,6 +53,10 @@ export function webRoutes(deps: WebDeps): Hono {
     const { OverviewPage } = await import('./pages/overview.js');
     return page(c, deps, 'overview', 'Overview', <OverviewPage nodes={deps.nodes()} placement={deps.placement()} nowMs={deps.nowMs()} zone={deps.displayZone} />);
   });
+  app.get('/speed', async (c) => {
+    const { SpeedPage } = await import('./pages/speed.js');
+    return page(c, deps, 'speed', 'Speed', <SpeedPage nodes={deps.nodes()} nowMs={deps.nowMs()} />);
+  });
   app.get('/timeline', async (c) => {
     const { TimelinePage } = await import('./pages/timeline.js');
     // No sinceMs: the placement entry just before the 24-hour view says who served at its start.

@@ -28,6 +28,7 @@ export type Command =
   | { command: 'join'; keyFile: string | undefined; flags: ConfigFlags }
   | ({ command: 'status' | 'nodes' } & ClientOptions)
   | ({ command: 'placement' } & ClientOptions)
+  | ({ command: 'bench'; model: string | undefined } & ClientOptions)
   | ({ command: 'offer'; mode: 'offer' | 'out' | 'auto'; forSec: number | null } & ClientOptions)
   | ({ command: 'pin'; kind: KindId; node: string; forSec: number | null } & ClientOptions)
   | ({ command: 'unpin'; kind: KindId } & ClientOptions)
@@ -49,7 +50,7 @@ export type ParseOutcome = { command: Command } | { exitCode: number };
 const EXIT_USAGE = 2;
 
 /** Every command the CLI knows, for the `--help` table test and the docs. */
-export const COMMAND_NAMES = ['start', 'join', 'status', 'nodes', 'placement', 'offer', 'pin', 'unpin', 'settings', 'key', 'admin-token', 'doctor', 'service', 'version'] as const;
+export const COMMAND_NAMES = ['start', 'join', 'status', 'nodes', 'placement', 'bench', 'offer', 'pin', 'unpin', 'settings', 'key', 'admin-token', 'doctor', 'service', 'version'] as const;
 
 const DURATION_HELP = '\nDURATION: 2h, 30m, 1h30m, 1d (none = until changed).';
 
@@ -138,6 +139,19 @@ function defineCommands(program: Program, set: (c: Command) => void): void {
   withClientOptions(program.command('placement').description('where Ollama and Immich ML run now, and why, for every candidate')).action((o: ClientValues) =>
     set({ command: 'placement', ...clientOptions(o) }),
   );
+
+  withConfigFlags(
+    program
+      .command('bench')
+      .description('measure Ollama on every offered node that has the model, one at a time: tokens/s, prompt tokens/s, first token, load time')
+      .option('--model <name>', 'the model to measure (default: the one most nodes have)')
+      .option('--url <url>', 'agent to ask, default http://127.0.0.1:7650 (or INFERENCE_MESH_PORT)')
+      .option('--json', 'print the raw JSON', false)
+      // A cold load of a large model on each node in turn takes minutes, not the 3 s of a status question.
+      .option('--timeout-ms <ms>', 'give up after this long', timeoutArg, 600_000),
+  )
+    .addHelpText('after', '\nNodes that are out now (a game, outside their window) are skipped, with the reason.\nExample:\n  inference-mesh bench --model llama3.2:3b')
+    .action((o: ClientValues & { model?: string }) => set({ command: 'bench', model: o.model, ...clientOptions(o) }));
 
   withClientOptions(
     program

@@ -136,6 +136,14 @@ async function run(io: CliIo, command: Command): Promise<number> {
       const { runSettingsReset } = await import('./settings-commands.js');
       return write(io, await runSettingsReset({ fetch: io.fetch, clock: io.clock }, { url: agentUrl(io, command.url), timeoutMs: command.timeoutMs, json: command.json, keys: command.keys, token }));
     }
+    case 'bench': {
+      // A bench takes the nodes' GPUs for a while: an admin action, credential from the data dir.
+      const resolved = await resolveConfig(io, command.flags);
+      if (typeof resolved === 'number') return resolved;
+      const token = await readAdminToken(resolved.config.dataDir);
+      const { runBench } = await import('./bench-command.js');
+      return write(io, await runBench({ fetch: io.fetch, clock: io.clock }, { url: agentUrl(io, command.url), json: command.json, timeoutMs: command.timeoutMs, model: command.model, token }));
+    }
     case 'key':
     case 'admin-token':
       return printSecret(io, command.flags, command.command);

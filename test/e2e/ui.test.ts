@@ -26,6 +26,7 @@ const WAIT_MS = 15_000;
 
 const PAGES = [
   { name: 'overview', path: '/' },
+  { name: 'speed', path: '/speed' },
   { name: 'timeline', path: '/timeline' },
   { name: 'activity', path: '/activity' },
   { name: 'setup', path: '/setup' },

@@ -10,6 +10,7 @@ import type { NodeRecord } from '../../discovery/types.js';
 import type { Placement } from '../../scheduler/placement-view.js';
 import { formatSeen, serviceWords, vramText } from '../view/format.js';
 import { nodeStatus } from '../view/node-status.js';
+import { cardSpeedLines } from '../view/speed-model.js';
 
 /** Cards stay short on a phone: the rest of a long model list is a count. */
 export const MODELS_SHOWN = 8;
@@ -82,6 +83,21 @@ const Models: FC<{ service: ServiceFacts | null | undefined }> = ({ service }) =
   );
 };
 
+/** What the node's own answers measured, for the models it ran lately (issue 15; the Speed page compares). */
+const SpeedRow: FC<{ node: NodeRecord }> = ({ node }) => {
+  const lines = cardSpeedLines(node);
+  if (lines.length === 0) return null;
+  return (
+    <Row term="Speed">
+      <ul class="models">
+        {lines.map((l) => (
+          <li>{l}</li>
+        ))}
+      </ul>
+    </Row>
+  );
+};
+
 export const NodeCard: FC<{ node: NodeRecord; placement: Placement | null; nowMs: number; zone: string }> = ({ node, placement, nowMs, zone }) => {
   const status = nodeStatus(node, placement, zone);
   const id = `node-${node.nodeId}`;
@@ -113,6 +129,7 @@ export const NodeCard: FC<{ node: NodeRecord; placement: Placement | null; nowMs
               </>
             );
           })}
+          <SpeedRow node={node} />
           <Row term="Last seen">{formatSeen(node.lastSeenMs, nowMs, zone)}</Row>
         </dl>
       </article>

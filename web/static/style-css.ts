@@ -130,5 +130,20 @@ button[disabled] { opacity: .6; cursor: default; }
 .problems h2 { margin-top: .25rem; color: var(--bad); }
 .saved { border: 2px solid var(--ok); border-radius: .5rem; padding: .5rem .9rem; margin: .75rem 0; color: var(--ok); font-weight: 600; }
 [aria-invalid="true"] { border-color: var(--bad) !important; }
+.speed h2 { margin-top: 0; }
+ul.bars { list-style: none; margin: 0; padding: 0; display: grid; gap: .75rem; }
+.bar-row { display: grid; grid-template-columns: 1fr; gap: .1rem 1rem; }
+.bar-row p { margin: 0; }
+.bar-line { display: flex; align-items: center; gap: .6rem; }
+svg.bar { flex: 1 1 auto; min-width: 0; height: 1rem; display: block; }
+svg.bar .bar-track { fill: var(--track); }
+svg.bar .bar-fill { fill: var(--seg-ollama); }
+.bar-value { flex: 0 0 auto; min-width: 5.5rem; text-align: right; font-weight: 600; font-variant-numeric: tabular-nums; }
+.bar-detail { font-size: .85rem; }
+@media (min-width: 48rem) {
+  .bar-row { grid-template-columns: 15rem 1fr; align-items: center; }
+  .bar-label .muted { display: block; font-size: .85rem; }
+  .bar-detail { grid-column: 2; }
+}
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .92em; }
 `;

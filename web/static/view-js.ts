@@ -26,6 +26,7 @@ var IMView = (function () {
   var LABELS_RE = KIND_LIST.map(function (k) { return k.label; }).join('|') || 'Ollama';
   var DAY_MS = 86400000;
   var MODELS_SHOWN = 8;
+  var SPEEDS_SHOWN = 3;
   var WORDS = {
     online: 'online', asleep: 'asleep', 'in-game': 'in a game', 'outside-window': 'outside its window',
     'service-down': 'online, not serving', down: 'down', 'not-answering': 'not answering', 'clock-off': 'clock off'
@@ -243,6 +244,15 @@ var IMView = (function () {
     if (more > 0) items += '<li>and ' + more + ' more</li>';
     return row('Models', '<ul class="models">' + items + '</ul>');
   }
+  // Mirrors web/view/speed-model.ts cardSpeedLines: the models measured most recently, newest first.
+  function tokPerSecText(n) { return n >= 100 ? Math.round(n) + ' tok/s' : (Math.round(n * 10) / 10).toFixed(1) + ' tok/s'; }
+  function speedRow(node) {
+    var models = node.advert && node.advert.speed ? node.advert.speed.models || {} : {};
+    var names = Object.keys(models).filter(function (m) { return models[m].genTokPerSec !== null; });
+    names.sort(function (a, b) { return (models[b].atMs - models[a].atMs) || (a < b ? -1 : a > b ? 1 : 0); });
+    if (!names.length) return '';
+    return row('Speed', '<ul class="models">' + names.slice(0, SPEEDS_SHOWN).map(function (m) { return '<li>' + esc(m + ': ' + tokPerSecText(models[m].genTokPerSec)) + '</li>'; }).join('') + '</ul>');
+  }
   function cardHtml(node, placement, nowMs, zone) {
     var st = nodeStatus(node, placement, zone);
     var id = 'node-' + node.nodeId;
@@ -260,7 +270,7 @@ var IMView = (function () {
       (st.detail ? esc(' — ' + st.detail) : '') + '</p>' +
       (st.serves ? '<p class="serves">Serves ' + esc(st.serves) + ' now</p>' : '') +
       '<dl>' + gpuRows(node) +
-      services +
+      services + speedRow(node) +
       row('Last seen', esc(formatSeen(node.lastSeenMs, nowMs, zone))) +
       '</dl></article></li>';
   }

@@ -38,6 +38,7 @@ const rest = {
       throw new Error('unused');
     },
   }),
+  bench: { run: () => Promise.reject(new Error('unused')) },
 };
 
 describe('API app (in process)', () => {

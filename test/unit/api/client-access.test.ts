@@ -33,6 +33,7 @@ function app(allowedCidrs: string[]) {
     ui: webRoutes({ selfName: () => 'hub', nodes: () => [], placement: () => null, history: () => [], recentRequests: () => [], nowMs: () => 0, displayZone: 'UTC' }),
     settings: { view: unused, save: unused, test: unused, reset: unused, remote: { view: unused, save: unused } },
     placement: new Proxy({} as AppDeps['placement'], { get: () => () => null }),
+    bench: { run: unused },
     access: () => createAccessPolicy({ allowedCidrs, apiKey: 'a-proxy-key-not-for-the-api' }),
   };
   return { app: createApp(deps), lines };

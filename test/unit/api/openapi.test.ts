@@ -221,6 +221,16 @@ function deps(): AppDeps {
       setPin: async (kind, _node, forSec) => ({ kind, nodeId: GAMING_PC, untilMs: forSec === null ? null : NOW + forSec * 1000, setAtMs: NOW }),
       clearPin: async () => true,
     },
+    bench: {
+      run: async ({ model }) => ({
+        atMs: NOW,
+        model: model ?? 'llama3.2:3b',
+        nodes: [
+          { nodeId: GAMING_PC, name: 'gaming-pc', gpu: 'NVIDIA GeForce RTX 4080', model: model ?? 'llama3.2:3b', genTokPerSec: 120, promptTokPerSec: 1500, ttftMs: 95.2, loadMs: 0.4 },
+          { nodeId: sampleAdvert().nodeId, name: 'hub', gpu: null, model: model ?? 'llama3.2:3b', skipped: 'outside its offer window' },
+        ],
+      }),
+    },
     stats: () => stats,
     events: { clock: new FakeClock(NOW), initial: () => [{ event: 'nodes', data: nodes }], subscribe: () => () => undefined },
     admin: { token: () => TOKEN, nowMs: () => NOW },
@@ -268,6 +278,7 @@ const EXAMPLE_BODIES: Record<string, Json> = {
   saveNodeSettings: { offer: { windows: [{ days: ['fri', 'sat'], from: '22:00', to: '07:00' }] } },
   peerSaveSettings: { offer: { coolDownSec: 120 } },
   testConnection: { kind: 'ollama', url: 'http://127.0.0.1:11434' },
+  runBench: { model: 'llama3.2:3b' },
   resetSettings: { keys: ['offer.coolDownSec'] },
 };
 
@@ -555,6 +566,7 @@ describe('request body schemas refuse what the routes refuse', () => {
       { placement: { whisper: {} } },
       { colour: 'blue' },
     ],
+    runBench: [{}, { model: 'llama3.2:3b' }, { model: '' }, { model: 7 }, { model: 'llama3.2:3b', nodes: ['hub'] }, []],
     saveNodeSettings: [{}, { offer: { coolDownSec: 60 } }, { offer: { coolDownSec: 'soon' } }, { colour: 'blue' }],
     peerSaveSettings: [{}, { offer: { coolDownSec: 60 } }, { offer: { coolDownSec: 'soon' } }, { colour: 'blue' }],
     resetSettings: [{}, { keys: [] }, { keys: ['offer', 'placement.ollama.prefer'] }, { keys: ['colour'] }, { keys: 'offer' }, { all: true }],

@@ -26,6 +26,7 @@ const OWN_WORDS: Record<(typeof COMMAND_NAMES)[number], string> = {
   status: '--timeout-ms',
   nodes: '--timeout-ms',
   placement: '--url',
+  bench: '--model',
   offer: '<mode> [duration]',
   pin: '<kind> <node> [duration]',
   unpin: '<kind>',
