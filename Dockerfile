@@ -59,5 +59,6 @@ EXPOSE 7650
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.INFERENCE_MESH_PORT || 7650) + '/api/v1/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
-ENTRYPOINT ["node", "bin/inference-mesh.js"]
+# The same V8 flags as `npm start` and the service units (agent/service/templates.ts AGENT_NODE_FLAGS).
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--max-old-space-size=128", "--v8-pool-size=1", "bin/inference-mesh.js"]
 CMD ["start", "--config", "/config/agent.config.json"]

@@ -83,7 +83,7 @@ describe('linux (systemd)', () => {
     expect(r.exitCode).toBe(0);
     const unitPath = path.join(home, '.config', 'systemd', 'user', 'inference-mesh.service');
     const unit = await readFile(unitPath, 'utf8');
-    expect(unit).toContain('ExecStart=/usr/bin/node /usr/lib/node_modules/inference-mesh/bin/inference-mesh.js start\n');
+    expect(unit).toContain('ExecStart=/usr/bin/node --max-semi-space-size=4 --max-old-space-size=128 --v8-pool-size=1 /usr/lib/node_modules/inference-mesh/bin/inference-mesh.js start\n');
     expect(unit).toContain('Environment="OLLAMA_HOST=:11435"');
     // The key must not land in a world-readable unit file.
     expect(unit).not.toContain('secret');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSystemdWords } from '../../../agent/service/systemd-quote.js';
-import { renderLaunchdPlist, renderSystemdUnit, renderWindowsTask, windowsTaskArguments, type ServiceTemplateInput } from '../../../agent/service/templates.js';
+import { AGENT_NODE_FLAGS, renderLaunchdPlist, renderSystemdUnit, renderWindowsTask, windowsTaskArguments, type ServiceTemplateInput } from '../../../agent/service/templates.js';
 import { cmdCommandLine, windowsArg } from '../../../agent/service/windows-quote.js';
 import { assertWellFormedXml, xmlUnescape } from './xml-check.js';
 
@@ -23,7 +23,7 @@ describe('systemd unit', () => {
         'Wants=network-online.target',
         '[Service]',
         'Type=simple',
-        'ExecStart=/usr/bin/node /usr/lib/node_modules/inference-mesh/bin/inference-mesh.js start --config /etc/inference-mesh/agent.config.json --data-dir /var/lib/inference-mesh',
+        'ExecStart=/usr/bin/node --max-semi-space-size=4 --max-old-space-size=128 --v8-pool-size=1 /usr/lib/node_modules/inference-mesh/bin/inference-mesh.js start --config /etc/inference-mesh/agent.config.json --data-dir /var/lib/inference-mesh',
         'Environment="MALLOC_ARENA_MAX=2"',
         'Restart=on-failure',
         'RestartSec=5',
@@ -64,8 +64,8 @@ describe('systemd unit', () => {
   it('quotes a path with spaces and escapes % and $, and the quoting round-trips', () => {
     const input = { ...base, nodePath: '/opt/node 20/bin/node', args: ['start', '--config', '/etc/100% sure/$HOME "x"\\y.json'] };
     const line = execStart(renderSystemdUnit(input));
-    expect(line).toBe('"/opt/node 20/bin/node" /usr/lib/node_modules/inference-mesh/bin/inference-mesh.js start --config "/etc/100%% sure/$$HOME \\"x\\"\\\\y.json" --data-dir /var/lib/inference-mesh');
-    expect(parseSystemdWords(line, { expandDollar: true })).toEqual([input.nodePath, input.entry, ...input.args, '--data-dir', '/var/lib/inference-mesh']);
+    expect(line).toBe('"/opt/node 20/bin/node" --max-semi-space-size=4 --max-old-space-size=128 --v8-pool-size=1 /usr/lib/node_modules/inference-mesh/bin/inference-mesh.js start --config "/etc/100%% sure/$$HOME \\"x\\"\\\\y.json" --data-dir /var/lib/inference-mesh');
+    expect(parseSystemdWords(line, { expandDollar: true })).toEqual([input.nodePath, ...AGENT_NODE_FLAGS, input.entry, ...input.args, '--data-dir', '/var/lib/inference-mesh']);
   });
 
   it('writes Environment= lines with % escaped', () => {
@@ -84,7 +84,7 @@ describe('launchd plist', () => {
     const compact = plist.replace(/\n\s*/g, '');
     expect(compact).toContain('<key>Label</key><string>com.inference-mesh.agent</string>');
     expect(compact).toContain(
-      '<key>ProgramArguments</key><array><string>/usr/bin/node</string><string>/usr/lib/node_modules/inference-mesh/bin/inference-mesh.js</string><string>start</string><string>--config</string><string>/etc/inference-mesh/agent.config.json</string></array>',
+      '<key>ProgramArguments</key><array><string>/usr/bin/node</string><string>--max-semi-space-size=4</string><string>--max-old-space-size=128</string><string>--v8-pool-size=1</string><string>/usr/lib/node_modules/inference-mesh/bin/inference-mesh.js</string><string>start</string><string>--config</string><string>/etc/inference-mesh/agent.config.json</string></array>',
     );
     expect(compact).toContain('<key>RunAtLoad</key><true/>');
     expect(compact).toContain('<key>KeepAlive</key><dict><key>SuccessfulExit</key><false/></dict>');
@@ -137,7 +137,7 @@ describe('Windows task', () => {
     expect(compact).toContain('<Command>cmd.exe</Command>');
     const args = xmlUnescape(/<Arguments>([^<]*)<\/Arguments>/.exec(xml)?.[1] ?? '');
     expect(args).toBe(
-      '/d /v:off /s /c ""C:\\Program Files\\nodejs\\node.exe" C:\\Users\\bob\\AppData\\Roaming\\npm\\node_modules\\inference-mesh\\bin\\inference-mesh.js start >> "%LOCALAPPDATA%\\inference-mesh\\agent.log" 2>&1"',
+      '/d /v:off /s /c ""C:\\Program Files\\nodejs\\node.exe" --max-semi-space-size=4 --max-old-space-size=128 --v8-pool-size=1 C:\\Users\\bob\\AppData\\Roaming\\npm\\node_modules\\inference-mesh\\bin\\inference-mesh.js start >> "%LOCALAPPDATA%\\inference-mesh\\agent.log" 2>&1"',
     );
     expect(xml).toMatch(/service wrapper would be better/);
   });
