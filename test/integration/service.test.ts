@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_NODE_FLAGS } from '../../agent/service/templates.js';
 import { parseSystemdWords } from '../../agent/service/systemd-quote.js';
 import { renderSystemdUnit } from '../../agent/service/templates.js';
 import { BIN, cleanEnv, eventually, freePort } from '../helpers/cli.js';
@@ -48,7 +49,7 @@ describe('the generated systemd unit', () => {
     const [execStart, ...more] = setting(unit, 'ExecStart');
     expect(more).toEqual([]);
     const argv = parseSystemdWords(execStart ?? '', { expandDollar: true });
-    expect(argv).toEqual([process.execPath, BIN, 'start', '--port', String(port), '--data-dir', dataDir, '--mdns-interface', '127.0.0.1']);
+    expect(argv).toEqual([process.execPath, ...AGENT_NODE_FLAGS, BIN, 'start', '--port', String(port), '--data-dir', dataDir, '--mdns-interface', '127.0.0.1']);
     const env = Object.fromEntries(
       setting(unit, 'Environment').flatMap((v) => parseSystemdWords(v, { expandDollar: false })).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
     );
