@@ -81,7 +81,7 @@ Overrides from the command line and the environment:
 | \`mesh.key\` | \`--key KEY\` | \`INFERENCE_MESH_KEY\` |
 | \`discovery.mdns.interfaces\` | \`--mdns-interface ADDR\` | |
 | \`services.ollama.url\` | | \`OLLAMA_HOST\` (Ollama's own rules: \`:1234\` → \`http://127.0.0.1:1234\`) |
-| \`services.immichMl.url\` | | \`IMMICH_MACHINE_LEARNING_URL\` |
+| \`services["immich-ml"].url\` | | \`IMMICH_MACHINE_LEARNING_URL\` |
 
 The offer and the placement policy can also be changed in the web UI (Setup) or through
 \`PUT /api/v1/settings\`; such changes are kept in the data directory and survive a restart.

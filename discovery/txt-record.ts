@@ -1,7 +1,7 @@
 /**
  * The mDNS TXT record of a node (DESIGN.md §5): only `v`, `id`, `mesh` and `seq`. It tells a
  * browser whose node this is, whether it belongs to our mesh and whether its advert changed; the
- * advert itself is fetched over HTTP (discovery/node-advert.ts). TXT arrives from anyone on the
+ * advert itself is fetched over HTTP (discovery/advert.ts). TXT arrives from anyone on the
  * LAN, so it is parsed with zod like every other untrusted input (DESIGN.md §4).
  */
 import { z } from 'zod';
