@@ -110,5 +110,6 @@ function advertFor(e: ServiceEndpoint, nodeId: string, services: NodeAdvert['ser
     pins: [],
     serving: null,
     pausesImmichQueues: false,
+    speed: null,
   };
 }

@@ -46,6 +46,18 @@ export interface ForwardOptions {
   relay: RelayCredentials;
   /** Headers added to whatever status is finally sent (the relay's signature of its answer). */
   answerHeaders?: (status: number) => OutgoingHttpHeaders;
+  /**
+   * Measures an answer as it streams (issue 15, speed-meter.ts): called as each attempt is sent;
+   * null = not measured. Sees the upstream's bytes on their way, never holds them.
+   */
+  meter?: (attempt: Attempt) => AnswerMeter | null;
+}
+
+/** One attempt's answer being measured: its bytes as they pass, then its end. */
+export interface AnswerMeter {
+  push(chunk: Buffer): void;
+  /** The whole 2xx answer reached the client (a broken or abandoned one is never ended). */
+  end(status: number): void;
 }
 
 export interface ForwardResult {
@@ -82,9 +94,12 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
   let failovers = 0;
   let lastAnswer: ForwardResult['lastAnswer'] = null;
   let reason: string | null = null;
+  /** The meter of the attempt in flight. */
+  let meter: AnswerMeter | null = null;
 
   const tryOnce = (attempt: Attempt): Promise<TryResult> =>
     new Promise((resolve) => {
+      meter = opts.meter?.(attempt) ?? null;
       let started: ReturnType<typeof requestUpstream>;
       try {
         started = requestUpstream(attempt.target, { method: req.method ?? 'GET', path: attempt.path, headers: clientHeaders, body: attempt.body, agent: opts.agent, relay: opts.relay });
@@ -160,9 +175,12 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
     // A stream's headers go out now, so its client sees the answer begin before the first token;
     // a plain answer's headers ride along with its body (one write instead of two).
     if (/ndjson|event-stream/.test(contentType)) res.flushHeaders();
+    const answerMeter = meter;
     return new Promise((resolve) => {
       let pending = '';
       const write = (chunk: Buffer): void => {
+        // The upstream's own bytes: the model that really ran, before any rewrite.
+        answerMeter?.push(chunk);
         let out: Buffer | string = chunk;
         if (attempt.rewrite) {
           const lines = (pending + chunk.toString('utf8')).split('\n');
@@ -176,6 +194,7 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
       up.once('end', () => {
         if (attempt.rewrite && pending) res.write(attempt.rewrite(pending));
         res.end();
+        answerMeter?.end(status);
         resolve(done('ok', status, attempt.target));
       });
       up.once('close', () => {

@@ -15,6 +15,7 @@ import { closeAfterRefusal } from './linger.js';
 import type { Routing } from './routing.js';
 import type { RelayCredentials } from './upstream.js';
 import type { ProxyStats } from './stats.js';
+import type { SpeedMeter } from './speed-meter.js';
 
 export interface ImmichHandlerDeps {
   routing: Routing;
@@ -28,6 +29,8 @@ export interface ImmichHandlerDeps {
   /** True while a batch node was sent a Wake-on-LAN packet and is not up yet. */
   batchNodeWaking: () => boolean;
   relay: RelayCredentials;
+  /** Measures answers when this node serves itself (issue 15). */
+  speed?: SpeedMeter;
 }
 
 /** FastAPI's error shape (PROTOCOLS.md §2.4). */
@@ -100,6 +103,7 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
       retryable: (status) => status >= 500,
       errorFrame: () => null,
       relay: deps.relay,
+      ...(deps.speed ? { meter: deps.speed({ kind: 'immich-ml', path: bare, headers: req.headers, body }) } : {}),
       onFailover: (target, reason) => {
         deps.routing.markSuspect('immich-ml', target.nodeId, reason);
         deps.stats.recordUnreachable('immich-ml', target.name);

@@ -51,6 +51,7 @@ export function sampleAdvert(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
     pins: [],
     serving: null,
     pausesImmichQueues: false,
+    speed: null,
     ...overrides,
   };
 }
