@@ -179,8 +179,6 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
     return new Promise((resolve) => {
       let pending = '';
       const write = (chunk: Buffer): void => {
-        // The upstream's own bytes: the model that really ran, before any rewrite.
-        answerMeter?.push(chunk);
         let out: Buffer | string = chunk;
         if (attempt.rewrite) {
           const lines = (pending + chunk.toString('utf8')).split('\n');
@@ -188,6 +186,9 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
           out = lines.map((l) => `${attempt.rewrite?.(l) ?? l}\n`).join('');
         }
         if (!res.write(out)) up.pause();
+        // After the write, so the client never waits for the meter; it reads the upstream's own
+        // bytes (the model that really ran, before any rewrite).
+        answerMeter?.push(chunk);
       };
       res.on('drain', () => up.resume());
       up.on('data', write);
