@@ -195,8 +195,8 @@ export function electKind(kind: KindId, input: ElectionInput, opts: { model?: st
     if (winner) {
       const fastest = bySpeed(winner, ranked, kind, opts.model);
       winner = fastest.winner;
-      if (fastest.why) winner.why = fastest.why;
-      why = winner.why;
+      // The kind says why this node serves; the node's own entry keeps why it is eligible (its window).
+      why = fastest.why ?? winner.why;
     }
     if (pin?.nodeId) {
       const because = pinned && pinned.why.code !== 'pin-waiting' && pinned.why.code !== 'pinned' && pinned.why.code !== 'fastest' ? pinned.why : reason('down', { sinceMs: null });
