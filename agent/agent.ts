@@ -37,6 +37,7 @@ import { idleBusyState, type BusyState } from './kernel/shapes/busy-state.js';
 import { createPlacement, type PlacementParts } from './placement.js';
 import { createProxyStats } from '../api/proxy/stats.js';
 import { createProxy } from './proxy.js';
+import { createSpeedBook } from './speed-book.js';
 import type { PlacementAnswer } from '../scheduler/routing-status.js';
 import type { MeshEvent } from '../api/routes/events.js';
 import { createEmitter } from './kernel/events.js';
@@ -134,9 +135,11 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       pins: store.get().overrides.pins.slice(-16),
       serving: placement?.serving() ?? null,
       pausesImmichQueues: config.immich !== undefined,
-      speed: null,
+      speed: speedBook.advertised(),
     };
   };
+  /** What this node's services measured while serving (issue 15), advertised with the rest. */
+  const speedBook = createSpeedBook({ clock: deps.clock, log: log.child('speed') });
   const stats = createProxyStats({ nowMs: deps.clock.nowMs });
   /** Everything the live UI hears about (GET /api/v1/events). */
   const meshEvents = createEmitter<{ event: MeshEvent }>((err) => log.error('event listener failed', { error: String(err) }));
@@ -151,6 +154,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     key: () => meshKey,
     verifier: () => peerVerifier,
     sighted: (sighting) => discovery?.peerSighted(sighting),
+    recordSpeed: (subject, sample) => speedBook.record(subject, sample),
     batchNodeWaking: () => {
       const waking = placement?.waker?.waking();
       const current = placement?.elector.current();
@@ -327,6 +331,14 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       advertChanged();
     });
     running.push({ name: 'facts subscription', stop: async () => offFacts() });
+    const offSpeed = speedBook.onChange(() => advertChanged());
+    running.push({
+      name: 'speed subscription',
+      stop: async () => {
+        offSpeed();
+        speedBook.stop();
+      },
+    });
 
     ({ all: probeLoops, services: serviceProbeLoops } = createProbes(config, settings, deps, facts));
     for (const probe of probeLoops) await startService(probe);

@@ -14,6 +14,7 @@ import { advertListVersion } from '../api/proxy/model-list-cache.js';
 import { createRelayHandler } from '../api/proxy/relay-handler.js';
 import { createProxyRouter, type ProxyRouter } from '../api/proxy/router.js';
 import type { RelayCredentials } from '../api/proxy/upstream.js';
+import { createSpeedMeter, type RecordSpeed } from '../api/proxy/speed-meter.js';
 import type { RequestVerifier } from '../discovery/peer-auth.js';
 import type { PeerSighting } from '../discovery/discovery.js';
 import { KIND_IDS, type KindId } from './kernel/kinds.js';
@@ -53,6 +54,8 @@ export function createProxy(
     key: () => string | null;
     verifier: () => RequestVerifier | null;
     sighted: (s: PeerSighting) => void;
+    /** Where this node's own answers' speed goes (issue 15: the speed book). */
+    recordSpeed: RecordSpeed;
   },
 ): ProxyParts {
   const log = deps.log.child('proxy');
@@ -66,7 +69,8 @@ export function createProxy(
   const access = createAccessPolicy({ allowedCidrs: p.allowedCidrs, apiKey: p.apiKey });
   const relay: RelayCredentials = { key: parts.key, selfId: parts.selfId, nowMs: deps.clock.nowMs };
   const maxBodyBytes = p.maxBodyMb * 1024 * 1024;
-  const common = { routing, stats: parts.stats, clock: deps.clock, agent, maxBodyBytes, relay };
+  const speed = createSpeedMeter({ clock: deps.clock, record: parts.recordSpeed });
+  const common = { routing, stats: parts.stats, clock: deps.clock, agent, maxBodyBytes, relay, speed };
   const admin = createAdminAuth({ token: parts.adminToken, nowMs: deps.clock.nowMs });
   const router = createProxyRouter({
     access: () => access,
@@ -83,6 +87,7 @@ export function createProxy(
       stats: parts.stats,
       log: log.child('relay'),
       sighted: parts.sighted,
+      speed,
     }),
     // One handler per kind: a kind without one does not compile.
     handlers: {

@@ -20,6 +20,7 @@ import { peersRoutes } from './routes/peers.js';
 import { placementRoutes, type PlacementRouteDeps } from './routes/placement.js';
 import type { ProxyStats } from './proxy/stats.js';
 import { statsRoutes } from './routes/stats.js';
+import { speedRoutes } from './routes/speed.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { settingsRoutes, type SettingsRouteDeps } from './routes/settings.js';
 import { AGENT_VERSION } from '../agent/kernel/version.js';
@@ -56,6 +57,8 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/v1', healthRoutes());
   app.route('/api/v1', nodeRoutes(deps));
   app.route('/api/v1', nodesRoutes(deps));
+  // The admin's clock is the agent's one clock (the answer says when it was made).
+  app.route('/api/v1', speedRoutes({ nodes: deps.nodes, nowMs: deps.admin.nowMs }));
   const admin = createAdminAuth(deps.admin);
   app.route('/api/v1', admin.routes());
   app.route('/api/v1', peersRoutes({ staticPeers: deps.staticPeers, requireAdmin: admin.middleware }));

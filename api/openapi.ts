@@ -16,6 +16,7 @@ import { nodeRecordSchema, nodeStateSchema, peerPathSchema, peerSourceSchema } f
 import { candidateSchema, kindPlacementSchema } from '../scheduler/placement-view.js';
 import { placementAnswerSchema } from '../scheduler/routing-status.js';
 import { historyEntrySchema } from '../scheduler/history-schema.js';
+import { speedAnswerSchema } from '../agent/kernel/shapes/speed.js';
 import { kindIdSchema } from '../agent/kernel/kinds.js';
 import { offerOverrideSchema, pinSchema } from '../agent/kernel/shapes/override.js';
 import { benchAnswerSchema, benchBodySchema } from '../agent/kernel/shapes/bench.js';
@@ -87,6 +88,11 @@ function responseSchemas(): z.core.$ZodRegistry<Meta> {
   });
   reg.add(z.object({ added: addPeerBody }), { id: 'PeerAdded', description: 'The peer or endpoint that was added.' });
   reg.add(z.object({ removed: removePeerBody }), { id: 'PeerRemoved', description: 'The peer or endpoint that was removed.' });
+  reg.add(speedAnswerSchema, {
+    id: 'SpeedAnswer',
+    description:
+      'Per node (its first GPU, or null) the figures it measured while serving, per Ollama model and Immich ML task: medians over its last answers (at most 20, or 10 minutes) of generation and prompt tokens/s, time to first token and load time (ms), or `/predict` latency; with the sample count, the newest sample\'s time on that node\'s clock (`atMs`, for the age) and the source (`traffic` or `bench`).',
+  });
   reg.add(candidateSchema, { id: 'Candidate', description: 'One node considered for a service, with why it is or is not eligible.' });
   reg.add(kindPlacementSchema, { id: 'KindPlacement', description: 'The elected node of one service kind and every candidate.' });
   reg.add(placementAnswerSchema, {
@@ -323,6 +329,17 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     description: 'All nodes this agent knows of, this one first, merged from mDNS, the tailnet and the static list, each with its state, the ways to reach it and its last advert.',
     access: 'public',
     success: { status: 200, description: 'The nodes.', body: json('NodeList') },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/speed',
+    servedBy: 'app',
+    operationId: 'getSpeed',
+    tag: 'mesh',
+    summary: 'How fast each node is',
+    description: 'Tokens/s, time to first token and load time per node and model, and Immich ML latency per task, as each node measured its own answers and advertises them. Never cached.',
+    access: 'public',
+    success: { status: 200, description: 'The figures.', body: json('SpeedAnswer') },
   },
   {
     method: 'get',

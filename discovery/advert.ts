@@ -15,8 +15,8 @@ import {
 } from '../agent/kernel/shapes/facts.js';
 import { busyStateSchema } from '../agent/kernel/shapes/busy-state.js';
 import { offerSchema } from '../agent/kernel/shapes/offer.js';
-import { offerOverrideForSchema, offerOverrideSchema, pinSchema } from '../agent/kernel/shapes/override.js';
 import { advertisedSpeedSchema } from '../agent/kernel/shapes/speed.js';
+import { offerOverrideForSchema, offerOverrideSchema, pinSchema } from '../agent/kernel/shapes/override.js';
 
 /** 2: services and serving keyed by kind id (issue 13). Agents of other versions do not talk to each other. */
 export const ADVERT_VERSION = 2;
@@ -61,6 +61,7 @@ export const nodeAdvertSchema = z.object({
   serving: z.object({ ...perKind(() => z.number().nullable().default(null)), batch: z.number().nullable().default(null) }).nullable().default(null),
   /** This node can pause Immich's queues (an Immich API key is configured), so batch work may be held. */
   pausesImmichQueues: z.boolean().default(false),
+  /** How fast this node's own services answered lately, per model and Immich ML task (issue 15); null: not measured (a plain endpoint). */
   speed: advertisedSpeedSchema.nullable().default(null),
 });
 export type NodeAdvert = z.infer<typeof nodeAdvertSchema>;

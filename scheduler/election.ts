@@ -4,7 +4,10 @@
  * never an agent's memory, so agents with the same adverts elect the same result whatever their
  * history; ties break by node id. Hysteresis comes from the adverts too: the node that advertises it
  * has served a kind the longest keeps it while eligible, unless a candidate is clearly better
- * (earlier in `prefer`, or a higher priority). Reasons are data; words are made by `placement-view.ts`.
+ * (earlier in `prefer`, or a higher priority). Among nodes of equal `prefer` position and priority
+ * the one measured faster serves (issue 15, the figures each node advertises): before VRAM and node
+ * id, and with a margin, so figures that wobble never flip the winner. Reasons are data; words are
+ * made by `placement-view.ts`.
  */
 import { z } from 'zod';
 import type { NodeRecord } from '../discovery/types.js';
@@ -12,6 +15,8 @@ import { effectivePriority, evaluate, hasGpu, maxVramMb } from './eligibility.js
 import type { PlacementPolicy } from '../agent/kernel/shapes/offer.js';
 import { KIND_IDS, KINDS, type KindId } from '../agent/kernel/kinds.js';
 import { inForce, newestPins, type Pin } from '../agent/kernel/shapes/override.js';
+import { DEFAULT_MARGIN_PCT, type AdvertisedSpeed, type SpeedFigure } from '../agent/kernel/shapes/speed.js';
+import { fasterOf } from './speed.js';
 import { PIN_OVERRIDES, batchReasonSchema, reason, reasonSchema, type BatchReason, type Reason } from '../agent/kernel/shapes/reason.js';
 
 export const electedCandidateSchema = z.object({
@@ -93,6 +98,63 @@ function pick(ranked: readonly Ranked[], key: ServingKey): Ranked | null {
   return best;
 }
 
+/** Where a kind's figures are in a node's advertised speed; other kinds are not compared by speed. */
+const SPEED_FIGURES: Partial<Record<KindId, keyof AdvertisedSpeed>> = { ollama: 'models', 'immich-ml': 'tasks' };
+/** The metrics a reason can name, in the order fasterOf compares them (scheduler/speed.ts). */
+const METRICS = [
+  ['genTokPerSec', 'tok/s'],
+  ['promptTokPerSec', 'prompt tok/s'],
+  ['latencyMs', 'ms'],
+] as const;
+
+const figureOf = (r: Ranked, where: keyof AdvertisedSpeed, subject: string): SpeedFigure | null => r.node.advert?.speed?.[where][subject] ?? null;
+
+/**
+ * With no model named (the kind's standing election): the subject measured most (samples summed)
+ * on at least two nodes of the group, ties by name; null when no two nodes share one.
+ */
+function busiestSubject(group: readonly Ranked[], where: keyof AdvertisedSpeed): string | null {
+  const seen = new Map<string, { nodes: number; samples: number }>();
+  for (const r of group) {
+    for (const [name, f] of Object.entries(r.node.advert?.speed?.[where] ?? {})) {
+      const s = seen.get(name) ?? { nodes: 0, samples: 0 };
+      seen.set(name, { nodes: s.nodes + 1, samples: s.samples + f.n });
+    }
+  }
+  const shared = [...seen].filter(([, s]) => s.nodes >= 2).sort(([a, x], [b, y]) => y.samples - x.samples || (a < b ? -1 : a > b ? 1 : 0));
+  return shared[0]?.[0] ?? null;
+}
+
+/**
+ * Speed among equals (issue 15): `best` (the incumbent, or first in today's order) keeps serving
+ * unless a node of the same `prefer` position and priority is faster by more than the margin. The
+ * reason says so whenever the winner is measured faster than every other measured node of its group
+ * (not when the margin merely keeps a slower incumbent); an unmeasured node is never displaced.
+ */
+function bySpeed(best: Ranked, ranked: readonly Ranked[], kind: KindId, model: string | undefined): { winner: Ranked; why: Reason | null } {
+  const where = SPEED_FIGURES[kind];
+  const group = ranked.filter((r) => r.eligible && r.preferIndex === best.preferIndex && r.priority === best.priority);
+  const subject = where === undefined || group.length < 2 ? null : (model ?? busiestSubject(group, where));
+  if (where === undefined || subject === null) return { winner: best, why: null };
+  const fig = (r: Ranked): SpeedFigure | null => figureOf(r, where, subject);
+  let fastest = best;
+  for (const r of group) if (fasterOf(fig(fastest), fig(r), 0) !== fig(fastest)) fastest = r;
+  const winner = fasterOf(fig(best), fig(fastest), DEFAULT_MARGIN_PCT) === fig(best) ? best : fastest;
+  const mine = fig(winner);
+  if (mine === null) return { winner, why: null };
+  const others = group.filter((r) => r !== winner);
+  if (others.some((r) => fasterOf(mine, fig(r), 0) !== mine)) return { winner, why: null };
+  for (const [metric, unit] of METRICS) {
+    const value = mine[metric] ?? null;
+    const compared = others.flatMap((r) => {
+      const v = fig(r)?.[metric] ?? null;
+      return v === null ? [] : [{ name: r.node.name, value: v }];
+    });
+    if (value !== null && compared.length > 0) return { winner, why: reason('fastest', { subject, unit, value, others: compared.slice(0, 3) }) };
+  }
+  return { winner, why: null };
+}
+
 export function electKind(kind: KindId, input: ElectionInput, opts: { model?: string } = {}): { placement: KindElection; changesAtMs: number[] } {
   const policy = input.policy[kind];
   const hasBatch = KINDS[kind].traits.batchWork;
@@ -130,9 +192,14 @@ export function electKind(kind: KindId, input: ElectionInput, opts: { model?: st
     pinned.why = why;
   } else {
     winner = pick(ranked, kind);
-    if (winner) why = winner.why;
+    if (winner) {
+      const fastest = bySpeed(winner, ranked, kind, opts.model);
+      winner = fastest.winner;
+      // The kind says why this node serves; the node's own entry keeps why it is eligible (its window).
+      why = fastest.why ?? winner.why;
+    }
     if (pin?.nodeId) {
-      const because = pinned && pinned.why.code !== 'pin-waiting' && pinned.why.code !== 'pinned' ? pinned.why : reason('down', { sinceMs: null });
+      const because = pinned && pinned.why.code !== 'pin-waiting' && pinned.why.code !== 'pinned' && pinned.why.code !== 'fastest' ? pinned.why : reason('down', { sinceMs: null });
       why = reason('pin-waiting', { pinnedTo: pin.nodeId, pinnedName: pinned?.node.name ?? pin.nodeId.slice(0, 8), untilMs: pin.untilMs, because });
       if (pinned) pinned.why = why;
     }

@@ -62,6 +62,11 @@ export function reasonWords(r: Reason, ctx: WordsContext): string {
       return `pinned manually${until(r.params.untilMs)}`;
     case 'no-eligible':
       return 'no eligible node';
+    case 'fastest': {
+      // "fastest for llama3.2:3b: 118 tok/s; hub 8 tok/s"
+      const fig = (v: number): string => `${r.params.unit === 'ms' ? Math.round(v) : Math.round(v * 10) / 10} ${r.params.unit}`;
+      return [`fastest for ${r.params.subject}: ${fig(r.params.value)}`, ...r.params.others.map((o) => `${o.name} ${fig(o.value)}`)].join('; ');
+    }
     case 'pin-waiting':
       return `pin to ${r.params.pinnedName}${until(r.params.untilMs)} waiting: ${reasonWords(r.params.because, ctx)}`;
   }

@@ -3,7 +3,7 @@
  * (node, model), the compact figures a node advertises, and the comparator placement uses to break
  * ties between equally preferred nodes without flapping. Pure: time enters as `nowMs`.
  *
- * How it will be wired (not yet): the serving node's agent taps its own service's answers in the
+ * How it is wired (api/proxy/speed-meter.ts, agent/speed-book.ts): the serving node's agent taps its own service's answers in the
  * relay and direct paths (api/proxy/speed-tap.ts for Ollama, api/proxy/predict-tap.ts for Immich
  * ML), records each sample here under its own node id, and advertises `advertisedSpeedOf(...)` with
  * its offer, so every agent elects from the same figures (DESIGN.md §4). `inference-mesh bench`

@@ -47,6 +47,18 @@ export interface ForwardOptions {
   relay: RelayCredentials;
   /** Headers added to whatever status is finally sent (the relay's signature of its answer). */
   answerHeaders?: (status: number) => OutgoingHttpHeaders;
+  /**
+   * Measures an answer as it streams (issue 15, speed-meter.ts): called as each attempt is sent;
+   * null = not measured. Sees the upstream's bytes on their way, never holds them.
+   */
+  meter?: (attempt: Attempt) => AnswerMeter | null;
+}
+
+/** One attempt's answer being measured: its bytes as they pass, then its end. */
+export interface AnswerMeter {
+  push(chunk: Buffer): void;
+  /** The whole 2xx answer reached the client (a broken or abandoned one is never ended). */
+  end(status: number): void;
 }
 
 export interface ForwardResult {
@@ -82,9 +94,12 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
   let failovers = 0;
   let lastAnswer: ForwardResult['lastAnswer'] = null;
   let reason: string | null = null;
+  /** The meter of the attempt in flight. */
+  let meter: AnswerMeter | null = null;
 
   const tryOnce = (attempt: Attempt): Promise<TryResult> =>
     new Promise((resolve) => {
+      meter = opts.meter?.(attempt) ?? null;
       let started: ReturnType<typeof requestUpstream>;
       try {
         started = requestUpstream(attempt.target, { method: req.method ?? 'GET', path: attempt.path, headers: clientHeaders, body: attempt.body, agent: opts.agent, relay: opts.relay });
@@ -163,29 +178,38 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
     if (attempt.rewrite) delete headers['content-length'];
     res.writeHead(status, headers);
     const streamed = /ndjson|event-stream/.test(contentType);
+    const answerMeter = meter;
     return new Promise((resolve) => {
       let pending = '';
       let queued: Buffer[] = [];
       let flushQueued = false;
-      /** What arrived since the last write, rewritten when the attempt asks for it; null: nothing. */
-      const take = (): Buffer | string | null => {
+      /**
+       * What arrived since the last write: the upstream's own bytes, and what the client gets
+       * (rewritten when the attempt asks for it); null: nothing.
+       */
+      const take = (): { raw: Buffer; out: Buffer | string } | null => {
         if (queued.length === 0) return null;
-        const chunk = queued.length === 1 ? (queued[0] as Buffer) : Buffer.concat(queued);
+        const raw = queued.length === 1 ? (queued[0] as Buffer) : Buffer.concat(queued);
         queued = [];
-        if (!attempt.rewrite) return chunk;
-        const lines = (pending + chunk.toString('utf8')).split('\n');
+        if (!attempt.rewrite) return { raw, out: raw };
+        const lines = (pending + raw.toString('utf8')).split('\n');
         pending = lines.pop() ?? '';
-        return lines.map((l) => `${attempt.rewrite?.(l) ?? l}\n`).join('');
+        return { raw, out: lines.map((l) => `${attempt.rewrite?.(l) ?? l}\n`).join('') };
       };
       const flush = (): void => {
         flushQueued = false;
         if (res.writableEnded || res.destroyed) return;
-        const out = take();
+        const taken = take();
         // A stream's headers go out now even before its first token, so its client sees the
         // answer begin; a plain answer's headers ride along with its body (one write, not two).
-        if (out === null) {
+        if (taken === null) {
           if (streamed) res.flushHeaders();
-        } else if (!res.write(out)) up.pause();
+          return;
+        }
+        if (!res.write(taken.out)) up.pause();
+        // After the write, so the client never waits for the meter; it reads the upstream's own
+        // bytes (the model that really ran, before any rewrite).
+        answerMeter?.push(taken.raw);
       };
       const schedule = (): void => {
         if (flushQueued) return;
@@ -204,8 +228,10 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
       up.once('end', () => {
         const last = take();
         const tail = attempt.rewrite && pending ? attempt.rewrite(pending) : null;
-        if (last !== null && tail !== null) res.write(last);
-        res.end(tail ?? last ?? undefined);
+        if (last !== null && tail !== null) res.write(last.out);
+        res.end(tail ?? last?.out ?? undefined);
+        if (last !== null) answerMeter?.push(last.raw);
+        answerMeter?.end(status);
         resolve(done('ok', status, attempt.target));
       });
       up.once('close', () => {
@@ -217,7 +243,7 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
         const message = `${attempt.target.name} stopped answering in the middle of the response`;
         reason = message;
         const arrived = take();
-        if (arrived !== null) res.write(arrived);
+        if (arrived !== null) res.write(arrived.out);
         const frame = opts.errorFrame(contentType, message);
         if (frame !== null) res.end(frame);
         else res.destroy();

@@ -11,12 +11,15 @@ import { readBody } from './forward.js';
 import { forwardToTargets, type ForwardDeps } from './kind-handler.js';
 import { closeAfterRefusal } from './linger.js';
 import type { Routing } from './routing.js';
+import type { SpeedMeter } from './speed-meter.js';
 
 export interface ImmichHandlerDeps extends ForwardDeps {
   maxBodyBytes: number;
   holdMs: number;
   /** True while a batch node was sent a Wake-on-LAN packet and is not up yet. */
   batchNodeWaking: () => boolean;
+  /** Measures answers when this node serves itself (issue 15). */
+  speed?: SpeedMeter;
 }
 
 /** FastAPI's error shape (PROTOCOLS.md §2.4). */
@@ -77,6 +80,15 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
       deps.stats.recordNoCandidate('immich-ml', { model: null, path: bare, status: 503, reason: why });
       return send(res, 503, detail(`no machine-learning node is available for ${interactive ? 'search' : 'indexing'}: ${why}`));
     }
-    await forwardToTargets('immich-ml', deps, { req, res, path, body, targets, model: null, failed: (reason) => `every machine-learning node failed: ${reason}` });
+    await forwardToTargets('immich-ml', deps, {
+      req,
+      res,
+      path,
+      body,
+      targets,
+      model: null,
+      failed: (reason) => `every machine-learning node failed: ${reason}`,
+      ...(deps.speed ? { meter: deps.speed({ kind: 'immich-ml', path: bare, headers: req.headers, body }) } : {}),
+    });
   };
 }

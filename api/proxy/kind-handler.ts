@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../agent/kernel/clock.js';
 import { KINDS, type KindId } from '../../agent/kernel/kinds.js';
 import type { Logger } from '../../agent/kernel/log.js';
-import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
+import { finishExhausted, forwardEvent, forwardWithFailover, readBody, type ForwardOptions } from './forward.js';
 import { sendKindError } from './kind-errors.js';
 import { closeAfterRefusal } from './linger.js';
 import type { Routing } from './routing.js';
@@ -41,7 +41,17 @@ export interface KindHandlerDeps extends ForwardDeps {
 export async function forwardToTargets(
   kind: KindId,
   deps: ForwardDeps,
-  r: { req: IncomingMessage; res: ServerResponse; path: string; body: Buffer; targets: readonly Target[]; model: string | null; failed: (reason: string) => string },
+  r: {
+    req: IncomingMessage;
+    res: ServerResponse;
+    path: string;
+    body: Buffer;
+    targets: readonly Target[];
+    model: string | null;
+    failed: (reason: string) => string;
+    /** Measures this node's own answers (issue 15, speed-meter.ts). */
+    meter?: ForwardOptions['meter'];
+  },
 ): Promise<void> {
   const d = KINDS[kind];
   const bare = r.path.split('?')[0] ?? r.path;
@@ -56,6 +66,7 @@ export async function forwardToTargets(
     retryable: (status) => status >= 500,
     errorFrame: d.errorFrame,
     relay: deps.relay,
+    ...(r.meter ? { meter: r.meter } : {}),
     onFailover: (target, reason) => {
       deps.routing.markSuspect(kind, target.nodeId, reason);
       deps.stats.recordUnreachable(kind, target.name);

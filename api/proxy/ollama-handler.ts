@@ -19,6 +19,7 @@ import { isModelManagement } from './model-management.js';
 import { responseModelRewriter, rewriteRequestModel } from './model-rewrite.js';
 import type { Routing } from './routing.js';
 import type { ProxyStats } from './stats.js';
+import type { SpeedMeter } from './speed-meter.js';
 import type { Target } from './targets.js';
 import { requestUpstream, type RelayCredentials } from './upstream.js';
 
@@ -32,6 +33,8 @@ export interface OllamaHandlerDeps {
   maxBodyBytes: number;
   modelFallbacks: Readonly<Record<string, string>>;
   relay: RelayCredentials;
+  /** Measures answers when this node serves itself (issue 15). */
+  speed?: SpeedMeter;
   /** What a node's advert says of its model list (model-list-cache.ts); null: unknown. */
   listVersion: (nodeId: string, path: ListPath) => string | null;
 }
@@ -164,6 +167,7 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
       retryable: (status, text) => status >= 500 || isModelNotFound(status, text),
       errorFrame: ollamaErrorFrame,
       relay: deps.relay,
+      ...(deps.speed ? { meter: deps.speed({ kind: 'ollama', path: bare, headers: req.headers, body }) } : {}),
       onFailover: (target, reason) => {
         deps.routing.markSuspect('ollama', target.nodeId, reason);
         deps.stats.recordUnreachable('ollama', target.name);

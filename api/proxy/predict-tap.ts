@@ -4,7 +4,7 @@
  * one task per request: CLIP visual (indexing), CLIP textual (a user's search), facial recognition
  * (detection + recognition in one request) or OCR. Pure and synchronous; never throws.
  *
- * How it will be wired (not yet): the serving node's agent already holds the `/predict` body (it is
+ * How it is wired (speed-meter.ts, agent/speed-book.ts): the serving node's agent already holds the `/predict` body (it is
  * read whole for failover, forward.ts `readBody`); in the relay and direct paths it calls
  * `predictTaskOf(contentType, body)` before forwarding, notes `clock.monotonicMs()`, and when the
  * answer ends records `predictSampleOf(...)` in scheduler/speed.ts as subject

@@ -17,6 +17,7 @@ import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './
 import { kindErrorBody, sendKindError } from './kind-errors.js';
 import type { ProxyStats } from './stats.js';
 import { localTarget, type Target } from './targets.js';
+import type { SpeedMeter } from './speed-meter.js';
 import type { RelayCredentials } from './upstream.js';
 import type { PeerSighting } from '../../discovery/discovery.js';
 import { sightingOf } from '../routes/peer.js';
@@ -35,6 +36,8 @@ export interface RelayHandlerDeps {
   log: Logger;
   /** A member's verified request: a sign of life (discovery, issue 17). */
   sighted?: (s: PeerSighting) => void;
+  /** Measures this node's own answers (issue 15): the relay's target is always this node. */
+  speed?: SpeedMeter;
 }
 
 export function createRelayHandler(deps: RelayHandlerDeps) {
@@ -91,6 +94,7 @@ export function createRelayHandler(deps: RelayHandlerDeps) {
       onFailover: (_t, reason) => deps.log.warn('the local service did not answer a relayed request', { kind, reason }),
       relay: deps.relay,
       answerHeaders,
+      ...(deps.speed ? { meter: deps.speed({ kind, path: bare, headers: req.headers, body }) } : {}),
     });
     finishExhausted(res, result, () => kindErrorBody(kind, bare, `${self.name}'s ${KINDS[kind].label} did not answer: ${result.reason ?? 'no answer'}`, 502), (status) => ({
       'x-inference-mesh-node': self.name,

@@ -14,7 +14,7 @@
  * records are dropped quietly and reading goes on at the next line; it never throws. Metrics are
  * read at the top level only (and `usage.*`), so text in `response` that looks like one is not.
  *
- * How it will be wired (not yet): the serving node's agent creates one tap per inference answer of
+ * How it is wired (speed-meter.ts, agent/speed-book.ts): the serving node's agent creates one tap per inference answer of
  * its own Ollama in the relay and direct paths (relay-handler.ts / ollama-handler.ts when the target
  * is local), calls `push` with each chunk it forwards and `end` when the answer ends, then records
  * `speedSampleOf(reading)` in scheduler/speed.ts under its own node id. Time enters as `nowMs`

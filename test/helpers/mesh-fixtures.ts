@@ -45,6 +45,7 @@ export function hub(overrides: Partial<NodeAdvert> = {}): NodeAdvert {
     offer: offerSchema.parse({ timeZone: 'Europe/London' }),
     // A hub with an Immich API key: batch work can be held while no GPU node is offered.
     pausesImmichQueues: true,
+    speed: null,
     ...overrides,
   };
 }

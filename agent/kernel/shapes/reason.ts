@@ -42,6 +42,16 @@ export type NodeReason = z.infer<typeof nodeReasonSchema>;
 
 export const reasonSchema = z.discriminatedUnion('code', [
   ...ownerReasons,
+  /**
+   * Measured faster than the other nodes of equal `prefer` position and priority (issue 15), for a
+   * model (Ollama) or an Immich ML task: its figure and theirs, in `unit`.
+   */
+  r('fastest', {
+    subject: z.string(),
+    unit: z.enum(['tok/s', 'prompt tok/s', 'ms']),
+    value: z.number(),
+    others: z.array(z.object({ name: z.string(), value: z.number() })),
+  }),
   /** A pin to `pinnedTo` that does not apply now because of `because` (the owner's rules, or down). */
   r('pin-waiting', { pinnedTo: z.string(), pinnedName: z.string(), untilMs: z.number().nullable(), because: nodeReasonSchema }),
 ]);
