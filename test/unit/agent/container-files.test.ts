@@ -4,6 +4,7 @@
  * cross Docker's bridge NAT), the agent's port, and the client URLs — Immich's ML URL WITH its
  * trailing slash (PROTOCOLS.md §2.5), Open WebUI's OLLAMA_BASE_URL on the routed /ollama endpoint.
  */
+import { AGENT_NODE_FLAGS } from '../../../agent/service/templates.js';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 
@@ -47,7 +48,8 @@ describe('Dockerfile', () => {
     expect(df).toMatch(/^VOLUME \["\/data"\]$/m);
     expect(df).toMatch(/^EXPOSE 7650$/m);
     expect(df).toMatch(/^HEALTHCHECK [^\n]*\\\n\s+CMD \["node", "-e", "fetch\([^\n]*\/api\/v1\/health/m);
-    expect(df).toMatch(/^ENTRYPOINT \["node", "bin\/inference-mesh\.js"\]$/m);
+    // The agent's V8 flags (agent/service/templates.ts), as npm start and the service units pass them.
+    expect(df).toContain(`ENTRYPOINT ${JSON.stringify(['node', ...AGENT_NODE_FLAGS, 'bin/inference-mesh.js']).replaceAll(',', ', ')}`);
     expect(df).toMatch(/^CMD \["start", "--config", "\/config\/agent\.config\.json"\]$/m);
     expect(df).toMatch(/host network/i);
     expect(df).toContain('nvidia-smi');
