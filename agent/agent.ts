@@ -222,7 +222,17 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     },
     admin: { token: () => adminToken, nowMs: deps.clock.nowMs },
     access: () => proxy.access,
-    bench: { run: (o) => bench.run(o) },
+    bench: {
+      run: async (o) => {
+        const answer = await bench.run(o);
+        // This node's own Ollama was called directly, past the meter: its figure goes into the book here.
+        for (const n of answer.nodes) {
+          if (n.nodeId !== selfNodeId() || 'skipped' in n) continue;
+          speedBook.record({ kind: 'model', name: n.model }, { atMs: answer.atMs, source: 'bench', genTokPerSec: n.genTokPerSec, promptTokPerSec: n.promptTokPerSec, ttftMs: n.ttftMs, loadMs: n.loadMs, latencyMs: null });
+        }
+        return answer;
+      },
+    },
     settings: {
       view: () => settingsView(config, settings.current(), store?.get().settings),
       save: (change) => saveLocal(change),

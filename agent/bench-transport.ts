@@ -3,6 +3,7 @@
  * (api/proxy/upstream.ts), so a peer is reached through its agent's relay, signed, and its answer
  * counts only when that agent signed it; this node's own Ollama directly.
  */
+import { BENCH_HEADER } from '../api/proxy/speed-meter.js';
 import type http from 'node:http';
 import { TimeoutError, type Clock } from './kernel/clock.js';
 import type { BenchPost } from './bench.js';
@@ -11,7 +12,8 @@ import { requestUpstream, type RelayCredentials } from '../api/proxy/upstream.js
 export function upstreamBenchPost(deps: { agent: http.Agent; relay: RelayCredentials; clock: Clock }): BenchPost {
   return (target, path, body, timeoutMs) =>
     new Promise((resolve, reject) => {
-      const headers = { 'content-type': 'application/json' };
+      // Marked, so the serving node records the answer as a bench figure, not as traffic (speed-meter.ts).
+      const headers = { 'content-type': 'application/json', [BENCH_HEADER]: '1' };
       const { request: req, authentic } = requestUpstream(target, { method: 'POST', path, headers, body, agent: deps.agent, relay: deps.relay });
       const cancel = deps.clock.setTimeout(() => req.destroy(new TimeoutError(timeoutMs)), timeoutMs);
       const fail = (err: Error): void => {

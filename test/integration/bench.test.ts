@@ -3,6 +3,7 @@
  * the hub's Ollama reports 8 tokens/s, the gaming PC's 120; the hub measures its own Ollama
  * directly and the PC's through the PC agent's relay (signed both ways), one at a time.
  */
+import { speedAnswerSchema } from '../../agent/kernel/shapes/speed.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchAnswerSchema } from '../../agent/kernel/shapes/bench.js';
 import { createFakeOllama, type FakeOllama } from '../fakes/fake-ollama.js';
@@ -55,6 +56,14 @@ describe('bench across the mesh', () => {
     // Warm-up and measured call on each, and the PC's came through its own agent (the relay).
     expect(hubOllama.calls.filter((c) => c.path === '/api/generate')).toHaveLength(2);
     expect(pcOllama.calls.filter((c) => c.path === '/api/generate')).toHaveLength(2);
+    // Each node keeps the figure as a bench figure: the hub its own, the PC what its relay measured.
+    await eventually(async () => {
+      const speed = speedAnswerSchema.parse(await (await fetch(`${hub.url}/api/v1/speed`)).json());
+      const figure = (name: string) => speed.nodes.find((n) => n.name === name)?.speed.models['llama3.2:3b'];
+      const hubFigure = figure('hub');
+      const pcFigure = figure('gaming-pc');
+      return hubFigure?.source === 'bench' && pcFigure?.source === 'bench' && Math.round(hubFigure.genTokPerSec ?? 0) === 8 && Math.round(pcFigure.genTokPerSec ?? 0) === 120 ? true : undefined;
+    });
   });
 
   it('needs the admin credential', async () => {
