@@ -13,6 +13,8 @@
  * it is measured faster, with a reason that names both speeds. Needs root (CI runs as root);
  * skipped elsewhere. Namespaces and processes are removed in afterAll, also when a case fails.
  */
+import { benchAnswerSchema } from '../../agent/kernel/shapes/bench.js';
+import { BIN } from '../helpers/cli.js';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -164,4 +166,20 @@ describe.skipIf(!available)('measured speed across hosts (netns, issue 15)', () 
     expect(p.kinds.ollama.candidates.map((c) => c.priority)).toEqual([10, 10]);
     expect(await generate(1)).toEqual([PC_NAME]);
   }, 60_000);
+
+  it('inference-mesh bench --model llama3.2:3b --json on the hub reports about 8 and 120, the PC through its agent', async () => {
+    const out = await theLab().exec(
+      'hub',
+      [process.execPath, BIN, 'bench', '--model', MODEL, '--json', '--url', local(''), '--data-dir', path.join(baseDir, 'hub', 'data')],
+      { timeoutMs: 60_000 },
+    );
+    const answer = benchAnswerSchema.parse(JSON.parse(out));
+    expect(answer.model).toBe(MODEL);
+    const rate = (name: string): number | null => {
+      const n = answer.nodes.find((x) => x.name === name);
+      return n && 'genTokPerSec' in n ? n.genTokPerSec : null;
+    };
+    expect(rate('hub')).toBeCloseTo(8, 0);
+    expect(rate(PC_NAME)).toBeCloseTo(120, 0);
+  }, 90_000);
 });
