@@ -235,7 +235,7 @@ describe('screenshots and layout of every page', () => {
         'VRAM to keep free for the owner (MB)',
         'Cool-down after a game ends (seconds)',
         'Ollama: preferred computers, best first',
-        'Immich ML: computers that may do photo indexing',
+        'Immich ML: computers that may do the indexing',
         'Admin credential',
         'Settings of',
       ]) {
