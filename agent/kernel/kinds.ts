@@ -80,12 +80,13 @@ export function ollamaErrorFrame(contentType: string, message: string): string |
 /** Paths whose JSON body names the Ollama model the request is for. */
 const OLLAMA_MODEL_PATHS = new Set(['/api/generate', '/api/chat', '/api/embed', '/api/embeddings', '/api/show', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses', '/v1/messages']);
 
-/** The `model` field of a JSON body, or null. */
+/** The `model` field of a JSON body (or `name`, which `/api/show` also takes), or null. */
 export function jsonModel(body: Buffer): string | null {
   if (body.length === 0) return null;
   try {
     const parsed = JSON.parse(body.toString('utf8')) as unknown;
-    const model = parsed && typeof parsed === 'object' ? (parsed as { model?: unknown }).model : undefined;
+    const json = parsed && typeof parsed === 'object' ? (parsed as { model?: unknown; name?: unknown }) : {};
+    const model = json.model ?? json.name;
     return typeof model === 'string' && model !== '' ? model : null;
   } catch {
     return null;
@@ -145,7 +146,7 @@ export const KINDS: Readonly<Record<KindId, KindDescriptor>> = {
     },
     errorShape: 'ollama',
     traits: { modelAware: true, batchWork: false, canUnload: true },
-    classify: async ({ method, path, body }) => ({ batch: false, model: method === 'POST' && OLLAMA_MODEL_PATHS.has(path.split('?')[0] ?? path) ? jsonModel(body) : null }),
+    classify: async ({ path, body }) => ({ batch: false, model: OLLAMA_MODEL_PATHS.has(path.split('?')[0] ?? path) ? jsonModel(body) : null }),
     errorBody: ollamaErrorBody,
     errorFrame: ollamaErrorFrame,
   },

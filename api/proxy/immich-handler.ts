@@ -6,40 +6,22 @@
  * the only batch node is waking, is held up to `holdMs` instead of failing. Every request has a
  * timeout (Immich itself sets none) with failover to the next node.
  */
+import { KINDS } from '../../agent/kernel/kinds.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from './forward.js';
 import { forwardToTargets, type ForwardDeps } from './kind-handler.js';
 import { closeAfterRefusal } from './linger.js';
 import type { Routing } from './routing.js';
-import type { SpeedMeter } from './speed-meter.js';
 
 export interface ImmichHandlerDeps extends ForwardDeps {
   maxBodyBytes: number;
   holdMs: number;
   /** True while a batch node was sent a Wake-on-LAN packet and is not up yet. */
   batchNodeWaking: () => boolean;
-  /** Measures answers when this node serves itself (issue 15). */
-  speed?: SpeedMeter;
 }
 
 /** FastAPI's error shape (PROTOCOLS.md §2.4). */
 const detail = (message: string): string => JSON.stringify({ detail: message });
-
-/**
- * Interactive when every entry is a CLIP text query (a user's smart search); anything with an
- * image (CLIP visual, faces, OCR) is indexing, i.e. batch work.
- */
-export async function isInteractive(contentType: string, body: Buffer): Promise<boolean> {
-  try {
-    const form = await new Request('http://local/predict', { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) }).formData();
-    const raw = form.get('entries');
-    const entries = JSON.parse(typeof raw === 'string' ? raw : '{}') as Record<string, Record<string, unknown>>;
-    const tasks = Object.entries(entries).flatMap(([task, types]) => Object.keys(types ?? {}).map((type) => `${task}.${type}`));
-    return tasks.length > 0 && tasks.every((t) => t === 'clip.textual');
-  } catch {
-    return false;
-  }
-}
 
 export function createImmichHandler(deps: ImmichHandlerDeps) {
   const send = (res: ServerResponse, status: number, body: string, contentType = 'application/json'): void => {
@@ -73,7 +55,9 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
       send(res, 413, detail(`request body larger than ${deps.maxBodyBytes} bytes`));
       return closeAfterRefusal(req, res, deps.clock);
     }
-    const interactive = await isInteractive(String(req.headers['content-type'] ?? ''), body);
+    // Interactive when every entry is a CLIP text query (a search); image work is indexing (the kind's descriptor).
+    const { batch } = await KINDS['immich-ml'].classify({ method, path: bare, contentType: String(req.headers['content-type'] ?? ''), body });
+    const interactive = !batch;
     const targets = interactive ? deps.routing.targets('immich-ml') : await holdForBatch();
     if (targets.length === 0) {
       const why = interactive ? deps.routing.whyNone('immich-ml') : 'no batch node is offered (they are outside their windows, busy or down)';
@@ -88,7 +72,6 @@ export function createImmichHandler(deps: ImmichHandlerDeps) {
       targets,
       model: null,
       failed: (reason) => `every machine-learning node failed: ${reason}`,
-      ...(deps.speed ? { meter: deps.speed({ kind: 'immich-ml', path: bare, headers: req.headers, body }) } : {}),
     });
   };
 }

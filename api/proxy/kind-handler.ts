@@ -10,7 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../agent/kernel/clock.js';
 import { KINDS, type KindId } from '../../agent/kernel/kinds.js';
 import type { Logger } from '../../agent/kernel/log.js';
-import { finishExhausted, forwardEvent, forwardWithFailover, readBody, type ForwardOptions } from './forward.js';
+import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
+import type { SpeedMeter } from './speed-meter.js';
 import { sendKindError } from './kind-errors.js';
 import { closeAfterRefusal } from './linger.js';
 import type { Routing } from './routing.js';
@@ -27,6 +28,8 @@ export interface ForwardDeps {
   agent: http.Agent;
   firstByteTimeoutMs: number;
   relay: RelayCredentials;
+  /** Measures answers when this node serves itself (issue 15); kinds it does not measure get none. */
+  speed?: SpeedMeter;
 }
 
 export interface KindHandlerDeps extends ForwardDeps {
@@ -49,8 +52,6 @@ export async function forwardToTargets(
     targets: readonly Target[];
     model: string | null;
     failed: (reason: string) => string;
-    /** Measures this node's own answers (issue 15, speed-meter.ts). */
-    meter?: ForwardOptions['meter'];
   },
 ): Promise<void> {
   const d = KINDS[kind];
@@ -66,7 +67,7 @@ export async function forwardToTargets(
     retryable: (status) => status >= 500,
     errorFrame: d.errorFrame,
     relay: deps.relay,
-    ...(r.meter ? { meter: r.meter } : {}),
+    ...(deps.speed ? { meter: deps.speed({ kind, path: bare, headers: r.req.headers, body: r.body }) } : {}),
     onFailover: (target, reason) => {
       deps.routing.markSuspect(kind, target.nodeId, reason);
       deps.stats.recordUnreachable(kind, target.name);

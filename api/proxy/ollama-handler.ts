@@ -4,37 +4,24 @@
  * it, with failover and, when configured, a smaller fallback model; the model lists are merged
  * across eligible nodes; errors have Ollama's own shapes.
  */
+import type { KindHandlerDeps } from './kind-handler.js';
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TimeoutError, type Clock } from '../../agent/kernel/clock.js';
+import { TimeoutError } from '../../agent/kernel/clock.js';
 import { describeError } from '../../agent/kernel/errors.js';
-import type { Logger } from '../../agent/kernel/log.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody, type Attempt } from './forward.js';
 import { closeAfterRefusal } from './linger.js';
 import { isModelNotFound } from './ollama-errors.js';
-import { ollamaErrorBody, ollamaErrorFrame } from '../../agent/kernel/kinds.js';
+import { KINDS, ollamaErrorBody, ollamaErrorFrame } from '../../agent/kernel/kinds.js';
 import { mergeModelLists, openAiModel } from './ollama-lists.js';
 import { createModelListCache, type ListPath, type ModelEntry } from './model-list-cache.js';
 import { isModelManagement } from './model-management.js';
 import { responseModelRewriter, rewriteRequestModel } from './model-rewrite.js';
-import type { Routing } from './routing.js';
-import type { ProxyStats } from './stats.js';
-import type { SpeedMeter } from './speed-meter.js';
 import type { Target } from './targets.js';
-import { requestUpstream, type RelayCredentials } from './upstream.js';
+import { requestUpstream } from './upstream.js';
 
-export interface OllamaHandlerDeps {
-  routing: Routing;
-  stats: ProxyStats;
-  clock: Clock;
-  log: Logger;
-  agent: http.Agent;
-  firstByteTimeoutMs: number;
-  maxBodyBytes: number;
+export interface OllamaHandlerDeps extends KindHandlerDeps {
   modelFallbacks: Readonly<Record<string, string>>;
-  relay: RelayCredentials;
-  /** Measures answers when this node serves itself (issue 15). */
-  speed?: SpeedMeter;
   /** What a node's advert says of its model list (model-list-cache.ts); null: unknown. */
   listVersion: (nodeId: string, path: ListPath) => string | null;
 }
@@ -78,8 +65,6 @@ function getJson(target: Target, path: string, deps: Pick<OllamaHandlerDeps, 'ag
   });
 }
 
-/** Paths whose JSON body names the model the request is for. */
-const MODEL_PATHS = new Set(['/api/generate', '/api/chat', '/api/embed', '/api/embeddings', '/api/show', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses', '/v1/messages']);
 
 export function createOllamaHandler(deps: OllamaHandlerDeps) {
   const send = (res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=utf-8', headers: http.OutgoingHttpHeaders = {}): void => {
@@ -124,16 +109,8 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
       send(res, 413, ollamaErrorBody(bare, `request body larger than ${deps.maxBodyBytes} bytes`, 413));
       return closeAfterRefusal(req, res, deps.clock);
     }
-    let model: string | undefined;
-    if (MODEL_PATHS.has(bare) && body.length > 0) {
-      try {
-        const json = JSON.parse(body.toString('utf8')) as { model?: unknown; name?: unknown };
-        const named = json.model ?? json.name;
-        if (typeof named === 'string' && named) model = named;
-      } catch {
-        // Not JSON: the node answers with Ollama's own 400, like Ollama would.
-      }
-    }
+    // A body that is not JSON names no model: the node answers with Ollama's own 400, like Ollama would.
+    const model = (await KINDS.ollama.classify({ method, path: bare, contentType: String(req.headers['content-type'] ?? ''), body })).model ?? undefined;
 
     const attempts: Attempt[] = deps.routing.targets('ollama', model === undefined ? {} : { model }).map((target) => ({ target, path, body, rewrite: null, headers: {} }));
     const fallback = model === undefined ? undefined : deps.modelFallbacks[model];
