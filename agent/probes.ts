@@ -7,7 +7,7 @@ import type { AgentConfig } from './config-schema.js';
 import type { AgentDeps } from './deps.js';
 import type { NodeFacts } from './node-facts.js';
 import { createGpuUtilizationReader, probeActivity } from './probe/activity.js';
-import { probeHardware } from './probe/hardware.js';
+import { createHardwareProbe } from './probe/hardware.js';
 import { probeNetwork } from './probe/network.js';
 import { SERVICE_PROBES } from './probe/services.js';
 import { KIND_IDS } from './kernel/kinds.js';
@@ -25,13 +25,14 @@ export function createProbes(config: AgentConfig, settings: SettingsHolder, deps
   const common = { clock: deps.clock, timeoutMs: config.probes.timeoutMs };
   const log = deps.log.child('probe');
   const nowMs = deps.clock.nowMs;
+  const probeHardware = createHardwareProbe({ si: deps.si, exec: deps.exec, fs: deps.fs, platform: deps.platform });
   const loops: ProbeLoop[] = [
     createProbeLoop({
       ...common,
       name: 'hardware',
       log: log.child('hardware'),
       intervalMs: config.probes.hardwareIntervalSec * 1000,
-      run: (signal) => probeHardware({ si: deps.si, exec: deps.exec, fs: deps.fs, platform: deps.platform }, signal),
+      run: probeHardware,
       onOutcome: (o) => facts.record('hardware', o),
     }),
     createProbeLoop({
@@ -43,7 +44,7 @@ export function createProbes(config: AgentConfig, settings: SettingsHolder, deps
       onOutcome: (o) => facts.record('network', o),
     }),
   ];
-  const readGpuUtilization = createGpuUtilizationReader({ exec: deps.exec, fs: deps.fs, platform: deps.platform });
+  const readGpuUtilization = createGpuUtilizationReader({ exec: deps.exec, fs: deps.fs, platform: deps.platform, nowMs });
   loops.push(
     createProbeLoop({
       ...common,

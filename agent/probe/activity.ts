@@ -5,7 +5,7 @@
 import { describeError } from '../kernel/errors.js';
 import type { Exec } from '../kernel/exec.js';
 import type { Logger } from '../kernel/log.js';
-import type { ActivityFacts } from '../kernel/shapes/facts.js';
+import type { ActivityFacts, GpuFacts } from '../kernel/shapes/facts.js';
 import { readNvidiaGpus } from './gpu-nvidia.js';
 import { readSysfsGpus, type ProbeFs } from './gpu-sysfs.js';
 
@@ -71,22 +71,34 @@ export interface GpuUtilizationDeps {
   exec: Exec;
   platform: NodeJS.Platform;
   fs: ProbeFs;
+  nowMs: () => number;
 }
+
+/**
+ * After nvidia-smi found no NVIDIA GPU (not installed, the usual case on a hub), it is not run again
+ * for this long: each run spawns a process, which on a machine without it was most of an idle
+ * agent's CPU at a 10 s activity interval (issue 17). A driver installed later is seen within it.
+ */
+export const NVIDIA_ABSENT_RECHECK_MS = 5 * 60_000;
 
 /**
  * A reader of the highest utilisation over this machine's GPUs: nvidia-smi everywhere, sysfs on
  * Linux (AMD). `null` when no GPU reports it (Intel, AMD on Windows/macOS, Apple: PROTOCOLS.md §6.1).
  *
  * @example
- * const readGpuUtilization = createGpuUtilizationReader({ exec: nodeExec, platform: 'linux', fs });
+ * const readGpuUtilization = createGpuUtilizationReader({ exec: nodeExec, platform: 'linux', fs, nowMs: clock.nowMs });
  * await readGpuUtilization(signal); // 37
  */
 export function createGpuUtilizationReader(deps: GpuUtilizationDeps): (signal?: AbortSignal) => Promise<number | null> {
+  let nvidiaAbsentUntilMs = -Infinity;
+  const readNvidia = async (signal?: AbortSignal): Promise<GpuFacts[]> => {
+    if (deps.nowMs() < nvidiaAbsentUntilMs) return [];
+    const gpus = await readNvidiaGpus({ exec: deps.exec, platform: deps.platform }, signal);
+    if (gpus.length === 0) nvidiaAbsentUntilMs = deps.nowMs() + NVIDIA_ABSENT_RECHECK_MS;
+    return gpus;
+  };
   return async (signal) => {
-    const [smi, sysfs] = await Promise.all([
-      readNvidiaGpus({ exec: deps.exec, platform: deps.platform }, signal),
-      deps.platform === 'linux' ? readSysfsGpus(deps.fs) : Promise.resolve([]),
-    ]);
+    const [smi, sysfs] = await Promise.all([readNvidia(signal), deps.platform === 'linux' ? readSysfsGpus(deps.fs) : Promise.resolve([])]);
     let max: number | null = null;
     for (const gpu of [...smi, ...sysfs]) {
       if (gpu.utilizationPct !== null && (max === null || gpu.utilizationPct > max)) max = gpu.utilizationPct;

@@ -29,29 +29,51 @@ export interface HardwareDeps {
   platform: NodeJS.Platform;
 }
 
+type StaticFacts = Pick<HardwareFacts, 'cpu' | 'memTotalMb' | 'os'>;
+
 /**
- * Probes CPU, memory, OS and GPUs. Sizes are in MiB, the unit nvidia-smi reports, named `Mb`.
+ * The hardware probe: CPU, memory and OS are read once and kept (they do not change while the
+ * agent runs: an upgrade or new RAM means a reboot), the GPUs on every run. systeminformation's
+ * cpu() and osInfo() run lscpu, dmidecode and `hostname -f` (the last with execSync, blocking the
+ * event loop) — most of an idle agent's CPU when they ran every minute (issue 17). A failed read
+ * is not kept: the next run tries again.
+ *
+ * @example
+ * const probe = createHardwareProbe({ si, exec: nodeExec, fs, platform: process.platform });
+ * await probe(signal); // { cpu, memTotalMb, os, gpus }
+ */
+export function createHardwareProbe(deps: HardwareDeps): (signal?: AbortSignal) => Promise<HardwareFacts> {
+  let fixed: Promise<StaticFacts> | null = null;
+  const readFixed = async (): Promise<StaticFacts> => {
+    const [cpu, mem, os] = await Promise.all([deps.si.cpu(), deps.si.mem(), deps.si.osInfo()]);
+    return {
+      cpu: {
+        model: cpuModel(cpu.manufacturer, cpu.brand),
+        cores: wholeCount(cpu.cores) ?? 0,
+        physicalCores: wholeCount(cpu.physicalCores),
+      },
+      memTotalMb: Math.round(mem.total / (1024 * 1024)),
+      os: { platform: deps.platform, distro: os.distro || null, release: os.release || null, arch: os.arch },
+    };
+  };
+  return async (signal) => {
+    const pending = (fixed ??= readFixed());
+    pending.catch(() => {
+      if (fixed === pending) fixed = null;
+    });
+    const [facts, gpus] = await Promise.all([pending, readGpus(deps, signal)]);
+    return { ...facts, gpus };
+  };
+}
+
+/**
+ * Probes CPU, memory, OS and GPUs once. Sizes are in MiB, the unit nvidia-smi reports, named `Mb`.
  *
  * @example
  * const facts = await probeHardware({ si, exec: nodeExec, fs, platform: process.platform }, signal);
  */
-export async function probeHardware(deps: HardwareDeps, signal?: AbortSignal): Promise<HardwareFacts> {
-  const [cpu, mem, os, gpus] = await Promise.all([
-    deps.si.cpu(),
-    deps.si.mem(),
-    deps.si.osInfo(),
-    readGpus(deps, signal),
-  ]);
-  return {
-    cpu: {
-      model: cpuModel(cpu.manufacturer, cpu.brand),
-      cores: wholeCount(cpu.cores) ?? 0,
-      physicalCores: wholeCount(cpu.physicalCores),
-    },
-    memTotalMb: Math.round(mem.total / (1024 * 1024)),
-    os: { platform: deps.platform, distro: os.distro || null, release: os.release || null, arch: os.arch },
-    gpus,
-  };
+export function probeHardware(deps: HardwareDeps, signal?: AbortSignal): Promise<HardwareFacts> {
+  return createHardwareProbe(deps)(signal);
 }
 
 async function readGpus(deps: HardwareDeps, signal?: AbortSignal): Promise<GpuFacts[]> {

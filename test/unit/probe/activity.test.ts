@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExecError } from '../../../agent/kernel/exec.js';
 import { createLogger, type LogRecord } from '../../../agent/kernel/log.js';
-import { createGpuUtilizationReader, matchRunning, probeActivity } from '../../../agent/probe/activity.js';
+import { createGpuUtilizationReader, matchRunning, NVIDIA_ABSENT_RECHECK_MS, probeActivity } from '../../../agent/probe/activity.js';
 import { activityFactsSchema } from '../../../agent/kernel/shapes/facts.js';
 import { createFakeExec, createFakeFs, ok } from '../../fakes/io.js';
 import { desktopSysfs } from './fixtures.js';
@@ -87,26 +87,55 @@ describe('createGpuUtilizationReader', () => {
   const smi = 'NVIDIA GeForce RTX 4090, 00000000:01:00.0, 24564, 1843, 37\nNVIDIA GeForce RTX 3060, 00000000:0A:00.0, 12288, 0, 0\n';
 
   it('Linux: the highest figure over nvidia-smi and sysfs', async () => {
-    const read = createGpuUtilizationReader({ exec: createFakeExec({ 'nvidia-smi': ok(smi) }), platform: 'linux', fs: createFakeFs(desktopSysfs) });
+    const read = createGpuUtilizationReader({ exec: createFakeExec({ 'nvidia-smi': ok(smi) }), platform: 'linux', fs: createFakeFs(desktopSysfs), nowMs: () => 0 });
     expect(await read()).toBe(42); // the Radeon in the sysfs fixture
   });
 
   it('nvidia-smi only', async () => {
-    const read = createGpuUtilizationReader({ exec: createFakeExec({ 'nvidia-smi': ok(smi) }), platform: 'linux', fs: createFakeFs({}) });
+    const read = createGpuUtilizationReader({ exec: createFakeExec({ 'nvidia-smi': ok(smi) }), platform: 'linux', fs: createFakeFs({}), nowMs: () => 0 });
     expect(await read()).toBe(37);
   });
 
   it('null when no GPU reports it (Intel only; no GPU)', async () => {
     const intelOnly = Object.fromEntries(Object.entries(desktopSysfs).filter(([p]) => p.includes('/card0/')));
     const exec = createFakeExec({});
-    expect(await createGpuUtilizationReader({ exec, platform: 'linux', fs: createFakeFs(intelOnly) })()).toBeNull();
-    expect(await createGpuUtilizationReader({ exec, platform: 'linux', fs: createFakeFs({}) })()).toBeNull();
+    expect(await createGpuUtilizationReader({ exec, platform: 'linux', fs: createFakeFs(intelOnly), nowMs: () => 0 })()).toBeNull();
+    expect(await createGpuUtilizationReader({ exec, platform: 'linux', fs: createFakeFs({}), nowMs: () => 0 })()).toBeNull();
   });
 
   it('off Linux sysfs is not read', async () => {
     const fs = createFakeFs(desktopSysfs);
-    const read = createGpuUtilizationReader({ exec: createFakeExec({ 'nvidia-smi.exe': ok(smi) }), platform: 'win32', fs });
+    const read = createGpuUtilizationReader({ exec: createFakeExec({ 'nvidia-smi.exe': ok(smi) }), platform: 'win32', fs, nowMs: () => 0 });
     expect(await read()).toBe(37);
     expect(fs.reads).toEqual([]);
+  });
+
+  it('without nvidia-smi, it is not run again until NVIDIA_ABSENT_RECHECK_MS has passed', async () => {
+    let nowMs = 0;
+    const exec = createFakeExec({});
+    const read = createGpuUtilizationReader({ exec, platform: 'linux', fs: createFakeFs(desktopSysfs), nowMs: () => nowMs });
+    expect(await read()).toBe(42);
+    nowMs += NVIDIA_ABSENT_RECHECK_MS - 1;
+    expect(await read()).toBe(42); // sysfs is still read each time
+    expect(exec.calls).toHaveLength(1);
+    nowMs += 1;
+    await read();
+    expect(exec.calls).toHaveLength(2);
+  });
+
+  it('with an NVIDIA GPU, nvidia-smi runs on every read', async () => {
+    const exec = createFakeExec({ 'nvidia-smi': ok(smi) });
+    const read = createGpuUtilizationReader({ exec, platform: 'linux', fs: createFakeFs({}), nowMs: () => 0 });
+    await read();
+    await read();
+    expect(exec.calls).toHaveLength(2);
+  });
+
+  it('a failing nvidia-smi is run again next time (its error is reported each time it fails)', async () => {
+    const exec = createFakeExec({ 'nvidia-smi': new ExecError('EXIT', 'nvidia-smi failed: Driver/library version mismatch') });
+    const read = createGpuUtilizationReader({ exec, platform: 'linux', fs: createFakeFs({}), nowMs: () => 0 });
+    await expect(read()).rejects.toThrow('version mismatch');
+    await expect(read()).rejects.toThrow('version mismatch');
+    expect(exec.calls).toHaveLength(2);
   });
 });

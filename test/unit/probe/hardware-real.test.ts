@@ -38,7 +38,7 @@ describe.runIf(process.platform === 'linux')('probes against the real machine (L
     const facts = await probeActivity(
       {
         listProcessNames: (signal) => listProcessNames({ platform: 'linux', exec: nodeExec, fs }, signal),
-        readGpuUtilization: createGpuUtilizationReader({ exec: nodeExec, platform: 'linux', fs }),
+        readGpuUtilization: createGpuUtilizationReader({ exec: nodeExec, platform: 'linux', fs, nowMs: () => 1 }),
         nowMs: () => 1,
       },
       [`${basename(process.execPath)}.exe`, 'no-such-game'],

@@ -6,6 +6,7 @@ import {
   gpuFromController,
   normalizeVendor,
   overlayNvidia,
+  createHardwareProbe,
   probeHardware,
   type HardwareSi,
 } from '../../../agent/probe/hardware.js';
@@ -15,10 +16,14 @@ import { desktopSysfs } from './fixtures.js';
 type Controllers = NonNullable<Awaited<ReturnType<HardwareSi['graphics']>>>['controllers'];
 
 /** A systeminformation stand-in; counts graphics() calls because Linux must never make one. */
-function fakeSi(controllers: Controllers = []): HardwareSi & { graphicsCalls: number } {
+function fakeSi(controllers: Controllers = []): HardwareSi & { graphicsCalls: number; cpuCalls: number } {
   const si = {
     graphicsCalls: 0,
-    cpu: () => Promise.resolve({ manufacturer: 'AMD', brand: 'Ryzen 9 7950X3D 16-Core Processor', cores: 32, physicalCores: 16 }),
+    cpuCalls: 0,
+    cpu: () => {
+      si.cpuCalls += 1;
+      return Promise.resolve({ manufacturer: 'AMD', brand: 'Ryzen 9 7950X3D 16-Core Processor', cores: 32, physicalCores: 16 });
+    },
     mem: () => Promise.resolve({ total: 64 * 1024 ** 3 }),
     osInfo: () => Promise.resolve({ distro: 'Ubuntu', release: '24.04.1 LTS', arch: 'x64' }),
     graphics: () => {
@@ -71,6 +76,36 @@ describe('probeHardware on Linux', () => {
     await expect(probeHardware({ si: fakeSi(), exec, fs: createFakeFs({}), platform: 'linux' })).rejects.toThrow(
       'version mismatch',
     );
+  });
+});
+
+describe('createHardwareProbe', () => {
+  it('reads CPU, memory and OS once and the GPUs on every run', async () => {
+    const si = fakeSi();
+    const osInfo = si.osInfo;
+    let osCalls = 0;
+    si.osInfo = () => {
+      osCalls += 1;
+      return osInfo();
+    };
+    const exec = createFakeExec({ 'nvidia-smi': ok('NVIDIA GeForce RTX 4090, 00000000:01:00.0, 24564, 1843, 37\n') });
+    const probe = createHardwareProbe({ si, exec, fs: createFakeFs({}), platform: 'linux' });
+    const first = await probe();
+    const second = await probe();
+    expect(second).toEqual(first);
+    expect([si.cpuCalls, osCalls]).toEqual([1, 1]);
+    expect(exec.calls).toHaveLength(2);
+  });
+
+  it('a failed read of the static parts is not kept: the next run asks again', async () => {
+    const si = fakeSi();
+    const cpu = si.cpu;
+    let fail = true;
+    si.cpu = () => (fail ? Promise.reject(new Error('lscpu failed')) : cpu());
+    const probe = createHardwareProbe({ si, exec: createFakeExec({}), fs: createFakeFs({}), platform: 'linux' });
+    await expect(probe()).rejects.toThrow('lscpu failed');
+    fail = false;
+    expect((await probe()).cpu.cores).toBe(32);
   });
 });
 
