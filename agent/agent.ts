@@ -10,8 +10,9 @@ import { webRoutes } from '../web/routes.js';
 import { ALL_KINDS, perKind } from './kernel/kinds.js';
 import type { Hono } from 'hono';
 import { createApp } from '../api/app.js';
+import { peerPingListener } from '../api/routes/peer.js';
 import { createHttpServer, type HttpServer } from '../api/server.js';
-import type { Discovery } from '../discovery/discovery.js';
+import type { Discovery, PeerSighting } from '../discovery/discovery.js';
 import { createMemberChanges } from '../discovery/member-changes.js';
 import { loadOrCreateMeshKey, meshFingerprint } from '../discovery/mesh-key.js';
 import { createRequestVerifier, type RequestVerifier } from '../discovery/peer-auth.js';
@@ -193,16 +194,24 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
   /** The election with what routing sees of it (issue 10 §4), for the API, the UI and its events. */
   const placementAnswer = (): PlacementAnswer | null => (placement ? { ...placement.elector.snapshot(), routing: proxy.routing.status() } : null);
   const routes = (): PlacementParts['routes'] => placement?.routes ?? ((): never => { throw notStarted(); })();
+  const peerDeps = {
+    key: () => meshKey,
+    verifier: () => peerVerifier,
+    sighted: (sighting: PeerSighting) => discovery?.peerSighted(sighting),
+    settings: { view: () => settingsView(config, settings.current(), store?.get().settings), save: (change: Settings) => saveLocal(change), acceptRemote: () => config.mesh.acceptRemoteSettings },
+    nowMs: deps.clock.nowMs,
+    nodeId: () => store?.get().identity.nodeId ?? '',
+    seq: () => seq,
+    leaving: () => leaving,
+  };
+  // The health check every member sends every other, served before Hono (issue 17).
+  const peerPing = peerPingListener({ ...peerDeps, advert, log: log.child('api').child('peer') });
   const app = createApp({
     log: log.child('api'),
     advert,
     nodes: () => registry?.snapshot() ?? [],
     staticPeers: () => staticPeers ?? ((): never => { throw notStarted(); })(),
-    peer: {
-      key: () => meshKey,
-      verifier: () => peerVerifier,
-      sighted: (sighting) => discovery?.peerSighted(sighting),
-      settings: { view: () => settingsView(config, settings.current(), store?.get().settings), save: (change) => saveLocal(change), acceptRemote: () => config.mesh.acceptRemoteSettings }, nowMs: deps.clock.nowMs, nodeId: () => store?.get().identity.nodeId ?? '', seq: () => seq, leaving: () => leaving },
+    peer: peerDeps,
     placement: {
       placement: () => placementAnswer() ?? ((): never => { throw notStarted(); })(),
       history: (o) => routes().history(o),
@@ -360,7 +369,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
         proxy.agent.destroy();
       },
     });
-    http = createHttpServer({ fetch: app.fetch, raw: proxy.router.handle, host: config.api.host, port: config.api.port, clock: deps.clock, log: log.child('http') });
+    http = createHttpServer({ fetch: app.fetch, raw: (req, res) => peerPing(req, res) || proxy.router.handle(req, res), host: config.api.host, port: config.api.port, clock: deps.clock, log: log.child('http') });
     await startService(http);
     for (const server of proxy.servers) await startService(server);
     if (signal.aborted) return;

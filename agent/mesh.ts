@@ -5,6 +5,7 @@
 import { SERVICE_PROBES } from './probe/services.js';
 import { createDiscovery, type Discovery } from '../discovery/discovery.js';
 import { createPeerClient } from '../discovery/peer-client.js';
+import { createPeerHttpClient } from '../discovery/peer-transport.js';
 import type { PeerRegistry } from '../discovery/registry.js';
 import { readTailscaleStatus } from '../discovery/tailscale-client.js';
 import { createTailnetSource } from '../discovery/tailnet-source.js';
@@ -31,16 +32,17 @@ export function createMeshDiscovery(
 ): Discovery {
   const log = deps.log.child('discovery');
   const d = config.discovery;
+  let discovery: Discovery | null = null;
+  const connections = createPeerHttpClient({ onConnectionClosed: (origin) => discovery?.connectionClosed(origin) });
   const client = createPeerClient({
     key: parts.key,
     selfId: parts.selfId,
-    fetch: deps.fetch,
+    transport: connections.send,
     clock: deps.clock,
     timeoutMs: d.peerTimeoutMs,
     lookup: deps.lookupHost,
     hints: { port: () => parts.port, seq: parts.seq },
   });
-  let discovery: Discovery | null = null;
   const tailnet = d.tailnet.enabled
     ? createTailnetSource({
         clock: deps.clock,
@@ -77,6 +79,7 @@ export function createMeshDiscovery(
     probes: SERVICE_PROBES,
     log,
     ...(deps.createBonjour ? { createBonjour: deps.createBonjour } : {}),
+    connections,
     persist: (records) =>
       parts.store.update((s) => {
         s.peers = records;

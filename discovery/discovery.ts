@@ -57,6 +57,8 @@ export interface DiscoveryOptions {
   createBonjour?: MdnsOptions['createBonjour'];
   /** Persists the registry (debounced by this service). */
   persist: (records: NodeRecord[]) => Promise<void>;
+  /** The peer client's pooled connections, closed on stop (peer-transport.ts). */
+  connections?: { close(): void };
 }
 
 /** A verified signed request from a member (peer protocol or relay): it is alive, and reachable there. */
@@ -68,6 +70,11 @@ export interface PeerSighting {
   port: number | null;
   /** Its advert's change counter (`x-im-seq`), when sent. */
   seq: number | null;
+  /**
+   * The connection it came on: when it closes (a crash closes every socket of the process at
+   * once), the member is checked at once rather than when its next check is due.
+   */
+  connection?: { once(event: 'close', listener: () => void): unknown };
 }
 
 export interface Discovery extends Service {
@@ -81,6 +88,12 @@ export interface Discovery extends Service {
   peerSighted(sighting: PeerSighting): void;
   /** Re-reads static URLs and endpoints now (after an API change). */
   refreshStatic(): void;
+  /**
+   * A kept-alive connection to `origin` (`http://ip:port`) closed by itself (peer-transport.ts): the
+   * nodes reached there are checked now, so a crashed agent is seen down within moments, whatever
+   * the interval of its regular checks.
+   */
+  connectionClosed(origin: string): void;
   /** Tells peers that the advert changed (republishes the TXT, rate-limited). */
   advertChanged(): void;
   /** A tailnet source reports its current peers here. */
@@ -137,6 +150,8 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
   let tailnetUrls = new Set<string>();
   const unsubscribe: (() => void)[] = [];
   const retryTimers = new Set<CancelTimer>();
+  /** Connections of members' requests already watched for their close. */
+  const watchedConnections = new WeakSet<object>();
   /** Keyed by node id: when hearsay about it was last verified. */
   const hearsayAtMs = new Map<string, number>();
   let running = false;
@@ -335,12 +350,24 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
     peerSighted(s) {
       if (!running || s.nodeId === opts.selfId) return;
       const known = registry.get(s.nodeId);
+      if (s.connection && !watchedConnections.has(s.connection)) {
+        watchedConnections.add(s.connection);
+        s.connection.once('close', () => {
+          if (running && registry.get(s.nodeId)?.state === 'up') void checker.checkNow(s.nodeId); // never rejects
+        });
+      }
       if (known?.state === 'up') {
         registry.sawAlive(s.nodeId, clock.nowMs());
         if (s.seq !== null && s.seq !== known.seq) void checker.checkNow(s.nodeId); // never rejects
         return;
       }
       if (s.port !== null) verifyHearsay(s.nodeId, `http://${hostPort(s.address, s.port)}`);
+    },
+    connectionClosed(origin) {
+      if (!running) return;
+      for (const node of registry.snapshot()) {
+        if (node.nodeId !== opts.selfId && node.state === 'up' && node.paths.some((p) => p.url === origin)) void checker.checkNow(node.nodeId); // never rejects
+      }
     },
     refreshStatic() {
       if (!running) return;
@@ -383,6 +410,7 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
       await opts.tailnet?.stop();
       await endpoints.stop();
       await checker.stop();
+      opts.connections?.close();
       for (const off of unsubscribe.splice(0)) off();
       if (cancelPersist) {
         cancelPersist();

@@ -43,6 +43,8 @@ export function createPeerChecker(opts: {
   let abort: AbortController | null = null;
   /** Keyed by node id. */
   const inFlight = new Map<string, Promise<void>>();
+  /** Keyed by node id: the check to run once the one in flight is done (checkNow). */
+  const queued = new Map<string, Promise<void>>();
   /** Keyed by path URL. */
   const rtt = new Map<string, RttEstimate>();
 
@@ -130,7 +132,20 @@ export function createPeerChecker(opts: {
     },
     async checkNow(nodeId) {
       if (!abort) return;
-      await checkNode(nodeId, abort.signal);
+      const signal = abort.signal;
+      const running = inFlight.get(nodeId);
+      if (!running) return checkNode(nodeId, signal);
+      // A check already under way may have been sent before what prompted this one (a connection
+      // that just closed): one more follows it, however many ask meanwhile.
+      let again = queued.get(nodeId);
+      if (!again) {
+        again = running.then(() => {
+          queued.delete(nodeId);
+          return signal.aborted ? undefined : checkNode(nodeId, signal);
+        });
+        queued.set(nodeId, again);
+      }
+      await again;
     },
     sawRoundTrip(url, ms) {
       addRtt(url, ms);
@@ -139,8 +154,9 @@ export function createPeerChecker(opts: {
       abort?.abort(new Error('stopping'));
       abort = null;
       await loop.stop();
-      await Promise.all(inFlight.values());
+      await Promise.all([...inFlight.values(), ...queued.values()]);
       inFlight.clear();
+      queued.clear();
     },
   };
 }

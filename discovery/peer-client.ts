@@ -17,6 +17,7 @@ import { settingsViewSchema, type Settings } from '../agent/kernel/shapes/settin
 import type { SettingsView } from '../agent/kernel/shapes/settings.js';
 import { formatClockOffset, peerClockOffsetMs } from './clock-skew.js';
 import { ANY_RECIPIENT, AUTH_HEADERS, DEFAULT_MAX_SKEW_MS, signRequest, verifyResponse } from './peer-auth.js';
+import type { PeerHttpAnswer, PeerTransport } from './peer-transport.js';
 
 /** An advert is a few KB; anything far larger is not one of ours. */
 export const MAX_PEER_BODY_BYTES = 256 * 1024;
@@ -76,7 +77,8 @@ export const HINT_HEADERS = { port: 'x-im-port', seq: 'x-im-seq' } as const;
 export function createPeerClient(opts: {
   key: string;
   selfId: string;
-  fetch: typeof fetch;
+  /** node:http with a keep-alive pool (peer-transport.ts). */
+  transport: PeerTransport;
   clock: Clock;
   timeoutMs: number;
   lookup?: LookupHost | undefined;
@@ -102,24 +104,27 @@ export function createPeerClient(opts: {
         headers[HINT_HEADERS.port] = String(opts.hints.port());
         headers[HINT_HEADERS.seq] = String(opts.hints.seq());
       }
-      const url = `${target.origin}${path}`;
-      let res: Response;
+      let res: PeerHttpAnswer;
       try {
-        res = await opts.fetch(url, { method, headers, signal: deadline.signal, redirect: 'error', ...(requestBody === undefined ? {} : { body: requestBody }) });
+        res = await opts.transport({ method, origin: target.origin, path, headers, signal: deadline.signal, maxBodyBytes: MAX_PEER_BODY_BYTES, ...(requestBody === undefined ? {} : { body: requestBody }) });
       } catch (err) {
         const reason = deadline.signal.reason instanceof TimeoutError ? deadline.signal.reason : err;
-        const code = ((err as { cause?: { code?: unknown } }).cause?.code as string | undefined) ?? '';
+        const code = (err as { code?: unknown }).code;
         if (code === 'ECONNREFUSED') throw new PeerCallError('refused', describeFetchError(err, baseUrl), true);
         if (reason instanceof TimeoutError) throw new PeerCallError('timeout', describeFetchError(reason, baseUrl));
         throw new PeerCallError('unreachable', describeFetchError(err, baseUrl));
       }
-      const body = await readLimited(res, MAX_PEER_BODY_BYTES);
+      if (res.tooLarge) {
+        const { declaredBytes } = res.tooLarge;
+        throw new PeerCallError('bad_response', declaredBytes === null ? `answer too large (over ${MAX_PEER_BODY_BYTES} bytes)` : `answer too large (${declaredBytes} bytes, limit ${MAX_PEER_BODY_BYTES})`);
+      }
+      const body = res.body;
       const offsetMs = res.status === 401 ? peerClockOffsetMs(new TextDecoder().decode(body)) : null;
       // The peer answers, so it is certainly up but will refuse us until a clock is fixed: definitive.
       if (offsetMs !== null) throw new PeerCallError('clock_skew', `${baseUrl} refused our request: ${formatClockOffset(offsetMs)} (allowed ±${DEFAULT_MAX_SKEW_MS / 1000} s); enable NTP on both machines`, true, offsetMs);
-      const responderId = res.headers.get(AUTH_HEADERS.node) ?? '';
-      const addr = res.headers.get(AUTH_HEADERS.addr) ?? '';
-      const signed = verifyResponse({ key: opts.key, requestNonce: nonce, responderId, addr, status: res.status, body, signature: res.headers.get(AUTH_HEADERS.signature) });
+      const responderId = res.header(AUTH_HEADERS.node) ?? '';
+      const addr = res.header(AUTH_HEADERS.addr) ?? '';
+      const signed = verifyResponse({ key: opts.key, requestNonce: nonce, responderId, addr, status: res.status, body, signature: res.header(AUTH_HEADERS.signature) });
       // A 403 signed by the member is its owner's answer (remote settings refused), not a key mismatch.
       if (res.status === 401 || (res.status === 403 && !signed)) throw new PeerCallError('not_member', `${baseUrl} refused our mesh key (HTTP ${res.status})`);
       // 421: the agent that got the request is not at the address we dialled (a relay in between),
@@ -128,7 +133,7 @@ export function createPeerClient(opts: {
       if (!signed) throw new PeerCallError('not_member', `${baseUrl} did not prove it holds the mesh key`);
       if (addr !== target.dialled) throw new PeerCallError('misdirected', `${baseUrl} answered from ${addr}, not from the address dialled (${target.dialled})`, true);
       if (o.nodeId !== undefined && responderId !== o.nodeId) throw new PeerCallError('misdirected', `${baseUrl} answered as another node (${responderId.slice(0, 8)})`, true);
-      if (!res.ok) {
+      if (res.status < 200 || res.status > 299) {
         // A signed refusal says why (settings refused, a bad change): pass its words on.
         let why = '';
         try {
@@ -165,34 +170,4 @@ export function createPeerClient(opts: {
     settings: (baseUrl, nodeId, change) =>
       call(baseUrl, '/api/v1/peer/settings', settingsViewSchema, { nodeId, timeoutMs: REMOTE_SETTINGS_TIMEOUT_MS, ...(change === undefined ? {} : { method: 'PUT', json: change }) }),
   };
-}
-
-/** Reads a body, refusing (and cancelling the stream) once it passes `maxBytes`. */
-async function readLimited(res: Response, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) {
-    await res.body?.cancel();
-    throw new PeerCallError('bad_response', `answer too large (${declared} bytes, limit ${maxBytes})`);
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (!res.body) return new Uint8Array();
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new PeerCallError('bad_response', `answer too large (over ${maxBytes} bytes)`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
 }

@@ -5,12 +5,12 @@
  * arrive on; answers are signed back over that address (discovery/peer-auth.ts). An agent of another
  * mesh gets 401, a request meant for another address or node 421; both are logged once.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { Logger } from '../../agent/kernel/log.js';
 import type { NodeAdvert } from '../../discovery/advert.js';
 import { socketLocal } from '../../discovery/peer-address.js';
-import { AUTH_HEADERS, signResponse, type RequestVerifier } from '../../discovery/peer-auth.js';
+import { AUTH_HEADERS, signResponse, type RequestVerifier, type VerifiableRequest } from '../../discovery/peer-auth.js';
 import type { PeerSighting } from '../../discovery/discovery.js';
 import { HINT_HEADERS } from '../../discovery/peer-client.js';
 import { settingsSchema, type Settings } from '../../agent/kernel/shapes/settings.js';
@@ -51,6 +51,71 @@ export function sightingOf(nodeId: string, incoming: IncomingMessage | undefined
     address: incoming?.socket.remoteAddress ?? '',
     port: port !== null && port >= 1 && port <= 65535 ? port : null,
     seq: num(header(HINT_HEADERS.seq)),
+    ...(incoming ? { connection: incoming.socket } : {}),
+  };
+}
+
+/** The path of the health check, served before Hono (peerPingListener). */
+export const PEER_PING_PATH = '/api/v1/peer/ping';
+
+type PeerCheck =
+  | { ok: true; result: { nodeId: string; nonce: string }; key: string; local: string }
+  | { ok: false; status: 401 | 421 | 503; payload: { error: { code: string; message: string } } };
+
+/**
+ * The check every peer request passes: the agent has started, and the request is signed with the
+ * mesh key, addressed here (a first contact may only read the ping and the advert) and dialled at
+ * the address it arrived on. A refusal is logged once per code and sender.
+ */
+function checkPeerRequest(deps: PeerRouteDeps, req: { method: string; path: string; headers: VerifiableRequest['headers']; body: string; local: string }): PeerCheck {
+  const key = deps.key();
+  const verifier = deps.verifier();
+  if (key === null || verifier === null) return { ok: false, status: 503, payload: { error: { code: 'not_started', message: 'the agent is starting' } } };
+  const pathname = req.path.split('?')[0] ?? req.path;
+  const firstContactOk = req.method === 'GET' && (pathname.endsWith('/peer/ping') || pathname.endsWith('/peer/advert'));
+  const result = verifier.verify(req, { anyRecipient: firstContactOk });
+  if (result.ok) return { ok: true, result, key, local: req.local };
+  const node = headerValue(req.headers, AUTH_HEADERS.node);
+  deps.log.once(`peer-auth:${result.code}:${node ?? '?'}`, 'warn', 'refused a peer request', { reason: result.reason, node });
+  if (result.code === 'misdirected') return { ok: false, status: 421, payload: { error: { code: 'peer_misdirected', message: `misdirected: ${result.reason}` } } };
+  return { ok: false, status: 401, payload: { error: { code: result.code === 'skew' ? 'peer_clock_skew' : 'peer_auth_failed', message: `not a member of this mesh: ${result.reason}` } } };
+}
+
+function headerValue(headers: VerifiableRequest['headers'], name: string): string | undefined {
+  const v = headers instanceof Headers ? headers.get(name) : headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** What a ping answers: who this is, its advert's change counter, and whether it is stopping. */
+const pingAnswer = (deps: PeerRouteDeps) => ({ nodeId: deps.nodeId(), seq: deps.seq(), leaving: deps.leaving() });
+
+/**
+ * `GET /api/v1/peer/ping` on raw node:http, before Hono: every member checks every other, so this
+ * is the request an idle mesh serves most, and Hono's Request and Response objects were most of its
+ * cost (issue 17). Same checks and answers as the other peer routes. Returns false for any other
+ * request.
+ */
+export function peerPingListener(deps: PeerRouteDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    const url = req.url ?? '';
+    if (req.method !== 'GET' || !(url === PEER_PING_PATH || url.startsWith(`${PEER_PING_PATH}?`))) return false;
+    const local = socketLocal(req.socket);
+    const checked = checkPeerRequest(deps, { method: 'GET', path: url, headers: req.headers, body: '', local });
+    const send = (status: number, body: string, headers: OutgoingHttpHeaders = {}): void => {
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+      res.end(body);
+    };
+    req.resume(); // a GET has no body; anything sent along is not read
+    if (!checked.ok) {
+      send(checked.status, JSON.stringify(checked.payload));
+      return true;
+    }
+    deps.sighted?.(sightingOf(checked.result.nodeId, req, (name) => headerValue(req.headers, name)));
+    const body = JSON.stringify(pingAnswer(deps));
+    const responderId = deps.nodeId();
+    const signature = signResponse({ key: checked.key, requestNonce: checked.result.nonce, responderId, addr: local, status: 200, body });
+    send(200, body, { [AUTH_HEADERS.node]: responderId, [AUTH_HEADERS.addr]: local, [AUTH_HEADERS.signature]: signature });
+    return true;
   };
 }
 
@@ -58,25 +123,12 @@ export function peerRoutes(deps: PeerRouteDeps): Hono<Vars> {
   const app = new Hono<Vars>();
 
   app.use('/peer/*', async (c, next) => {
-    const key = deps.key();
-    const verifier = deps.verifier();
-    if (key === null || verifier === null) return c.json({ error: { code: 'not_started', message: 'the agent is starting' } }, 503);
     const url = new URL(c.req.url);
-    const local = localAddressOf(c.env);
     // The body is part of the signature; /api/v1 bodies are already capped (issue 11).
     const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? '' : await c.req.text();
-    // A first contact (any recipient) may only read the ping and the advert; anything else must be
-    // addressed to this node.
-    const firstContactOk = c.req.method === 'GET' && (url.pathname.endsWith('/peer/ping') || url.pathname.endsWith('/peer/advert'));
-    const result = verifier.verify({ method: c.req.method, path: url.pathname + url.search, headers: c.req.raw.headers, body, local }, { anyRecipient: firstContactOk });
-    if (!result.ok) {
-      deps.log.once(`peer-auth:${result.code}:${c.req.header(AUTH_HEADERS.node) ?? '?'}`, 'warn', 'refused a peer request', {
-        reason: result.reason,
-        node: c.req.header(AUTH_HEADERS.node),
-      });
-      if (result.code === 'misdirected') return c.json({ error: { code: 'peer_misdirected', message: `misdirected: ${result.reason}` } }, 421);
-      return c.json({ error: { code: result.code === 'skew' ? 'peer_clock_skew' : 'peer_auth_failed', message: `not a member of this mesh: ${result.reason}` } }, 401);
-    }
+    const checked = checkPeerRequest(deps, { method: c.req.method, path: url.pathname + url.search, headers: c.req.raw.headers, body, local: localAddressOf(c.env) });
+    if (!checked.ok) return c.json(checked.payload, checked.status);
+    const { result, key, local } = checked;
     deps.sighted?.(sightingOf(result.nodeId, (c.env as { incoming?: IncomingMessage } | undefined)?.incoming, (name) => c.req.header(name)));
     c.set('nonce', result.nonce);
     c.set('key', key);
@@ -93,7 +145,8 @@ export function peerRoutes(deps: PeerRouteDeps): Hono<Vars> {
     return c.body(body, status, { 'content-type': 'application/json', [AUTH_HEADERS.node]: responderId, [AUTH_HEADERS.addr]: addr, [AUTH_HEADERS.signature]: signature });
   };
 
-  app.get('/peer/ping', (c) => signed(c, 200, { nodeId: deps.nodeId(), seq: deps.seq(), leaving: deps.leaving() }));
+  // Served by peerPingListener before Hono; kept here for in-process requests (app.request in tests).
+  app.get('/peer/ping', (c) => signed(c, 200, pingAnswer(deps)));
   app.get('/peer/advert', (c) => signed(c, 200, { seq: deps.seq(), advert: deps.advert() }));
 
   // Issue 16: one place to set up the mesh. A member's signed change of this node's settings is

@@ -1,5 +1,5 @@
 /**
- * npm run bench:scale [-- --sizes 2,5,10,20 --idle-sec 60 --settle-sec 30 --form-timeout-sec 120 --keep-logs DIR]
+ * npm run bench:scale [-- --sizes 2,5,10,20 --idle-sec 60 --settle-sec 30 --form-timeout-sec 120 --keep-logs DIR --cpu-prof-dir DIR]
  *
  * The mesh after a power cut (issue 17): N agents in network namespaces, each with its own host
  * name (`unshare --uts`), all started within one second, with real mDNS on the lab's bridge. For each
@@ -13,7 +13,9 @@
  *  - the time until every other agent logs a SIGKILLed agent as down.
  * The built agent runs (`dist/`, with `npm start`'s node flags), so start-up costs what it costs an
  * installed agent. Prints figures; asserts nothing (DESIGN.md §7). Needs root; cleans up its
- * namespaces and processes, also on failure.
+ * namespaces and processes, also on failure. `--cpu-prof-dir DIR` writes a V8 CPU profile of each
+ * agent but the killed one (node --cpu-prof) to DIR/n<N>/<host>/, stopping them with SIGTERM so they
+ * can; read the idle part with test/bench/cpu-profile-summary.ts.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     'settle-sec': { type: 'string', default: '30' },
     'form-timeout-sec': { type: 'string', default: '120' },
     'keep-logs': { type: 'string' },
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
@@ -107,7 +110,8 @@ async function runSize(n: number): Promise<Record<string, string>> {
         await mkdir(dir, { recursive: true });
         const config = path.join(dir, 'agent.config.json');
         await writeFile(config, JSON.stringify({ node: { name: host }, services: { ollama: { enabled: false }, 'immich-ml': { enabled: false } }, discovery: { tailnet: { enabled: false } }, wakeOnLan: { enabled: false } }));
-        const argv = [process.execPath, ...NODE_FLAGS, DIST_MAIN, 'start', '--config', config, '--data-dir', path.join(dir, 'data'), '--port', String(PORT), '--key', KEY, '--mdns-interface', lab.host(host).address];
+        const prof = values['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(values['cpu-prof-dir'], `n${n}`, host)}`] : [];
+        const argv = [process.execPath, ...NODE_FLAGS, ...prof, DIST_MAIN, 'start', '--config', config, '--data-dir', path.join(dir, 'data'), '--port', String(PORT), '--key', KEY, '--mdns-interface', lab.host(host).address];
         // Its own UTS namespace: a host name of its own, as real machines have (mDNS A records carry it).
         return { host, cmd: ['unshare', '--uts', 'sh', '-c', `hostname ${host} && exec "$@"`, 'sh', ...argv] };
       }),
@@ -180,6 +184,12 @@ async function runSize(n: number): Promise<Record<string, string>> {
       'SIGKILL → down on all': downAt === null ? `not within ${KILL_TIMEOUT_MS / 1000} s` : `${((downAt - tKill) / 1000).toFixed(1)} s`,
     };
   } finally {
+    if (values['cpu-prof-dir']) {
+      // SIGTERM, so each writes its profile; bounded like everything else here.
+      const running = agents.filter((a) => a.child.exitCode === null);
+      for (const a of running) a.child.kill('SIGTERM');
+      await waitUntil(() => (running.every((a) => a.child.exitCode !== null) ? true : null), 15_000);
+    }
     for (const a of agents) if (a.child.exitCode === null) a.child.kill('SIGKILL');
     if (values['keep-logs']) {
       await mkdir(path.join(values['keep-logs'], `n${n}`), { recursive: true });

@@ -5,8 +5,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeRecord } from '../../discovery/types.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
-import { eventually } from '../helpers/cli.js';
+import { eventually, freePort, startCliAgent } from '../helpers/cli.js';
 
 const KEY = 'formation-test-mesh-key-0123456789';
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -14,13 +17,13 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-async function agent(name: string, peers: string[] = []): Promise<TestAgent> {
+async function agent(name: string, peers: string[] = [], healthIntervalMs = 200): Promise<TestAgent> {
   const a = await startTestAgent({
     config: {
       node: { name },
       mesh: { key: KEY },
       services: { ollama: { enabled: false }, 'immich-ml': { enabled: false } },
-      discovery: { mdns: { enabled: false }, tailnet: { enabled: false }, healthIntervalMs: 200, peers },
+      discovery: { mdns: { enabled: false }, tailnet: { enabled: false }, healthIntervalMs, peers },
     },
   });
   cleanups.push(() => a.stop());
@@ -63,5 +66,27 @@ describe('mesh formation without multicast (issue 17)', () => {
     await eventually(async () => ((await upNames(c)).includes('b') ? true : undefined));
     await new Promise((r) => setTimeout(r, 500));
     expect((await nodes(c)).map((n) => n.name)).not.toContain('a');
+  });
+
+  it('a crashed member is seen down at once, long before its next check: the kernel closes its connections', async () => {
+    // Checks only every 60 s: only the closed connections can tell the hub in time.
+    const hub = await agent('hub', [], 60_000);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'im-formation-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const config = path.join(dir, 'agent.config.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        node: { name: 'pc' },
+        mesh: { key: KEY },
+        services: { ollama: { enabled: false }, 'immich-ml': { enabled: false } },
+        discovery: { mdns: { enabled: false }, tailnet: { enabled: false }, healthIntervalMs: 60_000, peers: [hub.url] },
+      }),
+    );
+    const pc = await startCliAgent(['--config', config, '--data-dir', path.join(dir, 'data')], { port: await freePort() });
+    cleanups.push(() => pc.stop('SIGKILL'));
+    await eventually(async () => ((await upNames(hub)).includes('pc') ? true : undefined));
+    await pc.stop('SIGKILL');
+    await eventually(async () => ((await nodes(hub)).find((n) => n.name === 'pc')?.state === 'down' ? true : undefined), 20_000);
   });
 });

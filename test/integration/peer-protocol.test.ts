@@ -77,6 +77,10 @@ describe('peer protocol', () => {
     const res = await fetch(`${b.url}/api/v1/peer/advert`);
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: { code: 'peer_auth_failed', message: 'not a member of this mesh: missing authentication headers' } });
+    // The ping is served before Hono (issue 17), with the same refusal.
+    const ping = await fetch(`${b.url}/api/v1/peer/ping`);
+    expect([ping.status, ping.headers.get('content-type')]).toEqual([401, 'application/json']);
+    expect(await ping.json()).toEqual({ error: { code: 'peer_auth_failed', message: 'not a member of this mesh: missing authentication headers' } });
   });
 
   it('an agent of another mesh is never listed, on either side, and is logged once', async () => {

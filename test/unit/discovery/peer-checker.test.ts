@@ -43,4 +43,30 @@ describe('peer checks (issue 17)', () => {
     expect(slow.timeouts[0]).toBe(2000); // RTO from 1.8 s, capped at twice the floor
     expect(fast.timeouts[0]).toBe(1000);
   });
+
+  it('checkNow during a check in flight runs one more after it (that one may predate the cause), however many ask', async () => {
+    const { log } = captureLog();
+    const clock = new FakeClock();
+    const registry = createPeerRegistry({ selfId: SELF, downAfterMs: 3000, log });
+    registry.upsertMember({ advert: sampleAdvert({ nodeId: PEER, name: 'peer' }), seq: 1, source: 'mdns', url: 'http://10.0.0.2:7650', nowMs: clock.nowMs() });
+    let pings = 0;
+    let release: () => void = () => undefined;
+    const client = {
+      ping: async () => {
+        pings++;
+        if (pings === 1) await new Promise<void>((r) => (release = r));
+        return { nodeId: PEER, responderId: PEER, seq: 1, leaving: false, addr: '10.0.0.2:7650' };
+      },
+    } as unknown as PeerClient;
+    const checker = createPeerChecker({ registry, client, clock, log, intervalMs: 60_000, timeoutMs: 1000 });
+    await checker.start(new AbortController().signal);
+    const first = checker.checkNow(PEER);
+    await Promise.resolve();
+    const asked = [checker.checkNow(PEER), checker.checkNow(PEER), checker.checkNow(PEER)];
+    expect(pings).toBe(1);
+    release();
+    await Promise.all([first, ...asked]);
+    expect(pings).toBe(2);
+    await checker.stop();
+  });
 });
