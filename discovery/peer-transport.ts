@@ -56,11 +56,26 @@ export function createPeerHttpClient(opts: { onConnectionClosed?: (origin: strin
     if (watched.has(socket)) return;
     watched.add(socket);
     socket.once('close', () => {
-      if (!closing) opts.onConnectionClosed?.(origin);
+      // After the pool has let go of it: a check sent at once could still be handed this socket
+      // and fail with "connection reset" instead of the "refused" that shows the peer is gone.
+      if (!closing) setImmediate(() => !closing && opts.onConnectionClosed?.(origin));
     });
   };
 
+  /**
+   * A GET sent on a pooled connection the peer had just closed fails with a reset before the peer
+   * read it: it is sent once more on a new connection, as Node's docs advise (`request.reusedSocket`).
+   * That is how a check prompted by a closed connection learns "refused" (the peer is gone) rather
+   * than "reset".
+   */
   const send: PeerTransport = (r) =>
+    once(r).catch((err: unknown) => {
+      const code = (err as { code?: unknown }).code;
+      if (r.method === 'GET' && !r.signal.aborted && (err as { reusedSocket?: unknown }).reusedSocket === true && (code === 'ECONNRESET' || code === 'EPIPE')) return once(r);
+      throw err;
+    });
+
+  const once: PeerTransport = (r) =>
     new Promise((resolve, reject) => {
       const aborted = (): Error => (r.signal.reason instanceof Error ? r.signal.reason : new Error('aborted'));
       if (r.signal.aborted) {
@@ -80,7 +95,7 @@ export function createPeerHttpClient(opts: { onConnectionClosed?: (origin: strin
       req.on('socket', (socket) => watch(socket, r.origin));
       req.once('error', (err) => {
         settle();
-        reject(err);
+        reject(Object.assign(err, { reusedSocket: req.reusedSocket }));
       });
       req.once('response', (res) => {
         const declared = Number(res.headers['content-length'] ?? '0');

@@ -100,4 +100,19 @@ describe('peer transport', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(closed).toEqual([origin]);
   });
+
+  it('a GET that meets a reset on a reused connection is sent once more on a new one', async () => {
+    const perSocket = new WeakMap<Socket, number>();
+    const { origin, sockets } = await serve((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n === 2) req.socket.destroy(); // the second request on a kept-alive connection: reset, unanswered
+      else res.end('ok');
+    });
+    const c = client();
+    await get(c, origin);
+    const answer = await get(c, origin);
+    expect(Buffer.from(answer.body).toString('utf8')).toBe('ok');
+    expect(sockets.size).toBe(2);
+  });
 });
