@@ -3,8 +3,8 @@
  * as `nowMs`, state as plain values.
  *
  * - Pings adapt to the mesh: each peer is checked every `intervalMs`, or less often when that would
- *   exceed `maxChecksPerSec` for this agent (but at least every `MAX_PEER_INTERVAL_MS`, so a crash
- *   is still seen within seconds), so a mesh of n agents makes about n · maxChecksPerSec exchanges a
+ *   exceed `maxChecksPerSec` for this agent (but at least every `MAX_PEER_INTERVAL_MS`; a crash is
+ *   seen at once from its closed connections), so a mesh of n agents makes about n · maxChecksPerSec exchanges a
  *   second instead of n² a second. The nodes that serve now are checked every `intervalMs` whatever
  *   the size: agents routing to a node notice its crash first.
  * - A sign of life (our ping answered, or the peer's own signed request, or a relayed answer) counts
@@ -25,8 +25,13 @@ export interface ScheduleOptions {
   maxChecksPerSec: number;
 }
 
-/** The longest a peer that does not serve goes unchecked (and unheard) in a large mesh. */
-export const MAX_PEER_INTERVAL_MS = 4000;
+/**
+ * The longest a peer that does not serve goes unchecked (and unheard) in a large mesh. A crash is
+ * seen sooner than this: the kernel closes a crashed agent's connections, and a closed connection
+ * starts a check at once (peer-transport.ts, discovery.ts). What waits for this is a peer that
+ * vanished without a word (power cut, cable pulled) and that no agent routes to.
+ */
+export const MAX_PEER_INTERVAL_MS = 10_000;
 
 /** How often each of `peers` peers is checked (the nodes that serve: every `intervalMs`). */
 export function perPeerIntervalMs(peers: number, o: ScheduleOptions): number {

@@ -3,6 +3,7 @@
  * tailnet, static agent URLs and plain service endpoints — checks liveness itself, and persists what
  * it knows so a restarted agent remembers its peers (and their MACs) before they answer.
  */
+import { setMaxListeners } from 'node:events';
 import type { KindId } from '../agent/kernel/kinds.js';
 import type { ServiceProbe } from '../agent/kernel/shapes/facts.js';
 import type { Clock, CancelTimer } from '../agent/kernel/clock.js';
@@ -16,7 +17,7 @@ import { createAdvertNoise } from './advert-noise.js';
 import { loggingClockSkew } from './clock-skew-log.js';
 import { MAX_ENTRIES as MAX_MDNS_ENTRIES, createMdnsDiscovery, type MdnsDiscovery, type MdnsOptions } from './mdns.js';
 import { createVerifyBackoff } from './verify-backoff.js';
-import type { PeerClient } from './peer-client.js';
+import { MAX_CALLS_IN_FLIGHT, type PeerClient } from './peer-client.js';
 import { createPeerChecker } from './peer-checker.js';
 import type { PeerRegistry } from './registry.js';
 import { decodeTxt, encodeTxt, instanceName } from './txt-record.js';
@@ -308,6 +309,9 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
       if (signal.aborted || running) return;
       running = true;
       abort = new AbortController();
+      // Every call in flight (checks, verifications: bounded, but dozens at once after a power cut)
+      // listens to this signal; Node warns past 10.
+      setMaxListeners(MAX_CALLS_IN_FLIGHT, abort.signal);
       for (const event of ['node-added', 'node-updated', 'node-state', 'node-removed'] as const) unsubscribe.push(registry.on(event, schedulePersist));
       for (const event of ['node-added', 'node-updated', 'node-state'] as const) unsubscribe.push(registry.on(event, onAdvert));
       const logState = (node: NodeRecord, from: string): void => {

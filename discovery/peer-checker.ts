@@ -6,13 +6,14 @@
  * so a hanging peer delays no one. A ping that shows a new advert `seq` re-fetches the advert; a
  * ping answered by a different node (an address reused) or through a relay drops that path.
  */
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../agent/kernel/clock.js';
 import { describeError } from '../agent/kernel/errors.js';
 import type { Service } from '../agent/kernel/lifecycle.js';
 import type { Logger } from '../agent/kernel/log.js';
 import { createProbeLoop } from '../agent/kernel/poll-loop.js';
 import { dueChecks, pingTimeoutMs, updateRtt, type RttEstimate } from './check-schedule.js';
-import { PeerCallError, type PeerClient } from './peer-client.js';
+import { MAX_CALLS_IN_FLIGHT, PeerCallError, type PeerClient } from './peer-client.js';
 import type { PeerRegistry } from './registry.js';
 
 export interface PeerChecker extends Service {
@@ -116,7 +117,7 @@ export function createPeerChecker(opts: {
       const due = dueChecks(
         peers.map((n) => ({ nodeId: n.nodeId, up: n.state === 'up', lastSeenMs: n.lastSeenMs })),
         clock.nowMs(),
-        { intervalMs: opts.intervalMs, maxChecksPerSec: opts.maxChecksPerSec ?? 4, inFlight: new Set(inFlight.keys()), serving: opts.serving?.() ?? new Set() },
+        { intervalMs: opts.intervalMs, maxChecksPerSec: opts.maxChecksPerSec ?? 2, inFlight: new Set(inFlight.keys()), serving: opts.serving?.() ?? new Set() },
       );
       // Started, not awaited: a round never waits for a slow peer; each ping has its own timeout.
       for (const nodeId of due) void checkNode(nodeId, abort?.signal ?? signal);
@@ -128,6 +129,9 @@ export function createPeerChecker(opts: {
     name: 'peer-checker',
     async start(signal) {
       abort = new AbortController();
+      // Every call in flight (checks, verifications: bounded, but dozens at once after a power cut)
+      // listens to this signal; Node warns past 10.
+      setMaxListeners(MAX_CALLS_IN_FLIGHT, abort.signal);
       await loop.start(signal);
     },
     async checkNow(nodeId) {

@@ -19,6 +19,9 @@ import { formatClockOffset, peerClockOffsetMs } from './clock-skew.js';
 import { ANY_RECIPIENT, AUTH_HEADERS, DEFAULT_MAX_SKEW_MS, signRequest, verifyResponse } from './peer-auth.js';
 import type { PeerHttpAnswer, PeerTransport } from './peer-transport.js';
 
+/** Peer calls that may wait on one parent signal at once (a mesh of hundreds, all starting): Node's listener warning starts above it. */
+export const MAX_CALLS_IN_FLIGHT = 1024;
+
 /** An advert is a few KB; anything far larger is not one of ours. */
 export const MAX_PEER_BODY_BYTES = 256 * 1024;
 
