@@ -16,12 +16,13 @@
 # the container) only if you want GPU figures from a container. A hub usually has no GPU worth offering,
 # and a GPU machine usually runs the agent on the host, not in Docker.
 
-# ---- build: compile the TypeScript to dist/ -----------------------------------------------------------
+# ---- build: compile the TypeScript to dist/ and bundle the agent (scripts/bundle.mjs) ----------------
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY agent ./agent
 COPY api ./api
 COPY discovery ./discovery
