@@ -24,6 +24,8 @@ export interface AgentDeps {
   si: HardwareSi;
   fs: AgentFs;
   platform: NodeJS.Platform;
+  /** The CPU architecture Node runs on (`process.arch`): the OS architecture in the hardware facts. */
+  arch: string;
   networkInterfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
   agentVersion: string;
   /** The machine's hostname, for the mDNS instance name. */

@@ -112,6 +112,7 @@ async function start(loaded: ResolvedConfig, opts: { logFormat: LogFormat | unde
     si: loadSystemInformation(),
     fs: { readFile: readSmallFile, readdir: (p) => readdir(p) },
     platform: process.platform,
+    arch: process.arch,
     networkInterfaces: os.networkInterfaces,
     agentVersion: AGENT_VERSION,
     hostname: os.hostname(),

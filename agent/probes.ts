@@ -25,7 +25,7 @@ export function createProbes(config: AgentConfig, settings: SettingsHolder, deps
   const common = { clock: deps.clock, timeoutMs: config.probes.timeoutMs };
   const log = deps.log.child('probe');
   const nowMs = deps.clock.nowMs;
-  const probeHardware = createHardwareProbe({ si: deps.si, exec: deps.exec, fs: deps.fs, platform: deps.platform });
+  const probeHardware = createHardwareProbe({ si: deps.si, exec: deps.exec, fs: deps.fs, platform: deps.platform, arch: deps.arch });
   const loops: ProbeLoop[] = [
     createProbeLoop({
       ...common,

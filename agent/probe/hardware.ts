@@ -7,6 +7,7 @@ import type { Exec } from '../kernel/exec.js';
 import type { GpuFacts, GpuVendor, HardwareFacts } from '../kernel/shapes/facts.js';
 import { normalizePciBusId, readNvidiaGpus } from './gpu-nvidia.js';
 import { readSysfsGpus, type ProbeFs } from './gpu-sysfs.js';
+import { readOsRelease } from './os-release.js';
 
 type GraphicsController = Pick<
   Si.GraphicsControllerData,
@@ -27,6 +28,8 @@ export interface HardwareDeps {
   exec: Exec;
   fs: ProbeFs;
   platform: NodeJS.Platform;
+  /** `os.arch()`: what systeminformation reports as the OS architecture. */
+  arch: string;
 }
 
 type StaticFacts = Pick<HardwareFacts, 'cpu' | 'memTotalMb' | 'os'>;
@@ -45,7 +48,9 @@ type StaticFacts = Pick<HardwareFacts, 'cpu' | 'memTotalMb' | 'os'>;
 export function createHardwareProbe(deps: HardwareDeps): (signal?: AbortSignal) => Promise<HardwareFacts> {
   let fixed: Promise<StaticFacts> | null = null;
   const readFixed = async (): Promise<StaticFacts> => {
-    const [cpu, mem, os] = await Promise.all([deps.si.cpu(), deps.si.mem(), deps.si.osInfo()]);
+    // Linux: os-release as a file, not si.osInfo() (its execSync `hostname -f` blocks the agent).
+    const osInfo = deps.platform === 'linux' ? readOsRelease(deps.fs).then((r) => ({ ...r, arch: deps.arch })) : deps.si.osInfo();
+    const [cpu, mem, os] = await Promise.all([deps.si.cpu(), deps.si.mem(), osInfo]);
     return {
       cpu: {
         model: cpuModel(cpu.manufacturer, cpu.brand),

@@ -20,7 +20,7 @@ describe.runIf(process.platform === 'linux')('probes against the real machine (L
   it('probeHardware parses and finds cores (this box has no GPU)', async () => {
     const graphicsCalls: number[] = [];
     const guardedSi: HardwareSi = { ...realSi, graphics: () => (graphicsCalls.push(1), realSi.graphics()) };
-    const facts = hardwareFactsSchema.parse(await probeHardware({ si: guardedSi, exec: nodeExec, fs, platform: 'linux' }));
+    const facts = hardwareFactsSchema.parse(await probeHardware({ si: guardedSi, exec: nodeExec, fs, platform: 'linux', arch: 'x64' }));
     expect(facts.cpu.cores).toBeGreaterThan(0);
     expect(facts.memTotalMb).toBeGreaterThan(0);
     expect(facts.os.platform).toBe('linux');

@@ -49,8 +49,9 @@ describe('probeHardware on Linux', () => {
   it('reads sysfs + nvidia-smi and never calls si.graphics()', async () => {
     const si = fakeSi();
     const exec = createFakeExec({ 'nvidia-smi': ok('NVIDIA GeForce RTX 4090, 00000000:01:00.0, 24564, 1843, 37\n') });
+    const osRelease = { '/etc/os-release': 'PRETTY_NAME="Ubuntu 24.04.1 LTS"\nNAME="Ubuntu"\nVERSION_ID="24.04"\nVERSION="24.04.1 LTS (Noble Numbat)"\n' };
     const facts = hardwareFactsSchema.parse(
-      await probeHardware({ si, exec, fs: createFakeFs(desktopSysfs), platform: 'linux' }),
+      await probeHardware({ si, exec, fs: createFakeFs({ ...desktopSysfs, ...osRelease }), platform: 'linux', arch: 'x64' }),
     );
     expect(si.graphicsCalls).toBe(0);
     expect(facts.cpu).toEqual({ model: 'AMD Ryzen 9 7950X3D 16-Core Processor', cores: 32, physicalCores: 16 });
@@ -66,14 +67,14 @@ describe('probeHardware on Linux', () => {
 
   it('a machine without GPUs: no nvidia-smi, no /sys/class/drm', async () => {
     const si = fakeSi();
-    const facts = await probeHardware({ si, exec: createFakeExec({}), fs: createFakeFs({}), platform: 'linux' });
+    const facts = await probeHardware({ si, exec: createFakeExec({}), fs: createFakeFs({}), platform: 'linux', arch: 'x64' });
     expect(hardwareFactsSchema.parse(facts).gpus).toEqual([]);
     expect(si.graphicsCalls).toBe(0);
   });
 
   it('a broken nvidia-smi fails the probe with its message', async () => {
     const exec = createFakeExec({ 'nvidia-smi': new ExecError('EXIT', 'nvidia-smi failed: Driver/library version mismatch') });
-    await expect(probeHardware({ si: fakeSi(), exec, fs: createFakeFs({}), platform: 'linux' })).rejects.toThrow(
+    await expect(probeHardware({ si: fakeSi(), exec, fs: createFakeFs({}), platform: 'linux', arch: 'x64' })).rejects.toThrow(
       'version mismatch',
     );
   });
@@ -82,18 +83,14 @@ describe('probeHardware on Linux', () => {
 describe('createHardwareProbe', () => {
   it('reads CPU, memory and OS once and the GPUs on every run', async () => {
     const si = fakeSi();
-    const osInfo = si.osInfo;
-    let osCalls = 0;
-    si.osInfo = () => {
-      osCalls += 1;
-      return osInfo();
-    };
     const exec = createFakeExec({ 'nvidia-smi': ok('NVIDIA GeForce RTX 4090, 00000000:01:00.0, 24564, 1843, 37\n') });
-    const probe = createHardwareProbe({ si, exec, fs: createFakeFs({}), platform: 'linux' });
+    const fs = createFakeFs({ '/etc/os-release': 'NAME="Fedora Linux"\nVERSION_ID=41\n' });
+    const probe = createHardwareProbe({ si, exec, fs, platform: 'linux', arch: 'x64' });
     const first = await probe();
     const second = await probe();
     expect(second).toEqual(first);
-    expect([si.cpuCalls, osCalls]).toEqual([1, 1]);
+    expect(first.os).toEqual({ platform: 'linux', distro: 'Fedora Linux', release: '41', arch: 'x64' });
+    expect([si.cpuCalls, fs.reads.filter((f) => f.includes('os-release'))]).toEqual([1, ['/etc/os-release']]);
     expect(exec.calls).toHaveLength(2);
   });
 
@@ -102,7 +99,7 @@ describe('createHardwareProbe', () => {
     const cpu = si.cpu;
     let fail = true;
     si.cpu = () => (fail ? Promise.reject(new Error('lscpu failed')) : cpu());
-    const probe = createHardwareProbe({ si, exec: createFakeExec({}), fs: createFakeFs({}), platform: 'linux' });
+    const probe = createHardwareProbe({ si, exec: createFakeExec({}), fs: createFakeFs({}), platform: 'linux', arch: 'x64' });
     await expect(probe()).rejects.toThrow('lscpu failed');
     fail = false;
     expect((await probe()).cpu.cores).toBe(32);
@@ -126,7 +123,7 @@ describe('probeHardware on Windows', () => {
   it('takes the inventory from si.graphics() and overlays async nvidia-smi figures', async () => {
     const si = fakeSi(controllers);
     const exec = createFakeExec({ 'nvidia-smi.exe': ok(smi) });
-    const facts = hardwareFactsSchema.parse(await probeHardware({ si, exec, fs: createFakeFs({}), platform: 'win32' }));
+    const facts = hardwareFactsSchema.parse(await probeHardware({ si, exec, fs: createFakeFs({}), platform: 'win32', arch: 'x64' }));
     expect(si.graphicsCalls).toBe(1);
     expect(exec.calls.map((c) => c.file)).toEqual(['nvidia-smi.exe']);
     expect(facts.os.platform).toBe('win32');
@@ -150,7 +147,7 @@ describe('probeHardware on Windows', () => {
 
   it('without nvidia-smi the inventory stands on its own', async () => {
     const si = fakeSi(controllers);
-    const facts = await probeHardware({ si, exec: createFakeExec({}), fs: createFakeFs({}), platform: 'win32' });
+    const facts = await probeHardware({ si, exec: createFakeExec({}), fs: createFakeFs({}), platform: 'win32', arch: 'x64' });
     expect(hardwareFactsSchema.parse(facts).gpus.map((g) => [g.model, g.vramTotalMb, g.source])).toEqual([
       ['NVIDIA GeForce RTX 4070', 12282, 'systeminformation'],
       ['NVIDIA GeForce RTX 3060', 4096, 'systeminformation'],
@@ -163,7 +160,7 @@ describe('probeHardware on macOS', () => {
   it('Apple Silicon: unified memory, so VRAM is unknown', async () => {
     const si = fakeSi([{ vendor: 'Apple', model: 'Apple M2 Pro', vram: null, vramDynamic: true, vendorId: '0x106b' }]);
     const facts = hardwareFactsSchema.parse(
-      await probeHardware({ si, exec: createFakeExec({}), fs: createFakeFs({}), platform: 'darwin' }),
+      await probeHardware({ si, exec: createFakeExec({}), fs: createFakeFs({}), platform: 'darwin', arch: 'arm64' }),
     );
     expect(facts.gpus).toEqual([
       {
@@ -183,7 +180,7 @@ describe('probeHardware on FreeBSD', () => {
   it('si.graphics() resolving null there means no inventory, not a crash', async () => {
     const si = { ...fakeSi(), graphics: () => Promise.resolve(null) };
     const exec = createFakeExec({ 'nvidia-smi': ok('NVIDIA RTX A2000, 00000000:01:00.0, 6138, 0, 0\n') });
-    const facts = hardwareFactsSchema.parse(await probeHardware({ si, exec, fs: createFakeFs({}), platform: 'freebsd' }));
+    const facts = hardwareFactsSchema.parse(await probeHardware({ si, exec, fs: createFakeFs({}), platform: 'freebsd', arch: 'x64' }));
     expect(facts.gpus.map((g) => g.model)).toEqual(['NVIDIA RTX A2000']);
   });
 });
