@@ -4,7 +4,9 @@
  * process itself lives in the root namespace and cannot reach lab addresses.
  *
  * Sides, measured in interleaved rounds so machine noise hits all alike:
- * - `direct`: the PC's fake Ollama at the PC's lab address (the hub → PC Ollama direct baseline);
+ * - `direct`: the PC's fake Ollama at the PC's lab address (no agent at all);
+ * - `hub-direct`: the hub agent of a second mesh → the PC's fake Ollama at the PC's lab address: the
+ *   PC's agent of that mesh advertises its Ollama in direct mode (issue 10 §6). Issue 10's baseline;
  * - `pc-agent`: the PC agent's relay route called directly, signed as the hub would sign it (one
  *   agent hop: where the time goes, split per hop);
  * - `relay`: the hub agent's `/ollama/` → the PC's agent → the PC's loopback Ollama (the product path);
@@ -23,6 +25,8 @@ export interface RelayClientOptions {
   model: string;
   direct: { host: string; port: number };
   hub: { host: string; port: number };
+  /** The hub agent of the second mesh, whose PC advertises its Ollama for direct connection. */
+  hubDirect: { host: string; port: number };
   pcAgent: { host: string; port: number; key: string; hubId: string; pcId: string };
   pipes: { host: string; port: number };
   sequential: number;
@@ -50,12 +54,13 @@ export interface RelayClientResult {
   failover: FailoverAnswer[];
 }
 
-type Label = 'direct' | 'pc-agent' | 'relay' | 'pipes';
+type Label = 'direct' | 'hub-direct' | 'pc-agent' | 'relay' | 'pipes';
 
 const opts = JSON.parse(process.argv[2] ?? '') as RelayClientOptions;
 const pool = (): http.Agent => new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64 });
 const sides: { label: Label; host: string; port: number; prefix: string; agent: http.Agent }[] = [
   { label: 'direct', host: opts.direct.host, port: opts.direct.port, prefix: '', agent: pool() },
+  { label: 'hub-direct', host: opts.hubDirect.host, port: opts.hubDirect.port, prefix: '/ollama', agent: pool() },
   { label: 'pc-agent', host: opts.pcAgent.host, port: opts.pcAgent.port, prefix: '/api/v1/peer/relay/ollama', agent: pool() },
   { label: 'relay', host: opts.hub.host, port: opts.hub.port, prefix: '/ollama', agent: pool() },
   { label: 'pipes', host: opts.pipes.host, port: opts.pipes.port, prefix: '', agent: pool() },
@@ -120,13 +125,13 @@ const smallGenerate = JSON.stringify({ model: opts.model, prompt: 'Why is the sk
 const rotated = <T>(items: readonly T[], round: number): T[] => items.map((_, i) => items[(i + round) % items.length] as T);
 
 async function sequentialTtfb(n: number): Promise<Record<Label, number[]>> {
-  const out: Record<Label, number[]> = { direct: [], 'pc-agent': [], relay: [], pipes: [] };
+  const out: Record<Label, number[]> = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], pipes: [] };
   for (let i = 0; i < n; i++) for (const s of rotated(sides, i)) out[s.label].push((await ok(call(s, '/api/generate', shortStream), s.label)).ttfbMs);
   return out;
 }
 
 async function throughput(reps: number): Promise<RelayClientResult['throughput']> {
-  const out: RelayClientResult['throughput'] = { direct: [], 'pc-agent': [], relay: [], pipes: [] };
+  const out: RelayClientResult['throughput'] = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], pipes: [] };
   for (let r = 0; r < reps; r++) {
     for (const s of rotated(sides, r)) {
       const a = await ok(call(s, '/api/generate', longStream), s.label);
