@@ -27,6 +27,8 @@ export interface RelayClientOptions {
   hub: { host: string; port: number };
   /** The hub agent of the second mesh, whose PC advertises its Ollama for direct connection. */
   hubDirect: { host: string; port: number };
+  /** bench:relay --agent-b-main: the hub agent of a third mesh running another build (the `relay-b` side). */
+  relayB?: { host: string; port: number };
   pcAgent: { host: string; port: number; key: string; hubId: string; pcId: string };
   pipes: { host: string; port: number };
   sequential: number;
@@ -54,7 +56,7 @@ export interface RelayClientResult {
   failover: FailoverAnswer[];
 }
 
-type Label = 'direct' | 'hub-direct' | 'pc-agent' | 'relay' | 'pipes';
+type Label = 'direct' | 'hub-direct' | 'pc-agent' | 'relay' | 'relay-b' | 'pipes';
 
 const opts = JSON.parse(process.argv[2] ?? '') as RelayClientOptions;
 const pool = (): http.Agent => new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64 });
@@ -64,6 +66,7 @@ const sides: { label: Label; host: string; port: number; prefix: string; agent: 
   { label: 'pc-agent', host: opts.pcAgent.host, port: opts.pcAgent.port, prefix: '/api/v1/peer/relay/ollama', agent: pool() },
   { label: 'relay', host: opts.hub.host, port: opts.hub.port, prefix: '/ollama', agent: pool() },
   { label: 'pipes', host: opts.pipes.host, port: opts.pipes.port, prefix: '', agent: pool() },
+  ...(opts.relayB ? [{ label: 'relay-b' as const, host: opts.relayB.host, port: opts.relayB.port, prefix: '/ollama', agent: pool() }] : []),
 ];
 
 interface Answer {
@@ -125,13 +128,13 @@ const smallGenerate = JSON.stringify({ model: opts.model, prompt: 'Why is the sk
 const rotated = <T>(items: readonly T[], round: number): T[] => items.map((_, i) => items[(i + round) % items.length] as T);
 
 async function sequentialTtfb(n: number): Promise<Record<Label, number[]>> {
-  const out: Record<Label, number[]> = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], pipes: [] };
+  const out: Record<Label, number[]> = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], 'relay-b': [], pipes: [] };
   for (let i = 0; i < n; i++) for (const s of rotated(sides, i)) out[s.label].push((await ok(call(s, '/api/generate', shortStream), s.label)).ttfbMs);
   return out;
 }
 
 async function throughput(reps: number): Promise<RelayClientResult['throughput']> {
-  const out: RelayClientResult['throughput'] = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], pipes: [] };
+  const out: RelayClientResult['throughput'] = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], 'relay-b': [], pipes: [] };
   for (let r = 0; r < reps; r++) {
     for (const s of rotated(sides, r)) {
       const a = await ok(call(s, '/api/generate', longStream), s.label);

@@ -48,7 +48,13 @@ const CLIENT = fileURLToPath(new URL('./relay-client.ts', import.meta.url));
 const PIPE = fileURLToPath(new URL('./pipe-proxy.ts', import.meta.url));
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
 
-const { values: flags } = parseArgs({ options: { 'cpu-prof-dir': { type: 'string' }, 'node-flags': { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { 'cpu-prof-dir': { type: 'string' }, 'node-flags': { type: 'string' }, 'agent-b-main': { type: 'string' } } });
+/**
+ * `--agent-b-main PATH/dist/agent/main.js`: a third mesh (hub and PC agents of another build, relay
+ * mode) and a `relay-b` side, so a code change is compared with its base in the same rounds: on a
+ * shared machine, separate runs differ by more than the change.
+ */
+const AGENT_B_MAIN = flags['agent-b-main'];
 const CPU_PROF_DIR = flags['cpu-prof-dir'];
 /** The node flags of `npm start`, read from package.json so they cannot drift; `--node-flags='…'` (with =) tries others. */
 const NODE_FLAGS = flags['node-flags']?.split(' ').filter(Boolean) ?? /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
@@ -62,6 +68,9 @@ const KEY = 'bench-relay-mesh-key-0123456789ab';
  */
 const KEY2 = 'bench-relay-direct-mesh-key-01234';
 const AGENT2_PORT = 7660;
+/** The mesh of `--agent-b-main`. */
+const KEY3 = 'bench-relay-agent-b-mesh-key-0123';
+const AGENT3_PORT = 7670;
 const MODEL = 'bench:1b';
 const PC_NAME = 'gaming-pc';
 const AGENT_PORT = 7650;
@@ -110,7 +119,7 @@ interface Agent {
 }
 
 /** The built agent (as `npm start` runs it) on a lab host, mDNS pinned to the host's lab address. */
-async function startAgent(lab: Lab, host: string, name: string, baseDir: string, env: NodeJS.ProcessEnv, o: { dir?: string; port?: number; key?: string; direct?: boolean } = {}): Promise<Agent> {
+async function startAgent(lab: Lab, host: string, name: string, baseDir: string, env: NodeJS.ProcessEnv, o: { dir?: string; port?: number; key?: string; direct?: boolean; main?: string } = {}): Promise<Agent> {
   const dir = path.join(baseDir, o.dir ?? host);
   await mkdir(dir, { recursive: true });
   const configFile = path.join(dir, 'agent.config.json');
@@ -125,7 +134,7 @@ async function startAgent(lab: Lab, host: string, name: string, baseDir: string,
     }),
   );
   const profile = CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR, o.dir ?? host)}`];
-  const args = [...profile, ...NODE_FLAGS, DIST_MAIN, 'start', '--config', configFile, '--data-dir', path.join(dir, 'data'), '--port', String(o.port ?? AGENT_PORT), '--key', o.key ?? KEY, '--mdns-interface', lab.host(host).address];
+  const args = [...profile, ...NODE_FLAGS, o.main ?? DIST_MAIN, 'start', '--config', configFile, '--data-dir', path.join(dir, 'data'), '--port', String(o.port ?? AGENT_PORT), '--key', o.key ?? KEY, '--mdns-interface', lab.host(host).address];
   const child = lab.spawn(host, [process.execPath, ...args], { env: { OLLAMA_HOST: '', IMMICH_MACHINE_LEARNING_URL: '', ...env } });
   let output = '';
   const keep = (d: Buffer): void => {
@@ -202,13 +211,25 @@ try {
       30_000,
       () => a.output(),
     );
-  await Promise.all([electedPc(hubApi, hub), electedPc(`http://127.0.0.1:${AGENT2_PORT}/api/v1`, hub2)]);
+  const [pc3, hub3] =
+    AGENT_B_MAIN === undefined
+      ? [undefined, undefined]
+      : [
+          await startAgent(l, 'pc', PC_NAME, baseDir, pcEnv, { dir: 'pc3', port: AGENT3_PORT, key: KEY3, main: AGENT_B_MAIN }),
+          await startAgent(l, 'hub', 'hub', baseDir, {}, { dir: 'hub3', port: AGENT3_PORT, key: KEY3, main: AGENT_B_MAIN }),
+        ];
+  await Promise.all([
+    electedPc(hubApi, hub),
+    electedPc(`http://127.0.0.1:${AGENT2_PORT}/api/v1`, hub2),
+    ...(hub3 ? [electedPc(`http://127.0.0.1:${AGENT3_PORT}/api/v1`, hub3)] : []),
+  ]);
   const nodes = (await getJson<{ nodes: NodeRecord[] }>(l, 'hub', `${hubApi}/nodes`)).nodes;
   const options: RelayClientOptions = {
     model: MODEL,
     direct: { host: pcAddr, port: OLLAMA_PORT },
     hub: { host: '127.0.0.1', port: AGENT_PORT },
     hubDirect: { host: '127.0.0.1', port: AGENT2_PORT },
+    ...(hub3 ? { relayB: { host: '127.0.0.1', port: AGENT3_PORT } } : {}),
     pipes: { host: '127.0.0.1', port: HUB_PIPE_PORT },
     pcAgent: { host: pcAddr, port: AGENT_PORT, key: KEY, hubId: nodes.find((n) => n.name === 'hub')?.nodeId ?? '', pcId: nodes.find((n) => n.name === PC_NAME)?.nodeId ?? '' },
     sequential: SEQUENTIAL,
@@ -254,14 +275,15 @@ try {
   const result = JSON.parse(await out.waitFor('"servedBy"', 60_000)) as RelayClientResult;
   if (CPU_PROF_DIR !== undefined) {
     // A profile is written when the process exits normally: the agent's SIGTERM handler stops it.
-    await Promise.all([hub, pc, hub2, pc2].map((a) => new Promise<void>((resolve) => {
+    await Promise.all([hub, pc, hub2, pc2, ...(hub3 && pc3 ? [hub3, pc3] : [])].map((a) => new Promise<void>((resolve) => {
       a.child.once('exit', () => resolve());
       a.child.kill('SIGTERM');
     })));
   }
 
   // ---- report
-  const labels = ['direct', 'hub-direct', 'pc-agent', 'relay', 'pipes'] as const;
+  const labels = ['direct', 'hub-direct', 'pc-agent', 'relay', ...(hub3 ? (['relay-b'] as const) : []), 'pipes'] as const;
+  if (hub3) console.log(`relay-b = the relay side through a third mesh of agent B (${AGENT_B_MAIN ?? ''}); relay = this build`);
   console.log(`bench:relay — 2 hosts in network namespaces (veth + bridge), real mDNS, the built agent (node${NODE_FLAGS.length ? ` ${NODE_FLAGS.join(' ')}` : ''}) on each, fake Ollamas with no delay between tokens; ${os.availableParallelism()} cores shared by everything`);
   console.log(`  client on the hub host. direct = client → PC Ollama (lab address), no agent; hub-direct = hub agent /ollama/ → PC Ollama (lab address; a second mesh whose PC agent advertises it in direct mode, issue 10 §6); pc-agent = hub → PC agent's relay route (signed) → PC Ollama (loopback); relay = hub agent /ollama/ → PC agent → PC Ollama; pipes = hub node pipe → PC node pipe → PC Ollama (test/bench/pipe-proxy.ts, default node flags: the floor of a two-hop Node relay)`);
   console.log(`  served by: ${labels.map((s) => `${s} ${result.servedBy[s] ?? '(the fake: no header)'}`).join(', ')}`);
@@ -278,7 +300,7 @@ try {
     console.log(`    p${q}: ${cells.join('   ')}; relay over pipes ${signedMs(overPipes)}`);
     // Issue 10's figure: what the relay adds over the hub agent calling the PC's Ollama in direct mode.
     const overHubDirect = percentile(result.ttfbMs['relay'] ?? [], q) - percentile(result.ttfbMs['hub-direct'] ?? [], q);
-    console.log(`         relay − hub-direct ${signedMs(overHubDirect)}${q === 50 ? '   target (issue 10): ≤ 1 ms p50' : ''}`);
+    console.log(`         relay − hub-direct ${signedMs(overHubDirect)}${q === 50 ? '   target (issue 10): ≤ 1 ms p50' : ''}${hub3 ? `; relay-b − hub-direct ${signedMs(percentile(result.ttfbMs['relay-b'] ?? [], q) - percentile(result.ttfbMs['hub-direct'] ?? [], q))}` : ''}`);
   }
   // Where the time goes, independent of how busy the shared cores are: CPU spent per request. The hub
   // agent serves only the relay side; the PC agent the pc-agent and relay sides; the fake and the client all four.
