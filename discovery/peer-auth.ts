@@ -15,7 +15,7 @@
  * What this does not give: confidentiality (peer traffic is plain HTTP on a LAN or inside
  * Tailscale's WireGuard tunnel) or protection of headers outside the canonical string.
  */
-import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /**
  * Header names (lower case: HTTP field names are case-insensitive, RFC 9110 §5.1, and Node and
@@ -270,7 +270,14 @@ function relayCanonical(nonce: string, responderId: string, addr: string, status
   return ['v2-relay', nonce, responderId, addr, String(status)].join('\n');
 }
 
+/**
+ * Node's one-shot digest (20.12+): 3-4× cheaper than a Hash object for a request body (0.4 against
+ * 1.5 µs here), and every signed or verified request hashes one. Older Node 20s lack it.
+ */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: Body, encoding: 'hex') => string }).hash;
+
 function sha256Hex(body: Body | undefined): string {
+  if (oneShotHash) return oneShotHash('sha256', body ?? '', 'hex');
   return createHash('sha256')
     .update(body ?? '')
     .digest('hex');
