@@ -124,19 +124,39 @@ const shortStream = JSON.stringify({ model: opts.model, prompt: 'Why is the sky 
 const longStream = JSON.stringify({ model: opts.model, prompt: 'Tell me everything.' });
 const smallGenerate = JSON.stringify({ model: opts.model, prompt: 'Why is the sky blue?', stream: false, options: { num_predict: opts.shortTokens } });
 
-/** Rotates the order each round so no side always goes first (or always runs right after another). */
-const rotated = <T>(items: readonly T[], round: number): T[] => items.map((_, i) => items[(i + round) % items.length] as T);
+/**
+ * Each round in a shuffled order (a fixed-seed PRNG, so runs repeat): a rotation kept `relay` right
+ * after `pc-agent`, both through the same PC agent, which then answered warm (on the CPU, in cache)
+ * while a third mesh's agents had sat idle for a whole round: an A/A run (`--agent-b-main` the same
+ * build) showed relay 0.43 ms ahead of relay-b. Shuffled, every side follows every other alike.
+ */
+let seed = 0x9e3779b9;
+function random(): number {
+  // mulberry32
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const shuffled = <T>(items: readonly T[]): T[] => {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+};
 
 async function sequentialTtfb(n: number): Promise<Record<Label, number[]>> {
   const out: Record<Label, number[]> = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], 'relay-b': [], pipes: [] };
-  for (let i = 0; i < n; i++) for (const s of rotated(sides, i)) out[s.label].push((await ok(call(s, '/api/generate', shortStream), s.label)).ttfbMs);
+  for (let i = 0; i < n; i++) for (const s of shuffled(sides)) out[s.label].push((await ok(call(s, '/api/generate', shortStream), s.label)).ttfbMs);
   return out;
 }
 
 async function throughput(reps: number): Promise<RelayClientResult['throughput']> {
   const out: RelayClientResult['throughput'] = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], 'relay-b': [], pipes: [] };
   for (let r = 0; r < reps; r++) {
-    for (const s of rotated(sides, r)) {
+    for (const s of shuffled(sides)) {
       const a = await ok(call(s, '/api/generate', longStream), s.label);
       if (a.lines !== opts.longTokens + 1) throw new Error(`${s.label}: a ${opts.longTokens}-token stream had ${a.lines} lines`);
       const sec = (a.totalMs - a.ttfbMs) / 1000;
