@@ -125,10 +125,9 @@ const longStream = JSON.stringify({ model: opts.model, prompt: 'Tell me everythi
 const smallGenerate = JSON.stringify({ model: opts.model, prompt: 'Why is the sky blue?', stream: false, options: { num_predict: opts.shortTokens } });
 
 /**
- * Each round in a shuffled order (a fixed-seed PRNG, so runs repeat): a rotation kept `relay` right
- * after `pc-agent`, both through the same PC agent, which then answered warm (on the CPU, in cache)
- * while a third mesh's agents had sat idle for a whole round: an A/A run (`--agent-b-main` the same
- * build) showed relay 0.43 ms ahead of relay-b. Shuffled, every side follows every other alike.
+ * Each round in a shuffled order (a fixed-seed PRNG, so runs repeat), so every side follows every
+ * other alike; a rotation always ran `relay` right after `pc-agent`, on the same PC agent. (That was
+ * not the main bias: relay still beat relay-b by 0.49 ms in a shuffled A/A run, see relay.ts.)
  */
 let seed = 0x9e3779b9;
 function random(): number {

@@ -52,7 +52,9 @@ const { values: flags } = parseArgs({ options: { 'cpu-prof-dir': { type: 'string
 /**
  * `--agent-b-main PATH/dist/agent/main.js`: a third mesh (hub and PC agents of another build, relay
  * mode) and a `relay-b` side, so a code change is compared with its base in the same rounds: on a
- * shared machine, separate runs differ by more than the change.
+ * shared machine, separate runs differ by more than the change. Read it against an A/A run (B = a
+ * copy of this build): the relay side's PC agent also serves the pc-agent side, so it is warmer, and
+ * two A/A runs put relay 0.43 and 0.49 ms ahead of relay-b with the same build.
  */
 const AGENT_B_MAIN = flags['agent-b-main'];
 const CPU_PROF_DIR = flags['cpu-prof-dir'];
