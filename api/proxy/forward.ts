@@ -99,7 +99,7 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
 
   const tryOnce = (attempt: Attempt): Promise<TryResult> =>
     new Promise((resolve) => {
-      meter = opts.meter?.(attempt) ?? null;
+      meter = null;
       let started: ReturnType<typeof requestUpstream>;
       try {
         started = requestUpstream(attempt.target, { method: req.method ?? 'GET', path: attempt.path, headers: clientHeaders, body: attempt.body, agent: opts.agent, relay: opts.relay });
@@ -124,6 +124,9 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
         resolve({ kind: 'failed', reason: upstreamFailure(err) });
       });
       upstream.end(attempt.body);
+      // Made once the request is on its way: a meter's setup need not delay it (issue 14), and
+      // its clock then starts when the request went upstream.
+      meter = opts.meter?.(attempt) ?? null;
     });
 
   for (const attempt of opts.attempts) {

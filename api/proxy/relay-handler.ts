@@ -65,10 +65,16 @@ export function createRelayHandler(deps: RelayHandlerDeps) {
       });
       return refuse(checked.code === 'misdirected' ? 421 : 401, `not a member of this mesh: ${checked.reason}`);
     }
-    deps.sighted?.(sightingOf(checked.nodeId, req, (name) => {
-      const v = req.headers[name];
-      return typeof v === 'string' ? v : undefined;
-    }));
+    const sighted = deps.sighted;
+    if (sighted) {
+      // A sign of life for discovery, read now (the socket may be gone later) and handed over once
+      // the request is on its way: it need not cost the answer's first byte (issue 10's budget).
+      const sighting = sightingOf(checked.nodeId, req, (name) => {
+        const v = req.headers[name];
+        return typeof v === 'string' ? v : undefined;
+      });
+      setImmediate(() => sighted(sighting));
+    }
     // Signed so the relaying agent can tell this node's answer from anything in between.
     const answerHeaders = (status: number): OutgoingHttpHeaders => ({
       [AUTH_HEADERS.node]: deps.relay.selfId(),

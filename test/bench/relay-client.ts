@@ -4,7 +4,9 @@
  * process itself lives in the root namespace and cannot reach lab addresses.
  *
  * Sides, measured in interleaved rounds so machine noise hits all alike:
- * - `direct`: the PC's fake Ollama at the PC's lab address (the hub → PC Ollama direct baseline);
+ * - `direct`: the PC's fake Ollama at the PC's lab address (no agent at all);
+ * - `hub-direct`: the hub agent of a second mesh → the PC's fake Ollama at the PC's lab address: the
+ *   PC's agent of that mesh advertises its Ollama in direct mode (issue 10 §6). Issue 10's baseline;
  * - `pc-agent`: the PC agent's relay route called directly, signed as the hub would sign it (one
  *   agent hop: where the time goes, split per hop);
  * - `relay`: the hub agent's `/ollama/` → the PC's agent → the PC's loopback Ollama (the product path);
@@ -23,6 +25,10 @@ export interface RelayClientOptions {
   model: string;
   direct: { host: string; port: number };
   hub: { host: string; port: number };
+  /** The hub agent of the second mesh, whose PC advertises its Ollama for direct connection. */
+  hubDirect: { host: string; port: number };
+  /** bench:relay --agent-b-main: the hub agent of a third mesh running another build (the `relay-b` side). */
+  relayB?: { host: string; port: number };
   pcAgent: { host: string; port: number; key: string; hubId: string; pcId: string };
   pipes: { host: string; port: number };
   sequential: number;
@@ -50,15 +56,17 @@ export interface RelayClientResult {
   failover: FailoverAnswer[];
 }
 
-type Label = 'direct' | 'pc-agent' | 'relay' | 'pipes';
+type Label = 'direct' | 'hub-direct' | 'pc-agent' | 'relay' | 'relay-b' | 'pipes';
 
 const opts = JSON.parse(process.argv[2] ?? '') as RelayClientOptions;
 const pool = (): http.Agent => new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64 });
 const sides: { label: Label; host: string; port: number; prefix: string; agent: http.Agent }[] = [
   { label: 'direct', host: opts.direct.host, port: opts.direct.port, prefix: '', agent: pool() },
+  { label: 'hub-direct', host: opts.hubDirect.host, port: opts.hubDirect.port, prefix: '/ollama', agent: pool() },
   { label: 'pc-agent', host: opts.pcAgent.host, port: opts.pcAgent.port, prefix: '/api/v1/peer/relay/ollama', agent: pool() },
   { label: 'relay', host: opts.hub.host, port: opts.hub.port, prefix: '/ollama', agent: pool() },
   { label: 'pipes', host: opts.pipes.host, port: opts.pipes.port, prefix: '', agent: pool() },
+  ...(opts.relayB ? [{ label: 'relay-b' as const, host: opts.relayB.host, port: opts.relayB.port, prefix: '/ollama', agent: pool() }] : []),
 ];
 
 interface Answer {
@@ -116,19 +124,38 @@ const shortStream = JSON.stringify({ model: opts.model, prompt: 'Why is the sky 
 const longStream = JSON.stringify({ model: opts.model, prompt: 'Tell me everything.' });
 const smallGenerate = JSON.stringify({ model: opts.model, prompt: 'Why is the sky blue?', stream: false, options: { num_predict: opts.shortTokens } });
 
-/** Rotates the order each round so no side always goes first (or always runs right after another). */
-const rotated = <T>(items: readonly T[], round: number): T[] => items.map((_, i) => items[(i + round) % items.length] as T);
+/**
+ * Each round in a shuffled order (a fixed-seed PRNG, so runs repeat), so every side follows every
+ * other alike; a rotation always ran `relay` right after `pc-agent`, on the same PC agent. (That was
+ * not the main bias: relay still beat relay-b by 0.49 ms in a shuffled A/A run, see relay.ts.)
+ */
+let seed = 0x9e3779b9;
+function random(): number {
+  // mulberry32
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const shuffled = <T>(items: readonly T[]): T[] => {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+};
 
 async function sequentialTtfb(n: number): Promise<Record<Label, number[]>> {
-  const out: Record<Label, number[]> = { direct: [], 'pc-agent': [], relay: [], pipes: [] };
-  for (let i = 0; i < n; i++) for (const s of rotated(sides, i)) out[s.label].push((await ok(call(s, '/api/generate', shortStream), s.label)).ttfbMs);
+  const out: Record<Label, number[]> = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], 'relay-b': [], pipes: [] };
+  for (let i = 0; i < n; i++) for (const s of shuffled(sides)) out[s.label].push((await ok(call(s, '/api/generate', shortStream), s.label)).ttfbMs);
   return out;
 }
 
 async function throughput(reps: number): Promise<RelayClientResult['throughput']> {
-  const out: RelayClientResult['throughput'] = { direct: [], 'pc-agent': [], relay: [], pipes: [] };
+  const out: RelayClientResult['throughput'] = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], 'relay-b': [], pipes: [] };
   for (let r = 0; r < reps; r++) {
-    for (const s of rotated(sides, r)) {
+    for (const s of shuffled(sides)) {
       const a = await ok(call(s, '/api/generate', longStream), s.label);
       if (a.lines !== opts.longTokens + 1) throw new Error(`${s.label}: a ${opts.longTokens}-token stream had ${a.lines} lines`);
       const sec = (a.totalMs - a.ttfbMs) / 1000;

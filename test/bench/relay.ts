@@ -12,9 +12,12 @@
  *
  * A client on the hub host (test/bench/relay-client.ts) measures, in interleaved rounds:
  * - added time to first byte, one stream at a time: relay (hub agent → PC agent → PC Ollama)
- *   against direct (hub → PC Ollama), and the PC agent alone (signed relay request straight to it)
+ *   against hub-direct (the hub agent → PC Ollama, the PC's service in direct mode, issue 10 §6: a
+ *   second pair of agents in the same hosts with another key and port; the issue's baseline) and
+ *   direct (the client straight to the PC's Ollama, no agent at all), and the PC agent alone (signed relay request straight to it)
  *   to show which hop the time goes to, and two node:http pipes chained the same way (hub → PC → PC
- *   Ollama, test/bench/pipe-proxy.ts), the floor of any two-hop Node relay; target ≤ 1 ms added p50; and the CPU each agent spends per
+ *   Ollama, test/bench/pipe-proxy.ts), the floor of any two-hop Node relay; target: relay − hub-direct
+ *   ≤ 1 ms p50; and the CPU each agent spends per
  *   request in that phase (/proc, their idle background measured first and subtracted), which does
  *   not depend on how busy the shared cores are, unlike the latencies;
  * - stream throughput of one long stream, % of direct; target ≥ 95 %;
@@ -45,12 +48,31 @@ const CLIENT = fileURLToPath(new URL('./relay-client.ts', import.meta.url));
 const PIPE = fileURLToPath(new URL('./pipe-proxy.ts', import.meta.url));
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
 
-const { values: flags } = parseArgs({ options: { 'cpu-prof-dir': { type: 'string' }, 'node-flags': { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { 'cpu-prof-dir': { type: 'string' }, 'node-flags': { type: 'string' }, 'agent-b-main': { type: 'string' } } });
+/**
+ * `--agent-b-main PATH/dist/agent/main.js`: a third mesh (hub and PC agents of another build, relay
+ * mode) and a `relay-b` side, so a code change is compared with its base in the same rounds: on a
+ * shared machine, separate runs differ by more than the change. Read it against an A/A run (B = a
+ * copy of this build): the relay side's PC agent also serves the pc-agent side, so it is warmer, and
+ * two A/A runs put relay 0.43 and 0.49 ms ahead of relay-b with the same build.
+ */
+const AGENT_B_MAIN = flags['agent-b-main'];
 const CPU_PROF_DIR = flags['cpu-prof-dir'];
 /** The node flags of `npm start`, read from package.json so they cannot drift; `--node-flags='…'` (with =) tries others. */
 const NODE_FLAGS = flags['node-flags']?.split(' ').filter(Boolean) ?? /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 
 const KEY = 'bench-relay-mesh-key-0123456789ab';
+/**
+ * The second mesh of the `hub-direct` side (issue 10's baseline: the hub agent routing to the PC's
+ * Ollama in direct mode, `services.ollama.direct`): two more agents on the same two hosts, on another
+ * port and with another key, so the meshes ignore each other; the PC's one advertises its Ollama for
+ * direct connection, and its hub calls the same PC fake at the PC's lab address.
+ */
+const KEY2 = 'bench-relay-direct-mesh-key-01234';
+const AGENT2_PORT = 7660;
+/** The mesh of `--agent-b-main`. */
+const KEY3 = 'bench-relay-agent-b-mesh-key-0123';
+const AGENT3_PORT = 7670;
 const MODEL = 'bench:1b';
 const PC_NAME = 'gaming-pc';
 const AGENT_PORT = 7650;
@@ -99,22 +121,22 @@ interface Agent {
 }
 
 /** The built agent (as `npm start` runs it) on a lab host, mDNS pinned to the host's lab address. */
-async function startAgent(lab: Lab, host: string, name: string, baseDir: string, env: NodeJS.ProcessEnv): Promise<Agent> {
-  const dir = path.join(baseDir, host);
+async function startAgent(lab: Lab, host: string, name: string, baseDir: string, env: NodeJS.ProcessEnv, o: { dir?: string; port?: number; key?: string; direct?: boolean; main?: string } = {}): Promise<Agent> {
+  const dir = path.join(baseDir, o.dir ?? host);
   await mkdir(dir, { recursive: true });
   const configFile = path.join(dir, 'agent.config.json');
   await writeFile(
     configFile,
     JSON.stringify({
       node: { name },
-      services: { ollama: { enabled: true, url: `http://127.0.0.1:${OLLAMA_PORT}` }, 'immich-ml': { enabled: false } },
+      services: { ollama: { enabled: true, url: `http://127.0.0.1:${OLLAMA_PORT}`, direct: o.direct ?? false }, 'immich-ml': { enabled: false } },
       probes: { servicesIntervalSec: 1 },
       wakeOnLan: { enabled: false },
       discovery: { tailnet: { enabled: false } },
     }),
   );
-  const profile = CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR, host)}`];
-  const args = [...profile, ...NODE_FLAGS, DIST_MAIN, 'start', '--config', configFile, '--data-dir', path.join(dir, 'data'), '--port', String(AGENT_PORT), '--key', KEY, '--mdns-interface', lab.host(host).address];
+  const profile = CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR, o.dir ?? host)}`];
+  const args = [...profile, ...NODE_FLAGS, o.main ?? DIST_MAIN, 'start', '--config', configFile, '--data-dir', path.join(dir, 'data'), '--port', String(o.port ?? AGENT_PORT), '--key', o.key ?? KEY, '--mdns-interface', lab.host(host).address];
   const child = lab.spawn(host, [process.execPath, ...args], { env: { OLLAMA_HOST: '', IMMICH_MACHINE_LEARNING_URL: '', ...env } });
   let output = '';
   const keep = (d: Buffer): void => {
@@ -175,23 +197,41 @@ try {
   const hubPipe = await startPipe('hub', [String(PC_PIPE_PORT), pcAddr, '127.0.0.1', String(HUB_PIPE_PORT)]);
   const pc = await startAgent(l, 'pc', PC_NAME, baseDir, { PATH: `${binDir}${path.delimiter}${process.env['PATH'] ?? '/usr/bin:/bin'}` });
   const hub = await startAgent(l, 'hub', 'hub', baseDir, {});
+  const pcEnv = { PATH: `${binDir}${path.delimiter}${process.env['PATH'] ?? '/usr/bin:/bin'}` };
+  const pc2 = await startAgent(l, 'pc', PC_NAME, baseDir, pcEnv, { dir: 'pc2', port: AGENT2_PORT, key: KEY2, direct: true });
+  const hub2 = await startAgent(l, 'hub', 'hub', baseDir, {}, { dir: 'hub2', port: AGENT2_PORT, key: KEY2 });
   const hubApi = `http://127.0.0.1:${AGENT_PORT}/api/v1`;
-  await waitFor(
-    `the hub to elect ${PC_NAME} for Ollama with itself eligible`,
-    async () => {
-      const p = await getJson<Placement>(l, 'hub', `${hubApi}/placement`);
-      const k = p.kinds.ollama;
-      const elected = k.candidates.find((c) => c.nodeId === k.elected)?.name;
-      return elected === PC_NAME && k.candidates.some((c) => c.name === 'hub' && c.eligible) ? true : undefined;
-    },
-    30_000,
-    () => hub.output(),
-  );
+  const electedPc = (api: string, a: Agent): Promise<true> =>
+    waitFor(
+      `the hub (${api}) to elect ${PC_NAME} for Ollama with itself eligible`,
+      async () => {
+        const p = await getJson<Placement>(l, 'hub', `${api}/placement`);
+        const k = p.kinds.ollama;
+        const elected = k.candidates.find((c) => c.nodeId === k.elected)?.name;
+        return elected === PC_NAME && k.candidates.some((c) => c.name === 'hub' && c.eligible) ? true : undefined;
+      },
+      30_000,
+      () => a.output(),
+    );
+  const [pc3, hub3] =
+    AGENT_B_MAIN === undefined
+      ? [undefined, undefined]
+      : [
+          await startAgent(l, 'pc', PC_NAME, baseDir, pcEnv, { dir: 'pc3', port: AGENT3_PORT, key: KEY3, main: AGENT_B_MAIN }),
+          await startAgent(l, 'hub', 'hub', baseDir, {}, { dir: 'hub3', port: AGENT3_PORT, key: KEY3, main: AGENT_B_MAIN }),
+        ];
+  await Promise.all([
+    electedPc(hubApi, hub),
+    electedPc(`http://127.0.0.1:${AGENT2_PORT}/api/v1`, hub2),
+    ...(hub3 ? [electedPc(`http://127.0.0.1:${AGENT3_PORT}/api/v1`, hub3)] : []),
+  ]);
   const nodes = (await getJson<{ nodes: NodeRecord[] }>(l, 'hub', `${hubApi}/nodes`)).nodes;
   const options: RelayClientOptions = {
     model: MODEL,
     direct: { host: pcAddr, port: OLLAMA_PORT },
     hub: { host: '127.0.0.1', port: AGENT_PORT },
+    hubDirect: { host: '127.0.0.1', port: AGENT2_PORT },
+    ...(hub3 ? { relayB: { host: '127.0.0.1', port: AGENT3_PORT } } : {}),
     pipes: { host: '127.0.0.1', port: HUB_PIPE_PORT },
     pcAgent: { host: pcAddr, port: AGENT_PORT, key: KEY, hubId: nodes.find((n) => n.name === 'hub')?.nodeId ?? '', pcId: nodes.find((n) => n.name === PC_NAME)?.nodeId ?? '' },
     sequential: SEQUENTIAL,
@@ -204,17 +244,17 @@ try {
   };
   // The agents' own background work (probes, health checks, mDNS) while no request is routed, so the
   // CPU spent per request below can be told apart from it.
-  const idlePids = { hubAgent: hub.child.pid, pcAgent: pc.child.pid };
+  const idlePids = { hubAgent: hub.child.pid, pcAgent: pc.child.pid, hub2Agent: hub2.child.pid };
   const idleT0 = performance.now();
   const idleBefore = await Promise.all(Object.values(idlePids).map((pid) => cpuMs(pid)));
   await sleep(IDLE_MS);
   const idleAfter = await Promise.all(Object.values(idlePids).map((pid) => cpuMs(pid)));
   const idleSec = (performance.now() - idleT0) / 1000;
-  const idleRate = { hubAgent: ((idleAfter[0] ?? NaN) - (idleBefore[0] ?? NaN)) / idleSec, pcAgent: ((idleAfter[1] ?? NaN) - (idleBefore[1] ?? NaN)) / idleSec };
+  const idleRate = { hubAgent: ((idleAfter[0] ?? NaN) - (idleBefore[0] ?? NaN)) / idleSec, pcAgent: ((idleAfter[1] ?? NaN) - (idleBefore[1] ?? NaN)) / idleSec, hub2Agent: ((idleAfter[2] ?? NaN) - (idleBefore[2] ?? NaN)) / idleSec };
 
   const client = l.spawn('hub', [process.execPath, '--import', 'tsx', CLIENT, JSON.stringify(options)], { cwd: ROOT });
   const out: OutputCollector = collectOutput(client);
-  const watched = { hubAgent: hub.child.pid, pcAgent: pc.child.pid, pcOllama: pcBackend.pid, client: client.pid, hubPipe: hubPipe.pid, pcPipe: pcPipe.pid };
+  const watched = { hubAgent: hub.child.pid, pcAgent: pc.child.pid, hub2Agent: hub2.child.pid, pcOllama: pcBackend.pid, client: client.pid, hubPipe: hubPipe.pid, pcPipe: pcPipe.pid };
   const cpuNow = async (): Promise<Record<keyof typeof watched, number>> =>
     Object.fromEntries(await Promise.all(Object.entries(watched).map(async ([k, pid]) => [k, await cpuMs(pid)] as const))) as Record<keyof typeof watched, number>;
   await out.waitFor('"ttfb-start"', 120_000);
@@ -237,16 +277,17 @@ try {
   const result = JSON.parse(await out.waitFor('"servedBy"', 60_000)) as RelayClientResult;
   if (CPU_PROF_DIR !== undefined) {
     // A profile is written when the process exits normally: the agent's SIGTERM handler stops it.
-    await Promise.all([hub, pc].map((a) => new Promise<void>((resolve) => {
+    await Promise.all([hub, pc, hub2, pc2, ...(hub3 && pc3 ? [hub3, pc3] : [])].map((a) => new Promise<void>((resolve) => {
       a.child.once('exit', () => resolve());
       a.child.kill('SIGTERM');
     })));
   }
 
   // ---- report
-  const labels = ['direct', 'pc-agent', 'relay', 'pipes'] as const;
+  const labels = ['direct', 'hub-direct', 'pc-agent', 'relay', ...(hub3 ? (['relay-b'] as const) : []), 'pipes'] as const;
+  if (hub3) console.log(`relay-b = the relay side through a third mesh of agent B (${AGENT_B_MAIN ?? ''}); relay = this build`);
   console.log(`bench:relay — 2 hosts in network namespaces (veth + bridge), real mDNS, the built agent (node${NODE_FLAGS.length ? ` ${NODE_FLAGS.join(' ')}` : ''}) on each, fake Ollamas with no delay between tokens; ${os.availableParallelism()} cores shared by everything`);
-  console.log(`  client on the hub host. direct = hub → PC Ollama (lab address); pc-agent = hub → PC agent's relay route (signed) → PC Ollama (loopback); relay = hub agent /ollama/ → PC agent → PC Ollama; pipes = hub node pipe → PC node pipe → PC Ollama (test/bench/pipe-proxy.ts, default node flags: the floor of a two-hop Node relay)`);
+  console.log(`  client on the hub host. direct = client → PC Ollama (lab address), no agent; hub-direct = hub agent /ollama/ → PC Ollama (lab address; a second mesh whose PC agent advertises it in direct mode, issue 10 §6); pc-agent = hub → PC agent's relay route (signed) → PC Ollama (loopback); relay = hub agent /ollama/ → PC agent → PC Ollama; pipes = hub node pipe → PC node pipe → PC Ollama (test/bench/pipe-proxy.ts, default node flags: the floor of a two-hop Node relay)`);
   console.log(`  served by: ${labels.map((s) => `${s} ${result.servedBy[s] ?? '(the fake: no header)'}`).join(', ')}`);
   console.log('');
   console.log(`  TTFB, 1 stream at a time (${SHORT_TOKENS}-token streamed POST /api/generate, n=${SEQUENTIAL} per side, interleaved)`);
@@ -258,7 +299,10 @@ try {
       return s === 'direct' ? `direct ${ms(v)}` : `${s} ${ms(v)} (${signedMs(v - d)})`;
     });
     const overPipes = percentile(result.ttfbMs['relay'] ?? [], q) - percentile(result.ttfbMs['pipes'] ?? [], q);
-    console.log(`    p${q}: ${cells.join('   ')}; relay over pipes ${signedMs(overPipes)}${q === 50 ? '   target: relay ≤ 1 ms added p50' : ''}`);
+    console.log(`    p${q}: ${cells.join('   ')}; relay over pipes ${signedMs(overPipes)}`);
+    // Issue 10's figure: what the relay adds over the hub agent calling the PC's Ollama in direct mode.
+    const overHubDirect = percentile(result.ttfbMs['relay'] ?? [], q) - percentile(result.ttfbMs['hub-direct'] ?? [], q);
+    console.log(`         relay − hub-direct ${signedMs(overHubDirect)}${q === 50 ? '   target (issue 10): ≤ 1 ms p50' : ''}${hub3 ? `; relay-b − hub-direct ${signedMs(percentile(result.ttfbMs['relay-b'] ?? [], q) - percentile(result.ttfbMs['hub-direct'] ?? [], q))}` : ''}`);
   }
   // Where the time goes, independent of how busy the shared cores are: CPU spent per request. The hub
   // agent serves only the relay side; the PC agent the pc-agent and relay sides; the fake and the client all four.
@@ -266,7 +310,7 @@ try {
   const spent = (k: keyof typeof watched): number => (cpuAfter[k] ?? NaN) - (cpuBefore[k] ?? NaN);
   const perRequest = (k: keyof typeof watched, requests: number, idleMsPerSec = 0): string => `${((spent(k) - idleMsPerSec * phaseSec) / requests).toFixed(2)} ms`;
   console.log(
-    `    CPU per request over the phase (${phaseSec.toFixed(1)} s; /proc, 10 ms ticks): hub agent ${perRequest('hubAgent', SEQUENTIAL, idleRate.hubAgent)}, PC agent ${perRequest('pcAgent', 2 * SEQUENTIAL, idleRate.pcAgent)}, PC Ollama fake ${perRequest('pcOllama', 4 * SEQUENTIAL)}, client ${perRequest('client', 4 * SEQUENTIAL)}; the floor: hub pipe ${perRequest('hubPipe', SEQUENTIAL)}, PC pipe ${perRequest('pcPipe', SEQUENTIAL)}`,
+    `    CPU per request over the phase (${phaseSec.toFixed(1)} s; /proc, 10 ms ticks): hub agent ${perRequest('hubAgent', SEQUENTIAL, idleRate.hubAgent)}, hub-direct's hub agent ${perRequest('hub2Agent', SEQUENTIAL, idleRate.hub2Agent)}, PC agent ${perRequest('pcAgent', 2 * SEQUENTIAL, idleRate.pcAgent)}, PC Ollama fake ${perRequest('pcOllama', labels.length * SEQUENTIAL)}, client ${perRequest('client', labels.length * SEQUENTIAL)}; the floor: hub pipe ${perRequest('hubPipe', SEQUENTIAL)}, PC pipe ${perRequest('pcPipe', SEQUENTIAL)}`,
   );
   console.log(
     `      agents' background CPU subtracted (measured ${IDLE_MS / 1000} s with no request before the run): hub agent ${idleRate.hubAgent.toFixed(0)} ms/s, PC agent ${idleRate.pcAgent.toFixed(0)} ms/s; in the phase they spent ${spent('hubAgent').toFixed(0)} / ${spent('pcAgent').toFixed(0)} ms in all`,
@@ -286,9 +330,9 @@ try {
   const tputMb = (s: string): number => (result.throughput[s] ?? []).reduce((sum, x) => sum + x.bytes / 1e6, 0);
   const tputSpent = (k: keyof typeof watched): number => (tputAfter[k] ?? NaN) - (tputBefore[k] ?? NaN);
   const perMb = (k: keyof typeof watched, mbs: number): string => `${(tputSpent(k) / mbs).toFixed(0)} ms/MB`;
-  const allMb = tputMb('direct') + tputMb('pc-agent') + tputMb('relay') + tputMb('pipes');
+  const allMb = labels.reduce((sum, s) => sum + tputMb(s), 0);
   console.log(
-    `    CPU per MB streamed (/proc): hub agent ${perMb('hubAgent', tputMb('relay'))}, PC agent ${perMb('pcAgent', tputMb('pc-agent') + tputMb('relay'))}, PC Ollama fake ${perMb('pcOllama', allMb)}, client ${perMb('client', allMb)}; hub pipe ${perMb('hubPipe', tputMb('pipes'))}, PC pipe ${perMb('pcPipe', tputMb('pipes'))}`,
+    `    CPU per MB streamed (/proc): hub agent ${perMb('hubAgent', tputMb('relay'))}, hub-direct's hub agent ${perMb('hub2Agent', tputMb('hub-direct'))}, PC agent ${perMb('pcAgent', tputMb('pc-agent') + tputMb('relay'))}, PC Ollama fake ${perMb('pcOllama', allMb)}, client ${perMb('client', allMb)}; hub pipe ${perMb('hubPipe', tputMb('pipes'))}, PC pipe ${perMb('pcPipe', tputMb('pipes'))}`,
   );
   console.log('    (the fake writes one line per event-loop turn, ~1000× a real model; "bytes per read" is what the client\'s reads got:');
   console.log('     the agents pass on what one read of theirs brought as one write, so a busy hop batches, and the pipes pass each line alone)');

@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../agent/kernel/clock.js';
-import { forwardWithFailover, type Attempt } from '../../../api/proxy/forward.js';
+import { forwardWithFailover, type AnswerMeter, type Attempt } from '../../../api/proxy/forward.js';
 import type { Target } from '../../../api/proxy/targets.js';
 
 const closers: (() => Promise<void>)[] = [];
@@ -33,7 +33,7 @@ async function rawUpstream(answer: string, after: 'end' | 'break'): Promise<numb
 }
 
 /** The agent's side: one attempt to `port`, whatever the client asks. */
-async function forwarder(port: number, rewrite: Attempt['rewrite'] = null): Promise<number> {
+async function forwarder(port: number, rewrite: Attempt['rewrite'] = null, o: { agent?: http.Agent; meter?: (attempt: Attempt) => AnswerMeter | null } = {}): Promise<number> {
   const target: Target = { nodeId: 'n', name: 'pc', via: 'local', host: '127.0.0.1', port, pathPrefix: '', dialled: null };
   const server = http.createServer((req, res) => {
     void forwardWithFailover({
@@ -41,8 +41,9 @@ async function forwarder(port: number, rewrite: Attempt['rewrite'] = null): Prom
       res,
       attempts: [{ target, path: '/api/generate', body: Buffer.from('{}'), rewrite, headers: {} }],
       clock: systemClock,
-      agent,
+      agent: o.agent ?? agent,
       firstByteTimeoutMs: 5000,
+      ...(o.meter ? { meter: o.meter } : {}),
       retryable: () => false,
       errorFrame: (_type, message) => `${JSON.stringify({ error: message })}\n`,
       onFailover: () => undefined,
@@ -100,5 +101,25 @@ describe('forwardWithFailover, a committed stream', () => {
     const got = await get(port);
     expect(got.body.startsWith(parts.join(''))).toBe(true);
     expect(got.body.slice(parts.join('').length)).toMatch(/^\{"error":"pc stopped answering in the middle of the response"\}\n$/);
+  });
+
+  it('makes the meter once the request is on its way upstream (its setup never delays the request), and feeds it the answer', async () => {
+    const parts = lines(5);
+    const upstreamAgent = new http.Agent({ keepAlive: false });
+    let socketsAtMeter = -1;
+    const pushed: string[] = [];
+    let endedWith = 0;
+    const port = await forwarder(await rawUpstream(`${HEAD}${chunked(parts)}0\r\n\r\n`, 'end'), null, {
+      agent: upstreamAgent,
+      meter: () => {
+        socketsAtMeter = Object.values(upstreamAgent.sockets).flat().length;
+        return { push: (c) => pushed.push(c.toString('utf8')), end: (status) => (endedWith = status) };
+      },
+    });
+    const got = await get(port);
+    expect(got.body).toBe(parts.join(''));
+    expect(socketsAtMeter).toBe(1);
+    expect(pushed.join('')).toBe(parts.join(''));
+    expect(endedWith).toBe(200);
   });
 });

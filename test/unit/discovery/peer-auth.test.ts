@@ -57,6 +57,12 @@ describe('signRequest', () => {
     expect(again[AUTH_HEADERS.nonce]).not.toBe(headers[AUTH_HEADERS.nonce]);
   });
 
+  it('never repeats a nonce, also across refills of its random pool (256 a fill)', () => {
+    const nonces = Array.from({ length: 1000 }, () => signRequest({ key: KEY, nodeId: NODE, ...TO, method: 'GET', path: '/x', nowMs: T0 })[AUTH_HEADERS.nonce]);
+    for (const n of nonces) expect(n).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(nonces).size).toBe(nonces.length);
+  });
+
   it('signs the documented canonical string (pinned wire format) and never sends the key', () => {
     const body = '{"hello":"wörld"}';
     const headers = signRequest({ key: KEY, nodeId: NODE, ...TO, method: 'post', path: '/a/b?c=d', body, nowMs: T0 + 0.7, nonce: NONCE });

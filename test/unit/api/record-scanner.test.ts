@@ -1,0 +1,59 @@
+/**
+ * The record scanner's two readers (api/proxy/record-scanner.ts): whole short NDJSON lines go through
+ * JSON.parse, anything else byte by byte. Both must give the same records.
+ */
+import { describe, expect, it } from 'vitest';
+import { createRecordScanner, type ScannedRecord } from '../../../api/proxy/record-scanner.js';
+
+const enc = new TextEncoder();
+
+function records(chunks: readonly Uint8Array[]): { records: ScannedRecord[]; dropped: number } {
+  const out: ScannedRecord[] = [];
+  let dropped = 0;
+  const s = createRecordScanner({
+    numberPaths: new Set(['eval_count', 'usage.completion_tokens']),
+    stringPaths: new Set(['model']),
+    contentPaths: new Set(['response', 'message.content', 'choices[].delta.content']),
+    flagPaths: new Set(['error']),
+    onRecord: (r) => out.push(r),
+    onDropped: () => dropped++,
+  });
+  chunks.forEach((c, i) => s.push(c, i));
+  s.end();
+  return { records: out, dropped };
+}
+
+const LINES = [
+  '{"model":"llama3.2","created_at":"2026-01-01T00:00:00Z","response":"Hi","done":false}',
+  '{"model":"m","message":{"role":"assistant","content":""},"done":false}',
+  '{"model":"m","message":{"role":"assistant","content":"\\"quoted\\"\\n"}}',
+  '{"choices":[{"delta":{"content":"x"}},{"delta":{}}],"usage":{"completion_tokens":7}}',
+  '{"eval_count":-1,"usage":{"completion_tokens":"7"},"error":null}',
+  '{"error":{"message":"boom"},"eval_count":3.5}',
+  `{"model":"${'m'.repeat(600)}","eval_count":2}`,
+  `{"${'k'.repeat(80)}":{"model":"nested"},"model":"top"}`,
+  `{"x":${'['.repeat(40)}${']'.repeat(40)},"eval_count":1}`,
+  '[1,2]',
+  '"just a string"',
+  '{"model":"half',
+  'garbage',
+  '   ',
+  '{"a":1} {"eval_count":4}',
+];
+
+describe('createRecordScanner', () => {
+  it('whole lines (parsed natively where plain) give the same records as the same bytes one at a time', () => {
+    const text = `${LINES.join('\n')}\n`;
+    const whole = records([enc.encode(text)]);
+    const byByte = records([...enc.encode(text)].map((b) => Uint8Array.of(b)));
+    // Chunk times differ (one chunk against one per byte); what was read must not.
+    const shape = (r: { records: ScannedRecord[]; dropped: number }) => ({ dropped: r.dropped, records: r.records.map((x) => ({ ...x, contentAtMs: x.contentAtMs !== null })) });
+    expect(shape(whole)).toEqual(shape(byByte));
+    expect(whole.records.length).toBeGreaterThan(5);
+  });
+
+  it('a line over 4 KiB (a long `context`) is read byte by byte, to the same record', () => {
+    const line = `{"model":"m","context":[${Array.from({ length: 2000 }, (_, i) => i).join(',')}],"eval_count":9}\n`;
+    expect(records([enc.encode(line)]).records).toEqual([{ numbers: new Map([['eval_count', 9]]), strings: new Map([['model', 'm']]), flags: new Set(), contentAtMs: null }]);
+  });
+});
