@@ -62,6 +62,6 @@ describe('createRelayHandler', () => {
     expect(await res.text()).toBe('{"ok":true}');
     await new Promise((r) => setImmediate(r));
     expect(events.sort()).toEqual(['service', 'sighted']);
-    expect(sightings).toEqual([{ nodeId: PEER, address: '127.0.0.1', port: 7650, seq: 7 }]);
+    expect(sightings.map(({ connection, ...s }) => ({ ...s, connection: connection !== undefined }))).toEqual([{ nodeId: PEER, address: '127.0.0.1', port: 7650, seq: 7, connection: true }]);
   });
 });
