@@ -3,7 +3,7 @@
  * (DESIGN.md §6.2). It parses argv, loads configuration, builds the real deps, starts the agent and
  * turns signals into an orderly stop.
  */
-import { fstatSync, realpathSync } from 'node:fs';
+import { fstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createNodeDoctorDeps } from './doctor/node-deps.js';
@@ -11,6 +11,7 @@ import { createLocalApiReader } from '../discovery/tailscale-client.js';
 import { promptSecret } from './cli/prompt-secret.js';
 import { EXIT_FAILURE, EXIT_OK, runCli, type CliIo, type ResolvedConfig } from './cli/run-cli.js';
 import { createAgent } from './agent.js';
+import { hostTimeZone } from './host-time-zone.js';
 import { systemClock } from './kernel/clock.js';
 import { describeError } from './kernel/errors.js';
 import { nodeExec } from './exec-node.js';
@@ -115,7 +116,18 @@ async function start(loaded: ResolvedConfig, opts: { logFormat: LogFormat | unde
     networkInterfaces: os.networkInterfaces,
     agentVersion: AGENT_VERSION,
     hostname: os.hostname(),
-    timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    timeZone: hostTimeZone({
+      tzEnv: process.env.TZ,
+      localtimeLink: () => {
+        try {
+          return readlinkSync('/etc/localtime');
+        } catch {
+          return undefined;
+        }
+      },
+      canonicalZones: () => Intl.supportedValuesOf('timeZone'),
+      intlZone: () => Intl.DateTimeFormat().resolvedOptions().timeZone,
+    }),
     ...(process.platform === 'linux' ? { tailscaleLocalApi: createLocalApiReader() } : {}),
     pid: process.pid,
     isProcessAlive: (pid) => {
