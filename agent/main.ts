@@ -11,6 +11,7 @@ import { createLocalApiReader } from '../discovery/tailscale-client.js';
 import { promptSecret } from './cli/prompt-secret.js';
 import { EXIT_FAILURE, EXIT_OK, runCli, type CliIo, type ResolvedConfig } from './cli/run-cli.js';
 import { createAgent } from './agent.js';
+import { createNodeFetch } from './fetch-node.js';
 import { hostTimeZone } from './host-time-zone.js';
 import { systemClock } from './kernel/clock.js';
 import { describeError } from './kernel/errors.js';
@@ -108,7 +109,7 @@ async function start(loaded: ResolvedConfig, opts: { logFormat: LogFormat | unde
   const agent = createAgent(config, {
     clock: systemClock,
     log,
-    fetch,
+    fetch: createNodeFetch(fetch),
     exec: nodeExec,
     si: loadSystemInformation(),
     fs: { readFile: readSmallFile, readdir: (p) => readdir(p) },
