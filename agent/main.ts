@@ -6,6 +6,8 @@
 import { fstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { createNodeDoctorDeps } from './doctor/node-deps.js';
 import { createLocalApiReader } from '../discovery/tailscale-client.js';
 import { promptSecret } from './cli/prompt-secret.js';
@@ -21,6 +23,7 @@ import { chooseLogFormat, isJournalStream, logFormatter, type LogFormat } from '
 import { loadSystemInformation } from './si-node.js';
 import { readSmallFile } from './small-file.js';
 import { AGENT_VERSION } from './kernel/version.js';
+import { createYoungGenTrim } from './young-gen-trim.js';
 
 /** SIGINT/SIGTERM: everything must be down within this, or the process exits anyway. */
 const STOP_DEADLINE_MS = 5000;
@@ -30,6 +33,20 @@ function stderrIsJournal(): boolean {
     return isJournalStream(process.env.JOURNAL_STREAM, fstatSync(2));
   } catch {
     return false;
+  }
+}
+
+/**
+ * V8's `gc({ type: 'minor' })` without `--expose-gc` on every launcher's command line (npm start,
+ * the service units, the image): the flag set at run time applies to contexts made after it.
+ */
+function minorGc(): (() => void) | undefined {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as unknown;
+    return typeof gc === 'function' ? () => (gc as (options: { type: 'minor' }) => void)({ type: 'minor' }) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -142,6 +159,8 @@ async function start(loaded: ResolvedConfig, opts: { logFormat: LogFormat | unde
     },
   });
 
+  const scavenge = minorGc();
+  const trim = scavenge ? createYoungGenTrim({ clock: systemClock, minorGc: scavenge }) : undefined;
   const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -151,6 +170,7 @@ async function start(loaded: ResolvedConfig, opts: { logFormat: LogFormat | unde
       }
       stopping = true;
       log.info('stopping', { signal });
+      void trim?.stop();
       // A stuck part must not keep the process: exit anyway after the deadline. unref'd so a fast
       // stop exits at once.
       setTimeout(() => {
@@ -175,6 +195,7 @@ async function start(loaded: ResolvedConfig, opts: { logFormat: LogFormat | unde
     log.error(`cannot start: ${describeError(err)}`);
     return EXIT_FAILURE;
   }
+  await trim?.start(new AbortController().signal);
   log.info('agent ready', { url: `http://127.0.0.1:${agent.port()}/api/v1/node`, nodeId: agent.nodeId(), name: config.node.name });
   return stopped;
 }
