@@ -15,7 +15,7 @@ export const YOUNG_GEN_TRIM_INTERVAL_MS = 5_000;
  * The first one soon after start. It does not shrink yet: V8 measures the allocation rate since the
  * previous GC, which is start-up's; the second, a quiet interval later, does.
  */
-export const FIRST_YOUNG_GEN_TRIM_MS = 2_500;
+export const FIRST_YOUNG_GEN_TRIM_MS = 1_000;
 
 export interface YoungGenTrimOptions {
   clock: Clock;
