@@ -3,14 +3,18 @@
  * (DESIGN.md §6.2). It parses argv, loads configuration, builds the real deps, starts the agent and
  * turns signals into an orderly stop.
  */
-import { fstatSync, realpathSync } from 'node:fs';
+import { fstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { createNodeDoctorDeps } from './doctor/node-deps.js';
 import { createLocalApiReader } from '../discovery/tailscale-client.js';
 import { promptSecret } from './cli/prompt-secret.js';
 import { EXIT_FAILURE, EXIT_OK, runCli, type CliIo, type ResolvedConfig } from './cli/run-cli.js';
 import { createAgent } from './agent.js';
+import { createNodeFetch } from './fetch-node.js';
+import { hostTimeZone } from './host-time-zone.js';
 import { systemClock } from './kernel/clock.js';
 import { describeError } from './kernel/errors.js';
 import { nodeExec } from './exec-node.js';
@@ -19,6 +23,7 @@ import { chooseLogFormat, isJournalStream, logFormatter, type LogFormat } from '
 import { loadSystemInformation } from './si-node.js';
 import { readSmallFile } from './small-file.js';
 import { AGENT_VERSION } from './kernel/version.js';
+import { createYoungGenTrim } from './young-gen-trim.js';
 
 /** SIGINT/SIGTERM: everything must be down within this, or the process exits anyway. */
 const STOP_DEADLINE_MS = 5000;
@@ -28,6 +33,20 @@ function stderrIsJournal(): boolean {
     return isJournalStream(process.env.JOURNAL_STREAM, fstatSync(2));
   } catch {
     return false;
+  }
+}
+
+/**
+ * V8's `gc({ type: 'minor' })` without `--expose-gc` on every launcher's command line (npm start,
+ * the service units, the image): the flag set at run time applies to contexts made after it.
+ */
+function minorGc(): (() => void) | undefined {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as unknown;
+    return typeof gc === 'function' ? () => (gc as (options: { type: 'minor' }) => void)({ type: 'minor' }) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -107,7 +126,7 @@ async function start(loaded: ResolvedConfig, opts: { logFormat: LogFormat | unde
   const agent = createAgent(config, {
     clock: systemClock,
     log,
-    fetch,
+    fetch: createNodeFetch(fetch),
     exec: nodeExec,
     si: loadSystemInformation(),
     fs: { readFile: readSmallFile, readdir: (p) => readdir(p) },
@@ -116,7 +135,18 @@ async function start(loaded: ResolvedConfig, opts: { logFormat: LogFormat | unde
     networkInterfaces: os.networkInterfaces,
     agentVersion: AGENT_VERSION,
     hostname: os.hostname(),
-    timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    timeZone: hostTimeZone({
+      tzEnv: process.env.TZ,
+      localtimeLink: () => {
+        try {
+          return readlinkSync('/etc/localtime');
+        } catch {
+          return undefined;
+        }
+      },
+      canonicalZones: () => Intl.supportedValuesOf('timeZone'),
+      intlZone: () => Intl.DateTimeFormat().resolvedOptions().timeZone,
+    }),
     ...(process.platform === 'linux' ? { tailscaleLocalApi: createLocalApiReader() } : {}),
     pid: process.pid,
     isProcessAlive: (pid) => {
@@ -130,6 +160,8 @@ async function start(loaded: ResolvedConfig, opts: { logFormat: LogFormat | unde
     },
   });
 
+  const scavenge = minorGc();
+  const trim = scavenge ? createYoungGenTrim({ clock: systemClock, minorGc: scavenge }) : undefined;
   const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -139,6 +171,7 @@ async function start(loaded: ResolvedConfig, opts: { logFormat: LogFormat | unde
       }
       stopping = true;
       log.info('stopping', { signal });
+      void trim?.stop();
       // A stuck part must not keep the process: exit anyway after the deadline. unref'd so a fast
       // stop exits at once.
       setTimeout(() => {
@@ -163,6 +196,7 @@ async function start(loaded: ResolvedConfig, opts: { logFormat: LogFormat | unde
     log.error(`cannot start: ${describeError(err)}`);
     return EXIT_FAILURE;
   }
+  await trim?.start(new AbortController().signal);
   log.info('agent ready', { url: `http://127.0.0.1:${agent.port()}/api/v1/node`, nodeId: agent.nodeId(), name: config.node.name });
   return stopped;
 }

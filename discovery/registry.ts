@@ -5,6 +5,7 @@
  * change is announced as a typed event for the elector, the UI and persistence.
  */
 import { createEmitter, type Unsubscribe } from '../agent/kernel/events.js';
+import { compareIds, compareNames } from '../agent/kernel/compare-text.js';
 import type { Logger } from '../agent/kernel/log.js';
 import type { NodeAdvert } from './advert.js';
 import type { NodeRecord, NodeState, PeerPath, PeerSource } from './types.js';
@@ -111,7 +112,7 @@ export function createPeerRegistry(opts: { selfId: string; downAfterMs: number; 
   return {
     snapshot: () =>
       [...nodes.values()].sort((a, b) =>
-        a.nodeId === opts.selfId ? -1 : b.nodeId === opts.selfId ? 1 : a.name.localeCompare(b.name) || a.nodeId.localeCompare(b.nodeId),
+        a.nodeId === opts.selfId ? -1 : b.nodeId === opts.selfId ? 1 : compareNames(a.name, b.name) || compareIds(a.nodeId, b.nodeId),
       ),
     get: (nodeId) => nodes.get(nodeId),
 

@@ -25,7 +25,11 @@ export const MAX_TXT_BYTES = 400;
 export const MAX_INSTANCE_NAME_BYTES = 63;
 
 const utf8 = new TextDecoder('utf-8');
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/**
+ * Made on the first name that needs cutting: any `Intl` object maps several MB of ICU data (issue 14,
+ * idle RSS), and a hostname short enough to publish whole needs no grapheme boundaries.
+ */
+let graphemes: Intl.Segmenter | undefined;
 
 export interface TxtAdvert {
   nodeId: string;
@@ -116,9 +120,12 @@ export function decodeTxt(txt: unknown): DecodeTxtResult {
 export function instanceName(hostname: string, nodeId: string): string {
   const suffix = `-${nodeId.slice(0, 8)}`.replace(/\./g, '-');
   const budget = MAX_INSTANCE_NAME_BYTES - Buffer.byteLength(suffix);
+  const whole = hostname.replace(/\./g, '-');
+  if (Buffer.byteLength(whole) <= budget) return `${whole || 'node'}${suffix}`;
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   let host = '';
   let used = 0;
-  for (const { segment } of graphemes.segment(hostname.replace(/\./g, '-'))) {
+  for (const { segment } of graphemes.segment(whole)) {
     const size = Buffer.byteLength(segment);
     if (used + size > budget) break;
     host += segment;

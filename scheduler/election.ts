@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import type { NodeRecord } from '../discovery/types.js';
+import { compareIds } from '../agent/kernel/compare-text.js';
 import { effectivePriority, evaluate, hasGpu, maxVramMb } from './eligibility.js';
 import type { PlacementPolicy } from '../agent/kernel/shapes/offer.js';
 import { KIND_IDS, KINDS, type KindId } from '../agent/kernel/kinds.js';
@@ -70,7 +71,7 @@ interface Ranked {
 
 /** Orders candidates: `prefer` first (in its order), then priority, then VRAM, then node id. */
 function compare(a: Ranked, b: Ranked): number {
-  return a.preferIndex - b.preferIndex || b.priority - a.priority || maxVramMb(b.node) - maxVramMb(a.node) || a.node.nodeId.localeCompare(b.node.nodeId);
+  return a.preferIndex - b.preferIndex || b.priority - a.priority || maxVramMb(b.node) - maxVramMb(a.node) || compareIds(a.node.nodeId, b.node.nodeId);
 }
 
 function clearlyBetter(challenger: Ranked, incumbent: Ranked): boolean {

@@ -1,4 +1,5 @@
 import type { NetworkInterfaceInfo } from 'node:os';
+import { compareNames } from '../kernel/compare-text.js';
 import type { NetworkFacts } from '../kernel/shapes/facts.js';
 
 /**
@@ -17,5 +18,5 @@ export function probeNetwork(interfaces: () => NodeJS.Dict<NetworkInterfaceInfo[
       addresses: infos.map((i) => ({ address: i.address, family: i.family, cidr: i.cidr ?? null })),
     });
   }
-  return { interfaces: result.sort((a, b) => a.name.localeCompare(b.name)) };
+  return { interfaces: result.sort((a, b) => compareNames(a.name, b.name)) };
 }

@@ -46,14 +46,14 @@ const ACTIONS: Record<string, string> = {
  * Loaded first in every child (but the first row's): the first import of a file sets up Node's
  * module loaders, a few MB that would otherwise be charged to whichever row comes first.
  */
-const WARM_UP = dist('agent/version.js');
+const WARM_UP = dist('agent/kernel/version.js');
 const THIRD_PARTY = ['zod', 'hono', '@hono/node-server'];
 /** What agent/si-node.ts requires instead of the package's index. */
 const SI_LIBS = ['cpu', 'memory', 'osinfo', 'graphics'].map((f) => `require:systeminformation/lib/${f}`);
 
 const ROWS: Row[] = [
   { label: 'node itself (nothing imported)', target: '', bare: true },
-  { label: 'module loaders (first import: agent/version)', target: WARM_UP, bare: true },
+  { label: 'module loaders (first import: kernel/version)', target: WARM_UP, bare: true },
   { label: 'zod', target: 'zod' },
   { label: 'hono', target: 'hono' },
   { label: 'hono/jsx + hono/html', target: 'hono/html', after: ['hono'] },
@@ -69,7 +69,7 @@ const ROWS: Row[] = [
   { label: 'lowdb + lowdb/node', target: 'lowdb/node' },
   { label: 'commander', target: 'commander' },
   { label: 'config schema (agent/config-schema)', target: dist('agent/config-schema.js'), after: ['zod'] },
-  { label: 'settings schema (agent/settings-schema)', target: dist('agent/settings-schema.js'), after: ['zod'] },
+  { label: 'state schema (agent/state-schema)', target: dist('agent/state-schema.js'), after: ['zod'] },
   { label: 'openapi document (api/openapi)', target: dist('api/openapi.js'), after: THIRD_PARTY },
   { label: 'web UI (web/routes)', target: dist('web/routes.js'), after: THIRD_PARTY },
   { label: 'CLI parser (agent/cli/parse-args)', target: dist('agent/cli/parse-args.js'), after: THIRD_PARTY },

@@ -136,6 +136,11 @@ describe('instanceName', () => {
     expect(instanceName(`${'b'.repeat(20)}${family}`, NODE)).toBe(`${'b'.repeat(20)}${family}-01234567`);
   });
 
+  it('keeps a hostname of exactly the budget whole, and cuts one byte more', () => {
+    expect(instanceName('h'.repeat(54), NODE)).toBe(`${'h'.repeat(54)}-01234567`);
+    expect(instanceName(`${'h'.repeat(53)}é`, NODE)).toBe(`${'h'.repeat(53)}-01234567`);
+  });
+
   it('keeps a short multi-byte hostname whole', () => {
     expect(instanceName('wohnzimmer-pc.fritz.box', NODE)).toBe('wohnzimmer-pc-fritz-box-01234567');
     expect(instanceName('Küche', NODE)).toBe('Küche-01234567');
