@@ -166,7 +166,7 @@ export const configSchema = z.strictObject({
         .describe('Discovery over Tailscale, for machines mDNS cannot reach.'),
       /** How often each known peer is health-checked. */
       healthIntervalMs: z.number().int().min(100).max(60_000).default(1000).describe('How often each known peer is health-checked (less often in a large mesh: see maxChecksPerSec). A signed request from the peer counts as a check.'),
-      maxChecksPerSec: z.number().int().min(1).max(1000).default(2).describe('About this many peer health checks a second from this agent: in a large mesh a peer that serves nothing is checked less often than healthIntervalMs (but at least every 10 s; a crashed agent is seen at once, from its closed connections), so the cost does not grow with the square of the mesh. Nodes that serve are checked every healthIntervalMs.'),
+      maxChecksPerSec: z.number().int().min(1).max(1000).default(1).describe('About this many peer health checks a second from this agent: in a large mesh a peer that serves nothing is checked less often than healthIntervalMs (but at least every 10 s; a crashed agent is seen at once, from its closed connections), so the cost does not grow with the square of the mesh. Nodes that serve are checked every healthIntervalMs.'),
       /** A peer call (health check, advert fetch) gives up after this long. */
       peerTimeoutMs: z.number().int().min(100).max(60_000).default(1000).describe('A peer call (health check, advert fetch) gives up after this long; health checks wait longer (up to twice this) for a peer whose measured round trips are slow, and a first contact waits 5 s.'),
       /** A peer that has not answered for this long is down (connection refused: at once). */

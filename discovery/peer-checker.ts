@@ -117,7 +117,7 @@ export function createPeerChecker(opts: {
       const due = dueChecks(
         peers.map((n) => ({ nodeId: n.nodeId, up: n.state === 'up', lastSeenMs: n.lastSeenMs })),
         clock.nowMs(),
-        { intervalMs: opts.intervalMs, maxChecksPerSec: opts.maxChecksPerSec ?? 2, inFlight: new Set(inFlight.keys()), serving: opts.serving?.() ?? new Set() },
+        { intervalMs: opts.intervalMs, maxChecksPerSec: opts.maxChecksPerSec ?? 1, inFlight: new Set(inFlight.keys()), serving: opts.serving?.() ?? new Set() },
       );
       // Started, not awaited: a round never waits for a slow peer; each ping has its own timeout.
       for (const nodeId of due) void checkNode(nodeId, abort?.signal ?? signal);
