@@ -201,6 +201,13 @@ async function start(loaded: ResolvedConfig, opts: { logFormat: LogFormat | unde
   return stopped;
 }
 
+// `inference-mesh nodes | head -1`: a reader that stops early just ends the output, as for cat or
+// git, not with an EPIPE stack trace. Only command output goes to stdout (the agent logs to stderr).
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK);
+});
+
 runCli(process.argv.slice(2), cliIo()).then(
   (code) => {
     process.exitCode = code;

@@ -5,13 +5,14 @@
  * (test/helpers/cli-io.ts), because a child per call loads the TypeScript tree through tsx, ~6 s
  * each on a loaded 2-core machine (issue 16). A few child-process calls check the real bin.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeOllama } from '../fakes/fake-ollama.js';
 import { cliInProcess } from '../helpers/cli-io.js';
-import { eventually, freePort, runCli as runChild, startCliAgent, type RunningAgent } from '../helpers/cli.js';
+import { BIN, cleanEnv, eventually, freePort, runCli as runChild, startCliAgent, type RunningAgent } from '../helpers/cli.js';
 
 let dir: string;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -233,5 +234,15 @@ describe('inference-mesh CLI', { timeout: 120_000 }, () => {
     const res = await runChild(['start', '--data-dir', path.join(dir, 'other'), '--port', String(port)]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(`port ${port} on 0.0.0.0 is already in use`);
+  });
+
+  it('a reader that stops early (`| head -1`) ends the output quietly: exit 0, no EPIPE trace', async () => {
+    const child = spawn(process.execPath, [BIN, 'bench', '--help'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // closed before the CLI writes a byte: its first write meets EPIPE
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
   });
 });
