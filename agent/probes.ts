@@ -8,6 +8,7 @@ import type { AgentDeps } from './deps.js';
 import type { NodeFacts } from './node-facts.js';
 import { createGpuUtilizationReader, probeActivity } from './probe/activity.js';
 import { createHardwareProbe } from './probe/hardware.js';
+import { createNvidiaReader } from './probe/gpu-nvidia.js';
 import { probeNetwork } from './probe/network.js';
 import { SERVICE_PROBES } from './probe/services.js';
 import { KIND_IDS } from './kernel/kinds.js';
@@ -25,7 +26,9 @@ export function createProbes(config: AgentConfig, settings: SettingsHolder, deps
   const common = { clock: deps.clock, timeoutMs: config.probes.timeoutMs };
   const log = deps.log.child('probe');
   const nowMs = deps.clock.nowMs;
-  const probeHardware = createHardwareProbe({ si: deps.si, exec: deps.exec, fs: deps.fs, platform: deps.platform, arch: deps.arch });
+  // One NVIDIA reader for both probes: an absent nvidia-smi is remembered once for both.
+  const nvidia = createNvidiaReader({ exec: deps.exec, platform: deps.platform, nowMs });
+  const probeHardware = createHardwareProbe({ si: deps.si, exec: deps.exec, fs: deps.fs, platform: deps.platform, arch: deps.arch, nvidia });
   const loops: ProbeLoop[] = [
     createProbeLoop({
       ...common,
@@ -44,7 +47,7 @@ export function createProbes(config: AgentConfig, settings: SettingsHolder, deps
       onOutcome: (o) => facts.record('network', o),
     }),
   ];
-  const readGpuUtilization = createGpuUtilizationReader({ exec: deps.exec, fs: deps.fs, platform: deps.platform, nowMs });
+  const readGpuUtilization = createGpuUtilizationReader({ exec: deps.exec, fs: deps.fs, platform: deps.platform, nowMs, nvidia });
   loops.push(
     createProbeLoop({
       ...common,

@@ -5,8 +5,8 @@
 import { describeError } from '../kernel/errors.js';
 import type { Exec } from '../kernel/exec.js';
 import type { Logger } from '../kernel/log.js';
-import type { ActivityFacts, GpuFacts } from '../kernel/shapes/facts.js';
-import { readNvidiaGpus } from './gpu-nvidia.js';
+import type { ActivityFacts } from '../kernel/shapes/facts.js';
+import { createNvidiaReader, type NvidiaReader } from './gpu-nvidia.js';
 import { readSysfsGpus, type ProbeFs } from './gpu-sysfs.js';
 
 export interface ActivityDeps {
@@ -72,14 +72,9 @@ export interface GpuUtilizationDeps {
   platform: NodeJS.Platform;
   fs: ProbeFs;
   nowMs: () => number;
+  /** The NVIDIA reader shared with the hardware probe (probes.ts); one of its own otherwise. */
+  nvidia?: NvidiaReader;
 }
-
-/**
- * After nvidia-smi found no NVIDIA GPU (not installed, the usual case on a hub), it is not run again
- * for this long: each run spawns a process, which on a machine without it was most of an idle
- * agent's CPU at a 10 s activity interval (issue 17). A driver installed later is seen within it.
- */
-export const NVIDIA_ABSENT_RECHECK_MS = 5 * 60_000;
 
 /**
  * A reader of the highest utilisation over this machine's GPUs: nvidia-smi everywhere, sysfs on
@@ -90,13 +85,7 @@ export const NVIDIA_ABSENT_RECHECK_MS = 5 * 60_000;
  * await readGpuUtilization(signal); // 37
  */
 export function createGpuUtilizationReader(deps: GpuUtilizationDeps): (signal?: AbortSignal) => Promise<number | null> {
-  let nvidiaAbsentUntilMs = -Infinity;
-  const readNvidia = async (signal?: AbortSignal): Promise<GpuFacts[]> => {
-    if (deps.nowMs() < nvidiaAbsentUntilMs) return [];
-    const gpus = await readNvidiaGpus({ exec: deps.exec, platform: deps.platform }, signal);
-    if (gpus.length === 0) nvidiaAbsentUntilMs = deps.nowMs() + NVIDIA_ABSENT_RECHECK_MS;
-    return gpus;
-  };
+  const readNvidia = deps.nvidia ?? createNvidiaReader(deps);
   return async (signal) => {
     const [smi, sysfs] = await Promise.all([readNvidia(signal), deps.platform === 'linux' ? readSysfsGpus(deps.fs) : Promise.resolve([])]);
     let max: number | null = null;

@@ -47,6 +47,33 @@ export async function readNvidiaGpus(deps: NvidiaDeps, signal?: AbortSignal): Pr
   }
 }
 
+/** Reads this machine's NVIDIA GPUs (readNvidiaGpus, or a reader that remembers their absence). */
+export type NvidiaReader = (signal?: AbortSignal) => Promise<GpuFacts[]>;
+
+/**
+ * After nvidia-smi found no NVIDIA GPU (not installed, the usual case on a hub), it is not run again
+ * for this long: each run spawns a process, which on a machine without it was most of an idle
+ * agent's CPU at a 10 s activity interval (issue 17). A driver installed later is seen within it.
+ */
+export const NVIDIA_ABSENT_RECHECK_MS = 5 * 60_000;
+
+/**
+ * One reader for every probe that asks (hardware, activity), so an absent nvidia-smi is
+ * remembered once for all of them. Failures are not remembered: they are reported each time.
+ *
+ * @example
+ * const nvidia = createNvidiaReader({ exec: nodeExec, platform: 'linux', nowMs: clock.nowMs });
+ */
+export function createNvidiaReader(deps: NvidiaDeps & { nowMs: () => number }): NvidiaReader {
+  let absentUntilMs = -Infinity;
+  return async (signal) => {
+    if (deps.nowMs() < absentUntilMs) return [];
+    const gpus = await readNvidiaGpus(deps, signal);
+    if (gpus.length === 0) absentUntilMs = deps.nowMs() + NVIDIA_ABSENT_RECHECK_MS;
+    return gpus;
+  };
+}
+
 /**
  * Parses the output of `nvidia-smi --query-gpu=name,pci.bus_id,memory.total,memory.used,utilization.gpu
  * --format=csv,noheader,nounits`: one GPU per line, `, `-separated, MiB and percent. Fields that the

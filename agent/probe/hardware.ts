@@ -5,7 +5,7 @@
 import type { Systeminformation as Si } from 'systeminformation';
 import type { Exec } from '../kernel/exec.js';
 import type { GpuFacts, GpuVendor, HardwareFacts } from '../kernel/shapes/facts.js';
-import { normalizePciBusId, readNvidiaGpus } from './gpu-nvidia.js';
+import { normalizePciBusId, readNvidiaGpus, type NvidiaReader } from './gpu-nvidia.js';
 import { readSysfsGpus, type ProbeFs } from './gpu-sysfs.js';
 import { readOsRelease } from './os-release.js';
 
@@ -30,6 +30,8 @@ export interface HardwareDeps {
   platform: NodeJS.Platform;
   /** `os.arch()`: what systeminformation reports as the OS architecture. */
   arch: string;
+  /** The NVIDIA reader shared with the activity probe (probes.ts); plain readNvidiaGpus otherwise. */
+  nvidia?: NvidiaReader;
 }
 
 type StaticFacts = Pick<HardwareFacts, 'cpu' | 'memTotalMb' | 'os'>;
@@ -82,17 +84,17 @@ export function probeHardware(deps: HardwareDeps, signal?: AbortSignal): Promise
 }
 
 async function readGpus(deps: HardwareDeps, signal?: AbortSignal): Promise<GpuFacts[]> {
-  const nvidiaDeps = { exec: deps.exec, platform: deps.platform };
+  const readNvidia = deps.nvidia ?? ((s?: AbortSignal) => readNvidiaGpus({ exec: deps.exec, platform: deps.platform }, s));
   if (deps.platform === 'linux') {
     // Never si.graphics() on Linux: it runs nvidia-smi with execSync (blocking the event loop) and
     // knows no AMD VRAM or usage; sysfs + async nvidia-smi cover both (PROTOCOLS.md §6.1).
-    const [sysfs, smi] = await Promise.all([readSysfsGpus(deps.fs), readNvidiaGpus(nvidiaDeps, signal)]);
+    const [sysfs, smi] = await Promise.all([readSysfsGpus(deps.fs), readNvidia(signal)]);
     return dedupeGpus([...smi, ...sysfs]);
   }
   // Windows, macOS (and the BSDs) have no cheap inventory of their own, so si.graphics() supplies it. On a
   // Windows NVIDIA host it still runs nvidia-smi synchronously once per call, so the hardware probe
   // belongs on a slow timer (PROTOCOLS.md §6.3); the live figures are overlaid from our async run.
-  const [graphics, smi] = await Promise.all([deps.si.graphics(), readNvidiaGpus(nvidiaDeps, signal)]);
+  const [graphics, smi] = await Promise.all([deps.si.graphics(), readNvidia(signal)]);
   const inventory = (graphics?.controllers ?? []).filter((c) => !isVirtualAdapter(c)).map(gpuFromController);
   return dedupeGpus(overlayNvidia(inventory, smi));
 }

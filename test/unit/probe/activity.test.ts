@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ExecError } from '../../../agent/kernel/exec.js';
 import { createLogger, type LogRecord } from '../../../agent/kernel/log.js';
-import { createGpuUtilizationReader, matchRunning, NVIDIA_ABSENT_RECHECK_MS, probeActivity } from '../../../agent/probe/activity.js';
+import { createGpuUtilizationReader, matchRunning, probeActivity } from '../../../agent/probe/activity.js';
+import { NVIDIA_ABSENT_RECHECK_MS } from '../../../agent/probe/gpu-nvidia.js';
 import { activityFactsSchema } from '../../../agent/kernel/shapes/facts.js';
 import { createFakeExec, createFakeFs, ok } from '../../fakes/io.js';
 import { desktopSysfs } from './fixtures.js';

@@ -11,6 +11,8 @@ import {
   type HardwareSi,
 } from '../../../agent/probe/hardware.js';
 import { createFakeExec, createFakeFs, ok } from '../../fakes/io.js';
+import { createGpuUtilizationReader } from '../../../agent/probe/activity.js';
+import { createNvidiaReader } from '../../../agent/probe/gpu-nvidia.js';
 import { desktopSysfs } from './fixtures.js';
 
 type Controllers = NonNullable<Awaited<ReturnType<HardwareSi['graphics']>>>['controllers'];
@@ -103,6 +105,16 @@ describe('createHardwareProbe', () => {
     await expect(probe()).rejects.toThrow('lscpu failed');
     fail = false;
     expect((await probe()).cpu.cores).toBe(32);
+  });
+});
+
+describe('one NVIDIA reader for the hardware and activity probes', () => {
+  it('an absent nvidia-smi found by either probe is not run again by the other', async () => {
+    const exec = createFakeExec({});
+    const nvidia = createNvidiaReader({ exec, platform: 'linux', nowMs: () => 0 });
+    await createGpuUtilizationReader({ exec, platform: 'linux', fs: createFakeFs({}), nowMs: () => 0, nvidia })();
+    await createHardwareProbe({ si: fakeSi(), exec, fs: createFakeFs({}), platform: 'linux', arch: 'x64', nvidia })();
+    expect(exec.calls).toHaveLength(1);
   });
 });
 
