@@ -301,7 +301,7 @@ function hexEquals(signatureHex: string, expected: Buffer): boolean {
 }
 
 /** A header from fetch `Headers` or a plain object (Node lower-cases names; be lenient about case). */
-function header(headers: Headers | Record<string, string | string[] | undefined>, name: string): string | undefined {
+export function header(headers: Headers | Record<string, string | string[] | undefined>, name: string): string | undefined {
   if (headers instanceof Headers) return headers.get(name) ?? undefined;
   const pick = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
   const direct = headers[name];

@@ -10,7 +10,7 @@ import { Hono, type Context } from 'hono';
 import type { Logger } from '../../agent/kernel/log.js';
 import type { NodeAdvert } from '../../discovery/advert.js';
 import { socketLocal } from '../../discovery/peer-address.js';
-import { AUTH_HEADERS, signResponse, type RequestVerifier, type VerifiableRequest } from '../../discovery/peer-auth.js';
+import { AUTH_HEADERS, header as requestHeader, signResponse, type RequestVerifier, type VerifiableRequest } from '../../discovery/peer-auth.js';
 import type { PeerSighting } from '../../discovery/discovery.js';
 import { HINT_HEADERS } from '../../discovery/peer-client.js';
 import { settingsSchema, type Settings } from '../../agent/kernel/shapes/settings.js';
@@ -75,15 +75,10 @@ function checkPeerRequest(deps: PeerRouteDeps, req: { method: string; path: stri
   const firstContactOk = req.method === 'GET' && (pathname.endsWith('/peer/ping') || pathname.endsWith('/peer/advert'));
   const result = verifier.verify(req, { anyRecipient: firstContactOk });
   if (result.ok) return { ok: true, result, key, local: req.local };
-  const node = headerValue(req.headers, AUTH_HEADERS.node);
+  const node = requestHeader(req.headers, AUTH_HEADERS.node);
   deps.log.once(`peer-auth:${result.code}:${node ?? '?'}`, 'warn', 'refused a peer request', { reason: result.reason, node });
   if (result.code === 'misdirected') return { ok: false, status: 421, payload: { error: { code: 'peer_misdirected', message: `misdirected: ${result.reason}` } } };
   return { ok: false, status: 401, payload: { error: { code: result.code === 'skew' ? 'peer_clock_skew' : 'peer_auth_failed', message: `not a member of this mesh: ${result.reason}` } } };
-}
-
-function headerValue(headers: VerifiableRequest['headers'], name: string): string | undefined {
-  const v = headers instanceof Headers ? headers.get(name) : headers[name];
-  return typeof v === 'string' ? v : undefined;
 }
 
 /** What a ping answers: who this is, its advert's change counter, and whether it is stopping. */
@@ -110,7 +105,7 @@ export function peerPingListener(deps: PeerRouteDeps): (req: IncomingMessage, re
       send(checked.status, JSON.stringify(checked.payload));
       return true;
     }
-    deps.sighted?.(sightingOf(checked.result.nodeId, req, (name) => headerValue(req.headers, name)));
+    deps.sighted?.(sightingOf(checked.result.nodeId, req, (name) => requestHeader(req.headers, name)));
     const body = JSON.stringify(pingAnswer(deps));
     const responderId = deps.nodeId();
     const signature = signResponse({ key: checked.key, requestNonce: checked.result.nonce, responderId, addr: local, status: 200, body });
