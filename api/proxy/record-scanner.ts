@@ -11,6 +11,7 @@
  * the record, and reading resumes at the next boundary (an NDJSON newline, the end of an SSE event).
  * It never throws. Whole NDJSON lines up to 4 KiB that are plain JSON objects are read with JSON.parse
  * instead (the same record, natively; see parsedLine), so only those are ever held, and briefly.
+ * A caller may also have whole lines it does not need skipped unread (`skipLine`).
  *
  * How it will be wired: only through speed-tap.ts.
  */
@@ -22,6 +23,7 @@ const MAX_KEY_BYTES = 64;
 const MAX_VALUE_BYTES = 512;
 const MAX_SSE_FIELD_BYTES = 16;
 
+/** A record as read; the scanner reuses the object, so it is valid only during `onRecord`. */
 export interface ScannedRecord {
   /** Wanted numeric paths that held a non-negative finite number. */
   numbers: ReadonlyMap<string, number>;
@@ -40,6 +42,12 @@ export interface RecordScannerOptions {
   flagPaths: ReadonlySet<string>;
   onRecord: (record: ScannedRecord) => void;
   onDropped: () => void;
+  /**
+   * Asked for each whole NDJSON line that starts and ends within one chunk, `chunk[from, to)`
+   * without its newline: true means the caller has no use for it (and counted it itself), so it is
+   * not read at all. Lines that arrive in pieces are always read.
+   */
+  skipLine?: (chunk: Uint8Array, from: number, to: number) => boolean;
 }
 
 export interface RecordScanner {
@@ -96,6 +104,13 @@ interface Pending {
 }
 
 const emptyRecord = (): Pending => ({ numbers: new Map(), strings: new Map(), flags: new Set(), contentAtMs: null });
+/** Records are cleared for reuse, not made anew: a tap reads thousands a second, and each made three collections. */
+function clearRecord(r: Pending): void {
+  if (r.numbers.size > 0) r.numbers.clear();
+  if (r.strings.size > 0) r.strings.clear();
+  if (r.flags.size > 0) r.flags.clear();
+  r.contentAtMs = null;
+}
 /** d(ata), e(vent), i(d), r(etry), ':' (comment): the ways an SSE stream can open (WHATWG HTML §9.2.6). */
 const SSE_FIRST_BYTES: ReadonlySet<number> = new Set([100, 101, 105, 114, Ch.Colon]);
 const isWs = (b: number): boolean => b === Ch.Space || b === Ch.Lf || b === Ch.Cr || b === Ch.Tab;
@@ -114,7 +129,8 @@ export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
   let format: 'json' | 'sse' | null = null;
   let expect = Expect.Value;
   const stack: Frame[] = [];
-  let record = emptyRecord();
+  /** The record being read; also the one a whole line is read into (parsedLine runs only between records). */
+  const record = emptyRecord();
   let recordStarted = false;
   /** The string or scalar being read: its bytes (only when wanted) and what it is for. */
   let token: number[] = [];
@@ -138,7 +154,7 @@ export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
   function fail(): void {
     if (recordStarted) opts.onDropped();
     recordStarted = false;
-    record = emptyRecord();
+    clearRecord(record);
     stack.length = 0;
     expect = Expect.Skip;
   }
@@ -148,11 +164,10 @@ export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
       expect = Expect.CommaOrEnd;
       return;
     }
-    const done = record;
-    record = emptyRecord();
     recordStarted = false;
     expect = Expect.Value;
-    opts.onRecord(done);
+    opts.onRecord(record);
+    clearRecord(record);
   }
 
   function startValue(b: number): void {
@@ -288,7 +303,7 @@ export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
     if (expect !== Expect.Value || stack.length > 0) {
       if (recordStarted) opts.onDropped();
       recordStarted = false;
-      record = emptyRecord();
+      clearRecord(record);
       stack.length = 0;
     }
     expect = Expect.Value;
@@ -340,13 +355,21 @@ export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
     push(chunk, atMs) {
       chunkAtMs = atMs;
       let from = 0;
+      // The framing is known from the first byte that is not blank, so an NDJSON answer's first
+      // line can be read whole (parsedLine) like the others, not byte by byte.
+      if (format === null) {
+        while (from < chunk.length && isWs(chunk[from]!)) from += 1;
+        if (from === chunk.length) return;
+        format = sniff(chunk[from]!);
+      }
       while (from < chunk.length) {
         // Between NDJSON records, each whole short line is parsed natively (parsedLine); anything
         // else, and any line parsedLine declines, goes through the byte scanner up to its newline.
         const atBoundary = format === 'json' && expect === Expect.Value && stack.length === 0 && !recordStarted;
         const nl = chunk.indexOf(Ch.Lf, from);
         const end = nl === -1 ? chunk.length : nl + 1;
-        if (!(atBoundary && nl !== -1 && parsedLine(chunk, from, nl))) scanBytes(chunk, from, end);
+        const whole = atBoundary && nl !== -1;
+        if (!(whole && (skipped(chunk, from, nl) || parsedLine(chunk, from, nl)))) scanBytes(chunk, from, end);
         from = end;
       }
     },
@@ -354,6 +377,10 @@ export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
       boundary();
     },
   };
+
+  function skipped(chunk: Uint8Array, from: number, nl: number): boolean {
+    return opts.skipLine?.(chunk, from, nl) ?? false;
+  }
 
   /**
    * One whole NDJSON line read with JSON.parse, which is native and several times cheaper per
@@ -373,9 +400,12 @@ export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
       return false;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-    const found = emptyRecord();
-    if (!collect(value, '', 1, found)) return false;
-    opts.onRecord(found);
+    if (!collect(value, '', 1, record)) {
+      clearRecord(record);
+      return false;
+    }
+    opts.onRecord(record);
+    clearRecord(record);
     return true;
   }
 
@@ -400,13 +430,6 @@ export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
   function scanBytes(chunk: Uint8Array, from: number, end: number): void {
     for (let i = from; i < end; i += 1) {
       const b = chunk[i]!;
-      if (format === null) {
-        if (isWs(b)) continue;
-        // Sniff the framing from the first byte rather than trusting the content type: an SSE
-        // stream opens with a field or a comment; anything else is read as NDJSON, whose line
-        // framing recovers from garbage.
-        format = SSE_FIRST_BYTES.has(b) ? 'sse' : 'json';
-      }
       if (format === 'sse') sseByte(b);
       else ndjsonByte(b);
       // Inside a string nobody reads (answer text, ids), jump to the next byte that matters.
@@ -417,6 +440,15 @@ export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
       }
     }
   }
+}
+
+/**
+ * The framing, from the first byte that is not blank, rather than from the content type: an SSE
+ * stream opens with a field or a comment; anything else is read as NDJSON, whose line framing
+ * recovers from garbage.
+ */
+function sniff(first: number): 'sse' | 'json' {
+  return SSE_FIRST_BYTES.has(first) ? 'sse' : 'json';
 }
 
 /** Lines longer than this (the final `/api/generate` line with a long `context`) are byte-scanned: memory stays bounded. */

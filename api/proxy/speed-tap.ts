@@ -40,10 +40,14 @@ export interface SpeedReading {
   endedAtMs: number;
   /** First byte that carried generated text (or thinking), as `nowMs` saw it. */
   firstContentAtMs: number | null;
+  /** OpenAI SSE only (null for native answers, which carry Ollama's own timings). */
   lastContentAtMs: number | null;
   ttftMs: number | null;
-  /** Records (lines, events) that carried content: the token count when no usage was sent. */
-  contentRecords: number;
+  /**
+   * OpenAI SSE only: events that carried content, the token count when no usage was sent. Null for
+   * native answers, whose token lines after the first are not read (see skipLine below).
+   */
+  contentRecords: number | null;
   /** Complete records read (1 for a "stream": false answer, where TTFT is the whole answer). */
   records: number;
   /** An `{"error": ...}` record was seen (a failed or cut answer is no measurement). */
@@ -62,6 +66,20 @@ export interface SpeedTapOptions {
   nowMs: () => number;
   /** When the request went upstream; default: nowMs() at creation. */
   startedAtMs?: number;
+}
+
+/**
+ * How every token line of a native answer opens and closes (PROTOCOLS.md §1.3: Go's encoding/json
+ * writes the response struct's fields in order, `model` first and `done` last, with no spaces).
+ */
+const TOKEN_LINE_HEAD = Buffer.from('{"model":');
+const TOKEN_LINE_TAIL = Buffer.from('"done":false}');
+
+/** chunk[at, at + bytes.length) holds exactly `bytes`. */
+function bytesAt(chunk: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  if (at < 0 || at + bytes.length > chunk.length) return false;
+  for (let i = 0; i < bytes.length; i += 1) if (chunk[at + i] !== bytes[i]) return false;
+  return true;
 }
 
 type Numeric = 'evalCount' | 'evalDurationNs' | 'promptEvalCount' | 'promptEvalDurationNs' | 'loadDurationNs' | 'totalDurationNs';
@@ -86,6 +104,11 @@ const CONTENT_PATHS: ReadonlySet<string> = new Set([
   'choices[].text',
   'choices[].message.content',
 ]);
+
+const NUMBER_PATHS: ReadonlySet<string> = new Set(NUMERIC_PATHS.keys());
+const STRING_PATHS: ReadonlySet<string> = new Set(['model']);
+/** {"error": "..."} (native, also mid-stream) or {"error": {...}} (OpenAI). */
+const FLAG_PATHS: ReadonlySet<string> = new Set(['error']);
 
 /**
  * @example
@@ -116,11 +139,10 @@ export function createSpeedTap(opts: SpeedTapOptions): SpeedTap {
   };
   let ended = false;
   const scanner = createRecordScanner({
-    numberPaths: new Set(NUMERIC_PATHS.keys()),
-    stringPaths: new Set(['model']),
+    numberPaths: NUMBER_PATHS,
+    stringPaths: STRING_PATHS,
     contentPaths: CONTENT_PATHS,
-    // {"error": "..."} (native, also mid-stream) or {"error": {...}} (OpenAI).
-    flagPaths: new Set(['error']),
+    flagPaths: FLAG_PATHS,
     onRecord(record) {
       reading.records += 1;
       // Later records win: the metrics come on the last line.
@@ -132,13 +154,24 @@ export function createSpeedTap(opts: SpeedTapOptions): SpeedTap {
       if (model !== undefined && model !== '') reading.model = model;
       if (record.flags.has('error')) reading.errored = true;
       if (record.contentAtMs !== null) {
-        reading.contentRecords += 1;
+        reading.contentRecords = (reading.contentRecords ?? 0) + 1;
         reading.firstContentAtMs ??= record.contentAtMs;
         reading.lastContentAtMs = record.contentAtMs;
       }
     },
     onDropped() {
       reading.droppedRecords += 1;
+    },
+    /**
+     * A native answer's token lines after the first content carry nothing the reading needs:
+     * Ollama sends its figures only on the `"done":true` line, and an error comes as a line of
+     * its own (`{"error":…}`). Reading each token line was most of the meter's cost per stream
+     * (issue 14). A line of any other shape (a newer field after `done`, anything unexpected) is read.
+     */
+    skipLine(chunk, from, to) {
+      if (reading.firstContentAtMs === null || !bytesAt(chunk, from, TOKEN_LINE_HEAD) || !bytesAt(chunk, to - TOKEN_LINE_TAIL.length, TOKEN_LINE_TAIL)) return false;
+      reading.records += 1;
+      return true;
     },
   });
 
@@ -151,6 +184,10 @@ export function createSpeedTap(opts: SpeedTapOptions): SpeedTap {
         ended = true;
         scanner.end();
         reading.format = scanner.format;
+        if (reading.format !== 'sse') {
+          reading.contentRecords = null;
+          reading.lastContentAtMs = null;
+        }
         reading.endedAtMs = opts.nowMs();
         if (reading.firstContentAtMs !== null) reading.ttftMs = Math.max(0, reading.firstContentAtMs - startedAtMs);
       }
@@ -197,7 +234,7 @@ export function speedSampleOf(reading: SpeedReading, source: SpeedSource, atMs: 
     };
   }
   if (reading.format !== 'sse' || reading.firstContentAtMs === null || reading.lastContentAtMs === null) return null;
-  const tokens = reading.evalCount ?? reading.contentRecords;
+  const tokens = reading.evalCount ?? reading.contentRecords ?? 0;
   const spanMs = reading.lastContentAtMs - reading.firstContentAtMs;
   const gen = tokens >= MIN_EVAL_TOKENS && spanMs >= MIN_SPAN_MS ? (tokens - 1) / (spanMs / 1000) : null;
   if (gen === null && reading.ttftMs === null) return null;

@@ -85,7 +85,7 @@ describe('native Ollama answers', () => {
       promptEvalDurationNs: 130079000,
       loadDurationNs: 6338219291,
       totalDurationNs: 10706818083,
-      contentRecords: 2,
+      contentRecords: null,
       records: 3,
       errored: false,
       droppedRecords: 0,
@@ -109,13 +109,13 @@ describe('native Ollama answers', () => {
         expect(figures(read([bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)]))).toEqual(whole);
       }
     }
-    expect(whole).toMatchObject({ model: 'llama3.2', evalCount: 282, evalDurationNs: 4535599000, loadDurationNs: 1334875, contentRecords: 1 });
+    expect(whole).toMatchObject({ model: 'llama3.2', evalCount: 282, evalDurationNs: 4535599000, loadDurationNs: 1334875, contentRecords: null });
   });
 
   it('escapes inside strings never end them early, wherever the cut falls', () => {
     const text = `{"model":"ns\\/m:1b","response":"say \\"eval_count\\":1, \\\\\\"}{ \\u00e9\\n","done":false}\n{"model":"ns/m:1b","response":"","done":true,"eval_count":40,"eval_duration":500000000}\n`;
     const whole = figures(read([text]));
-    expect(whole).toMatchObject({ model: 'ns/m:1b', evalCount: 40, contentRecords: 1, records: 2, droppedRecords: 0 });
+    expect(whole).toMatchObject({ model: 'ns/m:1b', evalCount: 40, records: 2, droppedRecords: 0 });
     for (const chunks of everySplit(text)) expect(figures(read(chunks))).toEqual(whole);
   });
 
@@ -127,13 +127,13 @@ describe('native Ollama answers', () => {
     tap.push(enc.encode(`T${lines[0]!.slice(lines[0]!.indexOf('"response":"') + 13)}\n`)); // 1020: "T…"
     tap.push(enc.encode(`${lines[1]}\n${lines[2]}\n`)); // 1030
     const r = tap.end(); // 1040
-    expect(r).toMatchObject({ startedAtMs: 1000, firstContentAtMs: 1020, lastContentAtMs: 1030, ttftMs: 20, endedAtMs: 1040, evalCount: 259 });
+    expect(r).toMatchObject({ startedAtMs: 1000, firstContentAtMs: 1020, ttftMs: 20, endedAtMs: 1040, evalCount: 259 });
   });
 
   it('counts an escaped character and thinking as content; an empty string is not', () => {
-    expect(read(['{"model":"m","response":"\\n","done":false}\n']).contentRecords).toBe(1);
-    expect(read(['{"model":"m","message":{"role":"assistant","content":"","thinking":"hm"},"done":false}\n']).contentRecords).toBe(1);
-    expect(read(['{"model":"m","response":"","done":false}\n']).contentRecords).toBe(0);
+    expect(read(['{"model":"m","response":"\\n","done":false}\n']).firstContentAtMs).not.toBeNull();
+    expect(read(['{"model":"m","message":{"role":"assistant","content":"","thinking":"hm"},"done":false}\n']).firstContentAtMs).not.toBeNull();
+    expect(read(['{"model":"m","response":"","done":false}\n']).firstContentAtMs).toBeNull();
     // A metric-shaped text inside the answer, or a key nested elsewhere, is not a metric.
     const r = read(['{"model":"m","response":"\\"eval_count\\":999","done":false}\n{"model":"m","options":{"eval_count":5},"eval_duration":7}\n']);
     expect(r.evalCount).toBeNull();
@@ -146,9 +146,27 @@ describe('native Ollama answers', () => {
     const body = `{"model":"qwen2.5:7b","created_at":"2026-08-21T10:00:00.3Z","response":"${text}","done":true,"done_reason":"stop","context":[${context}],"total_duration":5000000000,"load_duration":1000000,"prompt_eval_count":12,"prompt_eval_duration":20000000,"eval_count":300,"eval_duration":2500000000}`;
     expect(body.length).toBeGreaterThan(400 * 1024);
     const r = read([body]); // no trailing newline: the closed object is complete
-    expect(r).toMatchObject({ model: 'qwen2.5:7b', evalCount: 300, evalDurationNs: 2500000000, promptEvalCount: 12, records: 1, contentRecords: 1 });
+    expect(r).toMatchObject({ model: 'qwen2.5:7b', evalCount: 300, evalDurationNs: 2500000000, promptEvalCount: 12, records: 1 });
+    expect(r.firstContentAtMs).not.toBeNull();
     const sample = speedSampleOf(r, 'traffic', 5);
     expect(sample).toEqual({ atMs: 5, source: 'traffic', genTokPerSec: 120, promptTokPerSec: 600, ttftMs: null, loadMs: 1, latencyMs: null });
+  });
+
+  it('token lines after the first content are counted, not read; lines that may matter are read', () => {
+    const lines = GENERATE_NDJSON.split('\n');
+    // A token line that is not JSON at all would be dropped if it were read: skipped, it is only counted.
+    const garbledToken = '{"model":"llama3.2","response":"x",oops,"done":false}';
+    const r = read([`${lines[0]}\n${garbledToken}\n${lines[2]}\n`]);
+    expect(r).toMatchObject({ records: 3, droppedRecords: 0, evalCount: 259 });
+    // Before the first content nothing is skipped: the empty first line is read, and dropped when garbled.
+    expect(read([`${garbledToken}\n${lines[2]}\n`]).droppedRecords).toBe(1);
+    // A line with an error key is read even when it also says "done":false.
+    expect(read([`${lines[0]}\n{"error":"runner stopped","done":false}\n`]).errored).toBe(true);
+    // A token whose text is the word error is no error record.
+    expect(read([`${lines[0]}\n{"model":"llama3.2","response":"error","done":false}\n${lines[2]}\n`]).errored).toBe(false);
+    // The same line in two pieces is read byte by byte (and dropped when garbled).
+    const cut = garbledToken.length - 5;
+    expect(read([`${lines[0]}\n${garbledToken.slice(0, cut)}`, `${garbledToken.slice(cut)}\n${lines[2]}\n`]).droppedRecords).toBe(1);
   });
 
   it('a load or unload reply measures nothing; a mid-stream error marks the answer failed', () => {
@@ -200,7 +218,7 @@ describe('OpenAI-compatible answers', () => {
   it('one chat.completion JSON (no stream): counts from usage, but no sample (one total time says nothing apart)', () => {
     const body = `${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'llama3.2', system_fingerprint: 'fp_ollama', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 26, completion_tokens: 5, total_tokens: 31 } })}\n`;
     const r = read([body]);
-    expect(r).toMatchObject({ format: 'json', model: 'llama3.2', evalCount: 5, promptEvalCount: 26, contentRecords: 1 });
+    expect(r).toMatchObject({ format: 'json', model: 'llama3.2', evalCount: 5, promptEvalCount: 26, contentRecords: null });
     expect(speedSampleOf(r, 'traffic', 0)).toBeNull();
   });
 

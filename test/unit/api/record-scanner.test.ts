@@ -15,7 +15,8 @@ function records(chunks: readonly Uint8Array[]): { records: ScannedRecord[]; dro
     stringPaths: new Set(['model']),
     contentPaths: new Set(['response', 'message.content', 'choices[].delta.content']),
     flagPaths: new Set(['error']),
-    onRecord: (r) => out.push(r),
+    // A copy: the scanner reuses its record object once onRecord returns.
+    onRecord: (r) => out.push({ numbers: new Map(r.numbers), strings: new Map(r.strings), flags: new Set(r.flags), contentAtMs: r.contentAtMs }),
     onDropped: () => dropped++,
   });
   chunks.forEach((c, i) => s.push(c, i));
@@ -50,6 +51,27 @@ describe('createRecordScanner', () => {
     const shape = (r: { records: ScannedRecord[]; dropped: number }) => ({ dropped: r.dropped, records: r.records.map((x) => ({ ...x, contentAtMs: x.contentAtMs !== null })) });
     expect(shape(whole)).toEqual(shape(byByte));
     expect(whole.records.length).toBeGreaterThan(5);
+  });
+
+  it('skipLine: a whole line the caller skips is not read; a line in pieces always is', () => {
+    const asked: string[] = [];
+    const s = createRecordScanner({
+      numberPaths: new Set(['eval_count']),
+      stringPaths: new Set(),
+      contentPaths: new Set(),
+      flagPaths: new Set(),
+      onRecord: (r) => asked.push(`record ${r.numbers.get('eval_count') ?? '-'}`),
+      onDropped: () => asked.push('dropped'),
+      skipLine: (chunk, from, to) => {
+        const line = Buffer.from(chunk.subarray(from, to)).toString();
+        asked.push(`skip? ${line}`);
+        return line.startsWith('{"skip"');
+      },
+    });
+    s.push(enc.encode('{"skip":1,"eval_count":1}\n{"eval_count":2}\n{"skip":3,'), 0);
+    s.push(enc.encode('"eval_count":3}\n'), 1);
+    s.end();
+    expect(asked).toEqual(['skip? {"skip":1,"eval_count":1}', 'skip? {"eval_count":2}', 'record 2', 'record 3']);
   });
 
   it('a line over 4 KiB (a long `context`) is read byte by byte, to the same record', () => {
