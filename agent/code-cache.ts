@@ -18,8 +18,11 @@ import vm from 'node:vm';
 
 export interface CodeCacheDeps {
   readFile(file: string): Buffer | null;
-  /** Atomic (temporary file, then rename); may throw. */
-  writeFile(file: string, data: Buffer): void;
+  /**
+   * Atomic (temporary file, then rename); may throw. `data` is called once the file could be opened:
+   * serialising the cache costs tens of ms, wasted on a read-only install at every start.
+   */
+  writeFile(file: string, data: () => Buffer): void;
   /** Node's version and the V8-relevant command line (`process.version`, `process.execArgv`). */
   runtime: string;
   /** Arms the write of a fresh cache; main passes an unref'd timer, so a short command never writes. */
@@ -50,7 +53,7 @@ export function runWithCodeCache(bundle: string, deps: CodeCacheDeps): CacheOutc
   if (outcome !== 'accepted') {
     deps.later(() => {
       try {
-        deps.writeFile(cacheFile, script.createCachedData());
+        deps.writeFile(cacheFile, () => script.createCachedData());
       } catch {
         // A read-only install: every start compiles, as without a cache.
       }

@@ -4,7 +4,7 @@
  * (code-cache.ts). Like main.ts, an entry that touches the process; it only reads how node was
  * started, and writes the cache beside the bundle.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { runWithCodeCache } from './code-cache.js';
@@ -25,10 +25,15 @@ runWithCodeCache(fileURLToPath(new URL('./agent.cjs', import.meta.url)), {
   },
   writeFile: (file, data) => {
     const tmp = `${file}.${process.pid}.tmp`;
+    let fd: number | null = null;
     try {
-      writeFileSync(tmp, data);
+      fd = openSync(tmp, 'w', 0o644);
+      writeFileSync(fd, data());
+      closeSync(fd);
+      fd = null;
       renameSync(tmp, file);
     } finally {
+      if (fd !== null) closeSync(fd);
       rmSync(tmp, { force: true });
     }
   },

@@ -6,7 +6,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import vm from 'node:vm';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cacheFileFor, runWithCodeCache, type CodeCacheDeps } from '../../../agent/code-cache.js';
 
 interface Seen {
@@ -38,7 +39,7 @@ function deps(over: Partial<CodeCacheDeps> = {}): CodeCacheDeps & { pending: (()
         return null;
       }
     },
-    writeFile: (f, data) => writeFileSync(f, data),
+    writeFile: (f, data) => writeFileSync(f, data()),
     runtime: 'v20 test',
     later: (run) => pending.push(run),
     pending,
@@ -70,14 +71,17 @@ describe('the agent bundle runs through the code cache (issue 17)', () => {
     expect(runWithCodeCache(bundle, deps())).toBe('accepted');
   });
 
-  it('a cache that cannot be written (a read-only install) changes nothing', () => {
+  it('a cache that cannot be written (a read-only install) changes nothing, and is not serialised', () => {
+    const serialise = vi.spyOn(vm.Script.prototype, 'createCachedData');
     const d = deps({
       writeFile: () => {
-        throw new Error('EACCES');
+        throw new Error('EACCES: the file cannot be opened');
       },
     });
     expect(runWithCodeCache(bundle, d)).toBe('none');
     expect(() => d.pending[0]?.()).not.toThrow();
+    expect(serialise).not.toHaveBeenCalled();
+    serialise.mockRestore();
     expect(runWithCodeCache(bundle, deps())).toBe('none');
   });
 
