@@ -322,6 +322,14 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
         else log.warn(`peer ${node.name} is ${node.state}`, fields);
       };
       unsubscribe.push(registry.on('node-state', ({ node, from }) => logState(node, from)));
+      // Our requeries list the adverts held (known answers, RFC 6762 §7.1), which silences their
+      // owners: a member that went down is dropped from them, so its next answer is heard.
+      unsubscribe.push(
+        registry.on('node-state', ({ node }) => {
+          if (node.state !== 'down') return;
+          for (const [instance, nodeId] of instanceToNode) if (nodeId === node.nodeId) mdns?.forget(instance);
+        }),
+      );
       unsubscribe.push(registry.on('node-added', ({ node }) => node.state === 'up' && logState(node, 'new')));
       await checker.start(signal);
       endpoints.set(opts.endpoints());

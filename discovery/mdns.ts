@@ -14,13 +14,15 @@
  *   TXT included, and scans that list for every packet. Issue 11: 20,000 distinct names with 8 KB TXT
  *   grew RSS by 135 MB for good and crashed a 128 MB heap. So a sighting the caller does not keep
  *   is removed at once, kept ones expire after ENTRY_TTL_MS (peers answer our requery, which adds
- *   them back), and at most MAX_ENTRIES are kept.
+ *   them back), and at most MAX_ENTRIES are kept;
+ * - it neither sends nor honours known answers (RFC 6762 §7.1): we do both (known-answers.ts).
  */
 import { Bonjour, type Browser, type Service as BonjourService } from 'bonjour-service';
 import type { CancelTimer, Clock } from '../agent/kernel/clock.js';
 import { describeError } from '../agent/kernel/errors.js';
 import type { Service } from '../agent/kernel/lifecycle.js';
 import type { Logger } from '../agent/kernel/log.js';
+import { knownAnswerQuery, withoutKnownAnswers, type HeldAnswer, type MdnsQuery, type MdnsRecord } from './known-answers.js';
 import { MDNS_SERVICE_TYPE } from './txt-record.js';
 
 /** What the browser saw: a raw advert, to be decoded and verified by the caller. */
@@ -77,6 +79,46 @@ interface Instance {
   bonjour: Bonjour;
   browser: Browser;
   service: BonjourService;
+  /** bonjour-service's multicast-dns instance, when reachable: queries with known answers go out on it. */
+  mdns: MulticastDns | null;
+}
+
+/** The part of multicast-dns (bonjour-service's private `server.mdns`) used here. */
+interface MulticastDns {
+  query(packet: MdnsQuery): void;
+  listeners(event: 'query'): ((query: MdnsQuery, rinfo?: unknown) => void)[];
+  removeListener(event: 'query', listener: (query: MdnsQuery, rinfo?: unknown) => void): unknown;
+  on(event: 'query', listener: (query: MdnsQuery, rinfo?: unknown) => void): unknown;
+}
+
+/** bonjour-service 1.x's Server (lib/mdns-server.js): its socket and the records it answers with. */
+interface ServerInternals {
+  mdns?: MulticastDns & { on(e: 'error', l: (err: unknown) => void): unknown };
+  registry?: Record<string, MdnsRecord[] | undefined>;
+}
+
+/** The browsed name, as PTR questions and answers carry it. */
+const SERVICE_FQDN = `_${MDNS_SERVICE_TYPE}._tcp.local`;
+
+/**
+ * Makes the responder honour known answers (RFC 6762 §7.1): its one 'query' listener (the Server's
+ * respondToQuery) only sees the questions our own PTR records do not already answer for the asker.
+ * Returns the multicast-dns instance, or null when bonjour-service's internals are not as expected
+ * (then it answers every query, as before).
+ */
+function honourKnownAnswers(bonjour: Bonjour): MulticastDns | null {
+  const server = (bonjour as unknown as { server?: ServerInternals }).server;
+  const mdns = server?.mdns;
+  if (!mdns || typeof mdns.query !== 'function' || typeof mdns.listeners !== 'function') return null;
+  const responders = mdns.listeners('query');
+  const respond = responders[0];
+  if (responders.length !== 1 || !respond) return mdns;
+  mdns.removeListener('query', respond);
+  mdns.on('query', (query, rinfo) => {
+    const rest = withoutKnownAnswers(query, server.registry?.PTR ?? []);
+    if (rest.questions.length > 0) respond(rest, rinfo);
+  });
+  return mdns;
 }
 
 export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
@@ -137,14 +179,26 @@ export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
     forget(browser, (s) => now - (sightedAtMs.get(s) ?? 0) > ENTRY_TTL_MS);
   };
 
+  /** The adverts this browser holds, as known answers for its next query (RFC 6762 §7.1). */
+  const held = (browser: Browser): HeldAnswer[] => {
+    const list = (browser as unknown as BrowserInternals)._services;
+    if (!Array.isArray(list)) return [];
+    return list.flatMap((s) => {
+      const atMs = sightedAtMs.get(s);
+      return typeof s.fqdn === 'string' && typeof s.ttl === 'number' && atMs !== undefined ? [{ fqdn: s.fqdn, ttlSec: s.ttl, lastSeenMs: atMs }] : [];
+    });
+  };
+
   // RFC 6762 §5.2 continuous querying: 1 s, 2 s, 4 s, … up to the cap. Machines that boot together
   // miss each other's first announcements; these early queries find them within seconds (issue 17).
+  // Each lists the adverts already held, so only peers not yet known answer (§7.1).
   const requery = (delayMs: number): void => {
     if (!running) return;
     cancelRequery = opts.clock.setTimeout(() => {
       for (const i of instances) {
         expire(i.browser);
-        i.browser.update();
+        if (i.mdns) i.mdns.query(knownAnswerQuery(SERVICE_FQDN, held(i.browser), opts.clock.nowMs()));
+        else i.browser.update();
       }
       requery(Math.min(delayMs * 2, opts.requeryMaxMs ?? 3_600_000));
     }, delayMs);
@@ -159,7 +213,8 @@ export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
       for (const target of targets) {
         const bonjour = createBonjour(target, onSocketError);
         // bonjour-service keeps its multicast-dns instance private; its 'error' event is unhandled there.
-        (bonjour as unknown as { server?: { mdns?: { on(e: string, l: (err: unknown) => void): void } } }).server?.mdns?.on('error', onSocketError);
+        (bonjour as unknown as { server?: ServerInternals }).server?.mdns?.on('error', onSocketError);
+        const mdns = honourKnownAnswers(bonjour);
         const service = publish(bonjour);
         const browser = bonjour.find({ type: MDNS_SERVICE_TYPE });
         const onService = (service: BonjourService): void => sighted(browser, service);
@@ -167,7 +222,7 @@ export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
         browser.on('txt-update', onService);
         browser.on('srv-update', onService);
         browser.on('down', (s: BonjourService) => opts.onGoodbye(s.name));
-        instances.push({ bonjour, browser, service });
+        instances.push({ bonjour, browser, service, mdns });
       }
       opts.log.info('mDNS: announcing and browsing', {
         instance: opts.instanceName,

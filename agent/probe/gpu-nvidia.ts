@@ -59,18 +59,29 @@ export const NVIDIA_ABSENT_RECHECK_MS = 5 * 60_000;
 
 /**
  * One reader for every probe that asks (hardware, activity), so an absent nvidia-smi is
- * remembered once for all of them. Failures are not remembered: they are reported each time.
+ * remembered once for all of them, and asks at the same moment share one run. Failures are not
+ * remembered: they are reported each time.
  *
  * @example
  * const nvidia = createNvidiaReader({ exec: nodeExec, platform: 'linux', nowMs: clock.nowMs });
  */
 export function createNvidiaReader(deps: NvidiaDeps & { nowMs: () => number }): NvidiaReader {
   let absentUntilMs = -Infinity;
+  /** The run under way: both probes start together at start-up, and share one nvidia-smi (issue 17). */
+  let running: Promise<GpuFacts[]> | null = null;
   return async (signal) => {
     if (deps.nowMs() < absentUntilMs) return [];
-    const gpus = await readNvidiaGpus(deps, signal);
-    if (gpus.length === 0) absentUntilMs = deps.nowMs() + NVIDIA_ABSENT_RECHECK_MS;
-    return gpus;
+    if (running) return running;
+    const run = readNvidiaGpus(deps, signal)
+      .then((gpus) => {
+        if (gpus.length === 0) absentUntilMs = deps.nowMs() + NVIDIA_ABSENT_RECHECK_MS;
+        return gpus;
+      })
+      .finally(() => {
+        if (running === run) running = null;
+      });
+    running = run;
+    return run;
   };
 }
 

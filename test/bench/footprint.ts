@@ -1,11 +1,12 @@
 /**
- * npm run bench:footprint [-- --duration-sec 60] [--node-flags='--max-semi-space-size=4 …']
+ * npm run bench:footprint [-- --duration-sec 60] [--node-flags='--max-semi-space-size=4 …'] [--main FILE]
  *
  * RSS and CPU of an idle agent with every probe running on its default interval, against a fake
  * Ollama and a fake Immich ML on loopback (so the service probes do real HTTP work). Linux only:
  * reads /proc. Measures the built agent that `npm start` runs. Prints figures; asserts nothing (targets: RSS ≤ 70 MB, CPU ≤ 1 % of one core).
  * `--node-flags` (with =: the value starts with a dash) replaces the node flags of `npm start`, to
- * compare settings such as the young generation's size (issue 14).
+ * compare settings such as the young generation's size (issue 14). `--main FILE` runs another build's
+ * entry (an older dist/ kept aside), for before/after figures.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -18,11 +19,11 @@ import { fileURLToPath } from 'node:url';
 import { cleanEnv, freePort } from '../helpers/cli.js';
 
 /** The built agent with the node flags of `npm start` (read from package.json, so they cannot drift). */
-const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
 const START_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 
-const { values } = parseArgs({ options: { 'duration-sec': { type: 'string', default: '60' }, 'node-flags': { type: 'string' } } });
+const { values } = parseArgs({ options: { 'duration-sec': { type: 'string', default: '60' }, 'node-flags': { type: 'string' }, main: { type: 'string' } } });
+const DIST_MAIN = values.main ? path.resolve(values.main) : fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
 const NODE_FLAGS = values['node-flags']?.split(' ').filter(Boolean) ?? START_FLAGS;
 const durationSec = Number(values['duration-sec']);
 const TICKS_PER_SEC = 100; // USER_HZ on Linux

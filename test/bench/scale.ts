@@ -1,5 +1,5 @@
 /**
- * npm run bench:scale [-- --sizes 2,5,10,20 --idle-sec 60 --settle-sec 30 --form-timeout-sec 120 --keep-logs DIR --cpu-prof-dir DIR]
+ * npm run bench:scale [-- --sizes 2,5,10,20 --idle-sec 60 --settle-sec 30 --form-timeout-sec 120 --keep-logs DIR --cpu-prof-dir DIR --main FILE]
  *
  * The mesh after a power cut (issue 17): N agents in network namespaces, each with its own host
  * name (`unshare --uts`), all started within one second, with real mDNS on the lab's bridge. For each
@@ -7,7 +7,8 @@
  *  - formation: the time from the first start until every agent lists every other as up (from the
  *    agents' own `peer X is up` log lines; ISO ms timestamps, one clock), and the same from the
  *    moment the last agent was ready (on a 2-core box, starting 20 agents alone takes seconds of CPU
- *    that real machines, each with its own, do not share);
+ *    that real machines, each with its own, do not share), and the CPU each agent used until then
+ *    (with the processes it ran: lscpu …), which the other load of a shared box does not change;
  *  - idle CPU per agent (% of one core, from /proc/<pid>/stat) over `--idle-sec`, from `--settle-sec`
  *    after formation, and RSS;
  *  - the time until every other agent logs a SIGKILLed agent as down.
@@ -15,7 +16,8 @@
  * installed agent. Prints figures; asserts nothing (DESIGN.md §7). Needs root; cleans up its
  * namespaces and processes, also on failure. `--cpu-prof-dir DIR` writes a V8 CPU profile of each
  * agent but the killed one (node --cpu-prof) to DIR/n<N>/<host>/, stopping them with SIGTERM so they
- * can; read the idle part with test/bench/cpu-profile-summary.ts.
+ * can; read the idle part with test/bench/cpu-profile-summary.ts. `--main FILE` runs another build's
+ * entry (an older dist/ kept aside) instead of this one's, for before/after figures on one box.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     'form-timeout-sec': { type: 'string', default: '120' },
     'keep-logs': { type: 'string' },
     'cpu-prof-dir': { type: 'string' },
+    main: { type: 'string' },
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
@@ -43,7 +46,7 @@ const FORM_TIMEOUT_MS = Number(values['form-timeout-sec']) * 1000;
 const KILL_TIMEOUT_MS = 30_000;
 const KEY = 'bench-scale-mesh-key-0123456789ab';
 const PORT = 7650;
-const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
+const DIST_MAIN = values.main ? path.resolve(values.main) : fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
 const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 const CLOCK_TICKS = 100; // USER_HZ on Linux
@@ -59,12 +62,15 @@ interface Running {
   out: string;
 }
 
-/** CPU seconds used so far by a process (utime + stime, /proc/<pid>/stat fields 14 and 15). */
-async function cpuSec(pid: number): Promise<number> {
+/**
+ * CPU seconds used so far by a process (utime + stime, /proc/<pid>/stat fields 14 and 15), with
+ * `children` also by the child processes it has waited for (cutime + cstime, fields 16 and 17).
+ */
+async function cpuSec(pid: number, children = false): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
   if (stat === null) return Number.NaN; // the agent exited
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return (Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0)) / CLOCK_TICKS;
 }
 
 async function rssMb(pid: number): Promise<number> {
@@ -138,6 +144,7 @@ async function runSize(n: number): Promise<Record<string, string>> {
       }
       return last;
     }, FORM_TIMEOUT_MS);
+    const cpuUntilFormed = await Promise.all(agents.map((a) => cpuSec(a.child.pid ?? 0, true)));
     const readyTimes = agents.map((a) => Date.parse(/^(\S+) \S+\s+agent ready/m.exec(a.out)?.[1] ?? ''));
     const lastReady = Math.max(...readyTimes.filter((t) => Number.isFinite(t)));
     let missing = 0;
@@ -149,9 +156,9 @@ async function runSize(n: number): Promise<Record<string, string>> {
     // Idle: every agent's CPU over the window, once formed (or after the timeout) and settled.
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const pids = agents.map((a) => a.child.pid ?? 0);
-    const cpu0 = await Promise.all(pids.map(cpuSec));
+    const cpu0 = await Promise.all(pids.map((pid) => cpuSec(pid)));
     await new Promise((r) => setTimeout(r, IDLE_MS));
-    const cpu1 = await Promise.all(pids.map(cpuSec));
+    const cpu1 = await Promise.all(pids.map((pid) => cpuSec(pid)));
     const pct = cpu1.map((c, i) => ((c - (cpu0[i] ?? 0)) / (IDLE_MS / 1000)) * 100);
     const rss = await Promise.all(pids.map(rssMb));
 
@@ -179,6 +186,7 @@ async function runSize(n: number): Promise<Record<string, string>> {
       N: String(n),
       formation: formedAt === null ? `not formed in ${FORM_TIMEOUT_MS / 1000} s (${missing} of ${n * (n - 1)} sightings missing)` : `${((formedAt - t0) / 1000).toFixed(1)} s`,
       'formation after the last ready': formedAt === null ? '-' : `${(Math.max(0, formedAt - lastReady) / 1000).toFixed(1)} s`,
+      'CPU / agent until formed (median)': `${median(cpuUntilFormed).toFixed(2)} s`,
       'idle CPU / agent (median, max)': `${median(pct).toFixed(2)} %, ${Math.max(...alive(pct)).toFixed(2)} %${exited.length ? ` (${exited.length} exited)` : ''}`,
       'RSS / agent (median)': `${median(rss).toFixed(1)} MB`,
       'SIGKILL → down on all': downAt === null ? `not within ${KILL_TIMEOUT_MS / 1000} s` : `${((downAt - tKill) / 1000).toFixed(1)} s`,

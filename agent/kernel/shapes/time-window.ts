@@ -34,16 +34,28 @@ export const timeWindowSchema = z
   // Equal ends would be ambiguous (empty or a whole day?); make the user say which.
   .refine((w) => w.from !== w.to, { message: 'from and to must differ (use 00:00–24:00 for a whole day)', path: ['to'] });
 
+/** Zones already checked. Bounded: an advert may carry any string, a mesh has a handful of zones. */
+const checkedZones = new Map<string, boolean>();
+const MAX_CHECKED_ZONES = 64;
+
 /**
- * Whether `tz` is an IANA zone this runtime knows.
+ * Whether `tz` is an IANA zone this runtime knows. Remembered per zone: every peer advert carries its
+ * offer's zone, and a formatter per check cost more CPU (and young-generation garbage) than anything
+ * else in parsing an advert while 20 agents formed a mesh (issue 17).
  * @example isValidTimeZone('Europe/London') === true; isValidTimeZone('Mars/Base') === false
  */
 export function isValidTimeZone(tz: string): boolean {
+  const known = checkedZones.get(tz);
+  if (known !== undefined) return known;
+  let valid: boolean;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
+    valid = true;
   } catch (err) {
-    if (err instanceof RangeError) return false;
-    throw err;
+    if (!(err instanceof RangeError)) throw err;
+    valid = false;
   }
+  if (checkedZones.size >= MAX_CHECKED_ZONES) checkedZones.clear();
+  checkedZones.set(tz, valid);
+  return valid;
 }

@@ -36,6 +36,13 @@ describe('health-check schedule (issue 17)', () => {
     expect(due.slice(1)).toEqual(['n0', 'n1', 'n2']);
   });
 
+  it('a suspect peer (heard from just before it failed) goes before up peers that are merely due: a crash is settled within a round', () => {
+    const now = 1_000_000;
+    const nodes = [...Array.from({ length: 19 }, (_, i) => ({ nodeId: `n${i}`, up: true, lastSeenMs: now - 10_000 + i })), { nodeId: 'crashed', up: false, lastSeenMs: now - 300 }];
+    expect(dueChecks(nodes, now, { intervalMs: 1000, maxChecksPerSec: 1, inFlight: none, serving: none })).toEqual(['crashed']);
+    expect(dueChecks(nodes, now, { intervalMs: 1000, maxChecksPerSec: 1, inFlight: none, serving: new Set(['n3']) })).toEqual(['n3']);
+  });
+
   it('a serving node is checked every interval even in a large mesh; the others at the slower pace', () => {
     const now = 1_000_000;
     const nodes = Array.from({ length: 19 }, (_, i) => ({ nodeId: `n${i}`, up: true, lastSeenMs: now - 1500 }));

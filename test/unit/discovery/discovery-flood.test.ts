@@ -115,4 +115,16 @@ describe('discovery under an mDNS flood', () => {
     expect(fetches).toBe(2);
     expect(t.registry.get(nodeId)?.state).toBe('up');
   });
+
+  it('a member that goes down is dropped from the adverts held, so its answer to our next query (known answers) is heard', async () => {
+    const nodeId = (1).toString(16).padStart(32, 'b');
+    const t = await setup(() => Promise.resolve({ seq: 1, advert: sampleAdvert({ nodeId, name: 'member' }), responderId: nodeId, addr: '10.0.0.13:7650' }));
+    t.mdns.respond(advert('member', member(1)), '10.0.0.13');
+    await settle();
+    expect(t.registry.get(nodeId)?.state).toBe('up');
+    expect(t.browser().services.map((s) => s.name)).toEqual(['member']);
+    t.registry.recordCheck(nodeId, 'http://10.0.0.13:7650', { ok: false, error: 'connection refused', definitive: true }, t.clock.nowMs());
+    expect(t.registry.get(nodeId)?.state).toBe('down');
+    expect(t.browser().services).toHaveLength(0);
+  });
 });

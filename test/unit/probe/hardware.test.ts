@@ -116,6 +116,16 @@ describe('one NVIDIA reader for the hardware and activity probes', () => {
     await createHardwareProbe({ si: fakeSi(), exec, fs: createFakeFs({}), platform: 'linux', arch: 'x64', nvidia })();
     expect(exec.calls).toHaveLength(1);
   });
+
+  it('both probes asking at once (at start-up) share one nvidia-smi run', async () => {
+    const exec = createFakeExec({});
+    const nvidia = createNvidiaReader({ exec, platform: 'linux', nowMs: () => 0 });
+    await Promise.all([
+      createGpuUtilizationReader({ exec, platform: 'linux', fs: createFakeFs({}), nowMs: () => 0, nvidia })(),
+      createHardwareProbe({ si: fakeSi(), exec, fs: createFakeFs({}), platform: 'linux', arch: 'x64', nvidia })(),
+    ]);
+    expect(exec.calls).toHaveLength(1);
+  });
 });
 
 describe('probeHardware on Windows', () => {

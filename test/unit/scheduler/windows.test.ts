@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { wallTimeAt } from '../../../agent/kernel/wall-clock.js';
 import { formatDuration, formatLocalTime, formatWindow, windowState } from '../../../scheduler/windows.js';
 import { DAYS, isValidTimeZone, timeWindowSchema, type Day, type TimeWindow } from '../../../agent/kernel/shapes/time-window.js';
@@ -139,6 +139,19 @@ describe('validation', () => {
     ['Mars/Base', false],
     ['', false],
   ])('isValidTimeZone(%j) = %s', (tz, valid) => expect(isValidTimeZone(tz)).toBe(valid));
+
+  it('checks each zone once: every peer advert carries one (issue 17)', () => {
+    const formatter = vi.spyOn(Intl, 'DateTimeFormat');
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect(isValidTimeZone('Asia/Tokyo')).toBe(true);
+        expect(isValidTimeZone('Venus/Base')).toBe(false);
+      }
+      expect(formatter).toHaveBeenCalledTimes(2);
+    } finally {
+      formatter.mockRestore();
+    }
+  });
 
   it('defaults days to all seven and accepts a whole day', () => {
     expect(timeWindowSchema.parse({ from: '22:00', to: '07:00' })).toEqual({ days: [...DAYS], from: '22:00', to: '07:00' });
