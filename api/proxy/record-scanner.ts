@@ -90,6 +90,8 @@ const enum Expect {
 
 interface Frame {
   array: boolean;
+  /** An array whose elements hold nothing wanted: runs of plain scalars in it are skipped whole (skipScalars). */
+  unwanted: boolean;
   /** The path of this container itself; its values sit at `valuePath`. */
   path: string;
   /** The path of the value read next in this container (kept so no value rebuilds it). */
@@ -126,6 +128,7 @@ const UNMATCHABLE = '\u0000';
  *   scanner.end();
  */
 export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
+  const wantedPrefixes = prefixesOf([opts.numberPaths, opts.stringPaths, opts.contentPaths, opts.flagPaths]);
   let format: 'json' | 'sse' | null = null;
   let expect = Expect.Value;
   const stack: Frame[] = [];
@@ -180,7 +183,8 @@ export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
     if (opts.flagPaths.has(p)) record.flags.add(p);
     if (b === Ch.LBrace || b === Ch.LBracket) {
       if (stack.length >= MAX_DEPTH) return fail();
-      stack.push({ array: b === Ch.LBracket, path: p, valuePath: b === Ch.LBracket ? `${p}[]` : UNMATCHABLE });
+      const array = b === Ch.LBracket;
+      stack.push({ array, unwanted: array && !wantedPrefixes.has(`${p}[]`), path: p, valuePath: array ? `${p}[]` : UNMATCHABLE });
       expect = b === Ch.LBrace ? Expect.KeyOrEnd : Expect.ValueOrEnd;
       return;
     }
@@ -426,9 +430,39 @@ export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
     return true;
   }
 
+  /**
+   * Where a run of plain scalars in an unwanted array (`1, 2, 3,`) that starts at `i` ends, just after
+   * its last comma; `i` when there is none. Reading them byte by byte changes nothing but the
+   * position: the final `/api/generate` line carries every token id of the conversation in
+   * `context`, tens of KiB that cost the meter ~25 ns a byte (issue 14). Elements that are not plain
+   * scalars, and the last one, are read as usual, so a record is dropped exactly when it was before.
+   */
+  function skipScalars(chunk: Uint8Array, i: number, end: number): number {
+    let j = i;
+    let safe = i;
+    for (;;) {
+      while (j < end && isWs(chunk[j]!)) j += 1;
+      const start = j;
+      while (j < end && isScalarByte(chunk[j]!)) j += 1;
+      if (j === start) return safe;
+      while (j < end && isWs(chunk[j]!)) j += 1;
+      if (j >= end || chunk[j] !== Ch.Comma) return safe;
+      j += 1;
+      safe = j;
+    }
+  }
+
   /** The byte scanner over chunk[from, end). */
   function scanBytes(chunk: Uint8Array, from: number, end: number): void {
     for (let i = from; i < end; i += 1) {
+      if (format === 'json' && (expect === Expect.Value || expect === Expect.ValueOrEnd) && stack.at(-1)?.unwanted === true) {
+        const after = skipScalars(chunk, i, end);
+        if (after > i) {
+          expect = Expect.Value; // just after a comma in the array
+          i = after - 1;
+          continue;
+        }
+      }
       const b = chunk[i]!;
       if (format === 'sse') sseByte(b);
       else ndjsonByte(b);
@@ -440,6 +474,19 @@ export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
       }
     }
   }
+}
+
+/** Every path a wanted path lies under (`choices`, `choices[]`, `choices[].delta`, …), and the paths themselves. */
+function prefixesOf(sets: readonly ReadonlySet<string>[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const set of sets) {
+    for (const p of set) {
+      out.add(p);
+      for (let i = 0; i < p.length; i += 1) if (p[i] === '.' || p.startsWith('[]', i)) out.add(p.slice(0, i));
+      for (let i = p.indexOf('[]'); i !== -1; i = p.indexOf('[]', i + 2)) out.add(p.slice(0, i + 2));
+    }
+  }
+  return out;
 }
 
 /**

@@ -53,6 +53,41 @@ describe('createRecordScanner', () => {
     expect(whole.records.length).toBeGreaterThan(5);
   });
 
+  it('long lines with arrays nobody reads (a 4,000-token context) give the same records as one byte at a time', () => {
+    const ints = Array.from({ length: 1500 }, (_, i) => 128_000 + i).join(',');
+    const long = [
+      `{"model":"m","context":[${ints}],"eval_count":9}`,
+      `{"model":"m","context":[${ints},,1],"eval_count":9}`, // garbage deep in the run: dropped either way
+      `{"model":"m","context":[ ${ints.replaceAll(',', ' , ')} , true, null, -1.5e3 ,7 ],"eval_count":8}`,
+      `{"model":"m","context":[[${ints}],{"eval_count":5},"s",[${ints}]],"eval_count":7}`,
+      `{"model":"m","context":[${ints}x y],"eval_count":6}`, // two scalars with no comma: dropped either way
+    ];
+    expect(long.every((l) => l.length > 4096)).toBe(true);
+    const text = `${long.join('\n')}\n`;
+    const whole = records([enc.encode(text)]);
+    const byByte = records([...enc.encode(text)].map((b) => Uint8Array.of(b)));
+    expect(whole).toEqual(byByte); // no content here, so chunk times do not show
+    expect(whole.records.map((r) => r.numbers.get('eval_count'))).toEqual([9, 8, 7]);
+    expect(whole.dropped).toBe(2);
+    // Cut anywhere, the same.
+    for (let cut = 1; cut < text.length; cut += 97) expect(records([enc.encode(text.slice(0, cut)), enc.encode(text.slice(cut))]).records.length).toBe(3);
+  });
+
+  it('an array under a wanted path is read element by element', () => {
+    const got: number[] = [];
+    const s = createRecordScanner({
+      numberPaths: new Set(['counts[]']),
+      stringPaths: new Set(),
+      contentPaths: new Set(),
+      flagPaths: new Set(),
+      onRecord: (r) => got.push(r.numbers.get('counts[]') ?? -1),
+      onDropped: () => got.push(-2),
+    });
+    s.push(enc.encode(`{"counts":[${Array.from({ length: 1500 }, (_, i) => i).join(',')},"end"]}\n`), 0);
+    s.end();
+    expect(got).toEqual([1499]); // the last number read wins: the elements before "end" were read
+  });
+
   it('skipLine: a whole line the caller skips is not read; a line in pieces always is', () => {
     const asked: string[] = [];
     const s = createRecordScanner({
