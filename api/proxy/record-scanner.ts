@@ -128,7 +128,8 @@ const UNMATCHABLE = '\u0000';
  *   scanner.end();
  */
 export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
-  const wantedPrefixes = prefixesOf([opts.numberPaths, opts.stringPaths, opts.contentPaths, opts.flagPaths]);
+  /** Made when the byte scanner first opens an array: most answers' lines are parsed whole (parsedLine) or skipped. */
+  let wantedPrefixes: ReadonlySet<string> | null = null;
   let format: 'json' | 'sse' | null = null;
   let expect = Expect.Value;
   const stack: Frame[] = [];
@@ -184,7 +185,8 @@ export function createRecordScanner(opts: RecordScannerOptions): RecordScanner {
     if (b === Ch.LBrace || b === Ch.LBracket) {
       if (stack.length >= MAX_DEPTH) return fail();
       const array = b === Ch.LBracket;
-      stack.push({ array, unwanted: array && !wantedPrefixes.has(`${p}[]`), path: p, valuePath: array ? `${p}[]` : UNMATCHABLE });
+      const unwanted = array && !(wantedPrefixes ??= prefixesOf([opts.numberPaths, opts.stringPaths, opts.contentPaths, opts.flagPaths])).has(`${p}[]`);
+      stack.push({ array, unwanted, path: p, valuePath: array ? `${p}[]` : UNMATCHABLE });
       expect = b === Ch.LBrace ? Expect.KeyOrEnd : Expect.ValueOrEnd;
       return;
     }
