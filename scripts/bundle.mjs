@@ -9,7 +9,7 @@
 // One file: esbuild splits only ES modules, and the lazy parts (CLI commands, OpenAPI, web pages)
 // cost little unused (V8 only pre-parses them; their bytecode is not in the cache).
 // systeminformation is required at run time by path (agent/si-node.ts) and stays in node_modules.
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -17,7 +17,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = new URL('../dist/agent/', import.meta.url);
 await rm(new URL('chunks', dist), { recursive: true, force: true });
 // Caches of an earlier build would be rejected anyway (V8 checks the source): not left lying around.
-for (const old of await import('node:fs/promises').then((fs) => fs.readdir(dist))) if (old.endsWith('.cache')) await rm(new URL(old, dist), { force: true });
+for (const old of await readdir(dist)) if (old.endsWith('.cache')) await rm(new URL(old, dist), { force: true });
 await build({
   absWorkingDir: root,
   entryPoints: ['dist/agent/main.js'],

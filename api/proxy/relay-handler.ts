@@ -11,7 +11,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Clock } from '../../agent/kernel/clock.js';
 import type { Logger } from '../../agent/kernel/log.js';
 import { socketLocal } from '../../discovery/peer-address.js';
-import { AUTH_HEADERS, signRelayResponse, type RequestVerifier } from '../../discovery/peer-auth.js';
+import { AUTH_HEADERS, header, signRelayResponse, type RequestVerifier } from '../../discovery/peer-auth.js';
 import { KINDS, type KindId } from '../../agent/kernel/kinds.js';
 import { finishExhausted, forwardEvent, forwardWithFailover, readBody } from './forward.js';
 import { kindErrorBody, sendKindError } from './kind-errors.js';
@@ -69,10 +69,7 @@ export function createRelayHandler(deps: RelayHandlerDeps) {
     if (sighted) {
       // A sign of life for discovery, read now (the socket may be gone later) and handed over once
       // the request is on its way: it need not cost the answer's first byte (issue 10's budget).
-      const sighting = sightingOf(checked.nodeId, req, (name) => {
-        const v = req.headers[name];
-        return typeof v === 'string' ? v : undefined;
-      });
+      const sighting = sightingOf(checked.nodeId, req, (name) => header(req.headers, name));
       setImmediate(() => sighted(sighting));
     }
     // Signed so the relaying agent can tell this node's answer from anything in between.
