@@ -11,14 +11,16 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { TimeoutError, type Clock } from '../../agent/kernel/clock.js';
 import { describeError } from '../../agent/kernel/errors.js';
 import type { KindId } from '../../agent/kernel/kinds.js';
-import { endToEndHeaders } from './headers.js';
+import { forwardedHeaders, type HeaderList } from './headers.js';
 import { AUTH_HEADERS } from '../../discovery/peer-auth.js';
-
-/** The client's own credentials and our peer-protocol headers stop here. */
-const CLIENT_HEADERS_DROPPED: ReadonlySet<string> = new Set(['authorization', 'accept-encoding', 'content-length', ...Object.values(AUTH_HEADERS)]);
 import type { ProxyRequestEvent } from './stats.js';
 import type { Target } from './targets.js';
 import { RELAY_RESPONSE_HEADERS, requestUpstream, type RelayCredentials } from './upstream.js';
+
+/** The client's own credentials and our peer-protocol headers stop here. */
+const CLIENT_HEADERS_DROPPED: ReadonlySet<string> = new Set(['authorization', 'accept-encoding', 'content-length', ...Object.values(AUTH_HEADERS)]);
+/** A rewritten answer's length differs from the upstream's. */
+const REWRITTEN_HEADERS_DROPPED: ReadonlySet<string> = new Set([...RELAY_RESPONSE_HEADERS, 'content-length']);
 
 export interface Attempt {
   target: Target;
@@ -70,19 +72,19 @@ export interface ForwardResult {
   /** Why the last candidate failed (exhausted), or the stream broke. */
   reason: string | null;
   /** The last retryable answer, to give to the client when every candidate failed. */
-  lastAnswer: { status: number; headers: OutgoingHttpHeaders; body: Buffer } | null;
+  lastAnswer: { status: number; headers: HeaderList; body: Buffer } | null;
 }
 
 type TryResult = { kind: 'response'; upstream: IncomingMessage } | { kind: 'failed'; reason: string };
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const NO_HEADERS: OutgoingHttpHeaders = {};
 
 export async function forwardWithFailover(opts: ForwardOptions): Promise<ForwardResult> {
   const { req, res, clock } = opts;
   const t0 = clock.monotonicMs();
-  const clientHeaders = endToEndHeaders(req.headers, CLIENT_HEADERS_DROPPED);
-  const answerHeaders = opts.answerHeaders ?? ((): OutgoingHttpHeaders => ({}));
-  const fromUpstream = (up: IncomingMessage): OutgoingHttpHeaders => endToEndHeaders(up.headers, RELAY_RESPONSE_HEADERS);
+  const clientHeaders = forwardedHeaders(req.rawHeaders, CLIENT_HEADERS_DROPPED);
+  const answerHeaders = opts.answerHeaders ?? ((): OutgoingHttpHeaders => NO_HEADERS);
   let clientGone = false;
   let current: http.ClientRequest | null = null;
   const onClose = (): void => {
@@ -148,12 +150,12 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
       const body = await readSome(up, MAX_ERROR_BODY_BYTES);
       if (opts.retryable(status, body.toString('utf8'))) {
         reason = `${attempt.target.name}: HTTP ${status} ${body.toString('utf8').slice(0, 200)}`;
-        lastAnswer = { status, headers: fromUpstream(up), body };
+        lastAnswer = { status, headers: forwardedHeaders(up.rawHeaders, RELAY_RESPONSE_HEADERS), body };
         opts.onFailover(attempt.target, `HTTP ${status}`);
         failovers++;
         continue;
       }
-      res.writeHead(status, { ...fromUpstream(up), ...attempt.headers, ...answerHeaders(status), 'content-length': body.length });
+      res.writeHead(status, forwardedHeaders(up.rawHeaders, RELAY_RESPONSE_HEADERS, [attempt.headers, answerHeaders(status), { 'content-length': body.length }]));
       res.end(body);
       return done('ok', status, attempt.target);
     }
@@ -177,9 +179,7 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
    */
   function relay(up: IncomingMessage, attempt: Attempt, status: number): Promise<ForwardResult> {
     const contentType = String(up.headers['content-type'] ?? '');
-    const headers = { ...fromUpstream(up), ...attempt.headers, ...answerHeaders(status) };
-    if (attempt.rewrite) delete headers['content-length'];
-    res.writeHead(status, headers);
+    res.writeHead(status, forwardedHeaders(up.rawHeaders, attempt.rewrite ? REWRITTEN_HEADERS_DROPPED : RELAY_RESPONSE_HEADERS, [attempt.headers, answerHeaders(status)]));
     const streamed = /ndjson|event-stream/.test(contentType);
     const answerMeter = meter;
     return new Promise((resolve) => {
@@ -321,7 +321,8 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
     };
     const onEnd = (): void => {
       done();
-      resolve(Buffer.concat(chunks));
+      // A small body comes in one piece: used as it is, not copied (issue 14).
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
     };
     const onError = (err: Error): void => {
       done();
@@ -345,8 +346,8 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
 export function finishExhausted(res: ServerResponse, result: ForwardResult, fallbackBody: () => string, answerHeaders: (status: number) => OutgoingHttpHeaders = () => ({})): void {
   if (result.outcome !== 'exhausted') return;
   // The body is made only when needed: building it for every request was measurable (issue 14).
-  const answer = result.lastAnswer ?? { status: 502, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Buffer.from(fallbackBody()) };
-  res.writeHead(answer.status, { ...answer.headers, ...answerHeaders(answer.status), 'content-length': answer.body.length });
+  const answer = result.lastAnswer ?? { status: 502, headers: ['content-type', 'application/json; charset=utf-8'], body: Buffer.from(fallbackBody()) };
+  res.writeHead(answer.status, forwardedHeaders(answer.headers, undefined, [answerHeaders(answer.status), { 'content-length': answer.body.length }]));
   res.end(answer.body);
 }
 

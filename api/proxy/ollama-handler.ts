@@ -33,7 +33,7 @@ const LIST_MAX_AGE_MS: Record<ListPath, number> = { '/api/tags': 60_000, '/api/p
 /** GET a small JSON document from a target (its own service, or through its agent). */
 function getJson(target: Target, path: string, deps: Pick<OllamaHandlerDeps, 'agent' | 'clock' | 'relay'>, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const { request: req, authentic } = requestUpstream(target, { method: 'GET', path, headers: {}, body: Buffer.alloc(0), agent: deps.agent, relay: deps.relay });
+    const { request: req, authentic } = requestUpstream(target, { method: 'GET', path, headers: [], body: Buffer.alloc(0), agent: deps.agent, relay: deps.relay });
     req.on('response', (res) => {
       if (!authentic(res)) {
         res.destroy();
@@ -80,7 +80,7 @@ export function createOllamaHandler(deps: OllamaHandlerDeps) {
     onError: (t, err) => deps.log.debug('model list from a node failed', { node: t.name, error: describeError(err) }),
   });
   /** Each eligible node's list (model-list-cache.ts), merged. */
-  const list = async (path: ListPath): Promise<{ models: ModelEntry[]; served: Target[] }> => {
+  const list = async (path: ListPath): Promise<{ models: ModelEntry[]; served: readonly Target[] }> => {
     const targets = deps.routing.targets('ollama');
     return { models: mergeModelLists(await cache.lists(targets, path)), served: targets };
   };

@@ -14,7 +14,7 @@ import { targetFor, type Target } from './targets.js';
 
 export interface Routing {
   /** Eligible targets in the order to try them; `batchOnly` keeps the nodes that may take batch work. */
-  targets(kind: KindId, opts?: { model?: string; batchOnly?: boolean }): Target[];
+  targets(kind: KindId, opts?: { model?: string; batchOnly?: boolean }): readonly Target[];
   /** Why nothing can serve (for the 503), from the candidates' reasons. */
   whyNone(kind: KindId, model?: string): string;
   /** A node failed a routed request: tried last for `suspectMs`, and shown as unreachable (issue 10 §4). */
@@ -57,7 +57,7 @@ export function createRouting(opts: {
    * and for at most a second (a window boundary): an election per request was a fifth of the
    * proxy's own time in bench:proxy.
    */
-  const cache = new Map<string, { targets: Target[]; registryVersion: number; placement: unknown; atMs: number }>();
+  const cache = new Map<string, { targets: readonly Target[]; registryVersion: number; placement: unknown; atMs: number }>();
   const isSuspect = (kind: KindId, nodeId: string): boolean => (suspects.get(`${kind}:${nodeId}`)?.untilMs ?? 0) > opts.clock.nowMs();
   const routing: Routing = {
     targets(kind, o = {}) {
@@ -73,6 +73,8 @@ export function createRouting(opts: {
         if (cache.size > 256) cache.clear();
         cache.set(key, { targets, registryVersion: registry.version(), placement: elector.current(), atMs: nowMs });
       }
+      // Shared, not copied, while no node is suspect: the usual case, and a request's cost (issue 14).
+      if (suspects.size === 0) return targets;
       return [...targets.filter((t) => !isSuspect(kind, t.nodeId)), ...targets.filter((t) => isSuspect(kind, t.nodeId))];
     },
     whyNone(kind, model) {

@@ -5,8 +5,9 @@
  * answer counts only when the recipient signed its head (peer-auth.ts): an answer from anything
  * else is a failed attempt, and the next candidate gets the request.
  */
-import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import { AUTH_HEADERS, signRequest, verifyRelayResponse } from '../../discovery/peer-auth.js';
+import { appendHeaders, type HeaderList } from './headers.js';
 import type { Target } from './targets.js';
 
 /** What a relaying agent signs with: the mesh key and its own node id (null before start). */
@@ -24,21 +25,23 @@ export interface UpstreamRequest {
 
 export function requestUpstream(
   target: Target,
-  opts: { method: string; path: string; headers: OutgoingHttpHeaders; body: Buffer; agent: http.Agent; relay: RelayCredentials },
+  /** `headers`: the end-to-end fields to send (headers.ts), without Host and Content-Length. */
+  opts: { method: string; path: string; headers: readonly string[]; body: Buffer; agent: http.Agent; relay: RelayCredentials },
 ): UpstreamRequest {
   const path = `${target.pathPrefix}${opts.path}`;
-  const headers: OutgoingHttpHeaders = { ...opts.headers, 'content-length': opts.body.length };
+  // A list, not an object: node:http sends it as it is (headers.ts, issue 14).
+  const headers: HeaderList = [...opts.headers, 'content-length', String(opts.body.length)];
   let nonce: string | null = null;
   const key = opts.relay.key();
   if (target.via === 'relay') {
     if (key === null || target.dialled === null) throw new Error('cannot relay before the mesh key is loaded');
     const signed = signRequest({ key, nodeId: opts.relay.selfId(), to: target.nodeId, dialled: target.dialled, method: opts.method, path, body: opts.body, nowMs: opts.relay.nowMs() });
-    Object.assign(headers, signed);
+    appendHeaders(headers, signed);
     nonce = signed[AUTH_HEADERS.nonce] ?? null;
-    headers.host = target.dialled;
+    headers.push('host', target.dialled);
   } else {
     // Ollama bound to loopback refuses other Host headers (PROTOCOLS.md §1.1).
-    headers.host = `localhost:${target.port}`;
+    headers.push('host', `localhost:${target.port}`);
   }
   const request = http.request({ host: target.host, port: target.port, method: opts.method, path, headers, agent: opts.agent });
   return {

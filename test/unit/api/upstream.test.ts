@@ -28,7 +28,7 @@ async function serve(handler: http.RequestListener): Promise<number> {
 const relay = { key: () => KEY, selfId: () => HUB, nowMs: () => Date.now() };
 
 function call(target: Target, path: string): Promise<{ status: number; authentic: boolean; body: string }> {
-  const { request, authentic } = requestUpstream(target, { method: 'POST', path, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"model":"m"}'), agent, relay });
+  const { request, authentic } = requestUpstream(target, { method: 'POST', path, headers: ['content-type', 'application/json'], body: Buffer.from('{"model":"m"}'), agent, relay });
   return new Promise((resolve, reject) => {
     request.on('response', (res) => {
       let body = '';
@@ -51,6 +51,10 @@ describe('requestUpstream', () => {
     expect(r).toEqual({ status: 200, authentic: true, body: 'ok' });
     expect(seen!.url).toBe('/base/api/chat');
     expect(seen!.headers.host).toBe(`localhost:${port}`);
+    // The given fields and the body's length go with it, each once (headers.ts sends a list).
+    expect(seen!.headers['content-type']).toBe('application/json');
+    expect(seen!.headers['content-length']).toBe(String(Buffer.byteLength('{"model":"m"}')));
+    expect(seen!.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase()).sort()).toEqual(['connection', 'content-length', 'content-type', 'host']);
   });
 
   it('a relayed request is signed for its recipient and the address dialled; the signed answer is authentic', async () => {
