@@ -101,7 +101,10 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
 
   const tryOnce = (attempt: Attempt): Promise<TryResult> =>
     new Promise((resolve) => {
-      meter = null;
+      // Made before the request, not after: node:http writes it only once this turn's synchronous
+      // work and promise callbacks are done (the socket comes in a next tick), so whatever runs
+      // after `end()` delays the upstream's first byte (issue 14). Its clock starts a few µs early.
+      meter = opts.meter?.(attempt) ?? null;
       let started: ReturnType<typeof requestUpstream>;
       try {
         started = requestUpstream(attempt.target, { method: req.method ?? 'GET', path: attempt.path, headers: clientHeaders, body: attempt.body, agent: opts.agent, relay: opts.relay });
@@ -126,9 +129,6 @@ export async function forwardWithFailover(opts: ForwardOptions): Promise<Forward
         resolve({ kind: 'failed', reason: upstreamFailure(err) });
       });
       upstream.end(attempt.body);
-      // Made once the request is on its way: a meter's setup need not delay it (issue 14), and
-      // its clock then starts when the request went upstream.
-      meter = opts.meter?.(attempt) ?? null;
     });
 
   for (const attempt of opts.attempts) {
