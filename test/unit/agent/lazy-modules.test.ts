@@ -41,9 +41,41 @@ console.log(JSON.stringify(out));
 await server.stop();
 `;
 
+const PEER_EXCHANGE = `
+import http from 'node:http';
+import { peerRawListener } from './api/routes/peer.ts';
+import { createRequestVerifier } from './discovery/peer-auth.ts';
+import { createPeerClient } from './discovery/peer-client.ts';
+import { createPeerHttpClient } from './discovery/peer-transport.ts';
+import { systemClock } from './agent/kernel/clock.ts';
+import { sampleAdvert } from './test/helpers/sample-advert.ts';
+${LOADED}
+const KEY = 'lazy-modules-test-key-0123456789ab';
+const id = 'b'.repeat(32);
+const noop = () => undefined;
+const log = { debug: noop, info: noop, warn: noop, error: noop, once: noop, child: () => log };
+const verifier = createRequestVerifier({ key: KEY, selfId: () => id, nowMs: () => Date.now() });
+const listener = peerRawListener({ key: () => KEY, nowMs: () => Date.now(), log, nodeId: () => id, seq: () => 7, leaving: () => false, advert: () => sampleAdvert({ nodeId: id }), verifier: () => verifier, settings: {} });
+const server = http.createServer((req, res) => { if (!listener(req, res)) { res.writeHead(404); res.end(); } });
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const connections = createPeerHttpClient({});
+const client = createPeerClient({ key: KEY, selfId: 'a'.repeat(32), transport: connections.send, clock: systemClock, timeoutMs: 2000 });
+const url = 'http://127.0.0.1:' + server.address().port;
+const advert = await client.fetchAdvert(url);
+const ping = await client.ping(url);
+console.log(JSON.stringify({ seq: advert.seq, pingSeq: ping.seq, loaded: loaded() }));
+connections.close();
+server.closeAllConnections();
+server.close();
+`;
+
 describe('modules loaded when first needed', () => {
   it('the HTTP server loads neither node:http2 nor undici until Hono answers a first request, and then answers every one', async () => {
     expect(await run(SCRIPT)).toEqual({ atStart: 0, raw: 'raw', afterRaw: 0, hono: 'hono', afterHono: 2, hono2: 'hono' });
+  });
+
+  it('a peer exchange (ping and advert served raw, read by the peer client) loads neither', async () => {
+    expect(await run(PEER_EXCHANGE)).toEqual({ seq: 7, pingSeq: 7, loaded: 0 });
   });
 
   it('the composition root (every part of an agent) loads neither', async () => {
