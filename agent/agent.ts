@@ -10,7 +10,7 @@ import { webRoutes } from '../web/routes.js';
 import { ALL_KINDS, perKind } from './kernel/kinds.js';
 import type { Hono } from 'hono';
 import { createApp } from '../api/app.js';
-import { peerPingListener } from '../api/routes/peer.js';
+import { peerRawListener } from '../api/routes/peer.js';
 import { createHttpServer, type HttpServer } from '../api/server.js';
 import type { Discovery, PeerSighting } from '../discovery/discovery.js';
 import { createMemberChanges } from '../discovery/member-changes.js';
@@ -204,8 +204,8 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
     seq: () => seq,
     leaving: () => leaving,
   };
-  // The health check every member sends every other, served before Hono (issue 17).
-  const peerPing = peerPingListener({ ...peerDeps, advert, log: log.child('api').child('peer') });
+  // The health check every member sends every other, and the advert, served before Hono (issue 17).
+  const peerRaw = peerRawListener({ ...peerDeps, advert, log: log.child('api').child('peer') });
   const app = createApp({
     log: log.child('api'),
     advert,
@@ -369,7 +369,7 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
         proxy.agent.destroy();
       },
     });
-    http = createHttpServer({ fetch: app.fetch, raw: (req, res) => peerPing(req, res) || proxy.router.handle(req, res), host: config.api.host, port: config.api.port, clock: deps.clock, log: log.child('http') });
+    http = createHttpServer({ fetch: app.fetch, raw: (req, res) => peerRaw(req, res) || proxy.router.handle(req, res), host: config.api.host, port: config.api.port, clock: deps.clock, log: log.child('http') });
     await startService(http);
     for (const server of proxy.servers) await startService(server);
     if (signal.aborted) return;

@@ -9,9 +9,7 @@
  * would return unchanged (a canonical zone id, or an alias of UTC, which V8 names "UTC"); anything
  * else (an alias such as US/Pacific, a POSIX rule, no link: Windows, containers) asks `Intl` as before.
  */
-
-/** What V8 resolves to "UTC" (checked with `TZ=… node`, Node 20). */
-const UTC_ALIASES = new Set(['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT', 'UCT', 'Etc/UCT', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu', 'GMT0', 'Etc/GMT0', 'Greenwich', 'Etc/Greenwich', 'GMT+0', 'Etc/GMT+0', 'GMT-0', 'Etc/GMT-0']);
+import { UTC_ALIASES } from './kernel/shapes/time-window.js';
 
 const ZONEINFO = '/zoneinfo/';
 

@@ -2,10 +2,15 @@
  * The HTTP server as a Service around @hono/node-server. start() listens (port 0 picks a free one);
  * stop() stops accepting, lets in-flight requests finish for a short grace, then closes the rest,
  * so a stuck client cannot hold the agent's shutdown.
+ *
+ * @hono/node-server is loaded on the first request that Hono answers, not at start: its module
+ * loads node:http2 and Node's fetch implementation (undici), about 40 ms of CPU (issue 17: 20
+ * agents starting at once on 2 cores wait for each other's) and memory that an agent whose only
+ * traffic is peer pings, adverts and routed requests (served raw) never needs.
  */
 import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
+import type { getRequestListener } from '@hono/node-server';
 import type { Clock } from '../agent/kernel/clock.js';
 import { AgentError } from '../agent/kernel/errors.js';
 import type { Service } from '../agent/kernel/lifecycle.js';
@@ -41,6 +46,8 @@ export function applyKeepAlive(s: Server): void {
   s.headersTimeout = HEADERS_TIMEOUT_MS;
 }
 
+type HonoListener = ReturnType<typeof getRequestListener>;
+
 export interface HttpServer extends Service {
   /** The bound port (after start). */
   port(): number;
@@ -54,11 +61,25 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     port: () => boundPort,
     async start(signal) {
       if (signal.aborted || server) return;
-      const hono = opts.fetch ? getRequestListener(opts.fetch) : null;
+      const app = opts.fetch;
+      let hono: HonoListener | null = null;
+      let loading: Promise<HonoListener> | null = null;
+      const loadHono = (fetch: NonNullable<HttpServerOptions['fetch']>): Promise<HonoListener> =>
+        (loading ??= import('@hono/node-server').then((m) => (hono = m.getRequestListener(fetch))));
       const s = createServer((req, res) => {
         if (opts.raw?.(req, res)) return;
-        if (hono) void hono(req, res); // the listener handles its own errors (hono's onError)
-        else {
+        // The listener handles its own errors (hono's onError).
+        if (hono) void hono(req, res);
+        else if (app) {
+          loadHono(app).then(
+            (listener) => listener(req, res),
+            (err: unknown) => {
+              opts.log.error('cannot load the HTTP adapter', { error: err instanceof Error ? err.message : String(err) });
+              res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+              res.end('500 internal error');
+            },
+          );
+        } else {
           res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
           res.end('404 page not found');
         }

@@ -56,7 +56,7 @@ export interface DiscoveryOptions {
   probes: Readonly<Record<KindId, ServiceProbe>>;
   log: Logger;
   createBonjour?: MdnsOptions['createBonjour'];
-  /** Persists the registry (debounced by this service). */
+  /** Persists the registry (once it settles: PERSIST_SETTLE_MS). */
   persist: (records: NodeRecord[]) => Promise<void>;
   /** The peer client's pooled connections, closed on stop (peer-transport.ts). */
   connections?: { close(): void };
@@ -101,7 +101,15 @@ export interface Discovery extends Service {
   tailnetPeers(peers: readonly { url: string }[]): void;
 }
 
-const PERSIST_DEBOUNCE_MS = 1000;
+/**
+ * The peer list is written once it has been still this long, at most PERSIST_MAX_WAIT_MS after the
+ * first unsaved change. Each write validates and writes the whole state, every peer's advert
+ * included: written each second while a mesh formed, it cost each of 20 agents on 2 cores several
+ * writes of 19 adverts at the busiest moment (issue 17). It is a cache for the next start (stop
+ * writes what is pending), so a few seconds of delay lose nothing that matters.
+ */
+const PERSIST_SETTLE_MS = 3000;
+const PERSIST_MAX_WAIT_MS = 15_000;
 /** A failed mDNS candidate waits 30 s, then 1, 2, 4 … up to 30 min, before it is fetched again. */
 const VERIFY_BACKOFF_BASE_MS = 30_000;
 const VERIFY_BACKOFF_MAX_MS = 30 * 60_000;
@@ -146,6 +154,8 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
   let abort: AbortController | null = null;
   let cancelStatic: CancelTimer | null = null;
   let cancelPersist: CancelTimer | null = null;
+  /** When the oldest change not yet written happened (PERSIST_MAX_WAIT_MS). */
+  let firstUnsavedAtMs = 0;
   let cancelRepublish: CancelTimer | null = null;
   let lastRepublishMs = 0;
   let tailnetUrls = new Set<string>();
@@ -295,12 +305,18 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
   };
 
   const schedulePersist = (): void => {
-    if (cancelPersist || !running) return;
-    cancelPersist = clock.setTimeout(() => {
-      cancelPersist = null;
-      const records = registry.snapshot().filter((n) => n.nodeId !== opts.selfId);
-      opts.persist(records).catch((err: unknown) => log.warn('could not save the peer list', { error: describeError(err) }));
-    }, PERSIST_DEBOUNCE_MS);
+    if (!running) return;
+    const nowMs = clock.nowMs();
+    if (cancelPersist) cancelPersist();
+    else firstUnsavedAtMs = nowMs;
+    cancelPersist = clock.setTimeout(
+      () => {
+        cancelPersist = null;
+        const records = registry.snapshot().filter((n) => n.nodeId !== opts.selfId);
+        opts.persist(records).catch((err: unknown) => log.warn('could not save the peer list', { error: describeError(err) }));
+      },
+      Math.max(0, Math.min(PERSIST_SETTLE_MS, firstUnsavedAtMs + PERSIST_MAX_WAIT_MS - nowMs)),
+    );
   };
 
   return {

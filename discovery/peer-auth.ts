@@ -300,14 +300,24 @@ function hexEquals(signatureHex: string, expected: Buffer): boolean {
   return given.length === SIGNATURE_BYTES && given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** A header from fetch `Headers` or a plain object (Node lower-cases names; be lenient about case). */
+/**
+ * A header from fetch `Headers` or a plain object (Node lower-cases names; be lenient about case).
+ * Told apart by their `get` method, not `instanceof Headers`: reading the global `Headers` loads
+ * Node's fetch implementation (undici, ~25 ms of CPU and a few MB), which the raw peer requests
+ * (node:http's plain objects) otherwise never need (issue 17).
+ */
 export function header(headers: Headers | Record<string, string | string[] | undefined>, name: string): string | undefined {
-  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  if (isFetchHeaders(headers)) return headers.get(name) ?? undefined;
   const pick = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
   const direct = headers[name];
   if (direct !== undefined) return pick(direct);
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return pick(v);
   return undefined;
+}
+
+/** A node:http header object has no `get` function (a header named "get" is a string). */
+function isFetchHeaders(headers: Headers | Record<string, string | string[] | undefined>): headers is Headers {
+  return typeof headers.get === 'function';
 }
 
 /** Seen nonces with their request times: a Map for lookups, a binary min-heap for pruning in time order. */

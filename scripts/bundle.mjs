@@ -9,31 +9,26 @@
 // One file: esbuild splits only ES modules, and the lazy parts (CLI commands, OpenAPI, web pages)
 // cost little unused (V8 only pre-parses them; their bytecode is not in the cache).
 // systeminformation is required at run time by path (agent/si-node.ts) and stays in node_modules.
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { agentBundleOptions, asciiComments } from './agent-bundle-options.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = new URL('../dist/agent/', import.meta.url);
 await rm(new URL('chunks', dist), { recursive: true, force: true });
 // Caches of an earlier build would be rejected anyway (V8 checks the source): not left lying around.
 for (const old of await readdir(dist)) if (old.endsWith('.cache')) await rm(new URL(old, dist), { force: true });
-await build({
-  absWorkingDir: root,
-  entryPoints: ['dist/agent/main.js'],
-  outfile: 'dist/agent/agent.cjs',
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  // A vm.Script has no ES module loader for import() (Node 20 wants --experimental-vm-modules): the
-  // few of built-in modules become require().
-  supported: { 'dynamic-import': false },
-  // agent/si-node.ts and agent/kernel/version.ts resolve files relative to their module.
-  define: { 'import.meta.url': '__imModuleUrl' },
-  banner: { js: 'var __imModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  logLevel: 'warning',
-});
+const [bundle] = (
+  await build({
+    absWorkingDir: root,
+    entryPoints: ['dist/agent/main.js'],
+    outfile: 'dist/agent/agent.cjs',
+    ...agentBundleOptions,
+    write: false,
+  })
+).outputFiles;
+await writeFile(bundle.path, asciiComments(bundle.text));
 // After the bundle: it overwrites tsc's main.js, the bundle's entry.
 await build({
   absWorkingDir: root,

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
+import { AgentError } from '../../agent/kernel/errors.js';
 import type { Logger } from '../../agent/kernel/log.js';
 import type { NodeAdvert } from '../../discovery/advert.js';
 import { socketLocal } from '../../discovery/peer-address.js';
@@ -55,8 +56,9 @@ export function sightingOf(nodeId: string, incoming: IncomingMessage | undefined
   };
 }
 
-/** The path of the health check, served before Hono (peerPingListener). */
+/** The paths of the health check and of the advert, served before Hono (peerRawListener). */
 export const PEER_PING_PATH = '/api/v1/peer/ping';
+export const PEER_ADVERT_PATH = '/api/v1/peer/advert';
 
 type PeerCheck =
   | { ok: true; result: { nodeId: string; nonce: string }; key: string; local: string }
@@ -83,17 +85,28 @@ function checkPeerRequest(deps: PeerRouteDeps, req: { method: string; path: stri
 
 /** What a ping answers: who this is, its advert's change counter, and whether it is stopping. */
 const pingAnswer = (deps: PeerRouteDeps) => ({ nodeId: deps.nodeId(), seq: deps.seq(), leaving: deps.leaving() });
+const advertAnswer = (deps: PeerRouteDeps) => ({ seq: deps.seq(), advert: deps.advert() });
 
 /**
- * `GET /api/v1/peer/ping` on raw node:http, before Hono: every member checks every other, so this
- * is the request an idle mesh serves most, and Hono's Request and Response objects were most of its
- * cost (issue 17). Same checks and answers as the other peer routes. Returns false for any other
- * request.
+ * `GET /api/v1/peer/ping` and `GET /api/v1/peer/advert` on raw node:http, before Hono: every member
+ * checks every other, so the ping is the request an idle mesh serves most, and Hono's Request and
+ * Response objects were most of its cost (issue 17). The advert is what a forming mesh serves most:
+ * every member fetches every other's, again at each change of its member list; through Hono each
+ * one cost a Request, a Response and their headers, and the first one loaded Node's fetch
+ * implementation (undici, ~25 ms of CPU) into an agent that otherwise never needs it (issue 17, 20
+ * agents starting together). Same checks and answers as the other peer routes. Returns false for
+ * any other request.
  */
-export function peerPingListener(deps: PeerRouteDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function peerRawListener(deps: PeerRouteDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const answers = new Map<string, () => unknown>([
+    [PEER_PING_PATH, () => pingAnswer(deps)],
+    [PEER_ADVERT_PATH, () => advertAnswer(deps)],
+  ]);
   return (req, res) => {
     const url = req.url ?? '';
-    if (req.method !== 'GET' || !(url === PEER_PING_PATH || url.startsWith(`${PEER_PING_PATH}?`))) return false;
+    const query = url.indexOf('?');
+    const answer = req.method === 'GET' ? answers.get(query < 0 ? url : url.slice(0, query)) : undefined;
+    if (answer === undefined) return false;
     const local = socketLocal(req.socket);
     const checked = checkPeerRequest(deps, { method: 'GET', path: url, headers: req.headers, body: '', local });
     const send = (status: number, body: string, headers: OutgoingHttpHeaders = {}): void => {
@@ -106,7 +119,16 @@ export function peerPingListener(deps: PeerRouteDeps): (req: IncomingMessage, re
       return true;
     }
     deps.sighted?.(sightingOf(checked.result.nodeId, req, (name) => requestHeader(req.headers, name)));
-    const body = JSON.stringify(pingAnswer(deps));
+    let body: string;
+    try {
+      body = JSON.stringify(answer());
+    } catch (err) {
+      // The advert before the agent has started (AgentError not_started, 503), answered as Hono's
+      // error handler would; a throw from here would end the process.
+      const e = err instanceof AgentError ? err : new AgentError('internal', 'internal error');
+      send(e.httpStatus, JSON.stringify({ error: { code: e.code, message: e.message } }));
+      return true;
+    }
     const responderId = deps.nodeId();
     const signature = signResponse({ key: checked.key, requestNonce: checked.result.nonce, responderId, addr: local, status: 200, body });
     send(200, body, { [AUTH_HEADERS.node]: responderId, [AUTH_HEADERS.addr]: local, [AUTH_HEADERS.signature]: signature });
@@ -140,9 +162,9 @@ export function peerRoutes(deps: PeerRouteDeps): Hono<Vars> {
     return c.body(body, status, { 'content-type': 'application/json', [AUTH_HEADERS.node]: responderId, [AUTH_HEADERS.addr]: addr, [AUTH_HEADERS.signature]: signature });
   };
 
-  // Served by peerPingListener before Hono; kept here for in-process requests (app.request in tests).
+  // Served by peerRawListener before Hono; kept here for in-process requests (app.request in tests).
   app.get('/peer/ping', (c) => signed(c, 200, pingAnswer(deps)));
-  app.get('/peer/advert', (c) => signed(c, 200, { seq: deps.seq(), advert: deps.advert() }));
+  app.get('/peer/advert', (c) => signed(c, 200, advertAnswer(deps)));
 
   // Issue 16: one place to set up the mesh. A member's signed change of this node's settings is
   // applied and kept exactly as one made on this node's own Setup page, unless the owner refused
