@@ -11,7 +11,9 @@
  *   agent hop: where the time goes, split per hop);
  * - `relay`: the hub agent's `/ollama/` → the PC's agent → the PC's loopback Ollama (the product path);
  * - `pipes`: a node:http pipe on the hub → one on the PC → the PC's loopback Ollama (test/bench/pipe-proxy.ts):
- *   the floor of any two-hop Node relay, nothing checked or signed.
+ *   the floor of any two-hop Node relay, nothing checked or signed;
+ * - `pc-pipe`: the PC's node:http pipe alone → the PC's loopback Ollama: the floor of the one hop
+ *   the relay adds (compare with `pc-agent`, and relay − hub-direct).
  *
  * Phases: warm-up; TTFB of one stream at a time (between `{"phase":"ttfb-start"}` and
  * `{"phase":"ttfb-end"}` lines, so the bench can read the CPU time the agents spent); throughput of one long stream; then failover: the
@@ -31,6 +33,8 @@ export interface RelayClientOptions {
   relayB?: { host: string; port: number };
   pcAgent: { host: string; port: number; key: string; hubId: string; pcId: string };
   pipes: { host: string; port: number };
+  /** The PC's pipe, dialled at its lab address (the `pc-pipe` side). */
+  pcPipe: { host: string; port: number };
   sequential: number;
   throughputReps: number;
   longTokens: number;
@@ -56,7 +60,7 @@ export interface RelayClientResult {
   failover: FailoverAnswer[];
 }
 
-type Label = 'direct' | 'hub-direct' | 'pc-agent' | 'relay' | 'relay-b' | 'pipes';
+type Label = 'direct' | 'hub-direct' | 'pc-agent' | 'relay' | 'relay-b' | 'pipes' | 'pc-pipe';
 
 const opts = JSON.parse(process.argv[2] ?? '') as RelayClientOptions;
 const pool = (): http.Agent => new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64 });
@@ -66,6 +70,7 @@ const sides: { label: Label; host: string; port: number; prefix: string; agent: 
   { label: 'pc-agent', host: opts.pcAgent.host, port: opts.pcAgent.port, prefix: '/api/v1/peer/relay/ollama', agent: pool() },
   { label: 'relay', host: opts.hub.host, port: opts.hub.port, prefix: '/ollama', agent: pool() },
   { label: 'pipes', host: opts.pipes.host, port: opts.pipes.port, prefix: '', agent: pool() },
+  { label: 'pc-pipe', host: opts.pcPipe.host, port: opts.pcPipe.port, prefix: '', agent: pool() },
   ...(opts.relayB ? [{ label: 'relay-b' as const, host: opts.relayB.host, port: opts.relayB.port, prefix: '/ollama', agent: pool() }] : []),
 ];
 
@@ -147,13 +152,13 @@ const shuffled = <T>(items: readonly T[]): T[] => {
 };
 
 async function sequentialTtfb(n: number): Promise<Record<Label, number[]>> {
-  const out: Record<Label, number[]> = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], 'relay-b': [], pipes: [] };
+  const out: Record<Label, number[]> = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], 'relay-b': [], pipes: [], 'pc-pipe': [] };
   for (let i = 0; i < n; i++) for (const s of shuffled(sides)) out[s.label].push((await ok(call(s, '/api/generate', shortStream), s.label)).ttfbMs);
   return out;
 }
 
 async function throughput(reps: number): Promise<RelayClientResult['throughput']> {
-  const out: RelayClientResult['throughput'] = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], 'relay-b': [], pipes: [] };
+  const out: RelayClientResult['throughput'] = { direct: [], 'hub-direct': [], 'pc-agent': [], relay: [], 'relay-b': [], pipes: [], 'pc-pipe': [] };
   for (let r = 0; r < reps; r++) {
     for (const s of shuffled(sides)) {
       const a = await ok(call(s, '/api/generate', longStream), s.label);

@@ -16,7 +16,8 @@
  *   second pair of agents in the same hosts with another key and port; the issue's baseline) and
  *   direct (the client straight to the PC's Ollama, no agent at all), and the PC agent alone (signed relay request straight to it)
  *   to show which hop the time goes to, and two node:http pipes chained the same way (hub → PC → PC
- *   Ollama, test/bench/pipe-proxy.ts), the floor of any two-hop Node relay; target: relay − hub-direct
+ *   Ollama, test/bench/pipe-proxy.ts), the floor of any two-hop Node relay, and the PC's pipe alone
+ *   (the floor of the one hop the relay adds, beside pc-agent); target: relay − hub-direct
  *   ≤ 1 ms p50; and the CPU each agent spends per
  *   request in that phase (/proc, their idle background measured first and subtracted), which does
  *   not depend on how busy the shared cores are, unlike the latencies;
@@ -233,6 +234,7 @@ try {
     hubDirect: { host: '127.0.0.1', port: AGENT2_PORT },
     ...(hub3 ? { relayB: { host: '127.0.0.1', port: AGENT3_PORT } } : {}),
     pipes: { host: '127.0.0.1', port: HUB_PIPE_PORT },
+    pcPipe: { host: pcAddr, port: PC_PIPE_PORT },
     pcAgent: { host: pcAddr, port: AGENT_PORT, key: KEY, hubId: nodes.find((n) => n.name === 'hub')?.nodeId ?? '', pcId: nodes.find((n) => n.name === PC_NAME)?.nodeId ?? '' },
     sequential: SEQUENTIAL,
     throughputReps: CPU_PROF_DIR === undefined ? THROUGHPUT_REPS : 0,
@@ -284,10 +286,10 @@ try {
   }
 
   // ---- report
-  const labels = ['direct', 'hub-direct', 'pc-agent', 'relay', ...(hub3 ? (['relay-b'] as const) : []), 'pipes'] as const;
+  const labels = ['direct', 'hub-direct', 'pc-agent', 'relay', ...(hub3 ? (['relay-b'] as const) : []), 'pipes', 'pc-pipe'] as const;
   if (hub3) console.log(`relay-b = the relay side through a third mesh of agent B (${AGENT_B_MAIN ?? ''}); relay = this build`);
   console.log(`bench:relay — 2 hosts in network namespaces (veth + bridge), real mDNS, the built agent (node${NODE_FLAGS.length ? ` ${NODE_FLAGS.join(' ')}` : ''}) on each, fake Ollamas with no delay between tokens; ${os.availableParallelism()} cores shared by everything`);
-  console.log(`  client on the hub host. direct = client → PC Ollama (lab address), no agent; hub-direct = hub agent /ollama/ → PC Ollama (lab address; a second mesh whose PC agent advertises it in direct mode, issue 10 §6); pc-agent = hub → PC agent's relay route (signed) → PC Ollama (loopback); relay = hub agent /ollama/ → PC agent → PC Ollama; pipes = hub node pipe → PC node pipe → PC Ollama (test/bench/pipe-proxy.ts, default node flags: the floor of a two-hop Node relay)`);
+  console.log(`  client on the hub host. direct = client → PC Ollama (lab address), no agent; hub-direct = hub agent /ollama/ → PC Ollama (lab address; a second mesh whose PC agent advertises it in direct mode, issue 10 §6); pc-agent = hub → PC agent's relay route (signed) → PC Ollama (loopback); relay = hub agent /ollama/ → PC agent → PC Ollama; pipes = hub node pipe → PC node pipe → PC Ollama (test/bench/pipe-proxy.ts, default node flags: the floor of a two-hop Node relay); pc-pipe = PC node pipe alone → PC Ollama (the floor of the one hop the relay adds)`);
   console.log(`  served by: ${labels.map((s) => `${s} ${result.servedBy[s] ?? '(the fake: no header)'}`).join(', ')}`);
   console.log('');
   console.log(`  TTFB, 1 stream at a time (${SHORT_TOKENS}-token streamed POST /api/generate, n=${SEQUENTIAL} per side, interleaved)`);
@@ -303,14 +305,18 @@ try {
     // Issue 10's figure: what the relay adds over the hub agent calling the PC's Ollama in direct mode.
     const overHubDirect = percentile(result.ttfbMs['relay'] ?? [], q) - percentile(result.ttfbMs['hub-direct'] ?? [], q);
     console.log(`         relay − hub-direct ${signedMs(overHubDirect)}${q === 50 ? '   target (issue 10): ≤ 1 ms p50' : ''}${hub3 ? `; relay-b − hub-direct ${signedMs(percentile(result.ttfbMs['relay-b'] ?? [], q) - percentile(result.ttfbMs['hub-direct'] ?? [], q))}` : ''}`);
+    // The same hop with nothing checked or signed: what any Node relay on the PC adds here.
+    const hop = (s: string): string => signedMs(percentile(result.ttfbMs[s] ?? [], q) - percentile(direct, q));
+    console.log(`         one hop on the PC, client → hop → PC Ollama, over direct: the PC agent ${hop('pc-agent')}, a plain node:http pipe ${hop('pc-pipe')} (the floor)`);
   }
   // Where the time goes, independent of how busy the shared cores are: CPU spent per request. The hub
-  // agent serves only the relay side; the PC agent the pc-agent and relay sides; the fake and the client all four.
+  // agent serves only the relay side; the PC agent the pc-agent and relay sides; the PC pipe the pipes
+  // and pc-pipe sides; the fake and the client all of them.
   const phaseSec = ttfbWallMs / 1000;
   const spent = (k: keyof typeof watched): number => (cpuAfter[k] ?? NaN) - (cpuBefore[k] ?? NaN);
   const perRequest = (k: keyof typeof watched, requests: number, idleMsPerSec = 0): string => `${((spent(k) - idleMsPerSec * phaseSec) / requests).toFixed(2)} ms`;
   console.log(
-    `    CPU per request over the phase (${phaseSec.toFixed(1)} s; /proc, 10 ms ticks): hub agent ${perRequest('hubAgent', SEQUENTIAL, idleRate.hubAgent)}, hub-direct's hub agent ${perRequest('hub2Agent', SEQUENTIAL, idleRate.hub2Agent)}, PC agent ${perRequest('pcAgent', 2 * SEQUENTIAL, idleRate.pcAgent)}, PC Ollama fake ${perRequest('pcOllama', labels.length * SEQUENTIAL)}, client ${perRequest('client', labels.length * SEQUENTIAL)}; the floor: hub pipe ${perRequest('hubPipe', SEQUENTIAL)}, PC pipe ${perRequest('pcPipe', SEQUENTIAL)}`,
+    `    CPU per request over the phase (${phaseSec.toFixed(1)} s; /proc, 10 ms ticks): hub agent ${perRequest('hubAgent', SEQUENTIAL, idleRate.hubAgent)}, hub-direct's hub agent ${perRequest('hub2Agent', SEQUENTIAL, idleRate.hub2Agent)}, PC agent ${perRequest('pcAgent', 2 * SEQUENTIAL, idleRate.pcAgent)}, PC Ollama fake ${perRequest('pcOllama', labels.length * SEQUENTIAL)}, client ${perRequest('client', labels.length * SEQUENTIAL)}; the floor: hub pipe ${perRequest('hubPipe', SEQUENTIAL)}, PC pipe ${perRequest('pcPipe', 2 * SEQUENTIAL)}`,
   );
   console.log(
     `      agents' background CPU subtracted (measured ${IDLE_MS / 1000} s with no request before the run): hub agent ${idleRate.hubAgent.toFixed(0)} ms/s, PC agent ${idleRate.pcAgent.toFixed(0)} ms/s; in the phase they spent ${spent('hubAgent').toFixed(0)} / ${spent('pcAgent').toFixed(0)} ms in all`,
@@ -332,7 +338,7 @@ try {
   const perMb = (k: keyof typeof watched, mbs: number): string => `${(tputSpent(k) / mbs).toFixed(0)} ms/MB`;
   const allMb = labels.reduce((sum, s) => sum + tputMb(s), 0);
   console.log(
-    `    CPU per MB streamed (/proc): hub agent ${perMb('hubAgent', tputMb('relay'))}, hub-direct's hub agent ${perMb('hub2Agent', tputMb('hub-direct'))}, PC agent ${perMb('pcAgent', tputMb('pc-agent') + tputMb('relay'))}, PC Ollama fake ${perMb('pcOllama', allMb)}, client ${perMb('client', allMb)}; hub pipe ${perMb('hubPipe', tputMb('pipes'))}, PC pipe ${perMb('pcPipe', tputMb('pipes'))}`,
+    `    CPU per MB streamed (/proc): hub agent ${perMb('hubAgent', tputMb('relay'))}, hub-direct's hub agent ${perMb('hub2Agent', tputMb('hub-direct'))}, PC agent ${perMb('pcAgent', tputMb('pc-agent') + tputMb('relay'))}, PC Ollama fake ${perMb('pcOllama', allMb)}, client ${perMb('client', allMb)}; hub pipe ${perMb('hubPipe', tputMb('pipes'))}, PC pipe ${perMb('pcPipe', tputMb('pipes') + tputMb('pc-pipe'))}`,
   );
   console.log('    (the fake writes one line per event-loop turn, ~1000× a real model; "bytes per read" is what the client\'s reads got:');
   console.log('     the agents pass on what one read of theirs brought as one write, so a busy hop batches, and the pipes pass each line alone)');
