@@ -6,6 +6,7 @@
  * minute". At most 2 + MAX_SOURCES_LOGGED lines a minute, whatever arrives.
  */
 import type { CancelTimer, Clock } from '../agent/kernel/clock.js';
+import { groupDigits } from '../agent/kernel/group-digits.js';
 import type { Logger } from '../agent/kernel/log.js';
 
 export const NOISE_WINDOW_MS = 60_000;
@@ -29,10 +30,10 @@ export function createAdvertNoise(opts: { clock: Clock; log: Logger }): AdvertNo
     cancel = null;
     const ranked = [...counts.entries()].sort((a, b) => b[1].count - a[1].count);
     for (const [source, { count, reasons }] of ranked.slice(0, MAX_SOURCES_LOGGED)) {
-      opts.log.warn(`ignored ${count.toLocaleString('en-US')} ${count === 1 ? 'advert' : 'adverts'} from ${source} in the last minute`, { reasons: [...reasons].join('; ') });
+      opts.log.warn(`ignored ${groupDigits(count)} ${count === 1 ? 'advert' : 'adverts'} from ${source} in the last minute`, { reasons: [...reasons].join('; ') });
     }
     const rest = ranked.slice(MAX_SOURCES_LOGGED).reduce((n, [, c]) => n + c.count, 0) + others;
-    if (rest > 0) opts.log.warn(`ignored ${rest.toLocaleString('en-US')} more adverts from ${Math.max(0, ranked.length - MAX_SOURCES_LOGGED)}${others > 0 ? '+' : ''} other sources in the last minute`);
+    if (rest > 0) opts.log.warn(`ignored ${groupDigits(rest)} more adverts from ${Math.max(0, ranked.length - MAX_SOURCES_LOGGED)}${others > 0 ? '+' : ''} other sources in the last minute`);
     counts = new Map();
     others = 0;
   };
