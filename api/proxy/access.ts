@@ -8,7 +8,7 @@
  * policy serves the raw node:http proxy and Hono routes, and is tested without sockets.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../../agent/kernel/errors.js';
 
@@ -169,7 +169,7 @@ function parseCidr(text: string): Cidr | null {
   if (rest.length > 0) return null;
   // isIP accepts an IPv6 zone ("fe80::1%eth0"); a zone names a local interface, not a network.
   if (address.includes('%')) return null;
-  const version = isIP(address);
+  const version = entryVersion(address);
   if (version === 0) return null;
   const max = version === 4 ? 32 : 128;
   let prefix = max;
@@ -184,6 +184,23 @@ function parseCidr(text: string): Cidr | null {
     return { address, prefix, family: 'ipv6' };
   }
   return { address, prefix, family: 'ipv4' };
+}
+
+/**
+ * `isIP` for an allowlist entry (zone already refused), IPv6 checked natively by a BlockList: isIP's
+ * IPv6 regular expression costs ~10 ms of CPU to compile on its first use, which every agent paid at
+ * start for the default allowlist's IPv6 entries (issue 17), while an agent listening on IPv4 never
+ * needs it for a request.
+ */
+function entryVersion(address: string): 0 | 4 | 6 {
+  if (isIPv4(address)) return 4;
+  if (!address.includes(':')) return 0;
+  try {
+    new BlockList().addAddress(address, 'ipv6');
+    return 6;
+  } catch {
+    return 0;
+  }
 }
 
 /**
@@ -204,7 +221,7 @@ function mappedIPv4(ipv6: string): string | null {
   const m = /^(?:::|(?:0{1,4}:){1,4}:|(?:0{1,4}:){5})ffff:(.+)$/i.exec(ipv6);
   const tail = m?.[1];
   if (tail === undefined) return null;
-  if (isIP(tail) === 4) return tail;
+  if (isIPv4(tail)) return tail;
   const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(tail);
   if (!hex?.[1] || !hex[2]) return null;
   const hi = parseInt(hex[1], 16);

@@ -175,7 +175,7 @@ describe('access policy: API key', () => {
 });
 
 describe('cidrSchema', () => {
-  it.each([...DEFAULT_ALLOWED_CIDRS, '192.168.1.5', '192.168.1.0/24', '0.0.0.0/0', '::/0', '2001:db8::1', 'fd7a:115c:a1e0::/48', '::ffff:10.0.0.0/104'])(
+  it.each([...DEFAULT_ALLOWED_CIDRS, '192.168.1.5', '192.168.1.0/24', '0.0.0.0/0', '::/0', '2001:db8::1', 'fd7a:115c:a1e0::/48', '::ffff:10.0.0.0/104', 'FE80::/10', '::ffff:7f00:1', '1:2:3:4:5:6:7:8', '::1.2.3.4'])(
     'accepts %s',
     (value) => {
       expect(cidrSchema.parse(value)).toBe(value);
@@ -202,6 +202,14 @@ describe('cidrSchema', () => {
     'fe80::1%eth0',
     'fe80::1%eth0/64',
     '2001:db8:::1/64',
+    '[::1]',
+    '::1 ',
+    ' ::1',
+    '1::2::3',
+    'gggg::1',
+    '12345::1',
+    '1:2:3:4:5:6:7:8:9',
+    '::ffff:1.2.3.256',
     '/24',
   ])('rejects %j with a clear message', (value) => {
     const result = cidrSchema.safeParse(value);
