@@ -3,6 +3,8 @@
  * (DESIGN.md §6.2). It parses argv, loads configuration, builds the real deps, starts the agent and
  * turns signals into an orderly stop.
  */
+// First: zod's settings must be in place before any schema is made (kernel/zod-setup.ts).
+import './kernel/zod-setup.js';
 import { fstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
