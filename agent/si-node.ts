@@ -8,10 +8,16 @@ import type { HardwareSi } from './probe/hardware.js';
 
 const require = createRequire(import.meta.url);
 
+/**
+ * Each library file is required on its function's first call, not at start: on Linux the agent reads
+ * CPU and OS from files (probe/cpuinfo.ts, probe/os-release.ts) and never calls cpu(), osInfo() or
+ * graphics(), and loading their files cost every agent's start CPU (issue 17).
+ */
 export function loadSystemInformation(): HardwareSi {
-  const { cpu } = require('systeminformation/lib/cpu') as Pick<HardwareSi, 'cpu'>;
-  const { mem } = require('systeminformation/lib/memory') as Pick<HardwareSi, 'mem'>;
-  const { osInfo } = require('systeminformation/lib/osinfo') as Pick<HardwareSi, 'osInfo'>;
-  const { graphics } = require('systeminformation/lib/graphics') as Pick<HardwareSi, 'graphics'>;
-  return { cpu, mem, osInfo, graphics };
+  return {
+    cpu: () => (require('systeminformation/lib/cpu') as Pick<HardwareSi, 'cpu'>).cpu(),
+    mem: () => (require('systeminformation/lib/memory') as Pick<HardwareSi, 'mem'>).mem(),
+    osInfo: () => (require('systeminformation/lib/osinfo') as Pick<HardwareSi, 'osInfo'>).osInfo(),
+    graphics: () => (require('systeminformation/lib/graphics') as Pick<HardwareSi, 'graphics'>).graphics(),
+  };
 }

@@ -7,6 +7,7 @@ import type { Exec } from '../kernel/exec.js';
 import type { GpuFacts, GpuVendor, HardwareFacts } from '../kernel/shapes/facts.js';
 import { normalizePciBusId, readNvidiaGpus, type NvidiaReader } from './gpu-nvidia.js';
 import { readSysfsGpus, type ProbeFs } from './gpu-sysfs.js';
+import { readCpuinfo } from './cpuinfo.js';
 import { readOsRelease } from './os-release.js';
 
 type GraphicsController = Pick<
@@ -40,8 +41,9 @@ type StaticFacts = Pick<HardwareFacts, 'cpu' | 'memTotalMb' | 'os'>;
  * The hardware probe: CPU, memory and OS are read once and kept (they do not change while the
  * agent runs: an upgrade or new RAM means a reboot), the GPUs on every run. systeminformation's
  * cpu() and osInfo() run lscpu, dmidecode and `hostname -f` (the last with execSync, blocking the
- * event loop) — most of an idle agent's CPU when they ran every minute (issue 17). A failed read
- * is not kept: the next run tries again.
+ * event loop) — most of an idle agent's CPU when they ran every minute (issue 17); on Linux both
+ * come from files instead (cpuinfo.ts, os-release.ts). A failed read is not kept: the next run
+ * tries again.
  *
  * @example
  * const probe = createHardwareProbe({ si, exec: nodeExec, fs, platform: process.platform });
@@ -52,7 +54,9 @@ export function createHardwareProbe(deps: HardwareDeps): (signal?: AbortSignal) 
   const readFixed = async (): Promise<StaticFacts> => {
     // Linux: os-release as a file, not si.osInfo() (its execSync `hostname -f` blocks the agent).
     const osInfo = deps.platform === 'linux' ? readOsRelease(deps.fs).then((r) => ({ ...r, arch: deps.arch })) : deps.si.osInfo();
-    const [cpu, mem, os] = await Promise.all([deps.si.cpu(), deps.si.mem(), osInfo]);
+    // Linux: /proc/cpuinfo as a file when it has x86's fields, not si.cpu() (lscpu, dmidecode: cpuinfo.ts).
+    const cpuInfo = deps.platform === 'linux' ? readCpuinfo(deps.fs).then((c) => c ?? deps.si.cpu()) : deps.si.cpu();
+    const [cpu, mem, os] = await Promise.all([cpuInfo, deps.si.mem(), osInfo]);
     return {
       cpu: {
         model: cpuModel(cpu.manufacturer, cpu.brand),

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeExec } from '../../../agent/exec-node.js';
 import { activityFactsSchema, hardwareFactsSchema } from '../../../agent/kernel/shapes/facts.js';
 import { probeHardware, type HardwareSi } from '../../../agent/probe/hardware.js';
+import { readCpuinfo } from '../../../agent/probe/cpuinfo.js';
 import { createGpuUtilizationReader, probeActivity } from '../../../agent/probe/activity.js';
 import { listProcessNames } from '../../../agent/probe/processes.js';
 import type { ProbeFs } from '../../../agent/probe/gpu-sysfs.js';
@@ -26,6 +27,14 @@ describe.runIf(process.platform === 'linux')('probes against the real machine (L
     expect(facts.os.platform).toBe('linux');
     expect(facts.gpus).toEqual([]);
     expect(graphicsCalls).toEqual([]);
+  });
+
+  it('/proc/cpuinfo read as a file says what systeminformation says (lscpu and all)', async () => {
+    const fromFile = await readCpuinfo(fs);
+    // ARM boards have no `model name`: the probe asks systeminformation there, and so does this test.
+    if (fromFile === null) return;
+    const { manufacturer, brand, cores, physicalCores } = await si.cpu();
+    expect(fromFile).toEqual({ manufacturer, brand, cores, physicalCores });
   });
 
   it('listProcessNames sees this test process', async () => {

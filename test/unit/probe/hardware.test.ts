@@ -48,6 +48,19 @@ const gpu = (p: Partial<GpuFacts>): GpuFacts => ({
 });
 
 describe('probeHardware on Linux', () => {
+  it('takes the CPU from /proc/cpuinfo when it has x86 fields, without si.cpu() (lscpu, dmidecode: issue 17)', async () => {
+    const si = fakeSi();
+    const block = (i: number): string => `processor\t: ${i}\nmodel name\t: Intel(R) Core(TM) i5-12400 CPU @ 2.50GHz\nphysical id\t: 0\ncpu cores\t: 6\n`;
+    const cpuinfo = Array.from({ length: 12 }, (_, i) => block(i)).join('\n');
+    const facts = await probeHardware({ si, exec: createFakeExec({}), fs: createFakeFs({ '/proc/cpuinfo': cpuinfo }), platform: 'linux', arch: 'x64' });
+    expect(facts.cpu).toEqual({ model: 'Intel Core™ i5-12400', cores: 12, physicalCores: 6 });
+    expect(si.cpuCalls).toBe(0);
+    // An ARM board's cpuinfo has no model name: systeminformation as before.
+    const arm = fakeSi();
+    await probeHardware({ si: arm, exec: createFakeExec({}), fs: createFakeFs({ '/proc/cpuinfo': 'processor\t: 0\nCPU part\t: 0xd08\n' }), platform: 'linux', arch: 'arm64' });
+    expect(arm.cpuCalls).toBe(1);
+  });
+
   it('reads sysfs + nvidia-smi and never calls si.graphics()', async () => {
     const si = fakeSi();
     const exec = createFakeExec({ 'nvidia-smi': ok('NVIDIA GeForce RTX 4090, 00000000:01:00.0, 24564, 1843, 37\n') });
