@@ -73,6 +73,12 @@ describe('signRequest', () => {
     expect(JSON.stringify(headers)).not.toContain(KEY);
   });
 
+  it('signs with whichever key it is given, one after another (the key is prepared once per key), a non-ASCII one as its UTF-8 bytes', () => {
+    const sig = (key: string): string | undefined => signRequest({ key, nodeId: NODE, ...TO, method: 'GET', path: '/x', nowMs: T0, nonce: NONCE })[AUTH_HEADERS.signature];
+    const canonical = `v2\nGET\n/x\n${T0}\n${NONCE}\n${NODE}\n${SELF}\n${ADDR}\n${createHash('sha256').update('').digest('hex')}`;
+    for (const key of [KEY, 'another-mesh-key-ünïcode-0123456789', KEY]) expect(sig(key)).toBe(createHmac('sha256', key).update(canonical).digest('hex'));
+  });
+
   it('hashes a missing body as the empty body, and a string as its UTF-8 bytes', () => {
     const base = { key: KEY, nodeId: NODE, ...TO, method: 'GET', path: '/x', nowMs: T0, nonce: NONCE };
     expect(signRequest(base)).toEqual(signRequest({ ...base, body: '' }));
