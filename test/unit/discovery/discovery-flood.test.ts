@@ -11,6 +11,7 @@ import { PeerCallError, type PeerClient } from '../../../discovery/peer-client.j
 import { createPeerRegistry } from '../../../discovery/registry.js';
 import { encodeTxt } from '../../../discovery/txt-record.js';
 import { captureLog } from '../../helpers/capture-log.js';
+import { quietDiscoveryOptions } from '../../helpers/discovery-options.js';
 import { FakeMdns, advert, fakeBonjour } from '../../helpers/fake-bonjour.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { sampleAdvert } from '../../helpers/sample-advert.js';
@@ -22,36 +23,27 @@ afterEach(async () => {
   while (running.length) await running.pop()?.stop();
 });
 
+const noEndpoints = async (): Promise<never> => {
+  throw new Error('no endpoints here');
+};
+
 async function setup(fetchAdvert: PeerClient['fetchAdvert']) {
   const mdns = new FakeMdns();
   const clock = new FakeClock();
   const { log, lines } = captureLog();
   const fake = fakeBonjour(mdns);
   const registry = createPeerRegistry({ selfId: SELF, downAfterMs: 10_000, log });
-  const discovery = createDiscovery({
-    selfId: SELF,
-    hostname: 'hub',
-    port: 7650,
-    meshFingerprint: FP,
-    seq: () => 1,
-    mdns: { enabled: true, interfaces: ['127.0.0.1'] },
-    staticUrls: () => [],
-    endpoints: () => [],
-    probes: { ollama: async () => { throw new Error('no endpoints here'); }, 'immich-ml': async () => { throw new Error('no endpoints here'); }, whisper: async () => { throw new Error('no endpoints here'); } },
-    healthIntervalMs: 600_000,
-    maxChecksPerSec: 4,
-    serving: () => new Set(),
-    peerTimeoutMs: 1000,
-    staticRetryMs: 600_000,
-    servicesIntervalMs: 600_000,
-    registry,
-    client: { ping: () => Promise.reject(new Error('unused')), fetchAdvert, settings: () => Promise.reject(new Error('unused')) },
-    clock,
-    fetch: () => Promise.reject(new Error('unused')),
-    log,
-    createBonjour: () => fake.bonjour,
-    persist: async () => undefined,
-  });
+  const discovery = createDiscovery(
+    quietDiscoveryOptions(
+      { selfId: SELF, meshFingerprint: FP, registry, clock, log },
+      {
+        mdns: { enabled: true, interfaces: ['127.0.0.1'] },
+        probes: { ollama: noEndpoints, 'immich-ml': noEndpoints, whisper: noEndpoints },
+        client: { ping: () => Promise.reject(new Error('unused')), fetchAdvert, settings: () => Promise.reject(new Error('unused')) },
+        createBonjour: () => fake.bonjour,
+      },
+    ),
+  );
   await discovery.start(new AbortController().signal);
   running.push(discovery);
   return { mdns, clock, lines, registry, browser: fake.browser };

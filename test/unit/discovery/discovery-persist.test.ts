@@ -8,6 +8,7 @@ import { createDiscovery, type Discovery } from '../../../discovery/discovery.js
 import { createPeerRegistry } from '../../../discovery/registry.js';
 import type { NodeRecord } from '../../../discovery/types.js';
 import { captureLog } from '../../helpers/capture-log.js';
+import { quietDiscoveryOptions } from '../../helpers/discovery-options.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { sampleAdvert } from '../../helpers/sample-advert.js';
 
@@ -22,31 +23,16 @@ async function setup() {
   const { log } = captureLog();
   const registry = createPeerRegistry({ selfId: SELF, downAfterMs: 10_000, log });
   const writes: NodeRecord[][] = [];
-  const discovery = createDiscovery({
-    selfId: SELF,
-    hostname: 'hub',
-    port: 7650,
-    meshFingerprint: 'f'.repeat(16),
-    seq: () => 1,
-    mdns: { enabled: false, interfaces: [] },
-    staticUrls: () => [],
-    endpoints: () => [],
-    probes: { ollama: () => Promise.reject(new Error('unused')), 'immich-ml': () => Promise.reject(new Error('unused')), whisper: () => Promise.reject(new Error('unused')) },
-    healthIntervalMs: 600_000,
-    maxChecksPerSec: 4,
-    serving: () => new Set(),
-    peerTimeoutMs: 1000,
-    staticRetryMs: 600_000,
-    servicesIntervalMs: 600_000,
-    registry,
-    client: { ping: () => Promise.reject(new Error('unused')), fetchAdvert: () => Promise.reject(new Error('unused')), settings: () => Promise.reject(new Error('unused')) },
-    clock,
-    fetch: () => Promise.reject(new Error('unused')),
-    log,
-    persist: async (records) => {
-      writes.push(records);
-    },
-  });
+  const discovery = createDiscovery(
+    quietDiscoveryOptions(
+      { selfId: SELF, meshFingerprint: 'f'.repeat(16), registry, clock, log },
+      {
+        persist: async (records) => {
+          writes.push(records);
+        },
+      },
+    ),
+  );
   await discovery.start(new AbortController().signal);
   running.push(discovery);
   /** A new member, as verification adds one. */
