@@ -3,7 +3,9 @@
  * cpu() gets them by running lscpu twice, `cat` and dmidecode, each in a shell: ~55 ms of CPU
  * (half of it in the children) at every agent's start, which 20 agents starting together after a
  * power cut wait for on the shared cores (issue 17). The values follow systeminformation's rules,
- * so an advert reads the same either way. A file without x86's fields (`model name`, `cpu cores`,
+ * so an advert reads the same either way, with one difference: where lscpu also shows a "BIOS Model
+ * name" (some bare-metal boards), si prefers that one; the kernel's `model name` read here is
+ * normally the same text. A file without x86's fields (`model name`, `cpu cores`,
  * as on most ARM boards, whose names si decodes from other sources) gives null, and the caller
  * asks systeminformation as before.
  */
