@@ -14,7 +14,30 @@ export const agentBundleOptions = {
   define: { 'import.meta.url': '__imModuleUrl' },
   banner: { js: 'var __imModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
+  plugins: [leaveOut()],
 };
+
+/**
+ * Modules the agent never runs, left out of the bundle as empty modules (issue 17: every start reads,
+ * decodes and initialises the whole bundle, and 20 agents after a power cut share 2 cores here):
+ *  - zod's `z.locales` (and `z.core.locales`), its error messages in 40-odd languages: 400 KB, a
+ *    fifth of the bundle. The agent speaks English, which zod's schemas import by themselves
+ *    (`zod/v4/locales/en.js`), so only those namespaces are left empty;
+ *  - `whatwg-fetch`, the browser `fetch` polyfill that the `ollama` package imports for browsers: it
+ *    does nothing where `fetch` exists, as in every Node the agent runs on (>= 20), and the agent
+ *    hands the Ollama client its own fetch anyway.
+ */
+export function leaveOut() {
+  return {
+    name: 'leave-out',
+    setup(build) {
+      const empty = (args) => ({ path: args.path, namespace: 'left-out' });
+      build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]v4[\\/](?:classic|core)[\\/]/.test(args.importer) ? empty(args) : undefined));
+      build.onResolve({ filter: /^whatwg-fetch$/ }, empty);
+      build.onLoad({ filter: /.*/, namespace: 'left-out' }, () => ({ contents: 'export {};', loader: 'js' }));
+    },
+  };
+}
 
 /**
  * The bundle's text with no character outside ASCII. `charset: 'ascii'` escapes them in strings,

@@ -49,4 +49,31 @@ describe('agent bundle', () => {
     const run = await promisify(execFile)(process.execPath, [path.join(dir, 'out.cjs')]);
     expect(JSON.parse(run.stdout)).toEqual(['Entrée invàlida →', true, true]);
   });
+
+  it('leaves out zod\'s other languages and the browser fetch polyfill, and zod still speaks English', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'im-bundle-'));
+    dirs.push(dir);
+    await writeFile(
+      path.join(dir, 'in.mjs'),
+      `import { z } from 'zod';
+import 'whatwg-fetch';
+const r = z.object({ port: z.number() }).safeParse({ port: 'x' });
+console.log(JSON.stringify({ message: r.error.issues[0].message, locales: Object.keys(z.locales), coreLocales: Object.keys(z.core.locales), fetch: fetch === globalThis.fetch && typeof fetch }));
+`,
+    );
+    const script = `
+      import { build } from 'esbuild';
+      import { agentBundleOptions } from ${JSON.stringify(path.join(root, 'scripts/agent-bundle-options.mjs'))};
+      const [out] = (await build({ ...agentBundleOptions, nodePaths: [${JSON.stringify(path.join(root, 'node_modules'))}], entryPoints: [${JSON.stringify(path.join(dir, 'in.mjs'))}], outfile: ${JSON.stringify(path.join(dir, 'out.cjs'))}, write: false })).outputFiles;
+      console.log(JSON.stringify(out.text));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: root, timeout: 20_000, maxBuffer: 16 * 1024 * 1024 });
+    const text = JSON.parse(stdout) as string;
+    expect(text).toContain('zod/v4/locales/en.js');
+    expect(text).not.toContain('zod/v4/locales/fr.js');
+    expect(text).not.toContain('whatwg-fetch');
+    await writeFile(path.join(dir, 'out.cjs'), text);
+    const run = await promisify(execFile)(process.execPath, [path.join(dir, 'out.cjs')]);
+    expect(JSON.parse(run.stdout)).toEqual({ message: 'Invalid input: expected number, received string', locales: [], coreLocales: [], fetch: 'function' });
+  });
 });
