@@ -19,7 +19,7 @@ import { createNodeFetch } from './fetch-node.js';
 import { hostTimeZone } from './host-time-zone.js';
 import { systemClock } from './kernel/clock.js';
 import { describeError } from './kernel/errors.js';
-import { nodeExec } from './exec-node.js';
+import { createNodeExec } from './exec-node.js';
 import { createLogger } from './kernel/log.js';
 import { chooseLogFormat, isJournalStream, logFormatter, type LogFormat } from './kernel/log-format.js';
 import { loadSystemInformation } from './si-node.js';
@@ -29,6 +29,8 @@ import { createYoungGenTrim } from './young-gen-trim.js';
 
 /** SIGINT/SIGTERM: everything must be down within this, or the process exits anyway. */
 const STOP_DEADLINE_MS = 5000;
+/** Programs are looked up on the PATH they start with (exec-node.ts). */
+const nodeExec = createNodeExec({ env: process.env, platform: process.platform });
 
 function stderrIsJournal(): boolean {
   try {

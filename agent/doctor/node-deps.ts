@@ -6,14 +6,14 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createLocalApiReader } from '../../discovery/tailscale-client.js';
 import { systemClock } from '../kernel/clock.js';
-import { nodeExec } from '../exec-node.js';
+import { createNodeExec } from '../exec-node.js';
 import { connectProbe, netListenProbe } from './net-probes.js';
 import type { DoctorDeps } from './types.js';
 
 export function createNodeDoctorDeps(opts: { env: Readonly<Record<string, string | undefined>>; platform: NodeJS.Platform }): DoctorDeps {
   return {
     fetch,
-    exec: nodeExec,
+    exec: createNodeExec({ env: opts.env, platform: opts.platform }),
     readFile: (p) => readFile(p, 'utf8'),
     networkInterfaces: os.networkInterfaces,
     platform: opts.platform,

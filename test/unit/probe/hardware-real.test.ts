@@ -6,13 +6,15 @@ import { readFile, readdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as si from 'systeminformation';
 import { describe, expect, it } from 'vitest';
-import { nodeExec } from '../../../agent/exec-node.js';
+import { createNodeExec } from '../../../agent/exec-node.js';
 import { activityFactsSchema, hardwareFactsSchema } from '../../../agent/kernel/shapes/facts.js';
 import { probeHardware, type HardwareSi } from '../../../agent/probe/hardware.js';
 import { readCpuinfo } from '../../../agent/probe/cpuinfo.js';
 import { createGpuUtilizationReader, probeActivity } from '../../../agent/probe/activity.js';
 import { listProcessNames } from '../../../agent/probe/processes.js';
 import type { ProbeFs } from '../../../agent/probe/gpu-sysfs.js';
+
+const nodeExec = createNodeExec({ env: process.env, platform: process.platform });
 
 const fs: ProbeFs = { readFile: (p) => readFile(p, 'utf8'), readdir: (p) => readdir(p) };
 const realSi: HardwareSi = si;
