@@ -7,8 +7,9 @@
  *  - formation: the time from the first start until every agent lists every other as up (from the
  *    agents' own `peer X is up` log lines; ISO ms timestamps, one clock), and the same from the
  *    moment the last agent was ready (on a 2-core box, starting 20 agents alone takes seconds of CPU
- *    that real machines, each with its own, do not share), and the CPU each agent used until then
- *    (with the processes it ran: lscpu …), which the other load of a shared box does not change;
+ *    that real machines, each with its own, do not share), and the CPU each agent used until it was
+ *    ready and until the mesh formed (with the processes it ran), which the other load of a shared
+ *    box does not change;
  *  - idle CPU per agent (% of one core, from /proc/<pid>/stat) over `--idle-sec`, from `--settle-sec`
  *    after formation, and RSS;
  *  - the time until every other agent logs a SIGKILLed agent as down.
@@ -60,6 +61,8 @@ interface Running {
   host: string;
   child: ChildProcess;
   out: string;
+  /** CPU seconds (with waited children) read when its `agent ready` line arrived. */
+  cpuAtReady?: Promise<number>;
 }
 
 /**
@@ -126,8 +129,12 @@ async function runSize(n: number): Promise<Record<string, string>> {
     for (const { host, cmd } of commands) {
       const child = lab.spawn(host, cmd);
       const a: Running = { host, child, out: '' };
-      child.stdout?.on('data', (d: Buffer) => (a.out += d.toString()));
-      child.stderr?.on('data', (d: Buffer) => (a.out += d.toString()));
+      const take = (d: Buffer): void => {
+        a.out += d.toString();
+        if (a.cpuAtReady === undefined && a.out.includes(' agent ready ')) a.cpuAtReady = cpuSec(child.pid ?? 0, true);
+      };
+      child.stdout?.on('data', take);
+      child.stderr?.on('data', take);
       agents.push(a);
     }
     const formedAt = await waitUntil(() => {
@@ -145,6 +152,7 @@ async function runSize(n: number): Promise<Record<string, string>> {
       return last;
     }, FORM_TIMEOUT_MS);
     const cpuUntilFormed = await Promise.all(agents.map((a) => cpuSec(a.child.pid ?? 0, true)));
+    const cpuUntilReady = await Promise.all(agents.map((a) => a.cpuAtReady ?? Promise.resolve(Number.NaN)));
     const readyTimes = agents.map((a) => Date.parse(/^(\S+) \S+\s+agent ready/m.exec(a.out)?.[1] ?? ''));
     const lastReady = Math.max(...readyTimes.filter((t) => Number.isFinite(t)));
     let missing = 0;
@@ -186,7 +194,7 @@ async function runSize(n: number): Promise<Record<string, string>> {
       N: String(n),
       formation: formedAt === null ? `not formed in ${FORM_TIMEOUT_MS / 1000} s (${missing} of ${n * (n - 1)} sightings missing)` : `${((formedAt - t0) / 1000).toFixed(1)} s`,
       'formation after the last ready': formedAt === null ? '-' : `${(Math.max(0, formedAt - lastReady) / 1000).toFixed(1)} s`,
-      'CPU / agent until formed (median)': `${median(cpuUntilFormed).toFixed(2)} s`,
+      'CPU / agent until ready, until formed (median)': `${median(cpuUntilReady).toFixed(2)} s, ${median(cpuUntilFormed).toFixed(2)} s`,
       'idle CPU / agent (median, max)': `${median(pct).toFixed(2)} %, ${Math.max(...alive(pct)).toFixed(2)} %${exited.length ? ` (${exited.length} exited)` : ''}`,
       'RSS / agent (median)': `${median(rss).toFixed(1)} MB`,
       'SIGKILL → down on all': downAt === null ? `not within ${KILL_TIMEOUT_MS / 1000} s` : `${((downAt - tKill) / 1000).toFixed(1)} s`,
