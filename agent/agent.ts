@@ -402,7 +402,9 @@ export function createAgent(initial: ResolvedConfig, deps: AgentDeps): Agent {
       onHistory: (entry) => meshEvents.emit('event', { event: 'history', data: entry }),
     });
     const parts = placement;
-    const emitPlacement = (): void => meshEvents.emit('event', { event: 'placement', data: placementAnswer() });
+    // The answer is a fresh election of its own (snapshot()): not made while no client listens, as
+    // when a forming mesh re-elects at every node it adds (issue 17).
+    const emitPlacement = (): void => meshEvents.emitWith('event', () => ({ event: 'placement', data: placementAnswer() }));
     const offPlacement = parts.elector.onChange(emitPlacement);
     // A node that fails routed requests changes what the Overview must say, with no new election.
     const offRouting = proxy.routing.onChange(emitPlacement);
