@@ -39,6 +39,21 @@ describe.runIf(process.platform === 'linux')('probes against the real machine (L
     expect(fromFile).toEqual({ manufacturer, brand, cores, physicalCores });
   });
 
+  it("the agent's memory total (os.totalmem) is systeminformation's MemTotal, without loading systeminformation", async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const script = `
+      import { loadSystemInformation } from './agent/si-node.ts';
+      const { total } = await loadSystemInformation().mem();
+      const loaded = Object.keys((await import('node:module')).createRequire(import.meta.url).cache).filter((f) => f.includes('systeminformation'));
+      console.log(JSON.stringify({ total, loaded }));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 });
+    const agent = JSON.parse(stdout) as { total: number; loaded: string[] };
+    expect(agent.loaded).toEqual([]);
+    expect(agent.total).toBe((await si.mem()).total);
+  });
+
   it('listProcessNames sees this test process', async () => {
     const names = await listProcessNames({ platform: 'linux', exec: nodeExec, fs });
     // argv[0] of the vitest worker is node's own path.
