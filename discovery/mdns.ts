@@ -15,7 +15,9 @@
  *   grew RSS by 135 MB for good and crashed a 128 MB heap. So a sighting the caller does not keep
  *   is removed at once, kept ones expire after ENTRY_TTL_MS (peers answer our requery, which adds
  *   them back), and at most MAX_ENTRIES are kept;
- * - it neither sends nor honours known answers (RFC 6762 §7.1): we do both (known-answers.ts).
+ * - it neither sends nor honours known answers (RFC 6762 §7.1): we do both (known-answers.ts);
+ * - it answers every query at once, where RFC 6762 §6 allows one multicast of a record a second:
+ *   we pace its answers (response-pacing.ts).
  */
 import { Bonjour, type Browser, type Service as BonjourService } from 'bonjour-service';
 import type { CancelTimer, Clock } from '../agent/kernel/clock.js';
@@ -23,6 +25,7 @@ import { describeError } from '../agent/kernel/errors.js';
 import type { Service } from '../agent/kernel/lifecycle.js';
 import type { Logger } from '../agent/kernel/log.js';
 import { knownAnswerQuery, withoutKnownAnswers, type HeldAnswer, type MdnsQuery, type MdnsRecord } from './known-answers.js';
+import { createResponsePacer, type ResponsePacer } from './response-pacing.js';
 import { MDNS_SERVICE_TYPE } from './txt-record.js';
 
 /** What the browser saw: a raw advert, to be decoded and verified by the caller. */
@@ -81,6 +84,7 @@ interface Instance {
   service: BonjourService;
   /** bonjour-service's multicast-dns instance, when reachable: queries with known answers go out on it. */
   mdns: MulticastDns | null;
+  pacer: ResponsePacer | null;
 }
 
 /** The part of multicast-dns (bonjour-service's private `server.mdns`) used here. */
@@ -101,24 +105,30 @@ interface ServerInternals {
 const SERVICE_FQDN = `_${MDNS_SERVICE_TYPE}._tcp.local`;
 
 /**
- * Makes the responder honour known answers (RFC 6762 §7.1): its one 'query' listener (the Server's
- * respondToQuery) only sees the questions our own PTR records do not already answer for the asker.
- * Returns the multicast-dns instance, or null when bonjour-service's internals are not as expected
- * (then it answers every query, as before).
+ * Takes over the responder's one 'query' listener (the Server's respondToQuery): it sees only the
+ * questions our own PTR records do not already answer for the asker (RFC 6762 §7.1), and answers
+ * them at most once a second (§6, response-pacing.ts). Returns the multicast-dns instance, or null
+ * when bonjour-service's internals are not as expected (then it answers every query, as before),
+ * and the pacer, to stop with the instance.
  */
-function honourKnownAnswers(bonjour: Bonjour): MulticastDns | null {
+function takeOverResponder(bonjour: Bonjour, clock: Clock): { mdns: MulticastDns | null; pacer: ResponsePacer | null } {
   const server = (bonjour as unknown as { server?: ServerInternals }).server;
   const mdns = server?.mdns;
-  if (!mdns || typeof mdns.query !== 'function' || typeof mdns.listeners !== 'function') return null;
+  if (!mdns || typeof mdns.query !== 'function' || typeof mdns.listeners !== 'function') return { mdns: null, pacer: null };
   const responders = mdns.listeners('query');
   const respond = responders[0];
-  if (responders.length !== 1 || !respond) return mdns;
+  if (responders.length !== 1 || !respond) return { mdns, pacer: null };
   mdns.removeListener('query', respond);
-  mdns.on('query', (query, rinfo) => {
-    const rest = withoutKnownAnswers(query, server.registry?.PTR ?? []);
-    if (rest.questions.length > 0) respond(rest, rinfo);
+  const pacer = createResponsePacer({
+    clock,
+    records: () => Object.values(server.registry ?? {}).flatMap((records) => records ?? []),
+    respond: (query) => respond(query),
   });
-  return mdns;
+  mdns.on('query', (query) => {
+    const rest = withoutKnownAnswers(query, server.registry?.PTR ?? []);
+    if (rest.questions.length > 0) pacer.offer(rest);
+  });
+  return { mdns, pacer };
 }
 
 export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
@@ -214,7 +224,7 @@ export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
         const bonjour = createBonjour(target, onSocketError);
         // bonjour-service keeps its multicast-dns instance private; its 'error' event is unhandled there.
         (bonjour as unknown as { server?: ServerInternals }).server?.mdns?.on('error', onSocketError);
-        const mdns = honourKnownAnswers(bonjour);
+        const { mdns, pacer } = takeOverResponder(bonjour, opts.clock);
         const service = publish(bonjour);
         const browser = bonjour.find({ type: MDNS_SERVICE_TYPE });
         const onService = (service: BonjourService): void => sighted(browser, service);
@@ -222,7 +232,7 @@ export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
         browser.on('txt-update', onService);
         browser.on('srv-update', onService);
         browser.on('down', (s: BonjourService) => opts.onGoodbye(s.name));
-        instances.push({ bonjour, browser, service, mdns });
+        instances.push({ bonjour, browser, service, mdns, pacer });
       }
       opts.log.info('mDNS: announcing and browsing', {
         instance: opts.instanceName,
@@ -255,6 +265,7 @@ export function createMdnsDiscovery(opts: MdnsOptions): MdnsDiscovery {
         closing.map(
           (i) =>
             new Promise<void>((resolve) => {
+              i.pacer?.stop();
               i.browser.stop();
               // Goodbyes first (TTL 0 for every record), then close the socket (TOOLCHAIN.md).
               i.bonjour.unpublishAll(() => i.bonjour.destroy(() => resolve()));
