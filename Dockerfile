@@ -39,7 +39,7 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: no lifecycle script is needed at runtime (prepack builds, and dist/ is copied in).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# bin/inference-mesh.js runs dist/agent/main.js when the TypeScript sources are absent, as here.
+# bin/inference-mesh.js runs dist/agent/main.cjs when the TypeScript sources are absent, as here.
 COPY bin ./bin
 # The example hub configuration; mount your own at /config/agent.config.json.
 COPY agent.config.json ./agent.config.json

@@ -1,5 +1,5 @@
 /**
- * The built agent's entry point, dist/agent/main.js (scripts/bundle.mjs): it runs the agent bundle
+ * The built agent's entry point, dist/agent/main.cjs (and main.js; scripts/bundle.mjs): it runs the agent bundle
  * dist/agent/agent.cjs (agent/main.ts with everything it imports) through V8's code cache
  * (code-cache.ts). Like main.ts, an entry that touches the process; it only reads how node was
  * started, and writes the cache beside the bundle.

@@ -106,7 +106,7 @@ function cliIo(): CliIo {
       rm: (f) => rm(f, { force: true }),
       nodePath: process.execPath,
       // The script this process started from (through npm's bin link): the installed
-      // bin/inference-mesh.js, or dist/agent/main.js under `npm start`; both run the agent.
+      // bin/inference-mesh.js, or dist/agent/main.cjs under `npm start`; both run the agent.
       entry: scriptPath(),
       cwd: process.cwd(),
       uid: process.getuid?.(),

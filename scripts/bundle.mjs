@@ -1,6 +1,6 @@
 // `npm run build`, second step: the agent as one CommonJS file (dist/agent/agent.cjs) with its
-// dependencies, and the entry point dist/agent/main.js (agent/launch.ts) that runs it through V8's
-// code cache (agent/code-cache.ts). tsc's file-per-module output stays beside it for bench:modules.
+// dependencies, and the entry point dist/agent/main.cjs (agent/launch.ts; also as main.js) that runs
+// it through V8's code cache (agent/code-cache.ts). tsc's file-per-module output stays beside it for bench:modules.
 //
 // Why: Node 20's ESM loader spent most of an agent's start-up resolving, reading and linking ~190
 // files; one bundle starts on about half the CPU (issue 17: after a power cut every machine of a
@@ -30,14 +30,16 @@ const [bundle] = (
 ).outputFiles;
 await writeFile(bundle.path, asciiComments(bundle.text));
 // After the bundle: it overwrites tsc's main.js, the bundle's entry.
+const launcher = { absWorkingDir: root, entryPoints: ['dist/agent/launch.js'], bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
+// The entry that bin/inference-mesh.js and `npm start` run: CommonJS, because Node's ES module
+// loader alone costs ~12 ms of CPU at every start (issue 17).
 await build({
-  absWorkingDir: root,
-  entryPoints: ['dist/agent/launch.js'],
-  outfile: 'dist/agent/main.js',
-  allowOverwrite: true,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  logLevel: 'warning',
+  ...launcher,
+  outfile: 'dist/agent/main.cjs',
+  format: 'cjs',
+  define: { 'import.meta.url': '__imModuleUrl' },
+  banner: { js: 'var __imModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
 });
+// The same as an ES module at the path earlier versions ran (`node dist/agent/main.js` in a unit
+// written by hand keeps working).
+await build({ ...launcher, outfile: 'dist/agent/main.js', allowOverwrite: true, format: 'esm' });

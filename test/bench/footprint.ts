@@ -20,10 +20,10 @@ import { cleanEnv, freePort } from '../helpers/cli.js';
 
 /** The built agent with the node flags of `npm start` (read from package.json, so they cannot drift). */
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-const START_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+const START_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.c?js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 
 const { values } = parseArgs({ options: { 'duration-sec': { type: 'string', default: '60' }, 'node-flags': { type: 'string' }, main: { type: 'string' } } });
-const DIST_MAIN = values.main ? path.resolve(values.main) : fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
+const DIST_MAIN = values.main ? path.resolve(values.main) : fileURLToPath(new URL('../../dist/agent/main.cjs', import.meta.url));
 const NODE_FLAGS = values['node-flags']?.split(' ').filter(Boolean) ?? START_FLAGS;
 const durationSec = Number(values['duration-sec']);
 const TICKS_PER_SEC = 100; // USER_HZ on Linux

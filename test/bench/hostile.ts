@@ -15,11 +15,11 @@ import { meshFingerprint } from '../../discovery/mesh-key.js';
 import { createNetnsLab, netnsAvailable, type Lab } from '../netns/netns.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DIST_MAIN = path.join(ROOT, 'dist/agent/main.js');
+const DIST_MAIN = path.join(ROOT, 'dist/agent/main.cjs');
 const FLOOD = path.join(ROOT, 'test/netns/fixtures/mdns-flood.ts');
 const FAKES = path.join(ROOT, 'test/fakes/cli.ts');
 const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.c?js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 const PORT = 7650;
 const OLLAMA_PORT = 11434;
 const KEY = 'bench-hostile-mesh-key-0123456789';

@@ -165,13 +165,13 @@ async function startAgent(
 export interface TableOptions {
   quick: boolean;
   children: BenchChildren;
-  /** The built agent: dist/agent/main.js. */
+  /** The built agent: dist/agent/main.cjs. */
   mainPath: string;
   /** node flags of the agent (`npm start`'s). */
   nodeFlags: readonly string[];
   /** When set, a second agent ("agent B") with these node flags gets its own column (e.g. another young-generation size). */
   agentBFlags?: readonly string[] | undefined;
-  /** When set, agent B runs this build's main.js instead (with agentBFlags, or the same flags): a code change measured in the same rounds. */
+  /** When set, agent B runs this build's main.js instead (main.cjs or main.js; with agentBFlags, or the same flags): a code change measured in the same rounds. */
   agentBMain?: string | undefined;
   /** Writes V8 CPU profiles of the agent (not the lists agent) and the node pipe there, as they exit. */
   cpuProfDir?: string | undefined;

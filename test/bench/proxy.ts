@@ -44,9 +44,9 @@ import { createBenchChildren, type Child } from './bench-children.js';
 import { runProxyTable } from './proxy-table.js';
 
 /** The built agent with the node flags of `npm start` (read from package.json, so they cannot drift). */
-const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
+const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.cjs', import.meta.url));
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.c?js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 
 const MODEL = 'bench:1b';
 const AGENT_NAME = 'bench-agent';

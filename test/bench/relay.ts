@@ -43,7 +43,7 @@ import { collectOutput, createNetnsLab, netnsAvailable, type Lab, type OutputCol
 import type { FailoverAnswer, RelayClientOptions, RelayClientResult } from './relay-client.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
+const DIST_MAIN = fileURLToPath(new URL('../../dist/agent/main.cjs', import.meta.url));
 const BACKEND = fileURLToPath(new URL('./proxy-backend.ts', import.meta.url));
 const CLIENT = fileURLToPath(new URL('./relay-client.ts', import.meta.url));
 const PIPE = fileURLToPath(new URL('./pipe-proxy.ts', import.meta.url));
@@ -60,7 +60,7 @@ const { values: flags } = parseArgs({ options: { 'cpu-prof-dir': { type: 'string
 const AGENT_B_MAIN = flags['agent-b-main'];
 const CPU_PROF_DIR = flags['cpu-prof-dir'];
 /** The node flags of `npm start`, read from package.json so they cannot drift; `--node-flags='…'` (with =) tries others. */
-const NODE_FLAGS = flags['node-flags']?.split(' ').filter(Boolean) ?? /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+const NODE_FLAGS = flags['node-flags']?.split(' ').filter(Boolean) ?? /^node ((?:--\S+ )*)dist\/agent\/main\.c?js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 
 const KEY = 'bench-relay-mesh-key-0123456789ab';
 /**

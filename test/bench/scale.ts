@@ -47,9 +47,9 @@ const FORM_TIMEOUT_MS = Number(values['form-timeout-sec']) * 1000;
 const KILL_TIMEOUT_MS = 30_000;
 const KEY = 'bench-scale-mesh-key-0123456789ab';
 const PORT = 7650;
-const DIST_MAIN = values.main ? path.resolve(values.main) : fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
+const DIST_MAIN = values.main ? path.resolve(values.main) : fileURLToPath(new URL('../../dist/agent/main.cjs', import.meta.url));
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+const NODE_FLAGS = /^node ((?:--\S+ )*)dist\/agent\/main\.c?js/.exec(pkg.scripts.start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 if (!(await netnsAvailable())) {

@@ -5,7 +5,7 @@
  * dependencies (the only network this machine reaches; npm's cache makes repeats fast).
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +40,7 @@ describe('the npm package', () => {
     expect(top).toEqual(expect.arrayContaining(['bin', 'dist', 'package.json', 'README.md', 'agent.config.json']));
     expect(top).not.toContain('agent');
     expect(top).not.toContain('test');
-    expect(await readdir(path.join(pkg, 'dist', 'agent'))).toContain('main.js');
+    expect(await readdir(path.join(pkg, 'dist', 'agent'))).toEqual(expect.arrayContaining(['main.cjs', 'main.js', 'agent.cjs']));
     // No dev dependency came along: no TypeScript tooling at run time.
     const deps = await readdir(path.join(pkg, 'node_modules'));
     for (const dev of ['typescript', 'tsx', 'vitest', 'eslint']) expect(deps).not.toContain(dev);
@@ -49,6 +49,18 @@ describe('the npm package', () => {
   it('`inference-mesh --help` lists the commands', async () => {
     const { stdout } = await run(bin, ['--help'], { env: cleanEnv(), timeout: 60_000, killSignal: 'SIGKILL' });
     for (const command of ['start', 'status', 'nodes', 'placement', 'offer', 'pin', 'key', 'admin-token']) expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+  });
+
+  it('the installed command runs without Node\'s ES module loader (~12 ms of every start, issue 17)', async () => {
+    // A preload that records, at exit, which of Node's ES module internals the process loaded.
+    const preload = path.join(dir, 'record-esm.cjs');
+    const out = path.join(dir, 'esm-modules.json');
+    await writeFile(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList.filter((m) => m.includes('internal/modules/esm/')))));`);
+    await run(process.execPath, ['--require', preload, path.join(dir, 'prefix', 'lib', 'node_modules', 'inference-mesh', 'bin', 'inference-mesh.js'), '--version'], { env: cleanEnv(), timeout: 60_000, killSignal: 'SIGKILL' });
+    const loaded = JSON.parse(await readFile(out, 'utf8')) as string[];
+    expect(loaded.length).toBeGreaterThan(0); // the preload ran: a CommonJS start loads esm/utils
+    // What running an ES module (the entry, or anything it imports) always loads:
+    for (const m of ['module_job', 'translators', 'resolve']) expect(loaded).not.toContain(`NativeModule internal/modules/esm/${m}`);
   });
 
   it('the installed agent starts, answers its health check and stops on SIGTERM', async () => {
