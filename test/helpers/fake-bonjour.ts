@@ -4,6 +4,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { Browser, type Bonjour } from 'bonjour-service';
+import type { Clock } from '../../agent/kernel/clock.js';
+import type { MdnsOptions, MdnsSighting } from '../../discovery/mdns.js';
+import { captureLog } from './capture-log.js';
 
 const TYPE = '_inference-mesh._tcp.local';
 
@@ -46,3 +49,27 @@ export function fakeBonjour(mdns: FakeMdns): { bonjour: Bonjour; browser: () => 
     },
   };
 }
+
+/**
+ * A Bonjour whose Server is bonjour-service's shape: one 'query' listener on `mdns` (the test's
+ * stand-in for respondToQuery, already attached) and the records it answers with.
+ */
+export function fakeResponder(mdns: FakeMdns, registry: Record<string, unknown[]>): Bonjour {
+  return Object.assign(fakeBonjour(mdns).bonjour, { server: { mdns, registry } });
+}
+
+/** createMdnsDiscovery's options for a discovery on `bonjour` that keeps the adverts `keep` accepts. */
+export function mdnsOptionsOn(bonjour: Bonjour, clock: Clock, keep: (s: MdnsSighting) => boolean = () => true): MdnsOptions {
+  return {
+    interfaces: ['127.0.0.1'],
+    instanceName: 'self-1234',
+    port: 7650,
+    txt: () => ({}),
+    clock,
+    log: captureLog().log,
+    createBonjour: () => bonjour,
+    onSighting: keep,
+    onGoodbye: () => undefined,
+  };
+}
+

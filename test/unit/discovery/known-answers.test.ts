@@ -3,12 +3,10 @@
  * requeries list the adverts held; the responder stays silent when the asker holds ours.
  */
 import { describe, expect, it } from 'vitest';
-import type { Bonjour } from 'bonjour-service';
 import { knownAnswerQuery, withoutKnownAnswers, type MdnsQuery } from '../../../discovery/known-answers.js';
 import { createMdnsDiscovery } from '../../../discovery/mdns.js';
-import { captureLog } from '../../helpers/capture-log.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { FakeMdns, advert, fakeBonjour } from '../../helpers/fake-bonjour.js';
+import { FakeMdns, advert, fakeResponder, mdnsOptionsOn } from '../../helpers/fake-bonjour.js';
 
 const TYPE = '_inference-mesh._tcp.local';
 const ownPtr = { name: TYPE, type: 'PTR', ttl: 28800, data: `self-1234.${TYPE}` };
@@ -60,22 +58,9 @@ class RecordingMdns extends FakeMdns {
 function setup() {
   const mdns = new RecordingMdns();
   const answered: MdnsQuery[] = [];
-  // bonjour-service's Server: one 'query' listener (respondToQuery) and the records it answers with.
   mdns.on('query', (q: MdnsQuery) => answered.push(q));
-  const fake = fakeBonjour(mdns);
-  const bonjour = Object.assign(fake.bonjour, { server: { mdns, registry: { PTR: [ownPtr] } } }) as Bonjour;
   const clock = new FakeClock();
-  const discovery = createMdnsDiscovery({
-    interfaces: ['127.0.0.1'],
-    instanceName: 'self-1234',
-    port: 7650,
-    txt: () => ({}),
-    clock,
-    log: captureLog().log,
-    createBonjour: () => bonjour,
-    onSighting: (s) => s.instance !== 'stranger',
-    onGoodbye: () => undefined,
-  });
+  const discovery = createMdnsDiscovery(mdnsOptionsOn(fakeResponder(mdns, { PTR: [ownPtr] }), clock, (s) => s.instance !== 'stranger'));
   return { mdns, answered, clock, discovery };
 }
 

@@ -2,14 +2,12 @@
  * RFC 6762 §6 pacing of the responder (discovery/response-pacing.ts, wired in mdns.ts): our answer
  * to a question goes out at most once a second, and askers within that second share one answer.
  */
-import type { Bonjour } from 'bonjour-service';
 import { describe, expect, it } from 'vitest';
 import type { MdnsQuery } from '../../../discovery/known-answers.js';
 import { createMdnsDiscovery } from '../../../discovery/mdns.js';
 import { createResponsePacer } from '../../../discovery/response-pacing.js';
-import { captureLog } from '../../helpers/capture-log.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { FakeMdns, fakeBonjour } from '../../helpers/fake-bonjour.js';
+import { FakeMdns, fakeResponder, mdnsOptionsOn } from '../../helpers/fake-bonjour.js';
 
 const TYPE = '_inference-mesh._tcp.local';
 const FQDN = `self-1234.${TYPE}`;
@@ -95,20 +93,8 @@ describe('mDNS discovery paces its responder (issue 17)', () => {
     const answered: { atMs: number; query: MdnsQuery }[] = [];
     const clock = new FakeClock();
     const startMs = clock.nowMs();
-    // bonjour-service's Server: one 'query' listener (respondToQuery) and the records it answers with.
     mdns.on('query', (query: MdnsQuery) => answered.push({ atMs: clock.nowMs() - startMs, query }));
-    const bonjour = Object.assign(fakeBonjour(mdns).bonjour, { server: { mdns, registry: { PTR: [records[0]], SRV: [records[1]] } } }) as Bonjour;
-    const discovery = createMdnsDiscovery({
-      interfaces: ['127.0.0.1'],
-      instanceName: 'self-1234',
-      port: 7650,
-      txt: () => ({}),
-      clock,
-      log: captureLog().log,
-      createBonjour: () => bonjour,
-      onSighting: () => true,
-      onGoodbye: () => undefined,
-    });
+    const discovery = createMdnsDiscovery(mdnsOptionsOn(fakeResponder(mdns, { PTR: [records[0]], SRV: [records[1]] }), clock));
     await discovery.start(new AbortController().signal);
     for (let i = 0; i < 5; i++) {
       mdns.emit('query', { questions: [ptr], answers: [] }, { address: `10.0.0.${10 + i}`, port: 5353 });
