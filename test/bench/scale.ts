@@ -1,5 +1,5 @@
 /**
- * npm run bench:scale [-- --sizes 2,5,10,20 --idle-sec 60 --settle-sec 30 --form-timeout-sec 120 --keep-logs DIR --cpu-prof-dir DIR --main FILE]
+ * npm run bench:scale [-- --sizes 2,5,10,20 --idle-sec 60 --settle-sec 30 --form-timeout-sec 120 --keep-logs DIR --cpu-prof-dir DIR --main FILE --skip-power-cut]
  *
  * The mesh after a power cut (issue 17): N agents in network namespaces, each with its own host
  * name (`unshare --uts`), all started within one second, with real mDNS on the lab's bridge. For each
@@ -12,7 +12,11 @@
  *    box does not change;
  *  - idle CPU per agent (% of one core, from /proc/<pid>/stat) over `--idle-sec`, from `--settle-sec`
  *    after formation, and RSS;
- *  - the time until every other agent logs a SIGKILLed agent as down.
+ *  - the time until every other agent logs a SIGKILLed agent as down;
+ *  - then a power cut: every agent SIGKILLed at once, and all started again within a second with
+ *    the data dirs they had (node ids, keys, the peers they knew): the time until every agent lists
+ *    every other as up again, and the CPU each used until then. `--skip-power-cut` leaves it out, as
+ *    `--cpu-prof-dir` does (its agents stop with SIGTERM to write their profiles).
  * The built agent runs (`dist/`, with `npm start`'s node flags), so start-up costs what it costs an
  * installed agent. Prints figures; asserts nothing (DESIGN.md §7). Needs root; cleans up its
  * namespaces and processes, also on failure. `--cpu-prof-dir DIR` writes a V8 CPU profile of each
@@ -37,6 +41,7 @@ const { values } = parseArgs({
     'keep-logs': { type: 'string' },
     'cpu-prof-dir': { type: 'string' },
     main: { type: 'string' },
+    'skip-power-cut': { type: 'boolean', default: false },
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
@@ -59,6 +64,8 @@ if (!(await netnsAvailable())) {
 
 interface Running {
   host: string;
+  /** Started again after the power cut (its log is kept apart). */
+  restarted: boolean;
   child: ChildProcess;
   out: string;
   /** CPU seconds (with waited children) read when its `agent ready` line arrived. */
@@ -125,32 +132,40 @@ async function runSize(n: number): Promise<Record<string, string>> {
         return { host, cmd: ['unshare', '--uts', 'sh', '-c', `hostname ${host} && exec "$@"`, 'sh', ...argv] };
       }),
     );
-    const t0 = Date.now();
-    for (const { host, cmd } of commands) {
-      const child = lab.spawn(host, cmd);
-      const a: Running = { host, child, out: '' };
-      const take = (d: Buffer): void => {
-        a.out += d.toString();
-        if (a.cpuAtReady === undefined && a.out.includes(' agent ready ')) a.cpuAtReady = cpuSec(child.pid ?? 0, true);
-      };
-      child.stdout?.on('data', take);
-      child.stderr?.on('data', take);
-      agents.push(a);
-    }
-    const formedAt = await waitUntil(() => {
-      const seen = firstSeen(agents, 'up', t0);
-      let last = t0;
-      for (const a of agents) {
-        const m = seen.get(a.host) ?? new Map<string, number>();
-        for (const other of hosts) {
-          if (other === a.host) continue;
-          const t = m.get(other);
-          if (t === undefined) return null;
-          last = Math.max(last, t);
+    /** Starts every agent within a moment of each other, in host order. */
+    const startAll = (restarted: boolean): Running[] =>
+      commands.map(({ host, cmd }) => {
+        const child = lab.spawn(host, cmd);
+        const a: Running = { host, restarted, child, out: '' };
+        const take = (d: Buffer): void => {
+          a.out += d.toString();
+          if (a.cpuAtReady === undefined && a.out.includes(' agent ready ')) a.cpuAtReady = cpuSec(child.pid ?? 0, true);
+        };
+        child.stdout?.on('data', take);
+        child.stderr?.on('data', take);
+        return a;
+      });
+    /** When every agent of `list` had logged every other as up (since `sinceMs`), or null after the timeout. */
+    const formed = (list: Running[], sinceMs: number): Promise<number | null> =>
+      waitUntil(() => {
+        const seen = firstSeen(list, 'up', sinceMs);
+        let last = sinceMs;
+        for (const a of list) {
+          const m = seen.get(a.host) ?? new Map<string, number>();
+          for (const other of hosts) {
+            if (other === a.host) continue;
+            const t = m.get(other);
+            if (t === undefined) return null;
+            last = Math.max(last, t);
+          }
         }
-      }
-      return last;
-    }, FORM_TIMEOUT_MS);
+        return last;
+      }, FORM_TIMEOUT_MS);
+    const gone = (a: Running): boolean => a.child.exitCode !== null || a.child.signalCode !== null;
+
+    const t0 = Date.now();
+    agents.push(...startAll(false));
+    const formedAt = await formed(agents, t0);
     const cpuUntilFormed = await Promise.all(agents.map((a) => cpuSec(a.child.pid ?? 0, true)));
     const cpuUntilReady = await Promise.all(agents.map((a) => a.cpuAtReady ?? Promise.resolve(Number.NaN)));
     const readyTimes = agents.map((a) => Date.parse(/^(\S+) \S+\s+agent ready/m.exec(a.out)?.[1] ?? ''));
@@ -187,6 +202,21 @@ async function runSize(n: number): Promise<Record<string, string>> {
     }, KILL_TIMEOUT_MS);
 
     const exited = agents.filter((a) => a !== victim && a.child.exitCode !== null);
+
+    // A power cut: every agent dies at once (SIGKILL: no goodbye, no last write), and all start again
+    // within a second with what their data dirs kept: node ids, keys, and the peers they knew.
+    let reformedAt: number | null | undefined;
+    let cpuUntilReformed: number[] = [];
+    let t1 = 0;
+    if (!values['skip-power-cut'] && !values['cpu-prof-dir']) {
+      for (const a of agents) if (!gone(a)) a.child.kill('SIGKILL');
+      await waitUntil(() => (agents.every(gone) ? true : null), 15_000);
+      t1 = Date.now();
+      const restarted = startAll(true);
+      agents.push(...restarted);
+      reformedAt = await formed(restarted, t1);
+      cpuUntilReformed = await Promise.all(restarted.map((a) => cpuSec(a.child.pid ?? 0, true)));
+    }
     for (const a of exited) console.error(`agent ${a.host} exited early:\n${a.out.split('\n').slice(-15).join('\n')}`);
     const alive = (xs: number[]): number[] => xs.filter((x) => Number.isFinite(x));
     const median = (xs: number[]): number => [...alive(xs)].sort((a, b) => a - b)[Math.floor(alive(xs).length / 2)] ?? NaN;
@@ -198,6 +228,8 @@ async function runSize(n: number): Promise<Record<string, string>> {
       'idle CPU / agent (median, max)': `${median(pct).toFixed(2)} %, ${Math.max(...alive(pct)).toFixed(2)} %${exited.length ? ` (${exited.length} exited)` : ''}`,
       'RSS / agent (median)': `${median(rss).toFixed(1)} MB`,
       'SIGKILL → down on all': downAt === null ? `not within ${KILL_TIMEOUT_MS / 1000} s` : `${((downAt - tKill) / 1000).toFixed(1)} s`,
+      'after a power cut: formation, CPU / agent until formed':
+        reformedAt === undefined ? '-' : reformedAt === null ? `not formed in ${FORM_TIMEOUT_MS / 1000} s` : `${((reformedAt - t1) / 1000).toFixed(1)} s, ${median(cpuUntilReformed).toFixed(2)} s`,
     };
   } finally {
     if (values['cpu-prof-dir']) {
@@ -209,7 +241,7 @@ async function runSize(n: number): Promise<Record<string, string>> {
     for (const a of agents) if (a.child.exitCode === null) a.child.kill('SIGKILL');
     if (values['keep-logs']) {
       await mkdir(path.join(values['keep-logs'], `n${n}`), { recursive: true });
-      for (const a of agents) await writeFile(path.join(values['keep-logs'], `n${n}`, `${a.host}.log`), a.out);
+      for (const a of agents) await writeFile(path.join(values['keep-logs'], `n${n}`, `${a.host}${a.restarted ? '.restarted' : ''}.log`), a.out);
     }
     await lab.destroy();
     await rm(baseDir, { recursive: true, force: true });
