@@ -9,7 +9,7 @@
  * would return unchanged (a canonical zone id, or an alias of UTC, which V8 names "UTC"); anything
  * else (an alias such as US/Pacific, a POSIX rule, no link: Windows, containers) asks `Intl` as before.
  */
-import { UTC_ALIASES } from './kernel/shapes/time-window.js';
+import { UTC_ALIASES } from './kernel/wall-clock.js';
 
 const ZONEINFO = '/zoneinfo/';
 

@@ -9,6 +9,9 @@
 export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
 
+/** What V8 resolves to "UTC" (checked with `TZ=… node`, Node 20); not among the canonical ids. */
+export const UTC_ALIASES: ReadonlySet<string> = new Set(['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT', 'UCT', 'Etc/UCT', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu', 'GMT0', 'Etc/GMT0', 'Greenwich', 'Etc/Greenwich', 'GMT+0', 'Etc/GMT+0', 'GMT-0', 'Etc/GMT-0']);
+
 /** One formatter per zone: constructing `Intl.DateTimeFormat` is far costlier than using it. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -37,6 +40,10 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
  * @example wallTimeAt(Date.UTC(2026, 6, 1, 12, 0), 'Europe/London') === Date.UTC(2026, 6, 1, 13, 0) // BST
  */
 export function wallTimeAt(instantMs: number, timeZone: string): number {
+  // UTC's wall time is the instant itself (to the second, as the formatter gives it): a machine in
+  // UTC (containers, most servers) then never builds a formatter, whose first one costs ~25 ms of
+  // CPU while ICU loads its time-zone data, in every agent after a power cut (issue 17).
+  if (UTC_ALIASES.has(timeZone)) return Math.floor(instantMs / 1000) * 1000;
   const p: Record<string, string> = {};
   for (const { type, value } of formatterFor(timeZone).formatToParts(instantMs)) p[type] = value;
   const hour = Number(p.hour) % 24; // defensive: an "24" hour would mean 00 of the same day
@@ -85,7 +92,8 @@ function computeInstant(wallMs: number, timeZone: string): number {
   const before = offsetAt(wallMs - DAY_MS, timeZone);
   const after = offsetAt(wallMs + DAY_MS, timeZone);
   const fits = [wallMs - before, wallMs - after].filter((t) => wallTimeAt(t, timeZone) === Math.floor(wallMs / 1000) * 1000);
-  if (fits.length > 0) return Math.min(...fits) + (wallMs % 1000);
+  // Offsets are whole seconds, so a candidate keeps the wall time's milliseconds already.
+  if (fits.length > 0) return Math.min(...fits);
   // Also try the offset right at the wall time read as UTC: covers a transition that happened just then.
   const near = wallMs - offsetAt(wallMs, timeZone);
   if (wallTimeAt(near, timeZone) === Math.floor(wallMs / 1000) * 1000) return near;

@@ -3,6 +3,7 @@
  * scheduler/windows.ts, which computes with it.
  */
 import { z } from 'zod';
+import { UTC_ALIASES } from '../wall-clock.js';
 
 export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Day = (typeof DAYS)[number];
@@ -38,8 +39,6 @@ export const timeWindowSchema = z
 const checkedZones = new Map<string, boolean>();
 const MAX_CHECKED_ZONES = 64;
 
-/** What V8 resolves to "UTC" (checked with `TZ=… node`, Node 20); not among the canonical ids. */
-export const UTC_ALIASES: ReadonlySet<string> = new Set(['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT', 'UCT', 'Etc/UCT', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu', 'GMT0', 'Etc/GMT0', 'Greenwich', 'Etc/Greenwich', 'GMT+0', 'Etc/GMT+0', 'GMT-0', 'Etc/GMT-0']);
 
 /** `Intl.supportedValuesOf('timeZone')`, read on the first check (about 2 ms and 0.5 MB). */
 let canonicalZones: ReadonlySet<string> | undefined;
