@@ -5,9 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ENTRY_TTL_MS, MAX_ENTRIES, createMdnsDiscovery, type MdnsSighting } from '../../../discovery/mdns.js';
-import { captureLog } from '../../helpers/capture-log.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { FakeMdns, advert, fakeBonjour } from '../../helpers/fake-bonjour.js';
+import { FakeMdns, advert, fakeBonjour, mdnsOptionsOn } from '../../helpers/fake-bonjour.js';
 
 function setup(keep: (s: MdnsSighting) => boolean) {
   const mdns = new FakeMdns();
@@ -16,18 +15,12 @@ function setup(keep: (s: MdnsSighting) => boolean) {
   const sightings: MdnsSighting[] = [];
   const goodbyes: string[] = [];
   const discovery = createMdnsDiscovery({
-    interfaces: ['127.0.0.1'],
-    instanceName: 'self-12345678',
-    port: 7650,
-    txt: () => ({}),
-    clock,
-    log: captureLog().log,
-    requeryMaxMs: 30_000,
-    createBonjour: () => fake.bonjour,
-    onSighting: (s) => {
+    ...mdnsOptionsOn(fake.bonjour, clock, (s) => {
       sightings.push(s);
       return keep(s);
-    },
+    }),
+    instanceName: 'self-12345678',
+    requeryMaxMs: 30_000,
     onGoodbye: (i) => goodbyes.push(i),
   });
   return { mdns, clock, discovery, sightings, goodbyes, browser: fake.browser };
