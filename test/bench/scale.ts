@@ -1,5 +1,5 @@
 /**
- * npm run bench:scale [-- --sizes 2,5,10,20 --idle-sec 60 --settle-sec 30 --form-timeout-sec 120 --keep-logs DIR --cpu-prof-dir DIR --main FILE --skip-power-cut]
+ * npm run bench:scale [-- --sizes 2,5,10,20 --starts 3 --idle-sec 60 --settle-sec 30 --form-timeout-sec 120 --keep-logs DIR --cpu-prof-dir DIR --main FILE --skip-power-cut]
  *
  * The mesh after a power cut (issue 17): N agents in network namespaces, each with its own host
  * name (`unshare --uts`), all started within one second, with real mDNS on the lab's bridge. For each
@@ -9,14 +9,17 @@
  *    moment the last agent was ready (on a 2-core box, starting 20 agents alone takes seconds of CPU
  *    that real machines, each with its own, do not share), and the CPU each agent used until it was
  *    ready and until the mesh formed (with the processes it ran), which the other load of a shared
- *    box does not change;
+ *    box does not change. The mesh is started `--starts` times from fresh data dirs (SIGKILLed
+ *    between), and the formation is the median with its range: one start on a shared 2-core box
+ *    can be a second off either way. The last start goes on to the measurements below;
  *  - idle CPU per agent (% of one core, from /proc/<pid>/stat) over `--idle-sec`, from `--settle-sec`
  *    after formation, and RSS;
  *  - the time until every other agent logs a SIGKILLed agent as down;
  *  - then a power cut: every agent SIGKILLed at once, and all started again within a second with
  *    the data dirs they had (node ids, keys, the peers they knew): the time until every agent lists
  *    every other as up again, and the CPU each used until then. `--skip-power-cut` leaves it out, as
- *    `--cpu-prof-dir` does (its agents stop with SIGTERM to write their profiles).
+ *    `--cpu-prof-dir` does (its agents stop with SIGTERM to write their profiles, and it makes one
+ *    start only).
  * The built agent runs (`dist/`, with `npm start`'s node flags), so start-up costs what it costs an
  * installed agent. Prints figures; asserts nothing (DESIGN.md §7). Needs root; cleans up its
  * namespaces and processes, also on failure. `--cpu-prof-dir DIR` writes a V8 CPU profile of each
@@ -42,6 +45,7 @@ const { values } = parseArgs({
     'cpu-prof-dir': { type: 'string' },
     main: { type: 'string' },
     'skip-power-cut': { type: 'boolean', default: false },
+    starts: { type: 'string', default: '3' },
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
@@ -50,6 +54,9 @@ const IDLE_MS = Number(values['idle-sec']) * 1000;
 const SETTLE_MS = Number(values['settle-sec']) * 1000;
 const FORM_TIMEOUT_MS = Number(values['form-timeout-sec']) * 1000;
 const KILL_TIMEOUT_MS = 30_000;
+/** Cold starts per size (a SIGKILLed start leaves no profile, so a profiled run makes one). */
+const STARTS = values['cpu-prof-dir'] ? 1 : Number(values.starts);
+if (!Number.isInteger(STARTS) || STARTS < 1) throw new Error(`--starts must be a whole number ≥ 1 (got ${values.starts})`);
 const KEY = 'bench-scale-mesh-key-0123456789ab';
 const PORT = 7650;
 const DIST_MAIN = values.main ? path.resolve(values.main) : fileURLToPath(new URL('../../dist/agent/main.cjs', import.meta.url));
@@ -118,7 +125,10 @@ async function runSize(n: number): Promise<Record<string, string>> {
   const hosts = Array.from({ length: n }, (_, i) => `h${i + 1}`);
   const lab: Lab = await createNetnsLab({ hosts });
   const baseDir = await mkdtemp(path.join(os.tmpdir(), 'im-bench-scale-'));
+  /** The agents of the start being measured. */
   const agents: Running[] = [];
+  /** Those of the earlier starts, SIGKILLed (kept for the cleanup below). */
+  const spent: Running[] = [];
   try {
     const commands = await Promise.all(
       hosts.map(async (host) => {
@@ -163,17 +173,34 @@ async function runSize(n: number): Promise<Record<string, string>> {
       }, FORM_TIMEOUT_MS);
     const gone = (a: Running): boolean => a.child.exitCode !== null || a.child.signalCode !== null;
 
-    const t0 = Date.now();
-    agents.push(...startAll(false));
-    const formedAt = await formed(agents, t0);
-    const cpuUntilFormed = await Promise.all(agents.map((a) => cpuSec(a.child.pid ?? 0, true)));
-    const cpuUntilReady = await Promise.all(agents.map((a) => a.cpuAtReady ?? Promise.resolve(Number.NaN)));
-    const readyTimes = agents.map((a) => Date.parse(/^(\S+) \S+\s+agent ready/m.exec(a.out)?.[1] ?? ''));
-    const lastReady = Math.max(...readyTimes.filter((t) => Number.isFinite(t)));
+    // Cold starts (fresh data dirs), SIGKILLed between; the last one stays up for what follows.
+    const formations: { ms: number; afterLastReadyMs: number }[] = [];
+    const cpuUntilFormed: number[] = [];
+    const cpuUntilReady: number[] = [];
+    let formedAt: number | null = null;
+    let t0 = 0;
     let missing = 0;
-    if (formedAt === null) {
-      const seen = firstSeen(agents, 'up', t0);
-      for (const a of agents) missing += hosts.filter((o) => o !== a.host && !seen.get(a.host)?.has(o)).length;
+    for (let start = 1; start <= STARTS; start++) {
+      if (start > 1) {
+        for (const a of agents) a.child.kill('SIGKILL');
+        await waitUntil(() => (agents.every(gone) ? true : null), 15_000);
+        spent.push(...agents.splice(0));
+        await Promise.all(hosts.map((host) => rm(path.join(baseDir, host, 'data'), { recursive: true, force: true })));
+      }
+      t0 = Date.now();
+      agents.push(...startAll(false));
+      formedAt = await formed(agents, t0);
+      cpuUntilFormed.push(...(await Promise.all(agents.map((a) => cpuSec(a.child.pid ?? 0, true)))));
+      cpuUntilReady.push(...(await Promise.all(agents.map((a) => a.cpuAtReady ?? Promise.resolve(Number.NaN)))));
+      if (formedAt === null) {
+        // A start that did not form is the finding: no more starts.
+        const seen = firstSeen(agents, 'up', t0);
+        for (const a of agents) missing += hosts.filter((o) => o !== a.host && !seen.get(a.host)?.has(o)).length;
+        break;
+      }
+      const readyTimes = agents.map((a) => Date.parse(/^(\S+) \S+\s+agent ready/m.exec(a.out)?.[1] ?? ''));
+      const lastReady = Math.max(...readyTimes.filter((t) => Number.isFinite(t)));
+      formations.push({ ms: formedAt - t0, afterLastReadyMs: Math.max(0, formedAt - lastReady) });
     }
 
     // Idle: every agent's CPU over the window, once formed (or after the timeout) and settled.
@@ -220,10 +247,16 @@ async function runSize(n: number): Promise<Record<string, string>> {
     for (const a of exited) console.error(`agent ${a.host} exited early:\n${a.out.split('\n').slice(-15).join('\n')}`);
     const alive = (xs: number[]): number[] => xs.filter((x) => Number.isFinite(x));
     const median = (xs: number[]): number => [...alive(xs)].sort((a, b) => a - b)[Math.floor(alive(xs).length / 2)] ?? NaN;
+    /** Seconds: the median, with the range when there was more than one start. */
+    const spread = (msList: number[]): string => {
+      const sec = (ms: number): string => (ms / 1000).toFixed(1);
+      return msList.length === 1 ? `${sec(msList[0] ?? NaN)} s` : `${sec(median(msList))} s (${sec(Math.min(...msList))}–${sec(Math.max(...msList))})`;
+    };
     return {
       N: String(n),
-      formation: formedAt === null ? `not formed in ${FORM_TIMEOUT_MS / 1000} s (${missing} of ${n * (n - 1)} sightings missing)` : `${((formedAt - t0) / 1000).toFixed(1)} s`,
-      'formation after the last ready': formedAt === null ? '-' : `${(Math.max(0, formedAt - lastReady) / 1000).toFixed(1)} s`,
+      [`formation (${STARTS > 1 ? `median of ${STARTS} starts, range` : 'one start'})`]:
+        formedAt === null ? `not formed in ${FORM_TIMEOUT_MS / 1000} s (${missing} of ${n * (n - 1)} sightings missing)` : spread(formations.map((f) => f.ms)),
+      'formation after the last ready': formedAt === null ? '-' : spread(formations.map((f) => f.afterLastReadyMs)),
       'CPU / agent until ready, until formed (median)': `${median(cpuUntilReady).toFixed(2)} s, ${median(cpuUntilFormed).toFixed(2)} s`,
       'idle CPU / agent (median, max)': `${median(pct).toFixed(2)} %, ${Math.max(...alive(pct)).toFixed(2)} %${exited.length ? ` (${exited.length} exited)` : ''}`,
       'RSS / agent (median)': `${median(rss).toFixed(1)} MB`,
@@ -238,7 +271,7 @@ async function runSize(n: number): Promise<Record<string, string>> {
       for (const a of running) a.child.kill('SIGTERM');
       await waitUntil(() => (running.every((a) => a.child.exitCode !== null) ? true : null), 15_000);
     }
-    for (const a of agents) if (a.child.exitCode === null) a.child.kill('SIGKILL');
+    for (const a of [...spent, ...agents]) if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
     if (values['keep-logs']) {
       await mkdir(path.join(values['keep-logs'], `n${n}`), { recursive: true });
       for (const a of agents) await writeFile(path.join(values['keep-logs'], `n${n}`, `${a.host}${a.restarted ? '.restarted' : ''}.log`), a.out);
