@@ -3,7 +3,13 @@
  * one (no default route, no 224.0.0.0/4 route) sending to the group fails with ENETUNREACH and mDNS
  * discovery finds nobody. `ip route get` answers exactly that question; `/proc/net/route` is the
  * fallback when iproute2 is not installed.
+ *
+ * mDNS pinned to interfaces (`discovery.mdns.interfaces`) needs no route: the socket names its
+ * interface for multicast (IP_MULTICAST_IF), so the group is reached through it either way
+ * (TOOLCHAIN.md: a namespace with no route at all forms its mesh). What matters then is that each
+ * pinned address is this machine's, on an interface that reaches other machines.
  */
+import type { NetworkInterfaceInfo } from 'node:os';
 import { lanIpv4Addresses } from '../addresses.js';
 import { ExecError } from '../../kernel/exec.js';
 import type { CheckResult, DoctorCheck, DoctorDeps } from '../types.js';
@@ -11,8 +17,11 @@ import type { CheckResult, DoctorCheck, DoctorDeps } from '../types.js';
 const base = { id: 'multicast-route', title: 'Multicast route (mDNS)' } as const;
 const EXEC_TIMEOUT_MS = 5000;
 
-export const checkMulticastRoute: DoctorCheck = async (_config, deps) => {
+export const checkMulticastRoute: DoctorCheck = async (config, deps) => {
   if (deps.platform !== 'linux') return { ...base, status: 'skipped', detail: `not checked on ${deps.platform}` };
+  const { mdns } = config.discovery;
+  if (!mdns.enabled) return { ...base, status: 'skipped', detail: 'mDNS discovery is off (discovery.mdns.enabled)' };
+  if (mdns.interfaces.length > 0) return pinned(mdns.interfaces, deps.networkInterfaces());
   let stdout: string;
   try {
     ({ stdout } = await deps.exec('ip', ['route', 'get', '224.0.0.251'], { timeoutMs: EXEC_TIMEOUT_MS }));
@@ -27,6 +36,33 @@ export const checkMulticastRoute: DoctorCheck = async (_config, deps) => {
   if (dev === undefined || dev === 'lo') return noRoute(deps);
   return { ...base, status: 'ok', detail: `224.0.0.251 goes out via ${dev}` };
 };
+
+/** mDNS pinned to these addresses: each must be this machine's, and not loopback only. */
+function pinned(addresses: readonly string[], interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): CheckResult {
+  const own = new Map<string, { iface: string; internal: boolean }>();
+  for (const [iface, infos] of Object.entries(interfaces)) {
+    for (const info of infos ?? []) if (info.family === 'IPv4') own.set(info.address, { iface, internal: info.internal });
+  }
+  const missing = addresses.filter((a) => !own.has(a));
+  if (missing.length > 0) {
+    return {
+      ...base,
+      status: 'problem',
+      detail: `mDNS is pinned to ${missing.join(', ')}, which no interface of this machine has: mDNS cannot announce or find peers there`,
+      fix: "set discovery.mdns.interfaces to this machine's LAN addresses (`ip -4 addr` lists them), or leave it empty to use every interface",
+    };
+  }
+  const where = addresses.map((a) => `${a} (${own.get(a)?.iface ?? '?'})`).join(', ');
+  if (addresses.every((a) => own.get(a)?.internal === true)) {
+    return {
+      ...base,
+      status: 'warn',
+      detail: `mDNS is pinned to ${where}, which reaches only agents on this machine`,
+      fix: "set discovery.mdns.interfaces to this machine's LAN addresses, or leave it empty to use every interface",
+    };
+  }
+  return { ...base, status: 'ok', detail: `mDNS is pinned to ${where}: multicast goes out there, with no route needed` };
+}
 
 /**
  * /proc/net/route holds little-endian hex: a default route has Destination 00000000 and Mask

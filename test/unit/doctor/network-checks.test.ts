@@ -37,6 +37,42 @@ describe('checkMulticastRoute', () => {
   it('skipped on other systems', async () => {
     expect((await checkMulticastRoute(config(), fakeDeps({ platform: 'darwin' }))).status).toBe('skipped');
   });
+
+  it('skipped, with no command run, when mDNS discovery is off', async () => {
+    const exec = createFakeExec({});
+    expect(await checkMulticastRoute(config({ discovery: { mdns: { enabled: false } } }), fakeDeps({ exec }))).toMatchObject({
+      status: 'skipped',
+      detail: 'mDNS discovery is off (discovery.mdns.enabled)',
+    });
+    expect(exec.calls).toEqual([]);
+  });
+
+  // A socket pinned to an interface sends to the group through it (IP_MULTICAST_IF): a machine
+  // with no multicast route at all still finds its peers (the new-owner lab of issue 17 showed the
+  // old check reporting "cannot announce" there while the mesh formed).
+  it('ok with no route when mDNS is pinned to an address of this machine', async () => {
+    const exec = createFakeExec({ ip: new ExecError('EXIT', 'ip failed: RTNETLINK answers: Network is unreachable', 'RTNETLINK answers: Network is unreachable\n') });
+    expect(await checkMulticastRoute(config({ discovery: { mdns: { interfaces: ['192.168.1.20'] } } }), fakeDeps({ exec }))).toEqual({
+      id: 'multicast-route',
+      title: 'Multicast route (mDNS)',
+      status: 'ok',
+      detail: 'mDNS is pinned to 192.168.1.20 (eth0): multicast goes out there, with no route needed',
+    });
+    expect(exec.calls).toEqual([]);
+  });
+
+  it('problem when a pinned address is not on this machine', async () => {
+    const result = await checkMulticastRoute(config({ discovery: { mdns: { interfaces: ['192.168.1.20', '10.9.9.9'] } } }), fakeDeps());
+    expect(result).toMatchObject({ status: 'problem', detail: 'mDNS is pinned to 10.9.9.9, which no interface of this machine has: mDNS cannot announce or find peers there' });
+    expect(result.fix).toMatch(/discovery\.mdns\.interfaces/);
+  });
+
+  it('warn when mDNS is pinned to loopback only', async () => {
+    expect(await checkMulticastRoute(config({ discovery: { mdns: { interfaces: ['127.0.0.1'] } } }), fakeDeps())).toMatchObject({
+      status: 'warn',
+      detail: 'mDNS is pinned to 127.0.0.1 (lo), which reaches only agents on this machine',
+    });
+  });
 });
 
 describe('checkMdnsFirewall', () => {
