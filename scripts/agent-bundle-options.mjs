@@ -1,5 +1,12 @@
 // How scripts/bundle.mjs bundles the agent (dist/agent/agent.cjs), apart from its entry and output
 // file; a module of its own so test/unit/agent/bundle-options.test.ts builds with the same options.
+
+/** `import.meta.url` in a CommonJS bundle (the agent's, and its CommonJS launcher's): the file's own URL. */
+export const importMetaUrlInCjs = {
+  define: { 'import.meta.url': '__imModuleUrl' },
+  banner: { js: 'var __imModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+};
+
 export const agentBundleOptions = {
   bundle: true,
   format: 'cjs',
@@ -11,8 +18,7 @@ export const agentBundleOptions = {
   // ASCII only, with asciiComments() after it: see there.
   charset: 'ascii',
   // agent/si-node.ts and agent/kernel/version.ts resolve files relative to their module.
-  define: { 'import.meta.url': '__imModuleUrl' },
-  banner: { js: 'var __imModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  ...importMetaUrlInCjs,
   logLevel: 'warning',
   plugins: [leaveOut()],
 };

@@ -12,7 +12,7 @@
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { agentBundleOptions, asciiComments } from './agent-bundle-options.mjs';
+import { agentBundleOptions, asciiComments, importMetaUrlInCjs } from './agent-bundle-options.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = new URL('../dist/agent/', import.meta.url);
@@ -37,8 +37,7 @@ await build({
   ...launcher,
   outfile: 'dist/agent/main.cjs',
   format: 'cjs',
-  define: { 'import.meta.url': '__imModuleUrl' },
-  banner: { js: 'var __imModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  ...importMetaUrlInCjs,
 });
 // The same as an ES module at the path earlier versions ran (`node dist/agent/main.js` in a unit
 // written by hand keeps working).

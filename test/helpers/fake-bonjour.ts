@@ -72,4 +72,3 @@ export function mdnsOptionsOn(bonjour: Bonjour, clock: Clock, keep: (s: MdnsSigh
     onGoodbye: () => undefined,
   };
 }
-

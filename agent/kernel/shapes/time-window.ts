@@ -39,7 +39,6 @@ export const timeWindowSchema = z
 const checkedZones = new Map<string, boolean>();
 const MAX_CHECKED_ZONES = 64;
 
-
 /** `Intl.supportedValuesOf('timeZone')`, read on the first check (about 2 ms and 0.5 MB). */
 let canonicalZones: ReadonlySet<string> | undefined;
 
